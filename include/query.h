@@ -1,0 +1,98 @@
+/*
+ * query.h -- the query engine: an OData request (resource path + query
+ * string + the few headers that matter) in, an HTTP status, headers and a
+ * streamed body out.  `kueri query` and the FastCGI service both call this:
+ * one code path.  The engine knows nothing of HTTP transport; the caller
+ * writes headers from kq_head and then calls kq_stream.
+ *
+ * Pipeline (one file per stage under query/):
+ *   options.c  raw query string → options (split on & and =, decode once)
+ *   lex.c      option text → tokens (slices of the text)
+ *   parse.c    tokens → AST ($filter, $orderby, $select, $compute, $apply,
+ *              $search), with depth and node limits
+ *   resolve.c  AST → names and types checked against the set's schema
+ *   sql.c      checked AST → one SQL statement + bound values
+ *   exec.c     run it under a time budget, step rows
+ *   json.c / csv.c  rows → OData JSON / CSV through a kueri_sink
+ *   metadata.c service document and $metadata (CSDL XML and JSON)
+ */
+#ifndef KUERI_QUERY_H
+#define KUERI_QUERY_H
+
+#include "kueri.h"
+#include "portal.h"
+
+typedef struct kq_request {
+	const char *path;         /* resource path after the service root, raw
+	                             (still percent-encoded), no leading '/':
+	                             "", "$metadata", "villages",
+	                             "villages/$count", "villages('x')"       */
+	const char *query;        /* raw query string after '?', or NULL     */
+	const char *service_root; /* absolute URL of the service root, ending
+	                             in '/' ("http://h:8080/odata/"); used for
+	                             @odata.context and nextLink.  "" in CLI  */
+	const char *accept;       /* Accept header, or NULL                  */
+	const char *prefer;       /* Prefer header, or NULL                  */
+	const char *format;       /* forced format ("json"/"csv"), or NULL   */
+	int         head_only;    /* HEAD: prepare everything, stream nothing */
+} kq_request;
+
+typedef struct kq_limits {
+	long long max_page;       /* server page size cap (default 1000)      */
+	long long export_cap;     /* max rows in a CSV export (default 1e6)   */
+	int       time_ms;        /* query time budget (default 1000)         */
+	int       max_nodes;      /* expression nodes (default 100)           */
+	int       max_depth;      /* expression nesting (default 32)          */
+	size_t    max_query_len;  /* bytes of query string (default 8192)     */
+} kq_limits;
+
+/* The defaults above. */
+void kq_limits_default(kq_limits *lim);
+
+typedef struct kq_head {
+	int       status;              /* 200, 400, 404, 501, ...             */
+	char      content_type[96];    /* full header value                   */
+	char      preference_applied[64]; /* "" when none                     */
+	char      filename[96];        /* CSV download name or ""             */
+	char      etag[96];            /* strong ETag incl. quotes, or ""     */
+	long long last_modified;       /* unix seconds, 0 when unknown        */
+} kq_head;
+
+typedef struct kq_answer kq_answer;
+
+/*
+ * Parse, check, compile and start the query.  Never returns NULL except
+ * when out of memory: errors become an answer whose status is 4xx/5xx and
+ * whose body is the OData error JSON.  The first row is stepped before
+ * returning, so a time-budget failure during sorting or aggregation is
+ * still a clean error answer.  `lim` may be NULL for defaults.  The
+ * portal must outlive the answer.  Caller frees with kq_free().
+ */
+kq_answer *kq_prepare(kportal *p, const kq_request *req,
+                      const kq_limits *lim);
+
+/* Status and headers (borrowed from the answer). */
+const kq_head *kq_answer_head(const kq_answer *a);
+
+/*
+ * Stream the body to `sink`, row by row.  Returns 0, or -1 if the sink
+ * failed or the query failed mid-stream (the body is then truncated).
+ * Rows written are counted in *nrows if not NULL.
+ */
+int kq_stream(kq_answer *a, const kueri_sink *sink, long long *nrows);
+
+void kq_free(kq_answer *a);
+
+/*
+ * Write an OData error body {"error":{"code","message","target",...}} for
+ * `err`.  Used by the engine and by the service for its own errors.
+ */
+int kq_write_error(const kueri_sink *sink, const kueri_err *err);
+
+/* Service document and $metadata (query/metadata.c). */
+int kq_service_document(kportal *p, const char *service_root,
+                        const kueri_sink *sink);
+int kq_metadata_xml(kportal *p, const kueri_sink *sink);
+int kq_metadata_json(kportal *p, const kueri_sink *sink);
+
+#endif /* KUERI_QUERY_H */
