@@ -21,4 +21,20 @@ int kp_type_parse(const char *name, kp_type *out);
  * which PRAGMA data_version does not count). */
 int portal_reload(kportal *p, kueri_err *err);
 
+/* An ISO 8601 duration PnYnMnWnDTnHnMnS, split into its calendar part
+ * (years, months) and its exact part (days, seconds). */
+typedef struct kp_duration {
+	long long years, months, days, seconds;
+} kp_duration;
+
+/* Parse "P1M", "P1W", "P1DT12H", ...; 0 ok, -1 malformed. */
+int portal_duration_parse(const char *s, kp_duration *d);
+
+/* t + d (unix seconds, UTC): months on the calendar with the day clamped
+ * to the month's end, then days and seconds.  -1 when out of range. */
+long long portal_duration_add(long long t, const kp_duration *d);
+
+/* "2024-02-29T10:00:00Z" */
+void portal_iso8601(long long t, char buf[32]);
+
 #endif
