@@ -432,7 +432,7 @@ on_row(void *vctx, long long row, const kv_value *v, int nv)
 /* ---- building a version --------------------------------------------- */
 
 /* Is field i of r searchable?  Strings are, unless the schema says
- * "kueri:search": false on the field. */
+ * "kueri:search": false on the field (a kueri extension property). */
 static int
 field_searchable(kv_resource *r, int i)
 {
@@ -442,7 +442,9 @@ field_searchable(kv_resource *r, int i)
 
 	if (r->fields[i].type != KP_STRING)
 		return 0;
-	return !json_is_false(opt);
+	/* "searchable": false is accepted as a synonym (the verifier's). */
+	return !json_is_false(opt) &&
+	       !json_is_false(json_object_get(f, "searchable"));
 }
 
 static int
@@ -798,9 +800,12 @@ publish_txn(sqlite3 *db, kv_package *pkg, const kv_opts *opts,
 		fprintf(stderr, "%s: unchanged, version %lld\n", pkg->name, oldver);
 		goto rollback_keep;
 	}
-	for (i = 0; i < pkg->nres; i++)
+	for (i = 0; i < pkg->nres; i++) {
+		if (opts->progress)
+			fprintf(stderr, "%s: building indexes...\n", pkg->res[i].name);
 		if (build_indexes(&x, i))
 			goto rollback;
+	}
 	/* The previous version goes in the same transaction as the new one
 	 * arrives: readers see one or the other, never both or neither. */
 	if (existed && drop_package(db, pkg->name, 0, NULL, err))
@@ -876,6 +881,12 @@ kv_publish(const char *db_path, const char *package_path,
 	pkg = kv_package_load(package_path, err);
 	if (pkg == NULL)
 		return -1;
+	/* publisher and classification: optional to verify, required here
+	 * (before the portal is even opened). */
+	if (kv_package_check_catalog(pkg, err)) {
+		kv_package_free(pkg);
+		return -1;
+	}
 	p = portal_open_rw(db_path, err);
 	if (p == NULL)
 		goto out;
