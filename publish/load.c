@@ -753,6 +753,12 @@ publish_txn(sqlite3 *db, kv_package *pkg, const kv_opts *opts,
 	}
 	if (exec_fmt(db, err, "BEGIN IMMEDIATE"))
 		goto out;
+	/* Inside the write lock, so no other publisher can take a name
+	 * between the check and our insert. */
+	if (check_clashes(db, pkg, err)) {
+		rc = err && err->code == KUERI_ESCHEMA ? 1 : -1;
+		goto rollback_keep;
+	}
 	existed = current_version(db, pkg->name, &oldver, oldfp);
 	if (existed < 0 || next_table_number(db, &n0, err)) {
 		if (existed < 0)
@@ -910,10 +916,6 @@ kv_publish(const char *db_path, const char *package_path,
 		        found ? "; its previously published version was removed"
 		              : "");
 		rc = 1;
-		goto out;
-	}
-	if (check_clashes(db, pkg, err)) {
-		rc = err && err->code == KUERI_ESCHEMA ? 1 : -1;
 		goto out;
 	}
 	if (unchanged(db, pkg)) {
