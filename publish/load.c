@@ -213,17 +213,19 @@ drop_package(sqlite3 *db, const char *name, int keep_package_row,
 /*
  * After a removal: rewrite the file without free pages (VACUUM) and copy
  * the WAL back and truncate it, so no removed byte survives in either
- * file.  A reader holding an old snapshot can block the truncation; we
- * wait (busy timeout) and report it rather than pretend.
+ * file.  A reader holding an old snapshot blocks the truncation: we wait
+ * a little (readers' queries are short) and then say so rather than
+ * pretend; running the removal again finishes the job.
  */
 static int
-scrub(sqlite3 *db, kueri_err *err)
+scrub(sqlite3 *db, int vacuum, kueri_err *err)
 {
 	sqlite3_stmt *st;
 	int busy = 1;
 
-	if (exec_fmt(db, err, "VACUUM"))
+	if (vacuum && exec_fmt(db, err, "VACUUM"))
 		return -1;
+	sqlite3_busy_timeout(db, 10000);
 	if (sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st,
 	                       NULL) != SQLITE_OK)
 		return db_err(db, err, "portal");
@@ -231,8 +233,9 @@ scrub(sqlite3 *db, kueri_err *err)
 		busy = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (busy)
-		fprintf(stderr, "kueri: warning: readers kept the WAL busy; removed"
-		        " bytes are overwritten at the next checkpoint\n");
+		fprintf(stderr, "kueri: warning: a reader kept the WAL busy, so"
+		        " removed bytes may remain in the files until the next"
+		        " checkpoint; run the same command again to finish\n");
 	return 0;
 }
 
@@ -249,7 +252,8 @@ remove_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return *found ? scrub(db, err) : 0;
+	/* Not found: still finish an earlier removal's checkpoint. */
+	return scrub(db, *found, err);
 }
 
 int
@@ -720,8 +724,9 @@ summary(kv_package *pkg, const pub_res *res, long long version)
 
 	for (i = 0; i < pkg->nres; i++) {
 		fmt_thousands(res[i].rows, rows, sizeof rows);
-		fprintf(stderr, "%s: %s rows, version %lld, %.1f s\n",
-		        pkg->res[i].name, rows, version, res[i].secs);
+		fprintf(stderr, "%s: %s row%s, version %lld, %.1f s\n",
+		        pkg->res[i].name, rows, res[i].rows == 1 ? "" : "s",
+		        version, res[i].secs);
 	}
 }
 
