@@ -527,7 +527,7 @@ kcsv_next(kcsv *c, kcsv_rec *rec, kueri_err *err)
 					if (end_field(c, err) < 0)
 						return -1;
 					return finish(c, rec, err);
-				} else if (ch == 0 && ch != (unsigned char)c->d.escape) {
+				} else if (ch == 0) {
 					c->saw_nul = 1;
 					if (append(c, p - 1, 1, err) < 0)
 						return -1;
