@@ -218,6 +218,10 @@ typedef struct vres {
 	long long   *ckpt;        /* offset of record (k*CKPT + 1) */
 	size_t       nckpt, ckcap;
 	kcsv        *reread;      /* lazily opened, for confirmations */
+	uint32_t     last_row;    /* the last row confirmed, its key list */
+	const int   *last_idx;    /* and its canonical key bytes          */
+	unsigned char *last_key;
+	size_t       last_len, last_cap;
 	kvpend      *pend;
 	size_t       npend, pendcap;
 	int          done;        /* pass finished: refs complete */
@@ -404,6 +408,11 @@ confirm_equal(void *ctx, uint32_t row)
 	size_t    need = 0, kl;
 	int       rc, i;
 
+	/* Sorted data asks about the same row again and again (every village
+	 * of one district): remember the last answer's key. */
+	if (x->cres->last_row == row && x->cres->last_idx == x->cidx)
+		return x->cres->last_len == x->cklen &&
+		       memcmp(x->cres->last_key, x->ckey, x->cklen) == 0;
 	if ((rc = reread(x, x->cres, row, &rec)) <= 0)
 		return rc;
 	if (!(vals = calloc((size_t)x->cres->nf + 1, sizeof(*vals))))
@@ -417,6 +426,13 @@ confirm_equal(void *ctx, uint32_t row)
 		else {
 			kl = key_bytes(x->cres, x->cidx, x->cn, vals, x->rkey);
 			rc = kl == x->cklen && memcmp(x->rkey, x->ckey, kl) == 0;
+			if (grow((void **)&x->cres->last_key, &x->cres->last_cap, kl + 1,
+			         1) == 0) {
+				memcpy(x->cres->last_key, x->rkey, kl);
+				x->cres->last_len = kl;
+				x->cres->last_row = row;
+				x->cres->last_idx = x->cidx;
+			}
 		}
 	} else if (rc > 0) {
 		rc = 0;
@@ -568,6 +584,7 @@ teardown(vctx *x)
 		free(v->fks);
 		free(v->ckpt);
 		free(v->pend);
+		free(v->last_key);
 		kcsv_close(v->reread);
 		json_decref(v->task);
 		json_decref(v->errors);
