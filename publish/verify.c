@@ -760,10 +760,8 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		if (rc < 0) {
 			if (x->err->code == KUERI_EIO || x->err->code == KUERI_ENOMEM)
 				goto out;
-			add_error(x, v, rec.row > 0 && x->err->row > 0 ? "source-error"
-			                                                : "source-error",
-			          x->err->row > 0 ? x->err->row : -1, -1, NULL, 0, NULL,
-			          "%s", x->err->msg);
+			add_error(x, v, "source-error", x->err->row > 0 ? x->err->row : -1,
+			          -1, NULL, 0, NULL, "%s", x->err->msg);
 			kueri_err_clear(x->err);
 			break;
 		}
