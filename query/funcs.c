@@ -484,10 +484,29 @@ kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
 	switch (action) {
 	case SQLITE_SELECT:
 		return SQLITE_OK;
+	case SQLITE_PRAGMA:
+		/* FTS5 reads "PRAGMA data_version" (no argument) to cache its
+		 * structure; only that pragma, only as a query. */
+		if (ac->fts[0] && a3 && strcmp(a3, "data_version") == 0 &&
+		    a4 == NULL)
+			return SQLITE_OK;
+		break;
+	case SQLITE_UPDATE:
+		/* sqlite3_declare_vtab() inside FTS5's xConnect parses a CREATE
+		 * TABLE and asks for this; nothing is written (the connection
+		 * is read-only and our SQL is a SELECT we built). */
+		if (ac->fts[0] && a3 && strcmp(a3, "sqlite_master") == 0)
+			return SQLITE_OK;
+		break;
 	case SQLITE_READ:
 		if (a3 == NULL)
 			break;
 		if (strcmp(a3, ac->table) == 0)
+			return SQLITE_OK;
+		/* FTS5's constructor reads the schema table (its own statement,
+		 * never ours: our SQL cannot name tables). */
+		if (ac->fts[0] && (strcmp(a3, "sqlite_master") == 0 ||
+		                   strcmp(a3, "sqlite_schema") == 0))
 			return SQLITE_OK;
 		n = strlen(ac->fts);
 		if (n && strncmp(a3, ac->fts, n) == 0 &&
@@ -508,5 +527,8 @@ kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
 		break;
 	}
 	ac->denied++;
+	if (getenv("KUERI_DEBUG_SQL"))
+		fprintf(stderr, "kueri: authorizer denied %d %s %s %s %s\n", action,
+		        a3 ? a3 : "-", a4 ? a4 : "-", a5 ? a5 : "-", a6 ? a6 : "-");
 	return SQLITE_DENY;
 }

@@ -107,6 +107,9 @@ int kq_utf8_valid(const char *s, size_t n, size_t *bad);
  * characters kept) onto b. */
 void kq_pct_encode(kq_buf *b, const char *s, size_t n);
 
+typedef struct kq_binds kq_binds;
+typedef struct kq_scope kq_scope;
+
 /* ---------------------------------------------------------------- lexer */
 
 typedef enum kq_tokt {
@@ -276,6 +279,16 @@ struct kq_trans {
 /* The whole $apply option: transformations separated by '/'. */
 int kq_parse_apply(kq_parser *p, kq_trans **out);
 
+/*
+ * Compile $apply into a FROM source in `from` (a parenthesised SELECT),
+ * updating scope `s` to the output columns.  *order gets the keys of a
+ * trailing orderby(), the default order of the result (apply.c).
+ */
+int kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr,
+                     int ntr, kq_scope *s, kq_buf *from, kq_binds *binds,
+                     const kq_limits *lim, kq_orderkey **order, int *norder,
+                     kueri_err *err);
+
 /* ---------------------------------------------------------------- $search */
 
 /*
@@ -284,7 +297,6 @@ int kq_parse_apply(kq_parser *p, kq_trans **out);
  * are built here (every term double-quoted) and appended to `binds`.
  * Returns 0 or -1 + err (400).
  */
-typedef struct kq_binds kq_binds;
 int kq_search_sql(kq_arena *a, const char *text, size_t len,
                   const char *fts, const char *rowid_expr, kq_buf *sql,
                   kq_binds *binds, int max_nodes, kueri_err *err);
@@ -303,11 +315,11 @@ typedef struct kq_col {
 	int         computed; /* from $compute: output only when selected  */
 } kq_col;
 
-typedef struct kq_scope {
+struct kq_scope {
 	kq_col *cols;
 	int     ncols, cap;
 	int     has_rowid;    /* rowid still reachable (no aggregation yet) */
-} kq_scope;
+};
 
 int kq_scope_add(kq_arena *a, kq_scope *s, const kq_col *c);
 int kq_scope_find(const kq_scope *s, const char *name, size_t n);
