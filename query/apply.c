@@ -174,7 +174,7 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
                  kueri_err *err)
 {
 	actx        a = { arena, set, s, binds, lim, err, 0 };
-	kq_buf      cur = { 0 };
+	kq_buf      cur = { 0 }, nx = { 0 };
 	const char *rowid = "rowid";
 	kq_orderkey *pend = NULL;
 	int          npend = 0, i, j;
@@ -184,7 +184,8 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 	*norder = 0;
 	for (i = 0; i < ntr; i++) {
 		kq_trans *t = &tr[i];
-		kq_buf    nx = { 0 };
+
+		memset(&nx, 0, sizeof(nx));
 
 		switch (t->kind) {
 		case TR_IDENTITY:
@@ -309,6 +310,7 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 			rowid = "r_";
 		kq_buf_free(&cur);
 		cur = nx;
+		memset(&nx, 0, sizeof(nx));
 		if (cur.oom) {
 			kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 			goto fail;
@@ -326,6 +328,7 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 	kq_buf_free(&cur);
 	return 0;
 fail:
+	kq_buf_free(&nx);
 	kq_buf_free(&cur);
 	return -1;
 }
