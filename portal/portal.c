@@ -376,6 +376,10 @@ portal_load(kportal *p, kueri_err *err)
 			}
 			snprintf(s->table, sizeof s->table, "%s", tbl);
 			snprintf(s->fts, sizeof s->fts, "%s", fts);
+			/* Table numbers never repeat, so the token changes even
+			 * when a package is removed and re-published as version 1
+			 * within the same second. */
+			fnv(&h, s->table, strlen(s->table) + 1);
 			s->rows = sqlite3_column_int64(st, 5);
 			s->version = sqlite3_column_int64(st, 8);
 			s->published_at = sqlite3_column_int64(st, 9);
