@@ -22,6 +22,7 @@
 
 static kportal *P;
 static sqlite3 *RAW;   /* a separate plain connection for the hand SQL */
+static kq_limits *LIM; /* NULL: defaults */
 
 typedef struct membuf { char *s; size_t n; } membuf;
 
@@ -60,7 +61,7 @@ run(const char *url, const char *prefer, const char *accept, char **out,
 	req.service_root = "";
 	req.prefer = prefer;
 	req.accept = accept;
-	a = kq_prepare(P, &req, NULL);
+	a = kq_prepare(P, &req, LIM);
 	status = kq_answer_head(a)->status;
 	if (head)
 		*head = *kq_answer_head(a);
@@ -498,6 +499,35 @@ main(int argc, char **argv)
 			json_decref(j);
 		}
 		free(body);
+	}
+
+	/* the time budget: a clean 503, and the connection is usable after */
+	{
+		kq_limits lim;
+
+		kq_limits_default(&lim);
+		lim.time_ms = 0;
+		LIM = &lim;
+		ok(run("nums?$filter=matchesPattern(label,'^L1')&$orderby=label desc",
+		       NULL, NULL, &body, NULL) == 503 && strstr(body, "time budget"),
+		   "a query over its time budget is a clean 503 error");
+		free(body);
+		lim.time_ms = 1000;
+		lim.max_page = 3;
+		ok(run("nums?$select=n", NULL, NULL, &body, NULL) == 200 &&
+		   strstr(body, "[{\"n\":1},{\"n\":2},{\"n\":3}]"),
+		   "after a timeout the next query runs; max_page caps the page");
+		free(body);
+		ok(run("nums?$select=n", "odata.maxpagesize=50", NULL, &body, &h) == 200 &&
+		   h.preference_applied[0] == '\0',
+		   "odata.maxpagesize above the server cap is not reported as applied");
+		free(body);
+		lim.max_page = 1000;
+		lim.max_nodes = 5;
+		ok(run("nums?$filter=n eq 1 or n eq 2 or n eq 3", NULL, NULL, &body, NULL) == 400 &&
+		   strstr(body, "more than 5 nodes"), "the node limit is configurable and named");
+		free(body);
+		LIM = NULL;
 	}
 
 	/* the authorizer: nothing outside the set's own tables */
