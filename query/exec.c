@@ -1294,7 +1294,8 @@ build_collection(kq_answer *a, const kq_request *req)
 	{
 		kq_buf c = { 0 };
 
-		if (a->opt.val[KQ_O_APPLY] && ctx.n == 0) {
+		/* aggregated rows are not entities: name their properties */
+		if (a->opt.val[KQ_O_APPLY] && ctx.n == 0 && !q.s.has_rowid) {
 			kq_buf_puts(&ctx, "(");
 			for (i = 0; i < a->nout; i++)
 				kq_buf_printf(&ctx, "%s%s", i ? "," : "", a->out[i].name);
