@@ -43,6 +43,7 @@ sed -e "s|@PREFIX@|$RUN/nginx|g" -e "s|@SOCKET@|$SOCK|g" \
 kpid="" npid=""
 stop() {
 	rc=${1:-0}
+	set +e      # a process that is already gone must not end the cleanup
 	trap - INT TERM EXIT
 	[ -n "$npid" ] && kill -TERM "$npid" 2>/dev/null
 	[ -n "$kpid" ] && kill -TERM "$kpid" 2>/dev/null
