@@ -54,4 +54,5 @@ HP_PIDS=""
 i=0
 while [ $i -lt 50 ] && kill -0 "$kpid" 2>/dev/null; do i=$((i + 1)); sleep 0.1; done
 ok $(kill -0 "$kpid" 2>/dev/null && echo 1 || echo 0) "stopping lighttpd stops kueri serve (SIGTERM drains)"
+unlike "$(cat "$RUN"/*.log "$RUN/out" 2>/dev/null)" "Sanitizer|runtime error" "no sanitizer report from kueri serve"
 done_testing

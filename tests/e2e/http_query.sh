@@ -146,4 +146,5 @@ is "$(jq -r '.value[0].n' "$TMP/b")" 500 "the newest version is served after the
 
 like "$(cat "$HP_LOG")" 'GET /odata/angka 200 rows=[0-9]+ bytes=[0-9]+ ms=[0-9]+' "query requests are logged with their row count"
 hp_stop
+unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from any kueri serve process"
 done_testing

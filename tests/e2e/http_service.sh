@@ -158,11 +158,11 @@ unlike "$(cat "$HP_LOG")" 'format=json' "the log line leaves the query string ou
 
 # ---- a crashed worker is replaced
 w=$(hp_workers | head -1)
-if [ -n "$w" ]; then kill -SEGV "$w"; fi
+if [ -n "$w" ]; then kill -KILL "$w"; fi  # a crash, without sanitizer noise
 sleep 1.5
 n=0; for i in 1 2 3 4 5 6; do [ "$(get "$BASE/health")" = 200 ] && n=$((n + 1)); done
 is "$n" 6 "requests keep being answered after a worker crashes"
-like "$(cat "$HP_LOG")" "worker $w killed by signal 11; replacing it" "the crash is logged"
+like "$(cat "$HP_LOG")" "worker $w killed by signal 9; replacing it" "the crash is logged"
 is "$(hp_workers | wc -l | tr -d ' ')" 2 "the pool is back to 2 workers"
 
 # ---- SIGTERM drains and exits
@@ -171,4 +171,5 @@ hp_stop
 ok $(kill -0 "$parent" 2>/dev/null && echo 1 || echo 0) "SIGTERM stops kueri serve"
 like "$(cat "$HP_LOG")" 'kueri serve: stopped' "kueri serve says it stopped"
 ok $([ -e "$HP_RUN/kueri.sock" ] && echo 1 || echo 0) "the socket is removed"
+unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from any kueri serve process"
 done_testing

@@ -329,6 +329,10 @@ main(void)
 	{
 		char cmd[600];
 
+		snprintf(cmd, sizeof cmd, "grep -Eq 'Sanitizer|runtime error'"
+		         " %s", logp);
+		ok(system(cmd) != 0, "no sanitizer report from any kueri serve"
+		   " process");
 		printf("# server log:\n");
 		fflush(stdout);
 		snprintf(cmd, sizeof cmd, "sed 's/^/#   /' %s | tail -12", logp);
