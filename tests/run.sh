@@ -9,7 +9,7 @@ log=$(mktemp)
 for build in "$@"; do
 	for t in "$build"/tests/test_* tests/e2e/*.sh; do
 		[ -e "$t" ] || continue
-		case "$t" in *.sh) cmd="sh $t" ;; *) cmd="$t" ;; esac
+		case "$t" in *.sh) cmd="bash $t" ;; *) cmd="$t" ;; esac
 		printf '== %s [%s]\n' "$t" "$build"
 		KUERI="$PWD/$build/kueri" KUERI_BUILD="$PWD/$build" \
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
