@@ -33,6 +33,8 @@ typedef struct qt_buf {
 static inline int
 qt_buf_add(qt_buf *b, const char *s, size_t len)
 {
+	if (len > ((size_t)-1) / 4)	/* also tells the compiler len is sane */
+		return -1;
 	if (b->n + len + 1 > b->cap) {
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->n + len + 1)
