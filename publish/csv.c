@@ -54,6 +54,7 @@ struct kcsv {
 	size_t       max_record;
 	int          max_fields;
 	int          hash;
+	int          saw_nul;    /* the current record has a NUL byte  */
 	ksha256      sha;
 	unsigned char special_unq[256];
 	unsigned char special_q[256];
@@ -87,6 +88,9 @@ kcsv_new(const kcsv_dialect *d)
 	c->max_fields = KCSV_MAX_FIELDS;
 	c->special_unq[(unsigned char)c->d.delimiter] = 1;
 	c->special_unq['\n'] = c->special_unq['\r'] = 1;
+	/* NUL stops the fast loops too, so a record is only scanned for
+	 * encoding problems when it has a NUL or a non-ASCII byte. */
+	c->special_unq[0] = c->special_q[0] = 1;
 	if (c->d.escape)
 		c->special_unq[(unsigned char)c->d.escape] = 1;
 	if (c->d.quote)
@@ -238,6 +242,7 @@ kcsv_seek(kcsv *c, long long offset, long long row, kueri_err *err)
 	c->row = row - 1;
 	c->nf = 0;
 	c->rblen = 0;
+	c->saw_nul = 0;
 	return 0;
 }
 
@@ -355,24 +360,21 @@ bad:
 	return 0;
 }
 
-/* Word-at-a-time: does the buffer hold any byte >= 0x80 or == 0? */
+/* Word-at-a-time: does the buffer hold any byte >= 0x80? */
 static int
 maybe_special(const char *s, size_t n)
 {
-	const uint64_t hi = 0x8080808080808080ULL, lo = 0x0101010101010101ULL;
-	size_t i = 0;
+	const uint64_t hi = 0x8080808080808080ULL;
+	uint64_t       acc = 0, w;
+	size_t         i = 0;
 
 	for (; i + 8 <= n; i += 8) {
-		uint64_t w;
-
 		memcpy(&w, s + i, 8);
-		if ((w & hi) || ((w - lo) & ~w & hi))
-			return 1;
+		acc |= w;
 	}
 	for (; i < n; i++)
-		if ((unsigned char)s[i] >= 0x80 || s[i] == 0)
-			return 1;
-	return 0;
+		acc |= (unsigned char)s[i];
+	return (acc & hi) != 0;
 }
 
 static int
@@ -405,8 +407,7 @@ finish(kcsv *c, kcsv_rec *rec, kueri_err *err)
 		c->lens[i] = c->fe[i] - start;
 		start = c->fe[i] + 1;
 	}
-	/* Fields are separated by their NULs, so look for specials in each. */
-	if (maybe_special(c->rb, c->rblen))
+	if (c->saw_nul || maybe_special(c->rb, c->rblen))
 		for (i = 0; i < c->nf; i++)
 			if (!kcsv_utf8_ok(c->v[i], c->lens[i], &rec->enc_what)) {
 				rec->enc_field = i + 1;
@@ -420,6 +421,7 @@ finish(kcsv *c, kcsv_rec *rec, kueri_err *err)
 	c->nf = 0;
 	c->rblen = 0;
 	c->started = 0;
+	c->saw_nul = 0;
 	return 1;
 }
 
@@ -525,6 +527,10 @@ kcsv_next(kcsv *c, kcsv_rec *rec, kueri_err *err)
 					if (end_field(c, err) < 0)
 						return -1;
 					return finish(c, rec, err);
+				} else if (ch == 0) {
+					c->saw_nul = 1;
+					if (append(c, p - 1, 1, err) < 0)
+						return -1;
 				} else {
 					c->state = S_ESC_UNQ;
 				}
@@ -538,6 +544,12 @@ kcsv_next(kcsv *c, kcsv_rec *rec, kueri_err *err)
 				if (p == e)
 					break;
 				ch = (unsigned char)*p++;
+				if (ch == 0) {
+					c->saw_nul = 1;
+					if (append(c, p - 1, 1, err) < 0)
+						return -1;
+					continue;
+				}
 				c->state = ch == (unsigned char)quote ? S_QQ : S_ESC_Q;
 				continue;
 			case S_QQ:

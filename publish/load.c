@@ -213,17 +213,19 @@ drop_package(sqlite3 *db, const char *name, int keep_package_row,
 /*
  * After a removal: rewrite the file without free pages (VACUUM) and copy
  * the WAL back and truncate it, so no removed byte survives in either
- * file.  A reader holding an old snapshot can block the truncation; we
- * wait (busy timeout) and report it rather than pretend.
+ * file.  A reader holding an old snapshot blocks the truncation: we wait
+ * a little (readers' queries are short) and then say so rather than
+ * pretend; running the removal again finishes the job.
  */
 static int
-scrub(sqlite3 *db, kueri_err *err)
+scrub(sqlite3 *db, int vacuum, kueri_err *err)
 {
 	sqlite3_stmt *st;
 	int busy = 1;
 
-	if (exec_fmt(db, err, "VACUUM"))
+	if (vacuum && exec_fmt(db, err, "VACUUM"))
 		return -1;
+	sqlite3_busy_timeout(db, 10000);
 	if (sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st,
 	                       NULL) != SQLITE_OK)
 		return db_err(db, err, "portal");
@@ -231,8 +233,9 @@ scrub(sqlite3 *db, kueri_err *err)
 		busy = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	if (busy)
-		fprintf(stderr, "kueri: warning: readers kept the WAL busy; removed"
-		        " bytes are overwritten at the next checkpoint\n");
+		fprintf(stderr, "kueri: warning: a reader kept the WAL busy, so"
+		        " removed bytes may remain in the files until the next"
+		        " checkpoint; run the same command again to finish\n");
 	return 0;
 }
 
@@ -249,7 +252,8 @@ remove_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return *found ? scrub(db, err) : 0;
+	/* Not found: still finish an earlier removal's checkpoint. */
+	return scrub(db, *found, err);
 }
 
 int
@@ -432,7 +436,7 @@ on_row(void *vctx, long long row, const kv_value *v, int nv)
 /* ---- building a version --------------------------------------------- */
 
 /* Is field i of r searchable?  Strings are, unless the schema says
- * "kueri:search": false on the field. */
+ * "kueri:search": false on the field (a kueri extension property). */
 static int
 field_searchable(kv_resource *r, int i)
 {
@@ -442,7 +446,9 @@ field_searchable(kv_resource *r, int i)
 
 	if (r->fields[i].type != KP_STRING)
 		return 0;
-	return !json_is_false(opt);
+	/* "searchable": false is accepted as a synonym (the verifier's). */
+	return !json_is_false(opt) &&
+	       !json_is_false(json_object_get(f, "searchable"));
 }
 
 static int
@@ -718,8 +724,9 @@ summary(kv_package *pkg, const pub_res *res, long long version)
 
 	for (i = 0; i < pkg->nres; i++) {
 		fmt_thousands(res[i].rows, rows, sizeof rows);
-		fprintf(stderr, "%s: %s rows, version %lld, %.1f s\n",
-		        pkg->res[i].name, rows, version, res[i].secs);
+		fprintf(stderr, "%s: %s row%s, version %lld, %.1f s\n",
+		        pkg->res[i].name, rows, res[i].rows == 1 ? "" : "s",
+		        version, res[i].secs);
 	}
 }
 
@@ -751,6 +758,12 @@ publish_txn(sqlite3 *db, kv_package *pkg, const kv_opts *opts,
 	}
 	if (exec_fmt(db, err, "BEGIN IMMEDIATE"))
 		goto out;
+	/* Inside the write lock, so no other publisher can take a name
+	 * between the check and our insert. */
+	if (check_clashes(db, pkg, err)) {
+		rc = err && err->code == KUERI_ESCHEMA ? 1 : -1;
+		goto rollback_keep;
+	}
 	existed = current_version(db, pkg->name, &oldver, oldfp);
 	if (existed < 0 || next_table_number(db, &n0, err)) {
 		if (existed < 0)
@@ -798,9 +811,12 @@ publish_txn(sqlite3 *db, kv_package *pkg, const kv_opts *opts,
 		fprintf(stderr, "%s: unchanged, version %lld\n", pkg->name, oldver);
 		goto rollback_keep;
 	}
-	for (i = 0; i < pkg->nres; i++)
+	for (i = 0; i < pkg->nres; i++) {
+		if (opts->progress)
+			fprintf(stderr, "%s: building indexes...\n", pkg->res[i].name);
 		if (build_indexes(&x, i))
 			goto rollback;
+	}
 	/* The previous version goes in the same transaction as the new one
 	 * arrives: readers see one or the other, never both or neither. */
 	if (existed && drop_package(db, pkg->name, 0, NULL, err))
@@ -876,6 +892,12 @@ kv_publish(const char *db_path, const char *package_path,
 	pkg = kv_package_load(package_path, err);
 	if (pkg == NULL)
 		return -1;
+	/* publisher and classification: optional to verify, required here
+	 * (before the portal is even opened). */
+	if (kv_package_check_catalog(pkg, err)) {
+		kv_package_free(pkg);
+		return -1;
+	}
 	p = portal_open_rw(db_path, err);
 	if (p == NULL)
 		goto out;
@@ -899,10 +921,6 @@ kv_publish(const char *db_path, const char *package_path,
 		        found ? "; its previously published version was removed"
 		              : "");
 		rc = 1;
-		goto out;
-	}
-	if (check_clashes(db, pkg, err)) {
-		rc = err && err->code == KUERI_ESCHEMA ? 1 : -1;
 		goto out;
 	}
 	if (unchanged(db, pkg)) {

@@ -819,10 +819,46 @@ parse_time(const kvt_field *f, const char *s, size_t n, tmx *t)
 	return i != n || !time_ok(t);
 }
 
+/* Zero-padded decimal digits without printf (this runs per cell). */
+static char *
+putn(char *o, int v, int width)
+{
+	int i;
+
+	for (i = width - 1; i >= 0; i--) {
+		o[i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return o + width;
+}
+
+static size_t
+put_date(char *o, const tmx *t)
+{
+	char *p = o;
+
+	if (t->y < 0 || t->y > 9999)
+		return (size_t)sprintf(o, "%04d-%02d-%02d", t->y, t->mo, t->d);
+	p = putn(p, t->y, 4);
+	*p++ = '-';
+	p = putn(p, t->mo, 2);
+	*p++ = '-';
+	p = putn(p, t->d, 2);
+	*p = '\0';
+	return (size_t)(p - o);
+}
+
 static size_t
 put_time(char *o, const tmx *t)
 {
-	size_t k = (size_t)sprintf(o, "%02d:%02d:%02d", t->h, t->mi, t->s);
+	size_t k;
+
+	putn(o, t->h, 2);
+	o[2] = ':';
+	putn(o + 3, t->mi, 2);
+	o[5] = ':';
+	putn(o + 6, t->s, 2);
+	k = 8;
 
 	if (t->frac) {
 		o[k++] = '.';
@@ -1074,7 +1110,7 @@ kvt_parse(const kvt_field *f, const char *s, size_t n, kv_value *out,
 			                                   : "not a date (yyyy-mm-dd)";
 			return 1;
 		}
-		out->len = (size_t)sprintf(scratch, "%04d-%02d-%02d", t.y, t.mo, t.d);
+		out->len = put_date(scratch, &t);
 		out->s = scratch;
 		return 0;
 	case KP_DATETIME:
@@ -1082,7 +1118,8 @@ kvt_parse(const kvt_field *f, const char *s, size_t n, kv_value *out,
 			*why = "not a datetime (yyyy-mm-ddThh:mm:ss[.f][Z|+hh:mm])";
 			return 1;
 		}
-		k = (size_t)sprintf(scratch, "%04d-%02d-%02dT", t.y, t.mo, t.d);
+		k = put_date(scratch, &t);
+		scratch[k++] = 'T';
 		k += put_time(scratch + k, &t);
 		/* No offset in the data: taken as UTC (documented). */
 		if (t.tz == 2 && t.off != 0)

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,7 @@ typedef struct kvset {
 	uint64_t *slot;   /* (hash >> 32) << 32 | row; 0 = empty */
 	size_t    cap;    /* power of two */
 	size_t    n;
+	int       bits;   /* log2(cap) */
 } kvset;
 
 static uint64_t hash_seed;
@@ -77,24 +79,46 @@ hash64(const unsigned char *p, size_t n)
 static size_t
 set_pos(const kvset *s, uint32_t tag)
 {
-	int bits = 0;
-
-	while (((size_t)1 << bits) < s->cap)
-		bits++;
-	return bits ? (size_t)(tag >> (32 - bits)) : 0;
+	return s->bits ? (size_t)(tag >> (32 - s->bits)) : 0;
 }
 
+/* Slots are probed at random: for big tables ask for transparent huge
+ * pages, which turns a TLB miss per row into a cache miss per row. */
+static uint64_t *
+slots_alloc(size_t n)
+{
+	size_t    bytes = n * sizeof(uint64_t);
+	uint64_t *p;
+
+	if (bytes < (4u << 20))
+		return calloc(n, sizeof(uint64_t));
+	if (posix_memalign((void **)&p, 2u << 20, bytes) != 0)
+		return NULL;
+	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	memset(p, 0, bytes);
+	return p;
+}
+
+/* Grow to at least `want` slots (a power of two, at least double). */
 static int
-set_grow(kvset *s)
+set_resize(kvset *s, size_t want)
 {
 	size_t    ncap = s->cap ? s->cap * 2 : 1024, i, oldcap = s->cap;
 	uint64_t *old = s->slot;
+	int       bits = 0;
 
-	if (!(s->slot = calloc(ncap, sizeof(*s->slot)))) {
+	while (ncap < want)
+		ncap *= 2;
+	if (ncap > ((size_t)1 << 32))
+		return -1;
+	if (!(s->slot = slots_alloc(ncap))) {
 		s->slot = old;
 		return -1;
 	}
+	while (((size_t)1 << bits) < ncap)
+		bits++;
 	s->cap = ncap;
+	s->bits = bits;
 	for (i = 0; i < oldcap; i++)
 		if (old[i]) {
 			size_t p = set_pos(s, (uint32_t)(old[i] >> 32));
@@ -105,6 +129,23 @@ set_grow(kvset *s)
 		}
 	free(old);
 	return 0;
+}
+
+static int
+set_grow(kvset *s)
+{
+	return set_resize(s, 0);
+}
+
+/* Size for about `rows` entries at most 3/4 full: one allocation instead
+ * of a cascade of rehashes (which would also double peak memory). */
+static void
+set_reserve(kvset *s, size_t rows)
+{
+	size_t want = rows / 3 * 4 + 1024;
+
+	if (want > s->cap && want < ((size_t)1 << 31))
+		(void)set_resize(s, want);
 }
 
 typedef int (*confirm_fn)(void *ctx, uint32_t row);
@@ -177,6 +218,10 @@ typedef struct vres {
 	long long   *ckpt;        /* offset of record (k*CKPT + 1) */
 	size_t       nckpt, ckcap;
 	kcsv        *reread;      /* lazily opened, for confirmations */
+	uint32_t     last_row;    /* the last row confirmed, its key list */
+	const int   *last_idx;    /* and its canonical key bytes          */
+	unsigned char *last_key;
+	size_t       last_len, last_cap;
 	kvpend      *pend;
 	size_t       npend, pendcap;
 	int          done;        /* pass finished: refs complete */
@@ -363,6 +408,11 @@ confirm_equal(void *ctx, uint32_t row)
 	size_t    need = 0, kl;
 	int       rc, i;
 
+	/* Sorted data asks about the same row again and again (every village
+	 * of one district): remember the last answer's key. */
+	if (x->cres->last_row == row && x->cres->last_idx == x->cidx)
+		return x->cres->last_len == x->cklen &&
+		       memcmp(x->cres->last_key, x->ckey, x->cklen) == 0;
 	if ((rc = reread(x, x->cres, row, &rec)) <= 0)
 		return rc;
 	if (!(vals = calloc((size_t)x->cres->nf + 1, sizeof(*vals))))
@@ -376,6 +426,13 @@ confirm_equal(void *ctx, uint32_t row)
 		else {
 			kl = key_bytes(x->cres, x->cidx, x->cn, vals, x->rkey);
 			rc = kl == x->cklen && memcmp(x->rkey, x->ckey, kl) == 0;
+			if (grow((void **)&x->cres->last_key, &x->cres->last_cap, kl + 1,
+			         1) == 0) {
+				memcpy(x->cres->last_key, x->rkey, kl);
+				x->cres->last_len = kl;
+				x->cres->last_row = row;
+				x->cres->last_idx = x->cidx;
+			}
 		}
 	} else if (rc > 0) {
 		rc = 0;
@@ -527,6 +584,7 @@ teardown(vctx *x)
 		free(v->fks);
 		free(v->ckpt);
 		free(v->pend);
+		free(v->last_key);
 		kcsv_close(v->reread);
 		json_decref(v->task);
 		json_decref(v->errors);
@@ -673,14 +731,16 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 	size_t       scap = 0, kcap = 0;
 	char        *ok = NULL;   /* per field: typed and non-null */
 	int          rc, i, k, result = -1;
-	long long    size = 0, header_rows = v->d.header ? 1 : 0;
+	long long    size = 0, fsize = 0, header_rows = v->d.header ? 1 : 0;
 	struct stat  sb;
 	time_t       last = 0;
 
 	if (!(c = kcsv_open(v->r->path, &v->d, 1, x->err)))
 		return -1;
-	if (opts && opts->progress && stat(v->r->path, &sb) == 0)
-		size = sb.st_size;
+	if (stat(v->r->path, &sb) == 0)
+		fsize = sb.st_size;
+	if (opts && opts->progress)
+		size = fsize;
 	vals = calloc((size_t)v->nf + 1, sizeof(*vals));
 	ok = calloc((size_t)v->nf + 1, 1);
 	if (!vals || !ok) {
@@ -700,10 +760,8 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		if (rc < 0) {
 			if (x->err->code == KUERI_EIO || x->err->code == KUERI_ENOMEM)
 				goto out;
-			add_error(x, v, rec.row > 0 && x->err->row > 0 ? "source-error"
-			                                                : "source-error",
-			          x->err->row > 0 ? x->err->row : -1, -1, NULL, 0, NULL,
-			          "%s", x->err->msg);
+			add_error(x, v, "source-error", x->err->row > 0 ? x->err->row : -1,
+			          -1, NULL, 0, NULL, "%s", x->err->msg);
 			kueri_err_clear(x->err);
 			break;
 		}
@@ -732,6 +790,18 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			continue;
 		}
 		v->st.rows++;
+		if (v->st.rows == 4096 && fsize > 0 && rec.offset > 0) {
+			/* Rows expected ≈ file size / bytes per row so far (+10%). */
+			size_t est = (size_t)((double)fsize / (double)rec.offset *
+			                      4096.0 * 1.1);
+
+			for (k = 0; k < v->nuniq; k++)
+				set_reserve(&v->uniq[k].set, est);
+			if (v->pk.n)
+				set_reserve(&v->pk.set, est);
+			for (k = 0; k < v->nrefs; k++)
+				set_reserve(&v->refs[k].set, est);
+		}
 		if (size && (v->st.rows & 0xffff) == 0 && time(NULL) != last) {
 			last = time(NULL);
 			v->st.bytes = kcsv_bytes(c);

@@ -5,6 +5,12 @@
  */
 #include <string.h>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <cpuid.h>
+#include <immintrin.h>
+#define KSHA_NI 1
+#endif
+
 #include "publish.h"
 
 static const unsigned int K[64] = {
@@ -50,6 +56,96 @@ block(ksha256 *c, const unsigned char *p)
 	c->h[4] += e; c->h[5] += f; c->h[6] += g; c->h[7] += h;
 }
 
+#ifdef KSHA_NI
+/*
+ * The SHA extensions (SHA-NI) do four rounds per instruction pair: about
+ * 5x the portable code, which matters because every published CSV is
+ * hashed as it streams (86 MB in ~0.06 s instead of ~0.3 s).  Chosen at
+ * run time from CPUID; the portable block() above is the reference.
+ */
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+blocks_ni(ksha256 *c, const unsigned char *p, size_t n)
+{
+	const __m128i mask = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+	                                    0x0405060700010203ULL);
+	__m128i tmp = _mm_loadu_si128((const __m128i *)&c->h[0]);
+	__m128i s1 = _mm_loadu_si128((const __m128i *)&c->h[4]);
+	__m128i s0, w[4], abef, cdgh, m, x;
+	int     g;
+
+	tmp = _mm_shuffle_epi32(tmp, 0xb1);          /* CDAB */
+	s1 = _mm_shuffle_epi32(s1, 0x1b);            /* EFGH */
+	s0 = _mm_alignr_epi8(tmp, s1, 8);            /* ABEF */
+	s1 = _mm_blend_epi16(s1, tmp, 0xf0);         /* CDGH */
+	for (; n; n--, p += 64) {
+		abef = s0;
+		cdgh = s1;
+		for (g = 0; g < 16; g++) {
+			if (g < 4) {
+				w[g] = _mm_shuffle_epi8(
+				    _mm_loadu_si128((const __m128i *)(p + 16 * g)), mask);
+			} else {
+				x = _mm_sha256msg1_epu32(w[g & 3], w[(g + 1) & 3]);
+				x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g + 3) & 3],
+				                                     w[(g + 2) & 3], 4));
+				w[g & 3] = _mm_sha256msg2_epu32(x, w[(g + 3) & 3]);
+			}
+			m = _mm_add_epi32(w[g & 3],
+			                  _mm_loadu_si128((const __m128i *)&K[4 * g]));
+			s1 = _mm_sha256rnds2_epu32(s1, s0, m);
+			m = _mm_shuffle_epi32(m, 0x0e);
+			s0 = _mm_sha256rnds2_epu32(s0, s1, m);
+		}
+		s0 = _mm_add_epi32(s0, abef);
+		s1 = _mm_add_epi32(s1, cdgh);
+	}
+	tmp = _mm_shuffle_epi32(s0, 0x1b);           /* FEBA */
+	s1 = _mm_shuffle_epi32(s1, 0xb1);            /* DCHG */
+	s0 = _mm_blend_epi16(tmp, s1, 0xf0);         /* DCBA */
+	s1 = _mm_alignr_epi8(s1, tmp, 8);            /* HGFE */
+	_mm_storeu_si128((__m128i *)&c->h[0], s0);
+	_mm_storeu_si128((__m128i *)&c->h[4], s1);
+}
+
+static int
+have_ni(void)
+{
+	static int known = -1;
+	unsigned   a, b, cc, d;
+
+	if (known < 0)
+		known = __get_cpuid_count(7, 0, &a, &b, &cc, &d) && (b & (1u << 29)) &&
+		        __get_cpuid(1, &a, &b, &cc, &d) && (cc & (1u << 19)) &&
+		        (cc & (1u << 9));
+	return known;
+}
+#endif
+
+/* Tests force the portable code to check it on SHA-NI machines too. */
+void ksha256_portable(int on);
+static int portable_only;
+
+void
+ksha256_portable(int on)
+{
+	portable_only = on;
+}
+
+/* n whole 64-byte blocks. */
+static void
+blocks(ksha256 *c, const unsigned char *p, size_t n)
+{
+#ifdef KSHA_NI
+	if (!portable_only && have_ni()) {
+		blocks_ni(c, p, n);
+		return;
+	}
+#endif
+	for (; n; n--, p += 64)
+		block(c, p);
+}
+
 void
 ksha256_init(ksha256 *c)
 {
@@ -76,11 +172,12 @@ ksha256_update(ksha256 *c, const void *data, size_t len)
 		len -= take;
 		if (c->fill < 64)
 			return;
-		block(c, c->buf);
+		blocks(c, c->buf, 1);
 		c->fill = 0;
 	}
-	for (; len >= 64; p += 64, len -= 64)
-		block(c, p);
+	blocks(c, p, len / 64);
+	p += len / 64 * 64;
+	len %= 64;
 	memcpy(c->buf, p, len);
 	c->fill = len;
 }
