@@ -263,15 +263,17 @@ load_cases(const char *path, int *ncases)
 	qcase *cs = calloc(cap, sizeof *cs);
 	char **last = NULL;
 	int lineno = 0;
-	char *save = NULL;
-	for (char *ln = strtok_r(text, "\n", &save); ln;
-	     ln = strtok_r(NULL, "\n", &save)) {
+	char *next = text;
+	while (next) {
+		char *ln = next;
+		char *nl = strchr(ln, '\n');
+		if (nl) {
+			*nl = '\0';
+			next = nl + 1;
+		} else {
+			next = NULL;
+		}
 		lineno++;
-		/* strtok_r skips empty lines; recount from the pointer. */
-		lineno = 1;
-		for (const char *q = text; q < ln; q++)
-			if (*q == '\n' || *q == '\0')
-				lineno++;
 		if (ln[0] == '#')
 			continue;
 		if ((ln[0] == ' ' || ln[0] == '\t') && last) {
