@@ -1,0 +1,86 @@
+/*
+ * csv.h -- the CSV record reader (publish/csv.c), private to publish/.
+ *
+ * Streaming, dialect-aware, bounded: one record at a time from a file
+ * descriptor (or a memory buffer, for tests), fields unescaped into one
+ * record buffer that is reused, so memory is the size of the largest
+ * record, capped.  Every record knows its number (first record = 1, the
+ * header counts) and the byte offset it starts at, so a later pass can
+ * seek straight back to it (kcsv_seek).
+ *
+ * RFC 4180 plus Frictionless dialect options.  Records end at LF, CRLF or
+ * a lone CR whatever lineTerminator says (a file that mixes them is still
+ * read the way a person would read it).  Lenient where Python's csv module
+ * is lenient: a quote inside an unquoted field is a literal, and text
+ * after a closing quote is appended to the field.
+ */
+#ifndef KUERI_CSV_H
+#define KUERI_CSV_H
+
+#include <stddef.h>
+
+#include "kueri.h"
+#include "publish.h"
+
+typedef struct kcsv_dialect {
+	char delimiter;          /* ','                                    */
+	char quote;              /* '"'; 0 = quoting off                   */
+	char escape;             /* 0 = none                               */
+	int  double_quote;       /* "" inside quotes is one quote (1)      */
+	int  header;             /* first record is the header (1)         */
+	int  skip_initial_space; /* ignore spaces after a delimiter (0)    */
+} kcsv_dialect;
+
+/* The RFC 4180 defaults above. */
+void kcsv_dialect_default(kcsv_dialect *d);
+
+/* Limits: a record longer than max_record bytes or with more than
+ * max_fields fields stops the read with a clear error. */
+#define KCSV_MAX_RECORD (16u << 20)
+#define KCSV_MAX_FIELDS 16384
+
+typedef struct kcsv_rec {
+	long long    row;     /* record number, first record = 1          */
+	long long    offset;  /* byte offset of the record's first byte   */
+	int          nf;      /* number of fields (a blank line has 1)    */
+	const char **v;       /* field i starts at v[i], NUL-terminated    */
+	size_t      *len;     /* and has len[i] bytes                      */
+	int          enc_field; /* 1-based field with invalid UTF-8 / NUL, 0 none */
+	const char  *enc_what;  /* why (static text) when enc_field        */
+} kcsv_rec;
+
+typedef struct kcsv kcsv;
+
+/* Open a file.  `hash`: also compute SHA-256 and a byte count of the
+ * whole file as it streams.  NULL + err (KUERI_EIO) on failure.
+ * Caller frees with kcsv_close(). */
+kcsv *kcsv_open(const char *path, const kcsv_dialect *d, int hash,
+                kueri_err *err);
+
+/* Read from a borrowed buffer (must outlive the reader). */
+kcsv *kcsv_open_mem(const char *buf, size_t len, const kcsv_dialect *d);
+
+/* Lower the size limits (tests). */
+void kcsv_limits(kcsv *c, size_t max_record, int max_fields);
+
+/*
+ * Next record into *rec (pointers valid until the next call).  Returns 1
+ * for a record, 0 at end of input, -1 on an error that stops the read
+ * (err: KUERI_EINVALID with err->row for an unterminated quote, an
+ * oversized record, a UTF-16 file; KUERI_EIO for a read error).
+ */
+int kcsv_next(kcsv *c, kcsv_rec *rec, kueri_err *err);
+
+/* Continue reading at byte `offset`, which starts record number `row`. */
+int kcsv_seek(kcsv *c, long long offset, long long row, kueri_err *err);
+
+/* Bytes consumed so far and, once at end of input, the SHA-256 hex. */
+long long kcsv_bytes(const kcsv *c);
+void      kcsv_sha256(kcsv *c, char out[65]);
+
+void kcsv_close(kcsv *c);
+
+/* 1 if s[0..n) is valid UTF-8 without NUL bytes; else 0 and *why. */
+int kcsv_utf8_ok(const char *s, size_t n, const char **why);
+
+#endif /* KUERI_CSV_H */
