@@ -53,6 +53,14 @@ typedef struct kv_package {
 kv_package *kv_package_load(const char *path, kueri_err *err);
 void        kv_package_free(kv_package *pkg);
 
+/*
+ * The catalog properties needed to publish, which verification does not
+ * need: publisher and classification (kv_package_load accepts a package
+ * without them, as the bundled real datasets are, and leaves the members
+ * NULL).  0 when both are present, else -1 + err (KUERI_ESCHEMA).
+ */
+int kv_package_check_catalog(const kv_package *pkg, kueri_err *err);
+
 /* A typed cell handed to the loader.  Which member is meaningful follows
  * the field's kp_type: INTEGER/BOOLEAN/YEAR → i; NUMBER → d; every other
  * type → s/len, canonical text as portal.h describes. */

@@ -1,0 +1,698 @@
+/*
+ * package.c -- datapackage.json → kv_package.
+ *
+ * Everything that can be wrong with a package before a single data row is
+ * read is caught here, with a message that names the resource and field:
+ * JSON syntax (Jansson's line/column), catalog properties, resource names
+ * (they become OData entity set names), paths that would leave the package
+ * folder, dialects we cannot honour, unknown field types, constraints of
+ * the wrong shape, patterns that do not compile, keys naming no field.
+ * A resource without a schema gets one inferred from its first rows.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pkgint.h"
+#include "types.h"
+
+#define INFER_ROWS 100
+
+static char *
+dupstr(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int
+name_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 100)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		      s[i] == '-' || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* Resource names become OData entity set names: SimpleIdentifier. */
+static int
+ident_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 128 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* A descriptor path must be relative and stay inside the package folder:
+ * no absolute path, no URL, no ".." component, no backslashes. */
+static int
+rel_path_ok(const char *p)
+{
+	const char *c;
+
+	if (!*p || p[0] == '/' || strchr(p, '\\') || strstr(p, "://"))
+		return 0;
+	for (c = p; *c;) {
+		size_t len = strcspn(c, "/");
+
+		if (len == 2 && c[0] == '.' && c[1] == '.')
+			return 0;
+		c += len;
+		if (*c == '/')
+			c++;
+	}
+	return 1;
+}
+
+/* Join and confine: the real path of dir/rel must lie under the real
+ * path of dir (this also stops symlinks that point outside). */
+static char *
+confined(const char *dir, const char *rel, const char *what, kueri_err *err)
+{
+	char   joined[PATH_MAX], rdir[PATH_MAX], rfile[PATH_MAX];
+	size_t dl;
+
+	if (!rel_path_ok(rel)) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1,
+		              "%s path \"%s\" must be relative and stay inside the "
+		              "package folder", what, rel);
+		return NULL;
+	}
+	if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", dir, rel) >=
+	    sizeof(joined)) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s path is too long", what);
+		return NULL;
+	}
+	if (!realpath(dir, rdir) || !realpath(joined, rfile)) {
+		kueri_err_set(err, KUERI_EIO, -1, "%s \"%s\": %s", what, rel,
+		              strerror(errno));
+		return NULL;
+	}
+	dl = strlen(rdir);
+	if (strncmp(rfile, rdir, dl) != 0 || (rfile[dl] != '/' && dl > 1)) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1,
+		              "%s path \"%s\" leads outside the package folder", what,
+		              rel);
+		return NULL;
+	}
+	return strdup(joined);
+}
+
+static json_t *
+load_json(const char *path, kueri_err *err)
+{
+	json_error_t je;
+	json_t      *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+
+	if (!j) {
+		kueri_err_set(err, je.line > 0 ? KUERI_ESCHEMA : KUERI_EIO, -1,
+		              "%s:%d:%d: %s", path, je.line, je.column, je.text);
+		err->row = je.line;
+		err->field = je.column;
+	}
+	return j;
+}
+
+int
+kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err)
+{
+	json_t     *dj = json_object_get(res, "dialect"), *v;
+	const char *s;
+
+	kcsv_dialect_default(d);
+	if (!dj)
+		return 0;
+	if (!json_is_object(dj))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect must be an object");
+#define ONECHAR(key, dst, allow_empty)                                        \
+	if ((v = json_object_get(dj, key))) {                                     \
+		s = json_string_value(v);                                             \
+		if (!s || strlen(s) > 1 || (!allow_empty && !*s) || (*s & 0x80) ||    \
+		    *s == '\n' || *s == '\r')                                         \
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,                      \
+			                     "dialect %s must be one ASCII character",    \
+			                     key);                                        \
+		dst = *s;                                                             \
+	}
+	ONECHAR("delimiter", d->delimiter, 0)
+	ONECHAR("quoteChar", d->quote, 1)
+	ONECHAR("escapeChar", d->escape, 1)
+#undef ONECHAR
+	if ((v = json_object_get(dj, "doubleQuote")))
+		d->double_quote = json_is_true(v);
+	if ((v = json_object_get(dj, "header")))
+		d->header = json_is_true(v);
+	if ((v = json_object_get(dj, "skipInitialSpace")))
+		d->skip_initial_space = json_is_true(v);
+	if ((v = json_object_get(dj, "lineTerminator"))) {
+		s = json_string_value(v);
+		if (!s || (strcmp(s, "\n") && strcmp(s, "\r\n") && strcmp(s, "\r")))
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                     "dialect lineTerminator must be \"\\n\", "
+			                     "\"\\r\\n\" or \"\\r\"");
+	}
+	if ((v = json_object_get(dj, "headerRows")) &&
+	    !(json_is_array(v) && json_array_size(v) == 1 &&
+	      json_integer_value(json_array_get(v, 0)) == 1))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect headerRows other than [1] is not "
+		                     "supported");
+	if (json_object_get(dj, "commentChar") || json_object_get(dj, "commentRows"))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect comments are not supported");
+	if (d->delimiter == d->quote)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect delimiter and quoteChar are the same");
+	return 0;
+}
+
+static int
+field_index(json_t *schema, const char *name)
+{
+	json_t *fields = json_object_get(schema, "fields"), *f;
+	size_t  i;
+
+	json_array_foreach(fields, i, f) {
+		const char *n = json_string_value(json_object_get(f, "name"));
+
+		if (n && strcmp(n, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+int *
+kvp_field_list(json_t *list, json_t *schema, int *n, const char *what,
+               kueri_err *err)
+{
+	int    *idx;
+	size_t  i, cnt;
+	json_t *v;
+
+	if (json_is_string(list)) {
+		if (!(idx = malloc(sizeof(int))))
+			goto oom;
+		if ((idx[0] = field_index(schema, json_string_value(list))) < 0) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "%s names \"%s\", which is not a field", what,
+			              json_string_value(list));
+			free(idx);
+			return NULL;
+		}
+		*n = 1;
+		return idx;
+	}
+	if (!json_is_array(list) || !(cnt = json_array_size(list))) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1,
+		              "%s must be a field name or a non-empty array of them",
+		              what);
+		return NULL;
+	}
+	if (!(idx = malloc(sizeof(int) * cnt)))
+		goto oom;
+	json_array_foreach(list, i, v) {
+		const char *s = json_string_value(v);
+
+		if (!s || (idx[i] = field_index(schema, s)) < 0) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "%s names \"%s\", which is not a field", what,
+			              s ? s : "(not a string)");
+			free(idx);
+			return NULL;
+		}
+	}
+	*n = (int)cnt;
+	return idx;
+oom:
+	kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	return NULL;
+}
+
+int
+kvp_resource_index(const kv_package *pkg, const char *name)
+{
+	int i;
+
+	for (i = 0; i < pkg->nres; i++)
+		if (strcmp(pkg->res[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* ---- schema inference (a resource without a schema) ----------------- */
+
+static const char *const infer_types[] = { "integer", "number", "boolean",
+                                            "date", "datetime", NULL };
+
+/*
+ * Read the header (or count the columns) and up to INFER_ROWS rows; each
+ * column gets the first type in infer_types that at least 90% of its
+ * non-empty cells parse as, else string.  Blank labels become "fieldN",
+ * repeated labels get a number suffix (so the header check still reports
+ * them as blank/duplicate labels).
+ */
+static json_t *
+infer_schema(const char *path, const kcsv_dialect *d, kueri_err *err)
+{
+	kcsv     *c = kcsv_open(path, d, 0, err);
+	kcsv_rec  r;
+	json_t   *labels = json_array(), *schema = NULL, *fields;
+	int       ncols = 0, rows = 0, rc = 0, i, t;
+	int     (*hits)[8] = NULL;
+	int      *seen = NULL;
+	char      name[64];
+
+	if (!c)
+		goto out;
+	while (rows < INFER_ROWS && (rc = kcsv_next(c, &r, err)) == 1) {
+		if (r.row == 1) {
+			ncols = r.nf;
+			hits = calloc((size_t)ncols, sizeof(*hits));
+			seen = calloc((size_t)ncols, sizeof(*seen));
+			if (!hits || !seen)
+				goto out;
+			for (i = 0; i < r.nf; i++)
+				json_array_append_new(labels, d->header
+				    ? json_stringn_nocheck(r.v[i], r.len[i]) : json_null());
+			if (d->header)
+				continue;
+		}
+		rows++;
+		for (i = 0; i < ncols && i < r.nf; i++) {
+			if (r.len[i] == 0)
+				continue;
+			seen[i]++;
+			for (t = 0; infer_types[t]; t++) {
+				kvt_field f;
+				kv_value  v;
+				char      scratch[256];
+				const char *why;
+				json_t   *fj = json_pack("{s:s,s:s}", "name", "x", "type",
+				                         infer_types[t]);
+
+				if (r.len[i] < 96 && kvt_compile(&f, fj, NULL, err) == 0 &&
+				    kvt_parse(&f, r.v[i], r.len[i], &v, scratch, &why) == 0)
+					hits[i][t]++;
+				kvt_free(&f);
+				json_decref(fj);
+			}
+		}
+	}
+	if (rc < 0)
+		goto out;
+	/* An empty file gets an empty schema; verification then reports
+	 * the empty source. */
+	schema = json_object();
+	fields = json_array();
+	json_object_set_new(schema, "fields", fields);
+	for (i = 0; i < ncols; i++) {
+		const char *label = json_string_value(json_array_get(labels, (size_t)i));
+		const char *type = "string";
+		int         j, dup = 0;
+
+		for (t = 0; infer_types[t]; t++)
+			if (seen[i] && hits[i][t] * 10 >= seen[i] * 9) {
+				type = infer_types[t];
+				break;
+			}
+		for (j = 0; label && j < i; j++) {
+			const char *o = json_string_value(json_array_get(labels, (size_t)j));
+
+			dup += o && strcmp(o, label) == 0;
+		}
+		if (!label || !*label)
+			snprintf(name, sizeof(name), "field%d", i + 1);
+		else if (dup)
+			snprintf(name, sizeof(name), "%.50s%d", label, dup + 1);
+		json_array_append_new(fields, json_pack("{s:s,s:s}", "name",
+		    (!label || !*label || dup) ? name : label, "type", type));
+	}
+out:
+	free(hits);
+	free(seen);
+	json_decref(labels);
+	kcsv_close(c);
+	return schema;
+}
+
+/* ---- the package ---------------------------------------------------- */
+
+static int
+load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
+              kueri_err *err)
+{
+	json_t      *v, *schema, *fields, *f;
+	const char  *s;
+	kcsv_dialect d;
+	size_t       i;
+	int         *pk = NULL, npk = 0, inferred = 0;
+
+	if (!json_is_object(rj))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource %d is not an object", ri + 1);
+	s = json_string_value(json_object_get(rj, "name"));
+	if (!s || !ident_ok(s))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource %d: name %s%s%s must be an identifier "
+		                     "(letters, digits, _; it names the entity set)",
+		                     ri + 1, s ? "\"" : "", s ? s : "missing",
+		                     s ? "\"" : "");
+	r->name = strdup(s);
+	r->title = dupstr(json_string_value(json_object_get(rj, "title")));
+	if (json_object_get(rj, "data"))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": inline data is not supported; "
+		                     "use a CSV path", r->name);
+	v = json_object_get(rj, "path");
+	if (!json_is_string(v))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": path must be one string "
+		                     "(a CSV file inside the package folder)", r->name);
+	if (!(r->path = confined(pkg->dir, json_string_value(v), "resource", err)))
+		return -1;
+	if ((s = json_string_value(json_object_get(rj, "format"))) &&
+	    strcasecmp(s, "csv") && strcasecmp(s, "tsv"))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": format \"%s\" is not supported "
+		                     "(CSV only)", r->name, s);
+	if ((s = json_string_value(json_object_get(rj, "encoding"))) &&
+	    strcasecmp(s, "utf-8") && strcasecmp(s, "utf8") &&
+	    strcasecmp(s, "utf-8-sig") && strcasecmp(s, "ascii"))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": encoding \"%s\" is not "
+		                     "supported (UTF-8 only)", r->name, s);
+	if (kvp_dialect(rj, &d, err) < 0) {
+		char m[sizeof(err->msg)];
+
+		snprintf(m, sizeof(m), "%s", err->msg);
+		return kueri_err_set(err, KUERI_ESCHEMA, -1, "resource \"%s\": %s",
+		                     r->name, m);
+	}
+
+	schema = json_object_get(rj, "schema");
+	if (json_is_string(schema)) {
+		char   *sp = confined(pkg->dir, json_string_value(schema), "schema", err);
+		json_t *loaded;
+
+		if (!sp)
+			return -1;
+		loaded = load_json(sp, err);
+		free(sp);
+		if (!loaded)
+			return -1;
+		json_object_set_new(rj, "schema", loaded);  /* owned by pkg->json */
+	} else if (!schema) {
+		json_t *guess = infer_schema(r->path, &d, err);
+
+		if (!guess)
+			return -1;
+		json_object_set_new(rj, "schema", guess);
+		inferred = 1;
+	} else if (!json_is_object(schema)) {
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": schema must be an object or a "
+		                     "path", r->name);
+	}
+	r->schema = schema = json_object_get(rj, "schema");
+	fields = json_object_get(schema, "fields");
+	if (!json_is_array(fields) || (json_array_size(fields) == 0 && !inferred))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": schema.fields must be a "
+		                     "non-empty array", r->name);
+	v = json_object_get(schema, "missingValues");
+	if (v && !json_is_array(v))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": missingValues must be an array",
+		                     r->name);
+	if ((v = json_object_get(schema, "primaryKey"))) {
+		if (!(pk = kvp_field_list(v, schema, &npk, "primaryKey", err)))
+			goto fail_named;
+	}
+	r->nfields = (int)json_array_size(fields);
+	if (!(r->fields = calloc((size_t)r->nfields + 1, sizeof(*r->fields))))
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	json_array_foreach(fields, i, f) {
+		kvt_field kf;
+		kp_field *pf = &r->fields[i];
+		int       k, rc = kvt_compile(&kf, f, json_object_get(schema, "missingValues"), err);
+
+		if (rc == 0 && field_index(schema, kf.name) != (int)i)
+			rc = kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                   "field \"%s\" is defined twice", kf.name);
+		if (rc == 0) {
+			pf->name = strdup(kf.name);
+			pf->title = dupstr(json_string_value(json_object_get(f, "title")));
+			pf->description =
+			    dupstr(json_string_value(json_object_get(f, "description")));
+			pf->type = kf.type;
+			pf->nullable = !kf.required;
+			for (k = 0; k < npk; k++)
+				if (pk[k] == (int)i)
+					pf->nullable = 0;
+			pf->decimal = 0;
+			pf->searchable = kf.type == KP_STRING &&
+			    !json_is_false(json_object_get(f, "searchable"));
+		}
+		kvt_free(&kf);
+		if (rc < 0)
+			goto fail_named;
+	}
+	r->keys = pk;
+	r->nkeys = npk;
+	pk = NULL;
+	if ((v = json_object_get(schema, "uniqueKeys"))) {
+		json_t *u;
+
+		if (!json_is_array(v)) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1, "uniqueKeys must be an array");
+			goto fail_named;
+		}
+		json_array_foreach(v, i, u) {
+			int  n, *idx = kvp_field_list(u, schema, &n, "uniqueKeys", err);
+
+			if (!idx)
+				goto fail_named;
+			free(idx);
+		}
+	}
+	v = json_object_get(schema, "foreignKeys");
+	if (v && !json_is_array(v)) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "foreignKeys must be an array");
+		goto fail_named;
+	}
+	return 0;
+
+fail_named:
+	free(pk);
+	if (strncmp(err->msg, "resource", 8) != 0) {
+		char m[sizeof(err->msg)];
+		kueri_code code = err->code;
+
+		snprintf(m, sizeof(m), "%s", err->msg);
+		kueri_err_set(err, code, err->pos, "resource \"%s\": %s", r->name, m);
+	}
+	return -1;
+}
+
+/* Foreign keys, once every resource (and inferred schema) is known. */
+static int
+check_foreign_keys(kv_package *pkg, kueri_err *err)
+{
+	int ri;
+
+	for (ri = 0; ri < pkg->nres; ri++) {
+		kv_resource *r = &pkg->res[ri];
+		json_t      *fks = json_object_get(r->schema, "foreignKeys"), *fk;
+		size_t       i;
+
+		json_array_foreach(fks, i, fk) {
+			json_t     *ref = json_object_get(fk, "reference");
+			const char *target = json_string_value(json_object_get(ref, "resource"));
+			int         ti = ri, n1, n2, *a, *b;
+
+			if (!json_is_object(ref))
+				return kueri_err_set(err, KUERI_ESCHEMA, -1,
+				                     "resource \"%s\": foreignKeys[%zu] needs "
+				                     "a reference object", r->name, i);
+			if (target && *target && (ti = kvp_resource_index(pkg, target)) < 0)
+				return kueri_err_set(err, KUERI_ESCHEMA, -1,
+				                     "resource \"%s\": foreign key references "
+				                     "resource \"%s\", which is not in the "
+				                     "package", r->name, target);
+			a = kvp_field_list(json_object_get(fk, "fields"), r->schema, &n1,
+			                   "foreignKeys.fields", err);
+			if (!a)
+				goto named;
+			b = kvp_field_list(json_object_get(ref, "fields"),
+			                   pkg->res[ti].schema, &n2,
+			                   "foreignKeys.reference.fields", err);
+			free(a);
+			if (!b)
+				goto named;
+			free(b);
+			if (n1 != n2)
+				return kueri_err_set(err, KUERI_ESCHEMA, -1,
+				                     "resource \"%s\": foreign key has %d "
+				                     "fields but its reference %d", r->name,
+				                     n1, n2);
+		}
+		continue;
+named: {
+			char m[sizeof(err->msg)];
+
+			snprintf(m, sizeof(m), "%s", err->msg);
+			return kueri_err_set(err, KUERI_ESCHEMA, -1, "resource \"%s\": %s",
+			                     r->name, m);
+		}
+	}
+	return 0;
+}
+
+kv_package *
+kv_package_load(const char *path, kueri_err *err)
+{
+	kv_package *pkg = calloc(1, sizeof(*pkg));
+	json_t     *res, *v;
+	const char *s, *slash;
+	size_t      i;
+
+	if (!pkg) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		return NULL;
+	}
+	slash = strrchr(path, '/');
+	pkg->dir = slash ? strndup(path, (size_t)(slash - path == 0 ? 1 : slash - path))
+	                 : strdup(".");
+	if (!(pkg->json = load_json(path, err)))
+		goto fail;
+	if (!json_is_object(pkg->json)) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s: not a JSON object", path);
+		goto fail;
+	}
+	s = json_string_value(json_object_get(pkg->json, "name"));
+	if (!s || !name_ok(s)) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1,
+		              "package name %s%s%s must be lowercase letters, digits, "
+		              "'-' or '_'", s ? "\"" : "", s ? s : "is missing; it",
+		              s ? "\"" : "");
+		goto fail;
+	}
+	pkg->name = strdup(s);
+	pkg->title = dupstr(json_string_value(json_object_get(pkg->json, "title")));
+	if ((v = json_object_get(pkg->json, "publisher"))) {
+		if (!json_is_string(v) || json_string_length(v) == 0) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "publisher must be a non-empty string");
+			goto fail;
+		}
+		pkg->publisher = strdup(json_string_value(v));
+	}
+	if ((v = json_object_get(pkg->json, "classification"))) {
+		s = json_string_value(v);
+		if (!s || (strcmp(s, "public") && strcmp(s, "private"))) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "classification must be \"public\" or \"private\"");
+			goto fail;
+		}
+		pkg->classification = strdup(s);
+	}
+	if ((v = json_object_get(pkg->json, "updateFrequency"))) {
+		s = json_string_value(v);
+		if (!s || !kvt_duration_ok(s, strlen(s))) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "updateFrequency must be an ISO 8601 duration such "
+			              "as P1D, P1W, P1M, P3M or P1Y");
+			goto fail;
+		}
+		pkg->update_frequency = strdup(s);
+	}
+	res = json_object_get(pkg->json, "resources");
+	if (!json_is_array(res) || json_array_size(res) == 0) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1,
+		              "resources must be a non-empty array");
+		goto fail;
+	}
+	pkg->res = calloc(json_array_size(res), sizeof(*pkg->res));
+	if (!pkg->res) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		goto fail;
+	}
+	json_array_foreach(res, i, v) {
+		pkg->nres = (int)i + 1;
+		if (load_resource(pkg, &pkg->res[i], v, (int)i, err) < 0)
+			goto fail;
+		if (kvp_resource_index(pkg, pkg->res[i].name) != (int)i) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "resource name \"%s\" is used twice",
+			              pkg->res[i].name);
+			goto fail;
+		}
+	}
+	if (check_foreign_keys(pkg, err) < 0)
+		goto fail;
+	return pkg;
+fail:
+	kv_package_free(pkg);
+	return NULL;
+}
+
+int
+kv_package_check_catalog(const kv_package *pkg, kueri_err *err)
+{
+	if (!pkg->publisher)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "package \"%s\" has no publisher (the owning "
+		                     "work unit); it is required to publish",
+		                     pkg->name);
+	if (!pkg->classification)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "package \"%s\" has no classification "
+		                     "(\"public\" or \"private\"); it is required to "
+		                     "publish", pkg->name);
+	return 0;
+}
+
+void
+kv_package_free(kv_package *pkg)
+{
+	int i, j;
+
+	if (!pkg)
+		return;
+	for (i = 0; i < pkg->nres; i++) {
+		kv_resource *r = &pkg->res[i];
+
+		free(r->name);
+		free(r->title);
+		free(r->path);
+		for (j = 0; r->fields && j < r->nfields; j++) {
+			free(r->fields[j].name);
+			free(r->fields[j].title);
+			free(r->fields[j].description);
+		}
+		free(r->fields);
+		free(r->keys);
+	}
+	free(pkg->res);
+	free(pkg->name);
+	free(pkg->title);
+	free(pkg->publisher);
+	free(pkg->classification);
+	free(pkg->update_frequency);
+	free(pkg->dir);
+	json_decref(pkg->json);
+	free(pkg);
+}

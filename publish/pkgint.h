@@ -1,0 +1,25 @@
+/*
+ * pkgint.h -- what package.c shares with verify.c (private to publish/).
+ */
+#ifndef KUERI_PKGINT_H
+#define KUERI_PKGINT_H
+
+#include <jansson.h>
+
+#include "csv.h"
+#include "publish.h"
+
+/* The CSV dialect of resource object `res` (defaults when absent).
+ * -1 + err (KUERI_ESCHEMA) for an unsupported dialect. */
+int kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err);
+
+/* The field names of a field list ("a" or ["a","b"]) as indexes into the
+ * schema's fields; n receives the count.  NULL + err if one is unknown.
+ * Caller frees. */
+int *kvp_field_list(json_t *list, json_t *schema, int *n, const char *what,
+                    kueri_err *err);
+
+/* Index of resource `name` in the package, or -1. */
+int kvp_resource_index(const kv_package *pkg, const char *name);
+
+#endif

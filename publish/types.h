@@ -1,0 +1,106 @@
+/*
+ * types.h -- one Table Schema field compiled for the hot path
+ * (publish/types.c), private to publish/.
+ *
+ * kvt_compile turns the field's JSON (type, format, missingValues,
+ * trueValues, constraints, a PCRE2 pattern) into a kvt_field once; then
+ * kvt_parse types each cell without allocating, and kvt_check tests the
+ * constraints that look at one value.  package.c compiles every field to
+ * reject a bad schema early; verify.c compiles them again for its pass.
+ */
+#ifndef KUERI_TYPES_H
+#define KUERI_TYPES_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <jansson.h>
+
+#include "publish.h"
+
+enum {  /* kvt_field.format */
+	KVT_FMT_DEFAULT = 0,
+	KVT_FMT_ANY,
+	KVT_FMT_CUSTOM,  /* strptime-style pattern in .fmt */
+	KVT_FMT_EMAIL,
+	KVT_FMT_URI,
+	KVT_FMT_UUID,
+	KVT_FMT_BINARY,
+};
+
+typedef struct kvt_strs {      /* a list of borrowed strings */
+	int          n;
+	const char **s;             /* owned array, borrowed strings */
+	size_t      *len;
+} kvt_strs;
+
+typedef struct kvt_bound {
+	int        set, excl;
+	long long  i;
+	double     d;
+	char       s[40];           /* canonical text for date-like types */
+} kvt_bound;
+
+typedef struct kvt_field {
+	const char *name;           /* borrowed from the schema JSON       */
+	kp_type     type;
+	int         format;         /* KVT_FMT_*                           */
+	const char *fmt;            /* custom date/time pattern (borrowed) */
+	char        decimal_char, group_char;
+	int         bare_number;
+	kvt_strs    truev, falsev, missing;
+	int         required, unique;
+	long long   min_len, max_len;    /* -1: none */
+	kvt_bound   min, max;
+	int         nenum;
+	unsigned char **enum_key;   /* owned canonical keys */
+	size_t     *enum_len;
+	const char *pattern;        /* borrowed source text  */
+	pcre2_code *re;             /* owned                 */
+	pcre2_match_data    *md;    /* owned                 */
+	pcre2_match_context *mctx;  /* owned                 */
+	long long   re_gaveup;      /* matches that hit a limit */
+} kvt_field;
+
+/* Compile `field` (a Table Schema field object); `schema_missing` is the
+ * schema's missingValues array or NULL.  Unknown types, bad formats,
+ * constraint values of the wrong type and patterns that do not compile
+ * (PCRE2's offset in the message) are errors (KUERI_ESCHEMA).
+ * Free with kvt_free even on failure. */
+int  kvt_compile(kvt_field *f, json_t *field, json_t *schema_missing,
+                 kueri_err *err);
+void kvt_free(kvt_field *f);
+
+/* Map a Table Schema type name; -1 if unknown. */
+int kvt_type(const char *name);
+
+/*
+ * Type one cell.  A missing value gives out->null = 1.  `scratch` must
+ * hold 2n + 64 bytes; text results point into it or into `s`.  Returns 0
+ * on success, 1 on a type error with *why set (static text).
+ */
+int kvt_parse(const kvt_field *f, const char *s, size_t n, kv_value *out,
+              char *scratch, const char **why);
+
+/*
+ * The single-value constraints (required, minLength, maxLength, minimum,
+ * maximum, exclusive*, enum, pattern) for a typed value; `raw` is the
+ * cell text.  Calls `report(ctx, constraint, message)` per violation and
+ * returns how many.
+ */
+typedef void (*kvt_report_fn)(void *ctx, const char *constraint,
+                              const char *msg);
+int kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
+              kvt_report_fn report, void *ctx);
+
+/* Canonical bytes of a typed value for equality (unique keys, enum,
+ * foreign keys): out needs v->len + 8 bytes.  Returns the length. */
+size_t kvt_key(const kvt_field *f, const kv_value *v, unsigned char *out);
+
+/* An ISO 8601 duration such as P1D, P3M, PT12H (1) or not (0). */
+int kvt_duration_ok(const char *s, size_t n);
+
+/* Number of code points in valid UTF-8. */
+size_t kvt_utf8_len(const char *s, size_t n);
+
+#endif /* KUERI_TYPES_H */

@@ -1,0 +1,1180 @@
+/*
+ * verify.c -- records → typed, checked rows + a Frictionless report.
+ *
+ * One streaming pass per resource.  Per row: encoding, blank row, each
+ * cell typed (types.c) and its single-value constraints checked, extra
+ * and missing cells, then the checks that need memory of earlier rows:
+ * unique fields, uniqueKeys, the primary key, foreign keys.
+ *
+ * Memory for those checks stays small and independent of row width: a set
+ * holds one 8-byte slot per row (32 bits of the key's hash and the 32-bit
+ * row number) in an open-addressing table.  A slot whose hash bits match
+ * is only a candidate: the earlier row is re-read from the CSV (we keep
+ * the byte offset of every 32nd record, so a re-read parses at most 32
+ * records) and its typed key compared byte for byte.  So equality is
+ * exact; hash collisions cost a re-read, never a wrong answer.  1M rows of
+ * a primary key take 16 MB of slots at most.
+ *
+ * Foreign keys: resources are verified referenced-first, so the target's
+ * key set is complete when a row looks into it.  For a self-reference (or
+ * a cycle) a value not found yet is kept as pending (hash + row) and
+ * checked once the target's pass is over.
+ *
+ * Error order within a row follows frictionless: cell errors in field
+ * order, extra cells, missing cells (a blank row replaces these), then
+ * unique, primary-key and foreign-key errors.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pkgint.h"
+#include "types.h"
+
+#define CKPT      32       /* a checkpoint every CKPT records      */
+#define MAX_GAVEUP 10      /* pattern limit hits before we stop     */
+#define CELL_MAX  200      /* bytes of a cell quoted in the report  */
+
+/* ---- the key set ------------------------------------------------------ */
+
+typedef struct kvset {
+	uint64_t *slot;   /* (hash >> 32) << 32 | row; 0 = empty */
+	size_t    cap;    /* power of two */
+	size_t    n;
+} kvset;
+
+static uint64_t hash_seed;
+
+static uint64_t
+hash64(const unsigned char *p, size_t n)
+{
+	uint64_t h = hash_seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
+
+	while (n >= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+		p += 8;
+		n -= 8;
+	}
+	w = 0;
+	memcpy(&w, p, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 32;
+	return h;
+}
+
+/* Position from the top bits of the stored 32 hash bits, so a rehash
+ * needs nothing but the slots. */
+static size_t
+set_pos(const kvset *s, uint32_t tag)
+{
+	int bits = 0;
+
+	while (((size_t)1 << bits) < s->cap)
+		bits++;
+	return bits ? (size_t)(tag >> (32 - bits)) : 0;
+}
+
+static int
+set_grow(kvset *s)
+{
+	size_t    ncap = s->cap ? s->cap * 2 : 1024, i, oldcap = s->cap;
+	uint64_t *old = s->slot;
+
+	if (!(s->slot = calloc(ncap, sizeof(*s->slot)))) {
+		s->slot = old;
+		return -1;
+	}
+	s->cap = ncap;
+	for (i = 0; i < oldcap; i++)
+		if (old[i]) {
+			size_t p = set_pos(s, (uint32_t)(old[i] >> 32));
+
+			while (s->slot[p])
+				p = (p + 1) & (ncap - 1);
+			s->slot[p] = old[i];
+		}
+	free(old);
+	return 0;
+}
+
+typedef int (*confirm_fn)(void *ctx, uint32_t row);
+
+/* Find a confirmed equal row (returns it) or 0.  If none and `insert_row`
+ * is non-zero, insert it.  -1 on allocation failure. */
+static long long
+set_find(kvset *s, uint64_t h, confirm_fn confirm, void *ctx,
+         uint32_t insert_row)
+{
+	uint32_t tag = (uint32_t)(h >> 32);
+	size_t   p;
+
+	if (s->cap == 0 || (s->n + 1) * 4 > s->cap * 3)
+		if (set_grow(s) < 0)
+			return -1;
+	p = set_pos(s, tag);
+	while (s->slot[p]) {
+		if ((uint32_t)(s->slot[p] >> 32) == tag) {
+			int c = confirm(ctx, (uint32_t)s->slot[p]);
+
+			if (c < 0)
+				return -1;
+			if (c)
+				return (long long)(uint32_t)s->slot[p];
+		}
+		p = (p + 1) & (s->cap - 1);
+	}
+	if (insert_row) {
+		s->slot[p] = (uint64_t)tag << 32 | insert_row;
+		s->n++;
+	}
+	return 0;
+}
+
+/* ---- per-resource state ------------------------------------------------ */
+
+typedef struct kvkey {        /* a list of fields and its set */
+	int  *idx;
+	int   n;
+	kvset set;
+} kvkey;
+
+typedef struct kvfk {
+	int   *idx;               /* referencing fields (this resource) */
+	int    n;
+	int    target;            /* resource index                     */
+	int    ref;               /* index into target's refs           */
+	json_t *names;            /* "fields" as written (borrowed)     */
+} kvfk;
+
+typedef struct kvpend {
+	uint64_t h;
+	uint32_t row;
+	int      fk;
+} kvpend;
+
+typedef struct vres {
+	kv_resource *r;
+	kcsv_dialect d;
+	kvt_field   *f;
+	int          nf;
+	kvkey       *uniq;        /* unique fields (n = 1) then uniqueKeys */
+	int          nuniq, nuniq_fields;
+	kvkey        pk;
+	kvkey       *refs;        /* key sets other resources look into */
+	int          nrefs;
+	kvfk        *fks;
+	int          nfks;
+	long long   *ckpt;        /* offset of record (k*CKPT + 1) */
+	size_t       nckpt, ckcap;
+	kcsv        *reread;      /* lazily opened, for confirmations */
+	kvpend      *pend;
+	size_t       npend, pendcap;
+	int          done;        /* pass finished: refs complete */
+	int          started;
+	json_t      *task, *errors, *warnings;
+	long long    nerr;
+	kv_stats     st;
+} vres;
+
+typedef struct vctx {
+	kv_package *pkg;
+	vres       *v;
+	long long   limit;
+	int         pkg_invalid;
+	kueri_err  *err;
+	/* re-read scratch */
+	char       *rscratch;
+	size_t      rscap;
+	unsigned char *rkey;
+	size_t      rkcap;
+	/* confirmation target */
+	const unsigned char *ckey;
+	size_t      cklen;
+	vres       *cres;
+	int        *cidx;
+	int         cn;
+	json_t     *ccells;       /* when set, confirm stores the cells  */
+} vctx;
+
+static int
+grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 16;
+	void  *np;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need)
+		n *= 2;
+	if (!(np = realloc(*p, n * elem)))
+		return -1;
+	*p = np;
+	*cap = n;
+	return 0;
+}
+
+/* ---- the report --------------------------------------------------------- */
+
+static json_t *
+cell_json(const char *s, size_t n)
+{
+	if (!s)
+		return json_null();
+	if (n > CELL_MAX) {
+		n = CELL_MAX;
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;  /* cut at a character boundary */
+	}
+	return json_stringn(s, n);
+}
+
+static void
+add_error(vctx *x, vres *v, const char *type, long long row, int field,
+          const char *cell, size_t celllen, json_t *cells, const char *fmt, ...)
+	__attribute__((format(printf, 9, 10)));
+
+static void
+add_error(vctx *x, vres *v, const char *type, long long row, int field,
+          const char *cell, size_t celllen, json_t *cells, const char *fmt, ...)
+{
+	char    msg[600];
+	va_list ap;
+	json_t *e;
+
+	v->nerr++;
+	x->pkg_invalid = 1;
+	if ((long long)json_array_size(v->errors) >= x->limit) {
+		json_decref(cells);
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	e = json_object();
+	json_object_set_new(e, "type", json_string(type));
+	json_object_set_new(e, "rowNumber", row > 0 ? json_integer(row) : json_null());
+	json_object_set_new(e, "fieldNumber", field > 0 ? json_integer(field) : json_null());
+	json_object_set_new(e, "fieldName",
+	                    field > 0 && field <= v->nf ? json_string(v->f[field - 1].name)
+	                                                : json_null());
+	json_object_set_new(e, "cell", cell ? cell_json(cell, celllen) : json_null());
+	if (cells)
+		json_object_set_new(e, "cells", cells);
+	json_object_set_new(e, "message", json_stringn_nocheck(msg, strlen(msg)));
+	if (!json_is_string(json_object_get(e, "message")))
+		json_object_set_new(e, "message", json_string("(message)"));
+	json_array_append_new(v->errors, e);
+}
+
+static json_t *
+row_cells(const kcsv_rec *rec)
+{
+	json_t *a = json_array();
+	int     i;
+
+	for (i = 0; i < rec->nf; i++)
+		json_array_append_new(a, cell_json(rec->v[i], rec->len[i]));
+	return a;
+}
+
+/* ---- keys ------------------------------------------------------------- */
+
+/* Canonical bytes of fields idx[0..n) of a typed row: 4-byte length then
+ * kvt_key bytes per field.  `out` needs sum(len) + 12 per field. */
+static size_t
+key_bytes(const vres *v, const int *idx, int n, const kv_value *vals,
+          unsigned char *out)
+{
+	size_t k = 0;
+	int    i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t l = (uint32_t)kvt_key(&v->f[idx[i]], &vals[idx[i]], out + k + 4);
+
+		memcpy(out + k, &l, 4);
+		k += 4 + l;
+	}
+	return k;
+}
+
+/* Type fields idx of a re-read record into vals (scratch in x).  Returns
+ * 0 when all are valid and non-null. */
+static int
+type_fields(vctx *x, const vres *v, const kcsv_rec *rec, const int *idx,
+            int n, kv_value *vals)
+{
+	size_t need = 64, off = 0;
+	int    i;
+
+	for (i = 0; i < n; i++)
+		need += (idx[i] < rec->nf ? rec->len[idx[i]] * 2 : 0) + 64;
+	if (grow((void **)&x->rscratch, &x->rscap, need, 1) < 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		int         j = idx[i];
+		const char *why;
+
+		if (j >= rec->nf)
+			return 1;
+		if (kvt_parse(&v->f[j], rec->v[j], rec->len[j], &vals[j],
+		              x->rscratch + off, &why) || vals[j].null)
+			return 1;
+		off += rec->len[j] * 2 + 64;
+	}
+	return 0;
+}
+
+/* Re-read record `row` of resource v into *rec. 1 found, 0 not, -1 err. */
+static int
+reread(vctx *x, vres *v, uint32_t row, kcsv_rec *rec)
+{
+	size_t k = (row - 1) / CKPT;
+	int    rc;
+
+	if (!v->reread && !(v->reread = kcsv_open(v->r->path, &v->d, 0, x->err)))
+		return -1;
+	if (k >= v->nckpt)
+		return 0;
+	if (kcsv_seek(v->reread, v->ckpt[k], (long long)k * CKPT + 1, x->err) < 0)
+		return -1;
+	while ((rc = kcsv_next(v->reread, rec, x->err)) == 1)
+		if (rec->row == row)
+			return 1;
+	return rc < 0 ? -1 : 0;
+}
+
+/* confirm_fn: is row `row` of x->cres equal on x->cidx to x->ckey? */
+static int
+confirm_equal(void *ctx, uint32_t row)
+{
+	vctx     *x = ctx;
+	kcsv_rec  rec;
+	kv_value *vals;
+	size_t    need = 0, kl;
+	int       rc, i;
+
+	if ((rc = reread(x, x->cres, row, &rec)) <= 0)
+		return rc;
+	if (!(vals = calloc((size_t)x->cres->nf + 1, sizeof(*vals))))
+		return -1;
+	rc = type_fields(x, x->cres, &rec, x->cidx, x->cn, vals);
+	if (rc == 0) {
+		for (i = 0; i < x->cn; i++)
+			need += vals[x->cidx[i]].len + 16;
+		if (grow((void **)&x->rkey, &x->rkcap, need + 16, 1) < 0)
+			rc = -1;
+		else {
+			kl = key_bytes(x->cres, x->cidx, x->cn, vals, x->rkey);
+			rc = kl == x->cklen && memcmp(x->rkey, x->ckey, kl) == 0;
+		}
+	} else if (rc > 0) {
+		rc = 0;
+	}
+	free(vals);
+	return rc;
+}
+
+/* ---- setup ------------------------------------------------------------ */
+
+static int
+ref_index(vres *t, const int *idx, int n)
+{
+	int i;
+
+	for (i = 0; i < t->nrefs; i++)
+		if (t->refs[i].n == n && !memcmp(t->refs[i].idx, idx, sizeof(int) * (size_t)n))
+			return i;
+	return -1;
+}
+
+static int
+setup(vctx *x)
+{
+	kv_package *pkg = x->pkg;
+	int         ri, i;
+
+	for (ri = 0; ri < pkg->nres; ri++) {
+		vres   *v = &x->v[ri];
+		json_t *schema = pkg->res[ri].schema, *fields, *u;
+		size_t  k;
+
+		v->r = &pkg->res[ri];
+		if (kvp_dialect(json_array_get(json_object_get(pkg->json, "resources"),
+		                               (size_t)ri), &v->d, x->err) < 0)
+			return -1;
+		fields = json_object_get(schema, "fields");
+		v->nf = (int)json_array_size(fields);
+		v->f = calloc((size_t)v->nf + 1, sizeof(*v->f));
+		if (!v->f)
+			return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+		for (i = 0; i < v->nf; i++)
+			if (kvt_compile(&v->f[i], json_array_get(fields, (size_t)i),
+			                json_object_get(schema, "missingValues"), x->err) < 0)
+				return -1;
+		for (i = 0; i < v->nf; i++)
+			v->nuniq_fields += v->f[i].unique;
+		u = json_object_get(schema, "uniqueKeys");
+		v->nuniq = v->nuniq_fields + (int)json_array_size(u);
+		v->uniq = calloc((size_t)v->nuniq + 1, sizeof(*v->uniq));
+		if (!v->uniq)
+			return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+		for (k = 0, i = 0; i < v->nf; i++)
+			if (v->f[i].unique) {
+				v->uniq[k].idx = malloc(sizeof(int));
+				if (!v->uniq[k].idx)
+					return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+				v->uniq[k].idx[0] = i;
+				v->uniq[k++].n = 1;
+			}
+		for (i = 0; i < (int)json_array_size(u); i++, k++)
+			if (!(v->uniq[k].idx = kvp_field_list(json_array_get(u, (size_t)i),
+			                                      schema, &v->uniq[k].n,
+			                                      "uniqueKeys", x->err)))
+				return -1;
+		if (v->r->nkeys) {
+			v->pk.n = v->r->nkeys;
+			v->pk.idx = malloc(sizeof(int) * (size_t)v->pk.n);
+			if (!v->pk.idx)
+				return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+			memcpy(v->pk.idx, v->r->keys, sizeof(int) * (size_t)v->pk.n);
+		}
+		v->task = json_object();
+		v->errors = json_array();
+		v->warnings = json_array();
+	}
+	/* Foreign keys, and on each target the key set they look into. */
+	for (ri = 0; ri < pkg->nres; ri++) {
+		vres   *v = &x->v[ri];
+		json_t *fks = json_object_get(pkg->res[ri].schema, "foreignKeys"), *fk;
+		size_t  k;
+
+		v->nfks = (int)json_array_size(fks);
+		v->fks = calloc((size_t)v->nfks + 1, sizeof(*v->fks));
+		if (!v->fks)
+			return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+		json_array_foreach(fks, k, fk) {
+			kvfk       *f = &v->fks[k];
+			json_t     *ref = json_object_get(fk, "reference");
+			const char *tn = json_string_value(json_object_get(ref, "resource"));
+			vres       *t;
+			int        *tidx, tn2;
+
+			f->target = tn && *tn ? kvp_resource_index(pkg, tn) : ri;
+			t = &x->v[f->target];
+			f->names = json_object_get(fk, "fields");
+			if (!(f->idx = kvp_field_list(f->names, pkg->res[ri].schema, &f->n,
+			                              "foreignKeys.fields", x->err)))
+				return -1;
+			if (!(tidx = kvp_field_list(json_object_get(ref, "fields"),
+			                            pkg->res[f->target].schema, &tn2,
+			                            "foreignKeys.reference.fields", x->err)))
+				return -1;
+			if ((f->ref = ref_index(t, tidx, tn2)) < 0) {
+				kvkey *nr = realloc(t->refs, sizeof(*nr) * (size_t)(t->nrefs + 1));
+
+				if (!nr) {
+					free(tidx);
+					return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+				}
+				t->refs = nr;
+				memset(&t->refs[t->nrefs], 0, sizeof(kvkey));
+				t->refs[t->nrefs].idx = tidx;
+				t->refs[t->nrefs].n = tn2;
+				f->ref = t->nrefs++;
+			} else {
+				free(tidx);
+			}
+		}
+	}
+	return 0;
+}
+
+static void
+teardown(vctx *x)
+{
+	int ri, i;
+
+	for (ri = 0; ri < x->pkg->nres; ri++) {
+		vres *v = &x->v[ri];
+
+		for (i = 0; i < v->nf; i++)
+			kvt_free(&v->f[i]);
+		free(v->f);
+		for (i = 0; i < v->nuniq; i++) {
+			free(v->uniq[i].idx);
+			free(v->uniq[i].set.slot);
+		}
+		free(v->uniq);
+		free(v->pk.idx);
+		free(v->pk.set.slot);
+		for (i = 0; i < v->nrefs; i++) {
+			free(v->refs[i].idx);
+			free(v->refs[i].set.slot);
+		}
+		free(v->refs);
+		for (i = 0; i < v->nfks; i++)
+			free(v->fks[i].idx);
+		free(v->fks);
+		free(v->ckpt);
+		free(v->pend);
+		kcsv_close(v->reread);
+		json_decref(v->task);
+		json_decref(v->errors);
+		json_decref(v->warnings);
+	}
+	free(x->v);
+	free(x->rscratch);
+	free(x->rkey);
+}
+
+/* ---- the pass ------------------------------------------------------------ */
+
+static const char *
+kp_type_label(const kvt_field *f)
+{
+	static const char *const names[KP__MAX] = {
+		"string", "integer", "number", "boolean", "date", "datetime",
+		"time", "year", "yearmonth", "duration", "geopoint",
+	};
+
+	return (int)f->type >= 0 && f->type < KP__MAX ? names[f->type] : "?";
+}
+
+typedef struct cellctx {
+	vctx       *x;
+	vres       *v;
+	long long   row;
+	int         field;
+	const char *cell;
+	size_t      len;
+} cellctx;
+
+static void
+report_constraint(void *ctx, const char *constraint, const char *msg)
+{
+	cellctx *c = ctx;
+
+	(void)constraint;
+	add_error(c->x, c->v, "constraint-error", c->row, c->field + 1, c->cell,
+	          c->len, NULL,
+	          "The cell \"%.*s\" in row at position \"%lld\" and field \"%s\" "
+	          "at position \"%d\" does not conform to a constraint: %s",
+	          (int)(c->len > 60 ? 60 : c->len), c->cell ? c->cell : "", c->row,
+	          c->v->f[c->field].name, c->field + 1, msg);
+}
+
+static void
+check_header(vctx *x, vres *v, const kcsv_rec *h)
+{
+	int i, j, n = h->nf > v->nf ? h->nf : v->nf;
+
+	if (h->enc_field) {
+		add_error(x, v, "encoding-error", -1, h->enc_field, NULL, 0, NULL,
+		          "The header has %s in field at position \"%d\"",
+		          h->enc_what, h->enc_field);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const char *l = i < h->nf ? h->v[i] : NULL;
+		size_t      ll = i < h->nf ? h->len[i] : 0;
+
+		if (i >= h->nf) {
+			add_error(x, v, "missing-label", -1, i + 1, NULL, 0, NULL,
+			          "There is a missing label in the header's field \"%s\" "
+			          "at position \"%d\"", v->f[i].name, i + 1);
+			continue;
+		}
+		if (ll == 0) {
+			add_error(x, v, "blank-label", -1, i + 1, "", 0, NULL,
+			          "Label in the header in field at position \"%d\" is "
+			          "blank", i + 1);
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (h->len[j] == ll && !memcmp(h->v[j], l, ll))
+				break;
+		if (j < i) {
+			add_error(x, v, "duplicate-label", -1, i + 1, l, ll, NULL,
+			          "Label \"%.*s\" in the header at position \"%d\" is "
+			          "duplicated to a label: at position \"%d\"",
+			          (int)(ll > 60 ? 60 : ll), l, i + 1, j + 1);
+			continue;
+		}
+		if (i >= v->nf) {
+			add_error(x, v, "extra-label", -1, i + 1, l, ll, NULL,
+			          "There is an extra label \"%.*s\" in the header at "
+			          "position \"%d\"", (int)(ll > 60 ? 60 : ll), l, i + 1);
+			continue;
+		}
+		if (strlen(v->f[i].name) != ll || memcmp(v->f[i].name, l, ll))
+			add_error(x, v, "incorrect-label", -1, i + 1, l, ll, NULL,
+			          "Label \"%.*s\" in field \"%s\" at position \"%d\" does "
+			          "not match the field name in the schema",
+			          (int)(ll > 60 ? 60 : ll), l, v->f[i].name, i + 1);
+	}
+}
+
+static json_t *
+key_cells(const vres *v, const int *idx, int n, const kcsv_rec *rec)
+{
+	json_t *a = json_array();
+	int     i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, idx[i] < rec->nf
+		                             ? cell_json(rec->v[idx[i]], rec->len[idx[i]])
+		                             : json_null());
+	(void)v;
+	return a;
+}
+
+static void
+names_text(const vres *v, const int *idx, int n, char *out, size_t sz)
+{
+	size_t k = 0;
+	int    i;
+
+	out[0] = '\0';
+	for (i = 0; i < n && k < sz; i++)
+		k += (size_t)snprintf(out + k, sz - k, "%s%s", i ? ", " : "",
+		                      v->f[idx[i]].name);
+}
+
+static void
+progress(vres *v, long long size, int final)
+{
+	if (size <= 0)
+		return;
+	fprintf(stderr, "\r%s: %lld rows, %3d%%%s", v->r->name, v->st.rows,
+	        (int)(100.0 * (double)v->st.bytes / (double)size),
+	        final ? "\n" : "");
+}
+
+static int
+run_resource(vctx *x, int ri, const kv_opts *opts,
+             int (*begin)(void *, int), kv_row_fn fn, void *ctx)
+{
+	vres        *v = &x->v[ri];
+	kcsv        *c;
+	kcsv_rec     rec;
+	kv_value    *vals = NULL;
+	unsigned char *key = NULL;
+	char        *scratch = NULL;
+	size_t       scap = 0, kcap = 0;
+	char        *ok = NULL;   /* per field: typed and non-null */
+	int          rc, i, k, result = -1;
+	long long    size = 0, header_rows = v->d.header ? 1 : 0;
+	struct stat  sb;
+	time_t       last = 0;
+
+	if (!(c = kcsv_open(v->r->path, &v->d, 1, x->err)))
+		return -1;
+	if (opts && opts->progress && stat(v->r->path, &sb) == 0)
+		size = sb.st_size;
+	vals = calloc((size_t)v->nf + 1, sizeof(*vals));
+	ok = calloc((size_t)v->nf + 1, 1);
+	if (!vals || !ok) {
+		kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+		goto out;
+	}
+	if (begin && !x->pkg_invalid && begin(ctx, ri) != 0) {
+		kueri_err_set(x->err, KUERI_EINTERNAL, -1, "the loader stopped");
+		goto out;
+	}
+	v->started = 1;
+	for (;;) {
+		int      blank = 1, row_errs;
+		long long before = v->nerr;
+
+		rc = kcsv_next(c, &rec, x->err);
+		if (rc < 0) {
+			if (x->err->code == KUERI_EIO || x->err->code == KUERI_ENOMEM)
+				goto out;
+			add_error(x, v, rec.row > 0 && x->err->row > 0 ? "source-error"
+			                                                : "source-error",
+			          x->err->row > 0 ? x->err->row : -1, -1, NULL, 0, NULL,
+			          "%s", x->err->msg);
+			kueri_err_clear(x->err);
+			break;
+		}
+		if (rc == 0) {
+			if (kcsv_bytes(c) == 0 || (v->nf == 0))
+				add_error(x, v, "source-error", -1, -1, NULL, 0, NULL,
+				          "The data source is empty: there is no header and "
+				          "no data");
+			break;
+		}
+		if (rec.row > 0xffffffffLL) {
+			add_error(x, v, "source-error", rec.row, -1, NULL, 0, NULL,
+			          "more than 4294967295 records");
+			break;
+		}
+		if ((rec.row - 1) % CKPT == 0) {
+			if (grow((void **)&v->ckpt, &v->ckcap, v->nckpt + 1,
+			         sizeof(*v->ckpt)) < 0) {
+				kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+				goto out;
+			}
+			v->ckpt[v->nckpt++] = rec.offset;
+		}
+		if (rec.row <= header_rows) {
+			check_header(x, v, &rec);
+			continue;
+		}
+		v->st.rows++;
+		if (size && (v->st.rows & 0xffff) == 0 && time(NULL) != last) {
+			last = time(NULL);
+			v->st.bytes = kcsv_bytes(c);
+			progress(v, size, 0);
+		}
+		if (rec.enc_field) {
+			add_error(x, v, "encoding-error", rec.row, rec.enc_field, NULL, 0,
+			          NULL, "The cell in row at position \"%lld\" and field "
+			          "at position \"%d\" has %s (the file must be UTF-8)",
+			          rec.row, rec.enc_field, rec.enc_what);
+			continue;
+		}
+		/* Scratch for typed text: 2n + 64 per cell. */
+		{
+			size_t need = 64, kneed = 64;
+
+			for (i = 0; i < rec.nf && i < v->nf; i++) {
+				need += rec.len[i] * 2 + 64;
+				kneed += rec.len[i] + 80;
+			}
+			need += (size_t)v->nf * 64;
+			kneed += (size_t)v->nf * 80;
+			if (grow((void **)&scratch, &scap, need, 1) < 0 ||
+			    grow((void **)&key, &kcap, kneed, 1) < 0) {
+				kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+				goto out;
+			}
+		}
+		for (i = 0; i < rec.nf; i++)
+			if (rec.len[i]) {
+				blank = 0;
+				break;
+			}
+		if (blank) {
+			add_error(x, v, "blank-row", rec.row, -1, NULL, 0, NULL,
+			          "Row at position \"%lld\" is completely blank", rec.row);
+			for (i = 0; i < v->nf; i++) {
+				vals[i].null = 1;
+				ok[i] = 0;
+			}
+		} else {
+			size_t off = 0;
+
+			for (i = 0; i < v->nf; i++) {
+				kvt_field  *f = &v->f[i];
+				const char *why;
+				cellctx     cc = { x, v, rec.row, i, NULL, 0 };
+
+				ok[i] = 0;
+				if (i >= rec.nf) {
+					memset(&vals[i], 0, sizeof(vals[i]));
+					vals[i].null = 1;
+					if (f->required)
+						report_constraint(&cc, "required",
+						                  "constraint \"required\" is \"true\"");
+					continue;
+				}
+				cc.cell = rec.v[i];
+				cc.len = rec.len[i];
+				if (kvt_parse(f, rec.v[i], rec.len[i], &vals[i], scratch + off,
+				              &why)) {
+					add_error(x, v, "type-error", rec.row, i + 1, rec.v[i],
+					          rec.len[i], NULL,
+					          "Type error in the cell \"%.*s\" in row \"%lld\" "
+					          "and field \"%s\" at position \"%d\": type is "
+					          "\"%s\" (%s)", (int)(rec.len[i] > 60 ? 60 : rec.len[i]),
+					          rec.v[i], rec.row, f->name, i + 1,
+					          kp_type_label(f), why);
+					vals[i].null = 1;
+					ok[i] = 2;
+				} else {
+					ok[i] = !vals[i].null;
+					if (kvt_check(f, &vals[i], rec.v[i], rec.len[i],
+					              report_constraint, &cc) != 0 &&
+					    f->re_gaveup >= MAX_GAVEUP && f->re) {
+						char w[300];
+
+						snprintf(w, sizeof(w), "field \"%s\": pattern checks "
+						         "stopped after %d values exceeded the match "
+						         "limit; the pattern is too costly", f->name,
+						         MAX_GAVEUP);
+						json_array_append_new(v->warnings, json_string(w));
+						pcre2_code_free(f->re);
+						f->re = NULL;
+					}
+				}
+				off += rec.len[i] * 2 + 64;
+			}
+			for (i = v->nf; i < rec.nf; i++)
+				add_error(x, v, "extra-cell", rec.row, i + 1, rec.v[i],
+				          rec.len[i], NULL,
+				          "Row at position \"%lld\" has an extra value in field "
+				          "at position \"%d\"", rec.row, i + 1);
+			for (i = rec.nf; i < v->nf; i++)
+				add_error(x, v, "missing-cell", rec.row, i + 1, NULL, 0, NULL,
+				          "Row at position \"%lld\" has a missing cell in field "
+				          "\"%s\" at position \"%d\"", rec.row, v->f[i].name,
+				          i + 1);
+		}
+		/* Keys: typed values, compared exactly. */
+		for (k = 0; k < v->nuniq; k++) {
+			kvkey    *u = &v->uniq[k];
+			int       all = 1, none = 1;
+			long long dup;
+
+			for (i = 0; i < u->n; i++) {
+				all &= ok[u->idx[i]] == 1;
+				none &= ok[u->idx[i]] != 1;
+			}
+			if (!all || none)
+				continue;
+			x->cklen = key_bytes(v, u->idx, u->n, vals, key);
+			x->ckey = key;
+			x->cres = v;
+			x->cidx = u->idx;
+			x->cn = u->n;
+			dup = set_find(&u->set, hash64(key, x->cklen), confirm_equal, x,
+			               (uint32_t)rec.row);
+			if (dup < 0)
+				goto oom_or_io;
+			if (dup > 0) {
+				char names[200];
+
+				names_text(v, u->idx, u->n, names, sizeof(names));
+				if (k < v->nuniq_fields)
+					add_error(x, v, "unique-error", rec.row, u->idx[0] + 1,
+					          rec.v[u->idx[0]], rec.len[u->idx[0]], NULL,
+					          "Row at position \"%lld\" has unique constraint "
+					          "violation in field \"%s\" at position \"%d\": the "
+					          "same as in row at position \"%lld\"", rec.row,
+					          names, u->idx[0] + 1, dup);
+				else
+					add_error(x, v, "unique-error", rec.row, -1, NULL, 0,
+					          key_cells(v, u->idx, u->n, &rec),
+					          "Row at position \"%lld\" violates the unique "
+					          "key (%s): the same as in row at position "
+					          "\"%lld\"", rec.row, names, dup);
+			}
+		}
+		if (v->pk.n) {
+			int all = 1, nul = -1;
+
+			/* ok[]: 0 missing, 1 typed, 2 type error (already reported). */
+			for (i = 0; i < v->pk.n; i++) {
+				int j = v->pk.idx[i];
+
+				if (ok[j] == 0 && nul < 0)
+					nul = j;
+				all &= ok[j] == 1;
+			}
+			for (i = 0; i < v->pk.n; i++)
+				if (ok[v->pk.idx[i]] == 2)
+					nul = -2;
+			if (nul >= 0) {
+				add_error(x, v, "primary-key-error", rec.row, -1, NULL, 0,
+				          key_cells(v, v->pk.idx, v->pk.n, &rec),
+				          "Row at position \"%lld\" violates the primary key: "
+				          "field \"%s\" is missing (primary key fields are "
+				          "required)", rec.row, v->f[nul].name);
+			} else if (all) {
+				long long dup;
+
+				x->cklen = key_bytes(v, v->pk.idx, v->pk.n, vals, key);
+				x->ckey = key;
+				x->cres = v;
+				x->cidx = v->pk.idx;
+				x->cn = v->pk.n;
+				dup = set_find(&v->pk.set, hash64(key, x->cklen),
+				               confirm_equal, x, (uint32_t)rec.row);
+				if (dup < 0)
+					goto oom_or_io;
+				if (dup > 0)
+					add_error(x, v, "primary-key-error", rec.row, -1, NULL, 0,
+					          key_cells(v, v->pk.idx, v->pk.n, &rec),
+					          "Row at position \"%lld\" violates the primary "
+					          "key: the same as in row at position \"%lld\"",
+					          rec.row, dup);
+			}
+		}
+		for (k = 0; k < v->nfks; k++) {
+			kvfk     *fk = &v->fks[k];
+			vres     *t = &x->v[fk->target];
+			int       all = 1, none = 1;
+			long long hit;
+			uint64_t  h;
+
+			for (i = 0; i < fk->n; i++) {
+				all &= ok[fk->idx[i]] == 1;
+				none &= ok[fk->idx[i]] != 1;
+			}
+			if (!all || none)
+				continue;
+			x->cklen = key_bytes(v, fk->idx, fk->n, vals, key);
+			x->ckey = key;
+			x->cres = t;
+			x->cidx = t->refs[fk->ref].idx;
+			x->cn = t->refs[fk->ref].n;
+			h = hash64(key, x->cklen);
+			hit = set_find(&t->refs[fk->ref].set, h, confirm_equal, x, 0);
+			if (hit < 0)
+				goto oom_or_io;
+			if (hit > 0)
+				continue;
+			if (!t->done) {
+				if (grow((void **)&v->pend, &v->pendcap, v->npend + 1,
+				         sizeof(*v->pend)) < 0)
+					goto oom_or_io;
+				v->pend[v->npend].h = h;
+				v->pend[v->npend].row = (uint32_t)rec.row;
+				v->pend[v->npend++].fk = k;
+				continue;
+			}
+			{
+				char names[200];
+
+				names_text(v, fk->idx, fk->n, names, sizeof(names));
+				add_error(x, v, "foreign-key-error", rec.row, -1, NULL, 0,
+				          row_cells(&rec),
+				          "Row at position \"%lld\" violates the foreign key: "
+				          "the values of (%s) are not found in resource \"%s\"",
+				          rec.row, names, t->r->name);
+			}
+		}
+		/* This row's keys become visible to foreign keys into us. */
+		for (k = 0; k < v->nrefs; k++) {
+			kvkey *rf = &v->refs[k];
+			int    all = 1;
+
+			for (i = 0; i < rf->n; i++)
+				all &= ok[rf->idx[i]] == 1;
+			if (!all)
+				continue;
+			x->cklen = key_bytes(v, rf->idx, rf->n, vals, key);
+			{
+				kvset   *s = &rf->set;
+				uint64_t h = hash64(key, x->cklen);
+				size_t   p;
+
+				if ((s->cap == 0 || (s->n + 1) * 4 > s->cap * 3) && set_grow(s) < 0)
+					goto oom_or_io;
+				p = set_pos(s, (uint32_t)(h >> 32));
+				while (s->slot[p])
+					p = (p + 1) & (s->cap - 1);
+				s->slot[p] = (h >> 32) << 32 | (uint32_t)rec.row;
+				s->n++;
+			}
+		}
+		row_errs = v->nerr != before;
+		if (fn && !x->pkg_invalid && !row_errs &&
+		    fn(ctx, rec.row, vals, v->nf) != 0) {
+			kueri_err_set(x->err, KUERI_EINTERNAL, -1,
+			              "the loader stopped at row %lld", rec.row);
+			goto out;
+		}
+	}
+	v->st.bytes = kcsv_bytes(c);
+	kcsv_sha256(c, v->st.sha256);
+	if (size)
+		progress(v, size, 1);
+	v->done = 1;
+	result = 0;
+	goto out;
+oom_or_io:
+	if (x->err->code == KUERI_OK)
+		kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+out:
+	kcsv_close(c);
+	free(vals);
+	free(ok);
+	free(scratch);
+	free(key);
+	return result;
+}
+
+/* Pending foreign keys (self references, cycles), now that every key set
+ * is complete. */
+static int
+resolve_pending(vctx *x, vres *v)
+{
+	size_t    i;
+	kv_value *vals = calloc((size_t)v->nf + 1, sizeof(*vals));
+	unsigned char *key = NULL;
+	size_t    kcap = 0;
+	kcsv     *own = NULL;
+
+	if (!vals)
+		return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+	for (i = 0; i < v->npend; i++) {
+		kvpend  *p = &v->pend[i];
+		kvfk    *fk = &v->fks[p->fk];
+		vres    *t = &x->v[fk->target];
+		kcsv_rec rec;
+		long long hit;
+		size_t   need = 64;
+		int      j, rc;
+		char     names[200];
+
+		/* First look: the hash alone may already be absent. */
+		x->cres = t;
+		x->cidx = t->refs[fk->ref].idx;
+		x->cn = t->refs[fk->ref].n;
+		/* Re-read our own row to rebuild its key bytes. */
+		if (!own && !(own = kcsv_open(v->r->path, &v->d, 0, x->err)))
+			goto fail;
+		{
+			size_t k = (p->row - 1) / CKPT;
+
+			if (kcsv_seek(own, v->ckpt[k], (long long)k * CKPT + 1, x->err) < 0)
+				goto fail;
+			while ((rc = kcsv_next(own, &rec, x->err)) == 1 && rec.row != p->row)
+				;
+			if (rc != 1)
+				goto fail;
+		}
+		for (j = 0; j < fk->n; j++)
+			need += rec.len[fk->idx[j]] * 2 + 80;
+		if (grow((void **)&key, &kcap, need, 1) < 0)
+			goto fail;
+		{
+			/* type_fields uses x->rscratch; our key goes to `key`. */
+			if (type_fields(x, v, &rec, fk->idx, fk->n, vals) != 0)
+				continue;
+			x->cklen = key_bytes(v, fk->idx, fk->n, vals, key);
+			x->ckey = key;
+		}
+		/* confirm_equal re-reads the target with t->reread, not `own`. */
+		hit = set_find(&t->refs[fk->ref].set, p->h, confirm_equal, x, 0);
+		if (hit < 0)
+			goto fail;
+		if (hit > 0)
+			continue;
+		names_text(v, fk->idx, fk->n, names, sizeof(names));
+		add_error(x, v, "foreign-key-error", p->row, -1, NULL, 0,
+		          row_cells(&rec),
+		          "Row at position \"%lld\" violates the foreign key: the "
+		          "values of (%s) are not found in resource \"%s\"",
+		          (long long)p->row, names, t->r->name);
+	}
+	free(vals);
+	free(key);
+	kcsv_close(own);
+	return 0;
+fail:
+	free(vals);
+	free(key);
+	kcsv_close(own);
+	if (x->err->code == KUERI_OK)
+		kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+	return -1;
+}
+
+/* Referenced resources first; ties and cycles in package order. */
+static int
+next_resource(vctx *x)
+{
+	int ri, k, first = -1;
+
+	for (ri = 0; ri < x->pkg->nres; ri++) {
+		vres *v = &x->v[ri];
+		int   ready = 1;
+
+		if (v->started)
+			continue;
+		if (first < 0)
+			first = ri;
+		for (k = 0; k < v->nfks; k++)
+			if (v->fks[k].target != ri && !x->v[v->fks[k].target].done)
+				ready = 0;
+		if (ready)
+			return ri;
+	}
+	return first;
+}
+
+int
+kv_verify(kv_package *pkg, const kv_opts *opts,
+          int (*begin)(void *ctx, int ri), kv_row_fn fn, void *ctx,
+          json_t **report, kv_stats *stats, kueri_err *err)
+{
+	vctx    x;
+	int     ri, valid = 1, result = -1;
+	json_t *tasks;
+
+	memset(&x, 0, sizeof(x));
+	x.pkg = pkg;
+	x.err = err;
+	x.limit = opts && opts->limit_errors > 0 ? opts->limit_errors : 1000;
+	kueri_err_clear(err);
+	if (report)
+		*report = NULL;
+	if (!hash_seed)
+		hash_seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
+		            (uint64_t)(uintptr_t)&x;
+	if (!(x.v = calloc((size_t)pkg->nres + 1, sizeof(*x.v)))) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		return -1;
+	}
+	if (setup(&x) < 0)
+		goto out;
+	while ((ri = next_resource(&x)) >= 0)
+		if (run_resource(&x, ri, opts, begin, fn, ctx) < 0)
+			goto out;
+	for (ri = 0; ri < pkg->nres; ri++)
+		if (x.v[ri].npend && resolve_pending(&x, &x.v[ri]) < 0)
+			goto out;
+	tasks = json_array();
+	for (ri = 0; ri < pkg->nres; ri++) {
+		vres   *v = &x.v[ri];
+		json_t *st = json_object();
+
+		v->st.errors = v->nerr;
+		if (v->nerr > (long long)json_array_size(v->errors)) {
+			char w[120];
+
+			snprintf(w, sizeof(w), "reached error limit: %lld (%lld errors "
+			         "found, %zu reported)", x.limit, v->nerr,
+			         json_array_size(v->errors));
+			json_array_append_new(v->warnings, json_string(w));
+		}
+		json_object_set_new(v->task, "name", json_string(v->r->name));
+		json_object_set_new(v->task, "valid", json_boolean(v->nerr == 0));
+		json_object_set_new(st, "rows", json_integer(v->st.rows));
+		json_object_set_new(st, "errors", json_integer(v->nerr));
+		json_object_set_new(st, "bytes", json_integer(v->st.bytes));
+		json_object_set_new(st, "sha256", json_string(v->st.sha256));
+		json_object_set_new(v->task, "stats", st);
+		json_object_set(v->task, "warnings", v->warnings);
+		json_object_set(v->task, "errors", v->errors);
+		json_array_append(tasks, v->task);
+		if (v->nerr)
+			valid = 0;
+		if (stats)
+			stats[ri] = v->st;
+	}
+	if (report) {
+		*report = json_object();
+		json_object_set_new(*report, "valid", json_boolean(valid));
+		json_object_set_new(*report, "tasks", tasks);
+	} else {
+		json_decref(tasks);
+	}
+	result = valid ? 0 : 1;
+out:
+	teardown(&x);
+	return result;
+}
