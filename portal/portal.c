@@ -483,7 +483,8 @@ portal_open_rw(const char *path, kueri_err *err)
 	sqlite3_db_config(p->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(p->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	sqlite3_db_config(p->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
-	sqlite3_busy_timeout(p->db, 10000);
+	/* A concurrent publish holds the write lock for its whole load. */
+	sqlite3_busy_timeout(p->db, 120000);
 	/* WAL: readers keep the old version while a publish runs, and a
 	 * killed publish rolls back on next open.  secure_delete: freed
 	 * pages are zeroed, so a removed package leaves no bytes behind. */

