@@ -25,7 +25,8 @@
 
 #define MAX_BODY (64L * 1024 * 1024)
 
-static char *body;          /* MAX_BODY bytes of 'x'                    */
+static char *body;          /* `cap` bytes of 'x', grown on demand      */
+static long  cap;
 static volatile sig_atomic_t stopping;
 
 static void
@@ -58,6 +59,16 @@ serve(int sock, long dflt)
 		return 1;
 	while (FCGX_Accept_r(&req) >= 0) {
 		long n = body_size(FCGX_GetParam("QUERY_STRING", req.envp), dflt);
+
+		if (n > cap) {           /* once per new largest size */
+			char *nb = realloc(body, (size_t)n);
+
+			if (nb == NULL)
+				return 1;
+			memset(nb + cap, 'x', (size_t)(n - cap));
+			body = nb;
+			cap = n;
+		}
 
 		FCGX_FPrintF(req.out, "Status: 200 OK\r\n"
 		             "Content-Type: application/json;odata.metadata=minimal\r\n"
@@ -95,10 +106,6 @@ main(int argc, char **argv)
 	}
 	if (workers < 1 || workers > 256)
 		workers = 1;
-	body = malloc(MAX_BODY);
-	if (body == NULL)
-		return 1;
-	memset(body, 'x', MAX_BODY);
 	if (FCGX_Init() != 0)
 		return 1;
 	if (sockpath != NULL) {
