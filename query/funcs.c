@@ -518,6 +518,100 @@ fn_duration(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_double(ctx, neg ? -total : total);
 }
 
+/*
+ * kq_dtmin / kq_dtmax: min and max of datetimes by instant, keeping the
+ * winning value's own text (and offset).  SQLite's min()/max() would
+ * compare the text, which orders "10:00+08:00" after "03:00Z".
+ */
+static long long
+days_from_civil(long long y, unsigned m, unsigned d)
+{
+	long long era;
+	unsigned  yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+/* Seconds since 1970 for "yyyy-mm-ddThh:mm[:ss[.f]](Z|±hh:mm)"; 0 if not. */
+static int
+instant(const char *s, int n, double *out)
+{
+	double secs = 0;
+	int    i = 16, off = 0;
+
+	if (n < 16 || s[4] != '-' || s[7] != '-' || s[13] != ':')
+		return 0;
+	if (i < n && s[i] == ':') {
+		secs = dig2(s + 17);
+		i = 19;
+		if (i < n && s[i] == '.') {
+			double scale = 0.1;
+
+			for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+				secs += (s[i] - '0') * scale;
+		}
+	}
+	if (i + 6 <= n && (s[i] == '+' || s[i] == '-'))
+		off = (s[i] == '-' ? -1 : 1) * (dig2(s + i + 1) * 60 + dig2(s + i + 4));
+	*out = (double)days_from_civil(atoi(s), (unsigned)dig2(s + 5),
+	                               (unsigned)dig2(s + 8)) * 86400.0 +
+	       dig2(s + 11) * 3600.0 + dig2(s + 14) * 60.0 + secs - off * 60.0;
+	return 1;
+}
+
+typedef struct dtacc {
+	double t;
+	char  *text;
+	int    n;
+} dtacc;
+
+static void
+dt_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	dtacc      *acc;
+	const char *s;
+	int         n, want_max = sqlite3_user_data(ctx) != NULL;
+	double      t;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	if ((acc = sqlite3_aggregate_context(ctx, sizeof(*acc))) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	s = (const char *)sqlite3_value_text(argv[0]);
+	n = sqlite3_value_bytes(argv[0]);
+	if (s == NULL || !instant(s, n, &t))
+		return;
+	if (acc->text && (want_max ? t <= acc->t : t >= acc->t))
+		return;
+	sqlite3_free(acc->text);
+	if ((acc->text = sqlite3_malloc(n + 1)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	memcpy(acc->text, s, (size_t)n);
+	acc->n = n;
+	acc->t = t;
+}
+
+static void
+dt_final(sqlite3_context *ctx)
+{
+	dtacc *acc = sqlite3_aggregate_context(ctx, 0);
+
+	if (acc && acc->text) {
+		sqlite3_result_text(ctx, acc->text, acc->n, sqlite3_free);
+		acc->text = NULL;
+	}
+}
+
 /* ---------------------------------------------------------------- register */
 
 static const struct kq_fdef {
@@ -546,6 +640,13 @@ kq_funcs_register(sqlite3 *db)
 		        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
 		        fdefs[i].user, fdefs[i].fn, NULL, NULL, NULL) != SQLITE_OK)
 			return -1;
+	if (sqlite3_create_function_v2(db, "kq_dtmin", 1, SQLITE_UTF8 |
+	        SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, NULL, dt_step,
+	        dt_final, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(db, "kq_dtmax", 1, SQLITE_UTF8 |
+	        SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, "max", NULL, dt_step,
+	        dt_final, NULL) != SQLITE_OK)
+		return -1;
 	return 0;
 }
 
@@ -556,7 +657,7 @@ static const char *const allowed_fns[] = {
 	"julianday", "coalesce", "count", "sum", "avg", "min", "max", "match",
 	"kq_matches", "kq_startswith", "kq_endswith", "kq_substring", "kq_fdiv",
 	"kq_fmod", "kq_dtpart", "kq_duration", "kq_dblstr", "kq_lower",
-	"kq_upper",
+	"kq_upper", "kq_dtmin", "kq_dtmax",
 };
 
 int

@@ -441,6 +441,12 @@ main(int argc, char **argv)
 	ok(strstr(body, "[{\"provinsi\":\"BALI\"},{\"provinsi\":\"bali\"}]") != NULL,
 	   "search() then groupby");
 	free(body);
+	run("villages?$apply=filter(id ne 'v05')/aggregate(updated with max as mx,"
+	    "updated with min as mn)", NULL, NULL, &body, NULL);
+	ok(strstr(body, "[{\"mx\":\"2021-03-01T00:00:00-05:00\",\"mn\":"
+	                "\"2001-01-01T00:00:00Z\"}]") != NULL,
+	   "max/min of datetimes by instant, keeping the value's own offset");
+	free(body);
 	run("nums?$apply=aggregate(grp with countdistinct as d)", NULL, NULL, &body, NULL);
 	ok(strstr(body, "[{\"d\":7}]") != NULL, "countdistinct ignores nulls");
 	free(body);
