@@ -546,6 +546,10 @@ sqlite_err(kq_answer *a, int rc)
 	if (strncmp(m, "kq_matches: ", 12) == 0)
 		return kueri_err_set(&a->err, KUERI_EBADREQ, -1,
 		    "matchesPattern: %s", m + 12);
+	if (strstr(m, "too large") || strstr(m, "too many") ||
+	    strstr(m, "stack overflow"))
+		return kueri_err_set(&a->err, KUERI_ELIMIT, -1,
+		    "the query is too complex for the database (%s)", m);
 	if ((rc & 0xff) == SQLITE_NOMEM || (rc & 0xff) == SQLITE_TOOBIG)
 		return kueri_err_set(&a->err, KUERI_ELIMIT, -1,
 		    "the query needs more memory than allowed");

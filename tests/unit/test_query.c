@@ -545,6 +545,18 @@ main(int argc, char **argv)
 		ok(run("nums?$filter=n eq 1 or n eq 2 or n eq 3", NULL, NULL, &body, NULL) == 400 &&
 		   strstr(body, "more than 5 nodes"), "the node limit is configurable and named");
 		free(body);
+		lim.max_nodes = 1000;
+		{
+			char f[4000] = "villages?$filter=";
+
+			for (i = 0; i < 150; i++)
+				strcat(f, "pop add ");
+			strcat(f, "1 gt 0");
+			ok(run(f, NULL, NULL, &body, NULL) == 400 &&
+			   strstr(body, "too complex"),
+			   "beyond SQLite's expression depth: a 400, not a 500");
+			free(body);
+		}
 		LIM = NULL;
 	}
 
