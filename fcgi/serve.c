@@ -4,10 +4,12 @@
  *
  * Why pre-forked processes: libfcgi is single-threaded per process, and
  * SQLite connections are cheapest when each process owns one.  Each worker
- * opens the portal read-only once, then per request: portal_refresh (one
- * PRAGMA data_version: a publish becomes visible to the next request, no
- * restart) → kh_handle → FCGX_Finish_r.  A request in flight keeps its
- * SQLite read transaction, so it finishes on the snapshot it started on.
+ * opens the portal read-only once, then per request: snapshot_begin
+ * (portal_refresh -- one PRAGMA data_version, so a publish becomes visible
+ * to the next request without a restart -- then one read transaction
+ * held for the whole request) → kh_handle → COMMIT → FCGX_Finish_r.  A
+ * request in flight finishes on the snapshot it started on, and its
+ * catalog and rows always come from the same version.
  *
  * Accepting.  The listening socket is non-blocking and each worker waits
  * for it with ppoll(), which is also the only place SIGTERM is unblocked:
@@ -44,6 +46,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <sqlite3.h>
 
 #include "service.h"
 
@@ -202,6 +205,73 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- one snapshot per request ----------------------------------------- */
+
+static long long
+data_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	long long dv = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) ==
+	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		dv = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return dv;
+}
+
+/*
+ * Bring the portal's catalog up to date and hold one read transaction for
+ * the whole request, so the catalog (set → physical table) and the rows
+ * come from the same committed version.  Without it a publish committed
+ * between portal_refresh and the query's first read could drop the table
+ * the catalog still names.  portal_refresh runs its own transaction, so
+ * the snapshot is pinned after it and checked: if data_version moved in
+ * between, refresh again.  Returns 0 with a transaction open, -1 on error.
+ */
+static int
+snapshot_begin(kportal *p, kueri_err *err)
+{
+	sqlite3 *db = portal_db(p);
+	sqlite3_stmt *st;
+	int tries, rc;
+
+	for (tries = 0; tries < 5; tries++) {
+		long long before = data_version(db);
+
+		if (portal_refresh(p, err) < 0)
+			return -1;
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			break;
+		/* Any read pins the snapshot until COMMIT. */
+		rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema LIMIT 1",
+		                        -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			break;
+		if (data_version(db) == before)
+			return 0;
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	if (tries == 5)     /* publishes faster than we can look: go on */
+		return portal_refresh(p, err) < 0 ? -1 : 0;
+	return kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
+	                     sqlite3_errmsg(db));
+}
+
+static void
+snapshot_end(kportal *p)
+{
+	sqlite3 *db = portal_db(p);
+
+	if (!sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+}
+
 /* Answer when the portal cannot be read at all (e.g. refresh failed). */
 static void
 answer_unavailable(FCGX_Request *r, kh_stats *st)
@@ -285,7 +355,7 @@ worker_main(const ks_conf *c, int lfd)
 		 * CSV export to a slow client still completes. */
 		alarm((unsigned)(c->io_timeout * 20 + c->lim.time_ms / 1000));
 		kueri_err_clear(&err);
-		if (portal_refresh(p, &err) < 0) {
+		if (snapshot_begin(p, &err) < 0) {
 			memset(&st, 0, sizeof st);
 			snprintf(st.path, sizeof st.path, "-");
 			snprintf(st.method, sizeof st.method, "-");
@@ -295,6 +365,7 @@ worker_main(const ks_conf *c, int lfd)
 			kueri_sink out = { fcgx_write, req.out };
 
 			kh_handle(p, c, fcgx_param, &req, &out, &st);
+			snapshot_end(p);
 		}
 		FCGX_Finish_r(&req);
 		alarm(0);
