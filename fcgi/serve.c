@@ -207,17 +207,43 @@ now_ms(void)
 
 /* ---- one snapshot per request ----------------------------------------- */
 
-static long long
-data_version(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	long long dv = -1;
+/* The statements run around every request, prepared once per worker (the
+ * connection lives as long as the worker): the per-request cost is a few
+ * steps, no parsing. */
+enum { SQ_DV, SQ_BEGIN, SQ_PIN, SQ_COMMIT, SQ__MAX };
+static const char *const sq_text[SQ__MAX] = {
+	"PRAGMA data_version", "BEGIN", "SELECT 1 FROM sqlite_schema LIMIT 1",
+	"COMMIT",
+};
+static sqlite3_stmt *sq[SQ__MAX];
 
-	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		dv = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return dv;
+/* Step statement i once; its first column in *out if wanted.  SQLite
+ * result code. */
+static int
+sq_run(sqlite3 *db, int i, long long *out)
+{
+	int rc;
+
+	if (sq[i] == NULL &&
+	    sqlite3_prepare_v3(db, sq_text[i], -1, SQLITE_PREPARE_PERSISTENT,
+	                       &sq[i], NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(sq[i]);
+	if (rc == SQLITE_ROW && out != NULL)
+		*out = sqlite3_column_int64(sq[i], 0);
+	sqlite3_reset(sq[i]);
+	return rc;
+}
+
+static void
+sq_free(void)
+{
+	int i;
+
+	for (i = 0; i < SQ__MAX; i++) {
+		sqlite3_finalize(sq[i]);
+		sq[i] = NULL;
+	}
 }
 
 /*
@@ -233,30 +259,27 @@ static int
 snapshot_begin(kportal *p, kueri_err *err)
 {
 	sqlite3 *db = portal_db(p);
-	sqlite3_stmt *st;
 	int tries, rc;
 
 	for (tries = 0; tries < 5; tries++) {
-		long long before = data_version(db);
+		long long before = -1, after = -2;
 
+		if (sq_run(db, SQ_DV, &before) != SQLITE_ROW)
+			break;
 		if (portal_refresh(p, err) < 0)
 			return -1;
-		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		if (sq_run(db, SQ_BEGIN, NULL) != SQLITE_DONE)
 			break;
 		/* Any read pins the snapshot until COMMIT. */
-		rc = sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema LIMIT 1",
-		                        -1, &st, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(st);
-		sqlite3_finalize(st);
+		rc = sq_run(db, SQ_PIN, NULL);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			break;
-		if (data_version(db) == before)
+		if (sq_run(db, SQ_DV, &after) == SQLITE_ROW && after == before)
 			return 0;
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		sq_run(db, SQ_COMMIT, NULL);
 	}
 	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		sq_run(db, SQ_COMMIT, NULL);
 	if (tries == 5)     /* publishes faster than we can look: go on */
 		return portal_refresh(p, err) < 0 ? -1 : 0;
 	return kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
@@ -269,7 +292,7 @@ snapshot_end(kportal *p)
 	sqlite3 *db = portal_db(p);
 
 	if (!sqlite3_get_autocommit(db))
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		sq_run(db, SQ_COMMIT, NULL);
 }
 
 /* Answer when the portal cannot be read at all (e.g. refresh failed). */
@@ -374,6 +397,7 @@ worker_main(const ks_conf *c, int lfd)
 		        now_ms() - t0);
 	}
 	FCGX_Free(&req, 1);
+	sq_free();
 	portal_close(p);
 	return 0;
 }
