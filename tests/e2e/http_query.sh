@@ -108,6 +108,37 @@ is "$(header Cache-Control)" no-store "errors are not cacheable"
 is "$(get "$O/nosuch")" 404 "unknown entity set → 404"
 is "$(jq -r '.error.message | length > 0' "$TMP/b")" true "404 has an OData error body"
 
+# ---- hostile URLs and headers (HARDENING.md): never a 5xx, never a crash,
+# errors always in the OData shape
+bad=0
+for q in '$filter=%' '$filter=%2' '$filter=%G0' '$filter=%zz' '$filter=%2527' \
+	'$filter=prov%20eq%20%27a%00b%27' '$filter=prov%20eq%20%27%C0%AF%27' \
+	'$filter=prov%20eq%20%27%ED%A0%80%27' '$filter=prov%20eq%20%27%F4%90%80%80%27' \
+	'$filter=prov%20eq%20%27%FF%27' '$filter=%EF%BB%BFprov%20eq%20%27P1%27' \
+	'$filter=prov%20eq%20%27%0D%0AX:%201%27' '$top=1&$top=2' '$filter=' 'top' \
+	'$top=1;$skip=2' '$x=1' '$FILTER=n%20eq%201' 'filter=n%20eq%201' '$top=-1' \
+	'$filter=rowid%20eq%201' '$orderby=sqlite_schema' "\$search=%22" '$search=(' \
+	'$filter=contains(label,%27%25_%27)' '$format=xml' '$format=atom'; do
+	st=$(get "$O/angka?$q")
+	case "$st" in
+	2??) ;;
+	4??) [ "$(jq -r '.error.code | length > 0' "$TMP/b" 2>/dev/null)" = true ] ||
+		{ bad=1; echo "# $q: $st without an OData error body"; } ;;
+	*) bad=1; echo "# $q: $st" ;;
+	esac
+	[ -z "$(header X)" ] || { bad=1; echo "# $q: injected a header"; }
+done
+is "$bad" 0 "hostile query strings get 2xx or a 4xx OData error, never a 5xx or an injected header"
+bad=0
+for h in 'Range: bytes=0-10' "If-None-Match: $(head -c 6000 /dev/zero | tr '\0' 'x')" \
+	'Accept: text/html;q=0.1, */*;q=0' 'Accept: application/xml' 'Prefer: odata.maxpagesize=-1' \
+	'Prefer: odata.maxpagesize=99999999999999999999'; do
+	st=$(get "$O/angka?\$top=2" -H "$h")
+	case "$st" in 200|206|304|4??) ;; *) bad=1; echo "# $h: $st" ;; esac
+done
+is "$bad" 0 "odd headers (Range, a huge If-None-Match, odd Accept/Prefer) never give a 5xx"
+is "$(get "$BASE/health")" 200 "the service is still healthy after the hostile requests"
+
 # ---- a publish during a stream of requests
 publish() {  # a new version of set "harga": new table, catalog rows, one txn
 	v=$1
