@@ -374,6 +374,20 @@ test_package(void)
 	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\"},{\"name\":\"r\",\"path\":\"r.csv\"}]}",
 	           "used twice", "two resources with one name are refused");
 
+	{
+		char  *deep = malloc(20100);
+		size_t k = (size_t)sprintf(deep, "{\"name\":\"t\",\"x\":");
+
+		memset(deep + k, '[', 5000);
+		memset(deep + k + 5000, ']', 5000);
+		strcpy(deep + k + 10000, "}");
+		load_fails(deep, "datapackage.json:1:", "JSON nested 5000 deep is refused with a position");
+		free(deep);
+	}
+	load_fails(PKG1("{\"fields\":[{\"name\":\"a\",\"type\":\"number\",\"constraints\":{\"maximum\":1e400}}]}"),
+	           "datapackage.json:1:", "a number too big for a double is refused with a position");
+	load_fails(PKG1("{\"fields\":[{\"name\":\"a\",\"type\":\"object\"}]}"),
+	           "unsupported type \"object\"", "object fields are not supported (a clear error)");
 	WSTR("r.csv", "rowid,oid,_rowid_,\"a\"\"b]\"\n1,2,3,4\n");
 	ok(run(PKG1("{\"fields\":[{\"name\":\"rowid\"},{\"name\":\"oid\"},{\"name\":\"_rowid_\"},{\"name\":\"a\\\"b]\"}]}"), 0) == 0,
 	   "fields named rowid, oid, _rowid_ and a\"b] are fine (the portal uses c<i>)");
