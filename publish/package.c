@@ -462,8 +462,13 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 			for (k = 0; k < npk; k++)
 				if (pk[k] == (int)i)
 					pf->nullable = 0;
-			pf->decimal = 0;
+			/* kueri extension properties: "kueri:decimal": true publishes a
+			 * number as Edm.Decimal; "kueri:search": false (or
+			 * "searchable": false) keeps a string out of $search. */
+			pf->decimal = kf.type == KP_NUMBER &&
+			    json_is_true(json_object_get(f, "kueri:decimal"));
 			pf->searchable = kf.type == KP_STRING &&
+			    !json_is_false(json_object_get(f, "kueri:search")) &&
 			    !json_is_false(json_object_get(f, "searchable"));
 		}
 		kvt_free(&kf);
