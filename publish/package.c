@@ -116,11 +116,14 @@ load_json(const char *path, kueri_err *err)
 	json_error_t je;
 	json_t      *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 
-	if (!j) {
-		kueri_err_set(err, je.line > 0 ? KUERI_ESCHEMA : KUERI_EIO, -1,
-		              "%s:%d:%d: %s", path, je.line, je.column, je.text);
+	if (!j && je.line > 0) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s:%d:%d: %s", path, je.line,
+		              je.column, je.text);
 		err->row = je.line;
 		err->field = je.column;
+	} else if (!j) {
+		/* Jansson's text already names the file. */
+		kueri_err_set(err, KUERI_EIO, -1, "%s", je.text);
 	}
 	return j;
 }
