@@ -1,16 +1,149 @@
-/* cmd_query.c -- stub until its issue lands. */
+/*
+ * cmd_query.c -- `kueri query`: answer one OData URL offline, exactly as
+ * the service would (the same kq_prepare/kq_stream code path), printing the
+ * body to stdout.  Exit 0 for a 2xx answer, 1 for 4xx/5xx (the OData error
+ * JSON is still printed), 2 for usage or an unreadable portal.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
+#include "portal.h"
+#include "query.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: kueri query --db PORTAL [--format json|csv] [--prefer PREFER]\n"
+	    "                   [--accept ACCEPT] [--root URL] [--headers]\n"
+	    "                   'PATH[?QUERY]'\n"
+	    "\n"
+	    "Answer an OData URL (relative to the service root) offline, printing\n"
+	    "exactly the body the service sends, e.g.\n"
+	    "  kueri query --db p.db \"villages?\\$filter=provinsi eq 'BALI'&\\$top=5\"\n"
+	    "Spaces and quotes may be typed plainly or percent-encoded.\n"
+	    "\n"
+	    "  --db PORTAL      the portal database (required)\n"
+	    "  --format F       json (default) or csv, like $format\n"
+	    "  --prefer P       a Prefer header, e.g. odata.maxpagesize=100\n"
+	    "  --accept A       an Accept header\n"
+	    "  --root URL       service root for @odata.context and nextLink\n"
+	    "  --headers        print status and headers to stderr\n"
+	    "\n"
+	    "Exit status: 0 success, 1 the service would answer 4xx/5xx, 2 usage.\n");
+}
+
+static int
+sink_stdout(void *ctx, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, (FILE *)ctx) == len ? 0 : -1;
+}
 
 int
 cmd_query(int argc, char **argv)
 {
-	if (cli_wants_help(argc, argv)) {
-		printf("usage: kueri query (not implemented yet)\n");
-		return 0;
-	}
-	fprintf(stderr, "kueri query: not implemented yet\n");
-	return 3;
-}
+	const char *db = NULL, *url = NULL;
+	kq_request  req;
+	kportal    *p;
+	kq_answer  *a;
+	kueri_err   err;
+	kueri_sink  sink = { sink_stdout, NULL };
+	const kq_head *h;
+	char       *path, *q;
+	int         i, headers = 0, rc;
 
+	memset(&req, 0, sizeof(req));
+	req.service_root = "";
+	for (i = 1; i < argc; i++) {
+		const char *o = argv[i];
+
+		if (strcmp(o, "--help") == 0 || strcmp(o, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (strcmp(o, "--headers") == 0) {
+			headers = 1;
+			continue;
+		}
+		if (strcmp(o, "--db") == 0 || strcmp(o, "--format") == 0 ||
+		    strcmp(o, "--prefer") == 0 || strcmp(o, "--accept") == 0 ||
+		    strcmp(o, "--root") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "kueri query: %s needs a value\n", o);
+				usage(stderr);
+				return 2;
+			}
+			if (strcmp(o, "--db") == 0)
+				db = argv[++i];
+			else if (strcmp(o, "--format") == 0)
+				req.format = argv[++i];
+			else if (strcmp(o, "--prefer") == 0)
+				req.prefer = argv[++i];
+			else if (strcmp(o, "--accept") == 0)
+				req.accept = argv[++i];
+			else
+				req.service_root = argv[++i];
+			continue;
+		}
+		if (o[0] == '-' && o[1] != '\0') {
+			fprintf(stderr, "kueri query: unknown option '%s'\n", o);
+			usage(stderr);
+			return 2;
+		}
+		if (url) {
+			fprintf(stderr, "kueri query: one URL only\n");
+			usage(stderr);
+			return 2;
+		}
+		url = o;
+	}
+	if (db == NULL || url == NULL) {
+		fprintf(stderr, "kueri query: %s\n",
+		        db == NULL ? "--db PORTAL is required" : "a URL is required");
+		usage(stderr);
+		return 2;
+	}
+	if (req.format && strcmp(req.format, "json") != 0 &&
+	    strcmp(req.format, "csv") != 0) {
+		fprintf(stderr, "kueri query: --format must be json or csv\n");
+		return 2;
+	}
+	if ((path = strdup(url)) == NULL) {
+		fprintf(stderr, "kueri query: out of memory\n");
+		return 2;
+	}
+	if ((q = strchr(path, '?')) != NULL)
+		*q++ = '\0';
+	req.path = path;
+	req.query = q;
+	if ((p = portal_open_ro(db, &err)) == NULL) {
+		fprintf(stderr, "kueri query: %s\n", err.msg);
+		free(path);
+		return 2;
+	}
+	if ((a = kq_prepare(p, &req, NULL)) == NULL) {
+		fprintf(stderr, "kueri query: out of memory\n");
+		portal_close(p);
+		free(path);
+		return 2;
+	}
+	h = kq_answer_head(a);
+	if (headers) {
+		fprintf(stderr, "Status: %d\nContent-Type: %s\n", h->status,
+		        h->content_type);
+		if (h->preference_applied[0])
+			fprintf(stderr, "Preference-Applied: %s\n", h->preference_applied);
+		if (h->etag[0])
+			fprintf(stderr, "ETag: %s\n", h->etag);
+	}
+	sink.ctx = stdout;
+	rc = kq_stream(a, &sink, NULL);
+	fflush(stdout);
+	rc = rc < 0 || h->status >= 400 ? 1 : 0;
+	kq_free(a);
+	portal_close(p);
+	free(path);
+	return rc;
+}

@@ -1,0 +1,364 @@
+/*
+ * catalog.c -- the catalog as JSON: every published package with its
+ * owner, classification, version, resources, and freshness (when the next
+ * update is due under the promised updateFrequency, and whether it is
+ * overdue).  `kueri catalog --json` prints it; the service serves it.
+ *
+ * Durations follow ISO 8601 / XML Schema arithmetic: years and months are
+ * added on the calendar first, the day clamped to the month's length
+ * (Jan 31 + P1M = Feb 28 or 29), then weeks, days and the time part as
+ * exact seconds.  All in UTC.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "portal.h"
+#include "portal_int.h"
+
+static int
+is_leap(long long y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int
+month_days(long long y, int m /* 0..11 */)
+{
+	static const int d[12] = { 31, 28, 31, 30, 31, 30,
+	                           31, 31, 30, 31, 30, 31 };
+
+	return m == 1 && is_leap(y) ? 29 : d[m];
+}
+
+/* Read digits [.digits] at *s; value into *v (fraction kept for seconds).
+ * 0 ok, -1 no digits or overflow. */
+static int
+dur_number(const char **s, double *v)
+{
+	const char *p = *s;
+	double x = 0;
+	int nd = 0;
+
+	while (*p >= '0' && *p <= '9') {
+		x = x * 10 + (*p++ - '0');
+		if (++nd > 12)
+			return -1;
+	}
+	if (nd == 0)
+		return -1;
+	if (*p == '.' || *p == ',') {
+		double f = 0.1;
+
+		p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return -1;
+		while (*p >= '0' && *p <= '9') {
+			x += (*p++ - '0') * f;
+			f /= 10;
+		}
+	}
+	*v = x;
+	*s = p;
+	return 0;
+}
+
+int
+portal_duration_parse(const char *s, kp_duration *d)
+{
+	/* Designators in the order they must appear. */
+	static const char date_des[] = "YMWD", time_des[] = "HMS";
+	const char *des = date_des;
+	int in_time = 0, any = 0;
+
+	memset(d, 0, sizeof *d);
+	if (s == NULL || *s++ != 'P')
+		return -1;
+	while (*s) {
+		double v;
+		const char *hit;
+
+		if (*s == 'T') {
+			if (in_time)
+				return -1;
+			in_time = 1;
+			des = time_des;
+			s++;
+			if (*s == '\0')
+				return -1; /* "PT" or "P1DT" */
+			continue;
+		}
+		if (dur_number(&s, &v))
+			return -1;
+		if (*s == '\0' || (hit = strchr(des, *s)) == NULL)
+			return -1;
+		/* Only the last component may carry a fraction; we keep a
+		 * fraction for seconds alone and refuse it elsewhere. */
+		if (v != (long long)v && !(in_time && *s == 'S'))
+			return -1;
+		if (!in_time) {
+			switch (*s) {
+			case 'Y': d->years = (long long)v; break;
+			case 'M': d->months = (long long)v; break;
+			case 'W': d->days += 7 * (long long)v; break;
+			default:  d->days += (long long)v; break;
+			}
+		} else {
+			switch (*s) {
+			case 'H': d->seconds += 3600 * (long long)v; break;
+			case 'M': d->seconds += 60 * (long long)v; break;
+			default:  d->seconds += (long long)v; break;
+			}
+		}
+		des = hit + 1; /* later designators only */
+		any = 1;
+		s++;
+	}
+	return any ? 0 : -1;
+}
+
+long long
+portal_duration_add(long long t, const kp_duration *d)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	long long y, m, md;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		return -1;
+	m = tm.tm_mon + d->months + 12 * d->years;
+	y = tm.tm_year + 1900LL + (m >= 0 ? m / 12 : -((11 - m) / 12));
+	m = ((m % 12) + 12) % 12;
+	md = month_days(y, (int)m);
+	if (tm.tm_mday > md)
+		tm.tm_mday = (int)md;
+	tm.tm_year = (int)(y - 1900);
+	tm.tm_mon = (int)m;
+	tm.tm_isdst = 0;
+	tt = timegm(&tm);
+	if (tt == (time_t)-1)
+		return -1;
+	return (long long)tt + d->days * 86400LL + d->seconds;
+}
+
+void
+portal_iso8601(long long t, char buf[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, 32, "%s", "1970-01-01T00:00:00Z");
+}
+
+/* ---- building the JSON ---------------------------------------------- */
+
+static const char pkg_sql[] =
+	"SELECT name, title, publisher, classification, update_frequency,"
+	" version, published_at, descriptor FROM kueri_package"
+	" WHERE ?1 IS NULL OR name = ?1 ORDER BY name";
+
+static const char res_sql[] =
+	"SELECT name, title, rows, fields, keys, sha256 FROM kueri_resource"
+	" WHERE package = ?1 ORDER BY rowid";
+
+/* Copy a descriptor property (any JSON) or null. */
+static int
+copy_prop(json_t *out, json_t *desc, const char *key)
+{
+	json_t *v = json_object_get(desc, key);
+
+	return json_object_set_new(out, key, v ? json_deep_copy(v) : json_null());
+}
+
+static json_t *
+str_or_null(const unsigned char *s)
+{
+	return s ? json_string((const char *)s) : json_null();
+}
+
+static json_t *
+resources_json(sqlite3 *db, const char *pkg, kueri_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *arr = json_array();
+	int rc;
+
+	if (arr == NULL ||
+	    sqlite3_prepare_v2(db, res_sql, -1, &st, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_text(st, 1, pkg, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *r = json_object(), *fields, *keys, *fo, *pk, *f;
+		json_error_t je;
+		size_t i;
+
+		fields = json_loads((const char *)sqlite3_column_text(st, 3), 0, &je);
+		keys = json_loads((const char *)sqlite3_column_text(st, 4), 0, &je);
+		fo = json_array();
+		pk = json_array();
+		json_array_foreach(fields, i, f) {
+			json_t *t = json_object_get(f, "title");
+
+			json_array_append_new(fo, json_pack("{s:O,s:O,s:O}",
+			        "name", json_object_get(f, "name"),
+			        "type", json_object_get(f, "type"),
+			        "title", t ? t : json_null()));
+		}
+		json_array_foreach(keys, i, f) {
+			json_t *fd = json_array_get(fields,
+			        (size_t)json_integer_value(f));
+
+			if (fd)
+				json_array_append(pk, json_object_get(fd, "name"));
+		}
+		json_object_set_new(r, "name",
+		        str_or_null(sqlite3_column_text(st, 0)));
+		json_object_set_new(r, "title",
+		        str_or_null(sqlite3_column_text(st, 1)));
+		json_object_set_new(r, "rows",
+		        json_integer(sqlite3_column_int64(st, 2)));
+		json_object_set_new(r, "fields", fo);
+		json_object_set_new(r, "primaryKey", pk);
+		json_object_set_new(r, "sha256",
+		        str_or_null(sqlite3_column_text(st, 5)));
+		json_decref(fields);
+		json_decref(keys);
+		json_array_append_new(arr, r);
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	return arr;
+dberr:
+	kueri_err_set(err, KUERI_EDB, -1, "catalog: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	json_decref(arr);
+	return NULL;
+}
+
+static json_t *
+package_json(sqlite3 *db, sqlite3_stmt *st, long long now, kueri_err *err)
+{
+	json_t *o = json_object(), *desc, *res;
+	json_error_t je;
+	const char *name = (const char *)sqlite3_column_text(st, 0);
+	const char *freq = (const char *)sqlite3_column_text(st, 4);
+	long long pub = sqlite3_column_int64(st, 6);
+	char when[32];
+	kp_duration d;
+
+	desc = json_loads((const char *)sqlite3_column_text(st, 7), 0, &je);
+	if (!json_is_object(desc)) {
+		json_decref(desc);
+		desc = json_object();
+	}
+	json_object_set_new(o, "name", str_or_null(sqlite3_column_text(st, 0)));
+	json_object_set_new(o, "title", str_or_null(sqlite3_column_text(st, 1)));
+	copy_prop(o, desc, "description");
+	json_object_set_new(o, "publisher",
+	        str_or_null(sqlite3_column_text(st, 2)));
+	json_object_set_new(o, "classification",
+	        str_or_null(sqlite3_column_text(st, 3)));
+	json_object_set_new(o, "version",
+	        json_integer(sqlite3_column_int64(st, 5)));
+	portal_iso8601(pub, when);
+	json_object_set_new(o, "published_at", json_string(when));
+	json_object_set_new(o, "updateFrequency", str_or_null(
+	        (const unsigned char *)freq));
+	if (freq && portal_duration_parse(freq, &d) == 0) {
+		long long due = portal_duration_add(pub, &d);
+
+		portal_iso8601(due, when);
+		json_object_set_new(o, "nextUpdateDue", json_string(when));
+		json_object_set_new(o, "overdue", json_boolean(now > due));
+	} else {
+		/* No promise made (or none we understand): never overdue. */
+		json_object_set_new(o, "nextUpdateDue", json_null());
+		json_object_set_new(o, "overdue", json_false());
+	}
+	copy_prop(o, desc, "licenses");
+	copy_prop(o, desc, "keywords");
+	copy_prop(o, desc, "contactPoint");
+	copy_prop(o, desc, "temporal");
+	copy_prop(o, desc, "spatial");
+	json_decref(desc);
+	res = resources_json(db, name, err);
+	if (res == NULL) {
+		json_decref(o);
+		return NULL;
+	}
+	json_object_set_new(o, "resources", res);
+	return o;
+}
+
+void *
+portal_catalog_json(kportal *p, const char *name, long long now,
+                    kueri_err *err)
+{
+	sqlite3 *db = portal_db(p);
+	sqlite3_stmt *st = NULL;
+	json_t *arr = json_array();
+	int rc, began = 0;
+
+	if (arr == NULL) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "catalog: out of memory");
+		return NULL;
+	}
+	{
+		/* A fresh portal may not even have the meta tables. */
+		sqlite3_stmt *chk;
+		int have = 0;
+
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE"
+		        " name='kueri_package'", -1, &chk, NULL) == SQLITE_OK) {
+			have = sqlite3_step(chk) == SQLITE_ROW;
+			sqlite3_finalize(chk);
+		}
+		if (!have)
+			goto done;
+	}
+	/* One snapshot for packages and their resources. */
+	if (sqlite3_get_autocommit(db)) {
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			goto dberr;
+		began = 1;
+	}
+	if (sqlite3_prepare_v2(db, pkg_sql, -1, &st, NULL) != SQLITE_OK)
+		goto dberr;
+	if (name)
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_t *o = package_json(db, st, now, err);
+
+		if (o == NULL)
+			goto fail;
+		json_array_append_new(arr, o);
+	}
+	if (rc != SQLITE_DONE)
+		goto dberr;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (began)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+done:
+	if (name && json_array_size(arr) == 0) {
+		kueri_err_set(err, KUERI_ENOTFOUND, -1, "no package '%s'", name);
+		json_decref(arr);
+		return NULL;
+	}
+	return arr;
+dberr:
+	kueri_err_set(err, KUERI_EDB, -1, "catalog: %s", sqlite3_errmsg(db));
+fail:
+	sqlite3_finalize(st);
+	if (began)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	json_decref(arr);
+	return NULL;
+}

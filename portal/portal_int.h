@@ -1,0 +1,40 @@
+/*
+ * portal_int.h -- what the portal module shares with the publisher
+ * (publish/load.c) and nothing else: the meta-table DDL, the physical
+ * name check, the Table Schema type parser.
+ */
+#ifndef KUERI_PORTAL_INT_H
+#define KUERI_PORTAL_INT_H
+
+#include "portal.h"
+
+/* CREATE TABLE IF NOT EXISTS for kueri_package, kueri_resource, kueri_meta. */
+extern const char portal_ddl[];
+
+/* 1 if `s` is "t<digits>" followed by exactly `suffix` ("" or "_fts"). */
+int portal_name_ok(const char *s, const char *suffix);
+
+/* Table Schema type name → kp_type; 0 ok, -1 unknown. */
+int kp_type_parse(const char *name, kp_type *out);
+
+/* Reload the catalog unconditionally (after this connection's own write,
+ * which PRAGMA data_version does not count). */
+int portal_reload(kportal *p, kueri_err *err);
+
+/* An ISO 8601 duration PnYnMnWnDTnHnMnS, split into its calendar part
+ * (years, months) and its exact part (days, seconds). */
+typedef struct kp_duration {
+	long long years, months, days, seconds;
+} kp_duration;
+
+/* Parse "P1M", "P1W", "P1DT12H", ...; 0 ok, -1 malformed. */
+int portal_duration_parse(const char *s, kp_duration *d);
+
+/* t + d (unix seconds, UTC): months on the calendar with the day clamped
+ * to the month's end, then days and seconds.  -1 when out of range. */
+long long portal_duration_add(long long t, const kp_duration *d);
+
+/* "2024-02-29T10:00:00Z" */
+void portal_iso8601(long long t, char buf[32]);
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * kq_int.h -- what the query engine's stages share and nothing else.
+ *
+ * Data flow (one file per stage):
+ *   options.c  raw query string → kq_options (split on & and =, decode once)
+ *   lex.c      option text → tokens (slices of the text, never copied)
+ *   parse.c    tokens → AST nodes in the request's arena (depth/node caps)
+ *   search.c   $search text → its own small AST, then FTS5 query text
+ *   resolve.c  AST → names bound to columns, types checked (the 400s)
+ *   sql.c      resolved AST → SQL text of "t<N>", "c<i>", operators and '?'
+ *   apply.c    $apply transformations → nested SELECTs
+ *   exec.c     kq_prepare / kq_stream: the request, paging, skiptokens
+ *   json.c     rows → OData JSON; csv.c rows → RFC 4180 CSV
+ *   funcs.c    SQLite functions we register (PCRE2, case-sensitive
+ *              string tests, date parts) and the authorizer allow-list
+ *
+ * Memory: everything a request builds hangs off one kq_arena, freed once
+ * (like SQLite's Parse object).  Errors are kueri_err values with a byte
+ * position in the option named by err->target.
+ */
+#ifndef KUERI_KQ_INT_H
+#define KUERI_KQ_INT_H
+
+#include <stddef.h>
+#include <sqlite3.h>
+
+#include "kueri.h"
+#include "portal.h"
+#include "query.h"
+
+/* ---------------------------------------------------------------- arena */
+
+typedef struct kq_chunk kq_chunk;
+typedef struct kq_arena {
+	kq_chunk *head;
+	size_t    used;   /* bytes used in head */
+	size_t    cap;    /* bytes available in head */
+} kq_arena;
+
+/* Zeroed memory that lives until kq_arena_free; NULL when out of memory. */
+void *kq_alloc(kq_arena *a, size_t n);
+/* A NUL-terminated copy of s[0..n) in the arena. */
+char *kq_strndup(kq_arena *a, const char *s, size_t n);
+void  kq_arena_free(kq_arena *a);
+
+/* Growing byte buffer (heap); the SQL text and token texts are built here. */
+typedef struct kq_buf {
+	char  *s;
+	size_t n, cap;
+	int    oom;       /* sticky: an append failed */
+} kq_buf;
+
+void kq_buf_add(kq_buf *b, const char *s, size_t n);
+void kq_buf_puts(kq_buf *b, const char *s);
+void kq_buf_printf(kq_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void kq_buf_free(kq_buf *b);
+
+/* ---------------------------------------------------------------- options */
+
+enum kq_optid {
+	KQ_O_FILTER, KQ_O_SEARCH, KQ_O_COUNT, KQ_O_ORDERBY, KQ_O_SKIP, KQ_O_TOP,
+	KQ_O_SELECT, KQ_O_COMPUTE, KQ_O_APPLY, KQ_O_FORMAT, KQ_O_SKIPTOKEN,
+	KQ_O_EXPAND, KQ_O_LEVELS, KQ_O_ID, KQ_O_SCHEMAVERSION, KQ_O_INDEX,
+	KQ_O_DELTATOKEN,
+	KQ_O__MAX
+};
+
+/* Canonical name of a system option, with its '$' ("$filter"). */
+const char *kq_option_name(int id);
+
+typedef struct kq_param {      /* one name=value pair, in request order */
+	char  *name;               /* decoded, NUL-terminated (arena)        */
+	char  *val;                /* decoded, NUL-terminated (arena)        */
+	size_t vlen;
+	int    id;                 /* enum kq_optid, or -1 custom/alias      */
+} kq_param;
+
+typedef struct kq_options {
+	const char *val[KQ_O__MAX];  /* decoded value or NULL when absent   */
+	size_t      len[KQ_O__MAX];
+	kq_param   *params;          /* every pair, for nextLink             */
+	int         nparams;
+} kq_options;
+
+/*
+ * Split `query` (may be NULL) on '&' then the first '=', percent-decode
+ * each part once, check UTF-8, classify names.  Strings live in `a`.
+ * Returns 0, or -1 with `err` (400, position = byte offset in the query).
+ */
+int kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
+                     kq_options *o, kueri_err *err);
+
+/*
+ * Percent-decode s[0..n) once into the arena; reject broken escapes,
+ * NUL and invalid UTF-8.  `what` names the part for messages.  `base` is
+ * added to positions.  Returns the text (length in *outlen) or NULL.
+ */
+char *kq_pct_decode(kq_arena *a, const char *s, size_t n, size_t *outlen,
+                    const char *what, long long base, kueri_err *err);
+
+/* 1 if s[0..n) is valid UTF-8 without NUL, overlongs or surrogates;
+ * otherwise 0 and *bad = offset of the first bad byte. */
+int kq_utf8_valid(const char *s, size_t n, size_t *bad);
+
+/* Percent-encode s for a URL query value (unreserved and a few safe
+ * characters kept) onto b. */
+void kq_pct_encode(kq_buf *b, const char *s, size_t n);
+
+typedef struct kq_binds kq_binds;
+typedef struct kq_scope kq_scope;
+
+/* ---------------------------------------------------------------- lexer */
+
+typedef enum kq_tokt {
+	TK_EOF = 0, TK_IDENT, TK_STRING, TK_INT, TK_DECIMAL, TK_DOUBLE,
+	TK_DATE, TK_DATETIME, TK_TIME, TK_GUID, TK_DURATION,
+	TK_LPAREN, TK_RPAREN, TK_COMMA, TK_SLASH, TK_COLON, TK_STAR, TK_MINUS,
+	TK_EQUALS, TK_SEMI, TK_ALIAS, TK_DOLLAR, TK_OTHER,
+	TK__MAX
+} kq_tokt;
+
+typedef struct kq_tok {
+	kq_tokt     type;
+	const char *s;     /* slice of the option text                     */
+	size_t      n;
+	size_t      pos;   /* byte offset in the option text                */
+} kq_tok;
+
+/* Token name for messages ("string literal", "')'"). */
+const char *kq_tok_name(kq_tokt t);
+
+/*
+ * The token starting at or after src[pos] (skipping spaces).  Literal
+ * syntax and values are checked here (dates exist, times < 24:00, ints
+ * are digits), so errors point at the literal.  Returns 0 or -1 + err.
+ */
+int kq_lex(const char *src, size_t len, size_t pos, kq_tok *t,
+           kueri_err *err);
+
+/* ISO 8601 duration body [-]P[nD][T[nH][nM][n[.n]S]]; 1 if valid. */
+int kq_duration_valid(const char *s, size_t n);
+
+/* ---------------------------------------------------------------- types */
+
+typedef enum kq_type {
+	KT_NULL = 0, KT_BOOL, KT_INT32, KT_INT, KT_DECIMAL, KT_DOUBLE, KT_STRING,
+	KT_DATE, KT_DATETIME, KT_TIME, KT_DURATION, KT_GUID, KT_GEO, KT_ANY,
+	KT__MAX
+} kq_type;
+
+const char *kq_type_edm(kq_type t);
+kq_type     kq_type_of_field(const kp_field *f);
+int         kq_type_numeric(kq_type t);
+
+/* ---------------------------------------------------------------- AST */
+
+typedef enum kq_nodek {
+	N_LIT = 0,   /* literal: lt + value                                  */
+	N_PROP,      /* property or alias name (s, n)                        */
+	N_BIN,       /* binary operator op: a op b                           */
+	N_NOT,       /* not a                                                */
+	N_NEG,       /* -a                                                   */
+	N_CALL,      /* function fn(args)                                    */
+	N_IN,        /* a in (args)                                          */
+	N_CAST,      /* cast(a, lt) / isof(a, lt): op = O_CAST or O_ISOF     */
+	N__MAX
+} kq_nodek;
+
+typedef enum kq_op {
+	O_NONE = 0,
+	O_OR, O_AND, O_EQ, O_NE, O_GT, O_GE, O_LT, O_LE, O_HAS,
+	O_ADD, O_SUB, O_MUL, O_DIV, O_DIVBY, O_MOD,
+	O_CAST, O_ISOF,
+	O__MAX
+} kq_op;
+
+typedef enum kq_fn {
+	F_CONTAINS = 0, F_STARTSWITH, F_ENDSWITH, F_LENGTH, F_INDEXOF,
+	F_SUBSTRING, F_TOLOWER, F_TOUPPER, F_TRIM, F_CONCAT, F_MATCHES,
+	F_YEAR, F_MONTH, F_DAY, F_HOUR, F_MINUTE, F_SECOND, F_FRACSEC,
+	F_DATE, F_TIME, F_TOTALOFFSET, F_NOW, F_MAXDT, F_MINDT,
+	F_ROUND, F_FLOOR, F_CEILING,
+	F__MAX
+} kq_fn;
+
+typedef struct kq_node kq_node;
+struct kq_node {
+	kq_nodek    kind;
+	kq_op       op;
+	kq_fn       fn;
+	size_t      pos;      /* byte offset of the node's first token      */
+	/* literal */
+	kq_type     lt;       /* literal type (or cast target)              */
+	long long   ival;     /* KT_BOOL/KT_INT                             */
+	double      dval;     /* KT_DOUBLE/KT_DECIMAL                       */
+	const char *s;        /* text: string value (unescaped), property  */
+	size_t      n;        /*   name, date/time text (normalised)        */
+	/* tree */
+	kq_node    *a, *b;
+	kq_node   **args;
+	int         nargs;
+	/* filled by resolve */
+	kq_type     type;
+	int         col;      /* scope column for N_PROP                    */
+};
+
+/* Parser state: one option's text, the current token, limits. */
+typedef struct kq_parser {
+	kq_arena   *arena;
+	const char *src;
+	size_t      len;
+	kq_tok      tok;        /* current token                            */
+	int         depth, max_depth;
+	int         nodes, max_nodes;
+	kueri_err  *err;
+} kq_parser;
+
+void kq_parser_init(kq_parser *p, kq_arena *a, const char *src, size_t len,
+                    int max_depth, int max_nodes, kueri_err *err);
+/* Advance to the next token; -1 on a lexical error. */
+int  kq_next(kq_parser *p);
+/* 1 if the current token is identifier `kw` (case-insensitive). */
+int  kq_is_kw(const kq_parser *p, const char *kw);
+
+/* commonExpr; leaves the parser on the token after it. */
+kq_node *kq_parse_expr(kq_parser *p);
+/* A whole boolean/common expression option: expr then EOF. */
+kq_node *kq_parse_full(kq_parser *p);
+
+typedef struct kq_orderkey { kq_node *e; int desc; } kq_orderkey;
+typedef struct kq_compute  { kq_node *e; const char *name; size_t n;
+                             size_t pos; } kq_compute;
+typedef struct kq_selitem  { const char *name; size_t n; size_t pos;
+                             int star; } kq_selitem;
+
+/* Comma lists; return count (≥ 1) or -1.  The stop token ends the list
+ * (TK_EOF for a whole option, TK_RPAREN inside $apply). */
+int kq_parse_orderby(kq_parser *p, kq_orderkey **out, kq_tokt stop);
+int kq_parse_compute(kq_parser *p, kq_compute **out, kq_tokt stop);
+int kq_parse_select(kq_parser *p, kq_selitem **out);
+
+/* S-expression dump of a tree, for tests: (eq provinsi 'Bali'). */
+void kq_node_dump(const kq_node *n, kq_buf *b);
+const char *kq_op_name(kq_op op);
+const char *kq_fn_name(kq_fn fn);
+
+/* ---------------------------------------------------------------- $apply */
+
+typedef enum kq_trk {
+	TR_AGGREGATE = 0, TR_GROUPBY, TR_FILTER, TR_ORDERBY, TR_TOP, TR_SKIP,
+	TR_SEARCH, TR_COMPUTE, TR_IDENTITY
+} kq_trk;
+
+typedef enum kq_aggm {
+	AG_SUM = 0, AG_MIN, AG_MAX, AG_AVERAGE, AG_COUNTDISTINCT, AG_COUNT
+} kq_aggm;
+
+typedef struct kq_agg {
+	kq_node    *e;        /* NULL for $count                           */
+	kq_aggm     method;
+	const char *alias; size_t alias_n; size_t pos;
+} kq_agg;
+
+typedef struct kq_trans kq_trans;
+struct kq_trans {
+	kq_trk       kind;
+	size_t       pos;
+	kq_node     *e;                  /* filter                          */
+	kq_agg      *aggs;  int naggs;   /* aggregate / groupby's aggregate */
+	kq_selitem  *group; int ngroup;  /* groupby properties              */
+	kq_orderkey *keys;  int nkeys;   /* orderby                         */
+	kq_compute  *comp;  int ncomp;   /* compute                         */
+	long long    count;              /* top / skip                      */
+	const char  *search; size_t search_n; /* search text (slice)        */
+	size_t       search_pos;
+};
+
+/* The whole $apply option: transformations separated by '/'. */
+int kq_parse_apply(kq_parser *p, kq_trans **out);
+
+/*
+ * Compile $apply into a FROM source in `from` (a parenthesised SELECT),
+ * updating scope `s` to the output columns.  *order gets the keys of a
+ * trailing orderby(), the default order of the result (apply.c).
+ */
+int kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr,
+                     int ntr, kq_scope *s, kq_buf *from, kq_binds *binds,
+                     const kq_limits *lim, kq_orderkey **order, int *norder,
+                     kueri_err *err);
+
+/* ---------------------------------------------------------------- $search */
+
+/*
+ * Parse $search text into SQL: a boolean expression over `rowid` of the
+ * set's data, using FTS5 MATCH subqueries on `fts` whose query strings
+ * are built here (every term double-quoted) and appended to `binds`.
+ * Returns 0 or -1 + err (400).
+ */
+int kq_search_sql(kq_arena *a, const char *text, size_t len,
+                  const char *fts, const char *rowid_expr, kq_buf *sql,
+                  kq_binds *binds, int max_nodes, kueri_err *err);
+
+/* ---------------------------------------------------------------- resolve */
+
+/* A column visible to expressions: a base field, a $compute alias or an
+ * $apply alias.  `sql` is how SQL refers to it in the current layer. */
+typedef struct kq_col {
+	const char *name;
+	kq_type     type;
+	int         field;    /* base field index, or -1                   */
+	int         decimal;  /* Edm.Decimal number                        */
+	char        sql[16];  /* "c3", "x1"                                 */
+	kq_node    *expr;     /* $compute expression when inlined, or NULL */
+	int         computed; /* from $compute: output only when selected  */
+} kq_col;
+
+struct kq_scope {
+	kq_col *cols;
+	int     ncols, cap;
+	int     has_rowid;    /* rowid still reachable (no aggregation yet) */
+};
+
+int kq_scope_add(kq_arena *a, kq_scope *s, const kq_col *c);
+int kq_scope_find(const kq_scope *s, const char *name, size_t n);
+
+/* Bind names and check types of `n` against scope.  `want_bool` for
+ * $filter.  Errors carry the node position.  Returns 0 or -1. */
+int kq_resolve(kq_node *n, const kq_scope *s, int want_bool,
+               kueri_err *err);
+/* The same, naming the option (`opt`, e.g. "$orderby") in messages. */
+int kq_resolve_opt(kq_node *n, const kq_scope *s, int want_bool,
+                   const char *opt, kueri_err *err);
+/* The error for an unknown name, with "did you mean" when one is close. */
+int kq_unknown_name(const kq_scope *s, const char *what, const char *name,
+                    size_t n, size_t pos, const char *opt, kueri_err *err);
+
+/* ---------------------------------------------------------------- sql */
+
+typedef enum { KB_NULL, KB_INT, KB_DOUBLE, KB_TEXT } kq_bindt;
+typedef struct kq_bind {
+	kq_bindt    t;
+	long long   i;
+	double      d;
+	const char *s; size_t n;  /* arena or static                        */
+	int         owned;        /* s is malloc'd: kq_binds_free frees it */
+} kq_bind;
+
+struct kq_binds {
+	kq_bind *v;
+	int      n, cap;
+	int      oom;
+};
+int kq_binds_add(kq_binds *b, const kq_bind *v);
+void kq_binds_free(kq_binds *b);
+int kq_binds_apply(const kq_binds *b, sqlite3_stmt *st);
+
+/*
+ * Append SQL for a resolved expression.  `boolctx`: the value is used
+ * only as a row filter (null ≡ false), which allows sargable forms.
+ */
+int kq_sql_expr(const kq_node *n, const kq_scope *s, int boolctx,
+                kq_buf *sql, kq_binds *binds, kueri_err *err);
+
+/* Sort-key SQL for an $orderby expression (instants via julianday). */
+int kq_sql_sortkey(const kq_node *n, const kq_scope *s, kq_buf *sql,
+                   kq_binds *binds, kueri_err *err);
+
+/* ---------------------------------------------------------------- funcs */
+
+/* Compile-check a matchesPattern regex; -1 with a message in buf. */
+int kq_regex_check(const char *pat, size_t n, char *buf, size_t len);
+
+/* Register kq_* SQL functions on db (idempotent per connection). */
+int kq_funcs_register(sqlite3 *db);
+/* The authorizer: only SELECT, reads of the set's tables, allow-listed
+ * functions.  ctx is a kq_authctx. */
+typedef struct kq_authctx {
+	const char *table;    /* "t12" */
+	const char *fts;      /* "t12_fts" or "" */
+	int         denied;   /* set when something was refused */
+} kq_authctx;
+int kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
+                  const char *a5, const char *a6);
+
+/* ---------------------------------------------------------------- writers */
+
+/* Output column: its name (JSON member / CSV header) and type. */
+typedef struct kq_outcol {
+	const char *name;
+	kq_type     type;
+	int         decimal;
+} kq_outcol;
+
+/* JSON string with escapes (and invalid UTF-8 replaced by U+FFFD). */
+void kq_json_str(kq_buf *b, const char *s, size_t n);
+/* One column value of the current row as JSON (or CSV text). */
+void kq_json_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
+                   int ieee754);
+void kq_csv_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
+void kq_csv_field(kq_buf *b, const char *s, size_t n);
+/* Shortest %.Ng that round-trips. */
+void kq_fmt_double(char *out, size_t len, double d);
+
+#endif /* KUERI_KQ_INT_H */

@@ -1,0 +1,388 @@
+/*
+ * options.c -- the raw query string → system query options (URL 2.1, 5.1).
+ *
+ * Order matters and is the spec's: split on '&', then on the first '=',
+ * then percent-decode each part exactly once.  So an encoded "%26" inside
+ * a $filter string stays data, and "%2527" decodes to the three bytes
+ * "%27", not to a quote.  '+' is a literal plus (OData is not form
+ * encoding).  Names are case-insensitive and the '$' is optional (4.01).
+ *
+ * Also here: the request arena and the growing buffer every stage uses.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "kq_int.h"
+
+/* ---------------------------------------------------------------- arena */
+
+struct kq_chunk {
+	kq_chunk *next;
+	size_t    size;
+	/* data follows, max-aligned */
+};
+
+#define KQ_ALIGN 16
+#define KQ_CHUNK_HDR ((sizeof(kq_chunk) + KQ_ALIGN - 1) & ~(size_t)(KQ_ALIGN - 1))
+
+void *
+kq_alloc(kq_arena *a, size_t n)
+{
+	void *p;
+
+	n = (n + KQ_ALIGN - 1) & ~(size_t)(KQ_ALIGN - 1);
+	if (n == 0)
+		n = KQ_ALIGN;
+	if (a->head == NULL || a->cap - a->used < n) {
+		size_t    sz = n > 8192 ? n : 8192;
+		kq_chunk *c;
+
+		if (n > ((size_t)1 << 40))
+			return NULL;
+		if ((c = malloc(KQ_CHUNK_HDR + sz)) == NULL)
+			return NULL;
+		c->next = a->head;
+		c->size = sz;
+		a->head = c;
+		a->used = 0;
+		a->cap = sz;
+	}
+	p = (char *)a->head + KQ_CHUNK_HDR + a->used;
+	a->used += n;
+	memset(p, 0, n);
+	return p;
+}
+
+char *
+kq_strndup(kq_arena *a, const char *s, size_t n)
+{
+	char *d = kq_alloc(a, n + 1);
+
+	if (d == NULL)
+		return NULL;
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+void
+kq_arena_free(kq_arena *a)
+{
+	kq_chunk *c, *next;
+
+	for (c = a->head; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	a->head = NULL;
+	a->used = a->cap = 0;
+}
+
+/* ---------------------------------------------------------------- buffer */
+
+void
+kq_buf_add(kq_buf *b, const char *s, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->cap - b->n < n + 1) {
+		size_t cap = b->cap ? b->cap : 256;
+		char  *ns;
+
+		while (cap - b->n < n + 1)
+			cap *= 2;
+		if ((ns = realloc(b->s, cap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->s = ns;
+		b->cap = cap;
+	}
+	if (n)
+		memcpy(b->s + b->n, s, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+void
+kq_buf_puts(kq_buf *b, const char *s)
+{
+	kq_buf_add(b, s, strlen(s));
+}
+
+void
+kq_buf_printf(kq_buf *b, const char *fmt, ...)
+{
+	char    tmp[256];
+	va_list ap;
+	int     n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		kq_buf_add(b, tmp, (size_t)n);
+		return;
+	}
+	kq_buf_add(b, "", 0);
+	if (b->oom)
+		return;
+	{
+		char *p = malloc((size_t)n + 1);
+
+		if (p == NULL) {
+			b->oom = 1;
+			return;
+		}
+		va_start(ap, fmt);
+		vsnprintf(p, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		kq_buf_add(b, p, (size_t)n);
+		free(p);
+	}
+}
+
+void
+kq_buf_free(kq_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->n = b->cap = 0;
+	b->oom = 0;
+}
+
+/* ---------------------------------------------------------------- names */
+
+static const char *const optnames[KQ_O__MAX] = {
+	[KQ_O_FILTER] = "$filter",   [KQ_O_SEARCH] = "$search",
+	[KQ_O_COUNT] = "$count",     [KQ_O_ORDERBY] = "$orderby",
+	[KQ_O_SKIP] = "$skip",       [KQ_O_TOP] = "$top",
+	[KQ_O_SELECT] = "$select",   [KQ_O_COMPUTE] = "$compute",
+	[KQ_O_APPLY] = "$apply",     [KQ_O_FORMAT] = "$format",
+	[KQ_O_SKIPTOKEN] = "$skiptoken", [KQ_O_EXPAND] = "$expand",
+	[KQ_O_LEVELS] = "$levels",   [KQ_O_ID] = "$id",
+	[KQ_O_SCHEMAVERSION] = "$schemaversion", [KQ_O_INDEX] = "$index",
+	[KQ_O_DELTATOKEN] = "$deltatoken",
+};
+
+const char *
+kq_option_name(int id)
+{
+	return id >= 0 && id < KQ_O__MAX ? optnames[id] : "?";
+}
+
+/* ---------------------------------------------------------------- UTF-8 */
+
+int
+kq_utf8_valid(const char *str, size_t n, size_t *bad)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t               i = 0;
+
+	while (i < n) {
+		unsigned c = s[i];
+		size_t   k;
+		unsigned cp, min;
+
+		if (c == 0)
+			goto fail;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF) { k = 1; cp = c & 0x1F; min = 0x80; }
+		else if (c >= 0xE0 && c <= 0xEF) { k = 2; cp = c & 0x0F; min = 0x800; }
+		else if (c >= 0xF0 && c <= 0xF4) { k = 3; cp = c & 0x07; min = 0x10000; }
+		else goto fail;
+		if (n - i <= k)
+			goto fail;
+		for (size_t j = 1; j <= k; j++) {
+			if ((s[i + j] & 0xC0) != 0x80)
+				goto fail;
+			cp = (cp << 6) | (s[i + j] & 0x3F);
+		}
+		if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			goto fail;
+		i += k + 1;
+	}
+	return 1;
+fail:
+	if (bad)
+		*bad = i;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+char *
+kq_pct_decode(kq_arena *a, const char *s, size_t n, size_t *outlen,
+              const char *what, long long base, kueri_err *err)
+{
+	char  *d, *o;
+	size_t i, bad;
+
+	if ((d = kq_alloc(a, n + 1)) == NULL) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		return NULL;
+	}
+	o = d;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%') {
+			int h, l;
+
+			if (i + 2 >= n || (h = hexval((unsigned char)s[i + 1])) < 0 ||
+			    (l = hexval((unsigned char)s[i + 2])) < 0) {
+				kueri_err_set(err, KUERI_EBADREQ, base + (long long)i,
+				    "malformed percent-escape at position %lld in %s: '%%' "
+				    "must be followed by two hexadecimal digits",
+				    base + (long long)i, what);
+				return NULL;
+			}
+			*o++ = (char)(h * 16 + l);
+			i += 2;
+		} else
+			*o++ = s[i];
+	}
+	*o = '\0';
+	if (!kq_utf8_valid(d, (size_t)(o - d), &bad)) {
+		kueri_err_set(err, KUERI_EBADREQ, (long long)bad,
+		    "%s at decoded byte %zu of %s",
+		    d[bad] == '\0' ? "NUL character" : "invalid UTF-8", bad, what);
+		return NULL;
+	}
+	if (outlen)
+		*outlen = (size_t)(o - d);
+	return d;
+}
+
+void
+kq_pct_encode(kq_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t            i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~$'(),:*/@!;", c) != NULL)
+			kq_buf_add(b, (const char *)&s[i], 1);
+		else {
+			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+			kq_buf_add(b, e, 3);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- split */
+
+static int
+classify(const char *name, int *is_system)
+{
+	const char *n = name;
+	int         i;
+
+	*is_system = 0;
+	if (*n == '$') {
+		*is_system = 1;
+		n++;
+	}
+	for (i = 0; i < KQ_O__MAX; i++)
+		if (strcasecmp(n, optnames[i] + 1) == 0)
+			return i;
+	return -1;
+}
+
+int
+kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
+                 kq_options *o, kueri_err *err)
+{
+	size_t qlen, start, cap = 0;
+
+	memset(o, 0, sizeof(*o));
+	if (query == NULL || *query == '\0')
+		return 0;
+	qlen = strlen(query);
+	if (qlen > maxlen)
+		return kueri_err_set(err, KUERI_ETOOLONG, -1,
+		    "the query string is %zu bytes; the limit is %zu", qlen, maxlen);
+	for (start = 0; start <= qlen;) {
+		const char *seg = query + start;
+		size_t      segn = strcspn(seg, "&"), eq, nlen, vlen;
+		char       *name, *val;
+		int         id, sys;
+		kq_param   *pp;
+
+		if (segn == 0) {          /* "&&" or a trailing '&': nothing there */
+			start += 1;
+			continue;
+		}
+		eq = strcspn(seg, "=&");
+		nlen = eq < segn ? eq : segn;
+		name = kq_pct_decode(a, seg, nlen, NULL, "a query option name",
+		                     (long long)start, err);
+		if (name == NULL)
+			return -1;
+		if (eq < segn)
+			val = kq_pct_decode(a, seg + eq + 1, segn - eq - 1, &vlen,
+			                    "a query option value", 0, err);
+		else {
+			val = kq_strndup(a, "", 0);
+			vlen = 0;
+		}
+		id = classify(name, &sys);
+		if (val == NULL) {
+			if (err->code != KUERI_ENOMEM && id >= 0)
+				kueri_err_target(err, optnames[id]);
+			return -1;
+		}
+		if (name[0] == '@') {
+			id = -1;          /* parameter alias: kept, resolved never */
+		} else if (id < 0 && sys) {
+			kueri_err_set(err, KUERI_EBADREQ, (long long)start,
+			    "unknown system query option '%.64s'", name);
+			return -1;
+		}
+		if (id >= 0) {
+			if (o->val[id] != NULL)
+				return kueri_err_set(err, KUERI_EBADREQ, (long long)start,
+				    "query option %s is given more than once", optnames[id]);
+			o->val[id] = val;
+			o->len[id] = vlen;
+		}
+		if (o->nparams == (int)cap) {
+			kq_param *np;
+
+			cap = cap ? cap * 2 : 8;
+			if ((np = kq_alloc(a, cap * sizeof(*np))) == NULL)
+				return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+			if (o->nparams)
+				memcpy(np, o->params, (size_t)o->nparams * sizeof(*np));
+			o->params = np;
+		}
+		if (o->nparams >= 1000)
+			return kueri_err_set(err, KUERI_ELIMIT, (long long)start,
+			    "more than 1000 query parameters");
+		pp = &o->params[o->nparams++];
+		pp->name = name;
+		pp->val = val;
+		pp->vlen = vlen;
+		pp->id = id;
+		start += segn + 1;
+	}
+	return 0;
+}

@@ -1,0 +1,476 @@
+/*
+ * resolve.c -- name resolution and type checking, its own pass between
+ * parsing and SQL (after SQLite's resolve.c).  Every name is bound to a
+ * column of the current scope (base fields, $compute and $apply aliases);
+ * every operator and function is checked against OData's type rules
+ * (URL 5.1.1): no implicit string↔number conversion, integer division or
+ * modulo by a zero literal refused, relational operators only on
+ * comparable types.  Nothing here touches SQLite, so a bad query costs
+ * no database work.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kq_int.h"
+
+
+static const char *const edm[KT__MAX] = {
+	[KT_NULL] = "null", [KT_BOOL] = "Edm.Boolean", [KT_INT32] = "Edm.Int32",
+	[KT_INT] = "Edm.Int64", [KT_DECIMAL] = "Edm.Decimal",
+	[KT_DOUBLE] = "Edm.Double", [KT_STRING] = "Edm.String",
+	[KT_DATE] = "Edm.Date", [KT_DATETIME] = "Edm.DateTimeOffset",
+	[KT_TIME] = "Edm.TimeOfDay", [KT_DURATION] = "Edm.Duration",
+	[KT_GUID] = "Edm.Guid", [KT_GEO] = "Edm.GeographyPoint",
+	[KT_ANY] = "any",
+};
+
+const char *
+kq_type_edm(kq_type t)
+{
+	return (int)t >= 0 && t < KT__MAX ? edm[t] : "?";
+}
+
+kq_type
+kq_type_of_field(const kp_field *f)
+{
+	switch (f->type) {
+	case KP_STRING: return KT_STRING;
+	case KP_INTEGER: return KT_INT;
+	case KP_NUMBER: return f->decimal ? KT_DECIMAL : KT_DOUBLE;
+	case KP_BOOLEAN: return KT_BOOL;
+	case KP_DATE: return KT_DATE;
+	case KP_DATETIME: return KT_DATETIME;
+	case KP_TIME: return KT_TIME;
+	case KP_YEAR: return KT_INT32;
+	case KP_YEARMONTH: return KT_STRING;
+	case KP_DURATION: return KT_DURATION;
+	case KP_GEOPOINT: return KT_GEO;
+	default: return KT_STRING;
+	}
+}
+
+int
+kq_type_numeric(kq_type t)
+{
+	return t == KT_INT32 || t == KT_INT || t == KT_DECIMAL || t == KT_DOUBLE;
+}
+
+static int
+is_int(kq_type t)
+{
+	return t == KT_INT32 || t == KT_INT;
+}
+
+/* Numeric promotion Int32 → Int64 → Decimal → Double. */
+static kq_type
+promote(kq_type a, kq_type b)
+{
+	if (a == KT_NULL)
+		return b;
+	if (b == KT_NULL)
+		return a;
+	if (a == KT_DOUBLE || b == KT_DOUBLE)
+		return KT_DOUBLE;
+	if (a == KT_DECIMAL || b == KT_DECIMAL)
+		return KT_DECIMAL;
+	return KT_INT;
+}
+
+int
+kq_scope_add(kq_arena *a, kq_scope *s, const kq_col *c)
+{
+	if (s->ncols == s->cap) {
+		int     cap = s->cap ? s->cap * 2 : 16;
+		kq_col *nc = kq_alloc(a, (size_t)cap * sizeof(*nc));
+
+		if (nc == NULL)
+			return -1;
+		if (s->ncols)
+			memcpy(nc, s->cols, (size_t)s->ncols * sizeof(*nc));
+		s->cols = nc;
+		s->cap = cap;
+	}
+	s->cols[s->ncols++] = *c;
+	return s->ncols - 1;
+}
+
+int
+kq_scope_find(const kq_scope *s, const char *name, size_t n)
+{
+	int i;
+
+	for (i = s->ncols - 1; i >= 0; i--)
+		if (strlen(s->cols[i].name) == n &&
+		    memcmp(s->cols[i].name, name, n) == 0)
+			return i;
+	return -1;
+}
+
+/* Levenshtein distance, capped inputs (names are ≤ 128 bytes). */
+static size_t
+editdist(const char *a, size_t an, const char *b, size_t bn)
+{
+	size_t row[130], i, j;
+
+	if (an > 128 || bn > 128)
+		return 999;
+	for (j = 0; j <= bn; j++)
+		row[j] = j;
+	for (i = 1; i <= an; i++) {
+		size_t prev = row[0], tmp;
+
+		row[0] = i;
+		for (j = 1; j <= bn; j++) {
+			size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+			size_t best = prev + cost;
+
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = best;
+			prev = tmp;
+		}
+	}
+	return row[bn];
+}
+
+int
+kq_unknown_name(const kq_scope *s, const char *what, const char *name,
+                size_t n, size_t pos, const char *opt, kueri_err *err)
+{
+	const char *best = NULL;
+	size_t      bestd = 999, lim = n / 3 > 2 ? n / 3 : 2;
+	int         i;
+
+	for (i = 0; i < s->ncols; i++) {
+		size_t d = editdist(name, n, s->cols[i].name,
+		                    strlen(s->cols[i].name));
+
+		if (d < bestd) {
+			bestd = d;
+			best = s->cols[i].name;
+		}
+	}
+	if (best && bestd <= lim)
+		return kueri_err_set(err, KUERI_ETYPE, (long long)pos,
+		    "unknown %s '%.*s' at position %zu in %s; did you mean '%s'?",
+		    what, (int)(n > 64 ? 64 : n), name, pos, opt, best);
+	return kueri_err_set(err, KUERI_ETYPE, (long long)pos,
+	    "unknown %s '%.*s' at position %zu in %s", what,
+	    (int)(n > 64 ? 64 : n), name, pos, opt);
+}
+
+typedef struct rctx {
+	const kq_scope *s;
+	const char     *opt;
+	kueri_err      *err;
+} rctx;
+
+static int terr(rctx *r, size_t pos, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int
+terr(rctx *r, size_t pos, const char *fmt, ...)
+{
+	char    msg[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return kueri_err_set(r->err, KUERI_ETYPE, (long long)pos,
+	                     "%s at position %zu in %s", msg, pos, r->opt);
+}
+
+/* Can a and b be compared (eq/ne, or ordered when `order`)? */
+static int
+comparable(kq_type a, kq_type b, int order)
+{
+	if (a == KT_NULL || b == KT_NULL)
+		return 1;
+	if (a == KT_GEO || b == KT_GEO)
+		return 0;
+	if (kq_type_numeric(a) && kq_type_numeric(b))
+		return 1;
+	(void)order;
+	return a == b;
+}
+
+static int resolve(rctx *r, kq_node *n);
+
+/* A string literal standing for a duration (4.01: prefix optional). */
+static void
+coerce_duration(kq_node *lit, kq_type other)
+{
+	if (other == KT_DURATION && lit->kind == N_LIT && lit->lt == KT_STRING &&
+	    kq_duration_valid(lit->s, lit->n)) {
+		lit->lt = KT_DURATION;
+		lit->type = KT_DURATION;
+	}
+}
+
+static int
+is_zero_lit(const kq_node *n)
+{
+	return n->kind == N_LIT && ((n->lt == KT_INT && n->ival == 0));
+}
+
+static int
+want(rctx *r, kq_node *a, int ok, const char *what, const char *fname)
+{
+	if (ok || a->type == KT_NULL)
+		return 0;
+	{
+		char buf[160];
+
+		snprintf(buf, sizeof(buf), "%s expects %s, not %s", fname, what,
+		         kq_type_edm(a->type));
+		return kueri_err_set(r->err, KUERI_ETYPE, (long long)a->pos,
+		    "%s at position %zu in %s", buf, a->pos, r->opt);
+	}
+}
+
+static int
+resolve_call(rctx *r, kq_node *n)
+{
+	const char *fname = kq_fn_name(n->fn);
+	kq_node   **a = n->args;
+	int         i;
+
+	for (i = 0; i < n->nargs; i++)
+		if (resolve(r, a[i]) < 0)
+			return -1;
+	switch (n->fn) {
+	case F_CONTAINS: case F_STARTSWITH: case F_ENDSWITH: case F_MATCHES:
+	case F_INDEXOF: case F_CONCAT:
+		if (want(r, a[0], a[0]->type == KT_STRING, "Edm.String", fname) < 0 ||
+		    want(r, a[1], a[1]->type == KT_STRING, "Edm.String", fname) < 0)
+			return -1;
+		n->type = n->fn == F_INDEXOF ? KT_INT32
+		        : n->fn == F_CONCAT ? KT_STRING : KT_BOOL;
+		if (n->fn == F_MATCHES && a[1]->kind == N_LIT &&
+		    a[1]->lt == KT_STRING) {
+			char msg[160];
+
+			if (kq_regex_check(a[1]->s, a[1]->n, msg, sizeof(msg)) < 0)
+				return kueri_err_set(r->err, KUERI_EBADREQ,
+				    (long long)a[1]->pos,
+				    "invalid pattern at position %zu in %s: %s",
+				    a[1]->pos, r->opt, msg);
+		}
+		return 0;
+	case F_LENGTH: case F_TOLOWER: case F_TOUPPER: case F_TRIM:
+		if (want(r, a[0], a[0]->type == KT_STRING, "Edm.String", fname) < 0)
+			return -1;
+		n->type = n->fn == F_LENGTH ? KT_INT32 : KT_STRING;
+		return 0;
+	case F_SUBSTRING:
+		if (want(r, a[0], a[0]->type == KT_STRING, "Edm.String", fname) < 0)
+			return -1;
+		for (i = 1; i < n->nargs; i++)
+			if (want(r, a[i], is_int(a[i]->type), "an integer", fname) < 0)
+				return -1;
+		n->type = KT_STRING;
+		return 0;
+	case F_YEAR: case F_MONTH: case F_DAY:
+		if (want(r, a[0], a[0]->type == KT_DATE ||
+		                  a[0]->type == KT_DATETIME,
+		         "Edm.Date or Edm.DateTimeOffset", fname) < 0)
+			return -1;
+		n->type = KT_INT32;
+		return 0;
+	case F_HOUR: case F_MINUTE: case F_SECOND: case F_FRACSEC:
+		if (want(r, a[0], a[0]->type == KT_TIME ||
+		                  a[0]->type == KT_DATETIME,
+		         "Edm.TimeOfDay or Edm.DateTimeOffset", fname) < 0)
+			return -1;
+		n->type = n->fn == F_FRACSEC ? KT_DECIMAL : KT_INT32;
+		return 0;
+	case F_DATE: case F_TIME: case F_TOTALOFFSET:
+		if (want(r, a[0], a[0]->type == KT_DATETIME,
+		         "Edm.DateTimeOffset", fname) < 0)
+			return -1;
+		n->type = n->fn == F_DATE ? KT_DATE
+		        : n->fn == F_TIME ? KT_TIME : KT_INT32;
+		return 0;
+	case F_NOW: case F_MAXDT: case F_MINDT:
+		n->type = KT_DATETIME;
+		return 0;
+	case F_ROUND: case F_FLOOR: case F_CEILING:
+		if (want(r, a[0], kq_type_numeric(a[0]->type), "a number",
+		         fname) < 0)
+			return -1;
+		n->type = a[0]->type == KT_DOUBLE ? KT_DOUBLE : KT_DECIMAL;
+		if (a[0]->type == KT_NULL)
+			n->type = KT_DECIMAL;
+		return 0;
+	default:
+		return kueri_err_set(r->err, KUERI_EINTERNAL, (long long)n->pos,
+		                     "unhandled function");
+	}
+}
+
+static int
+resolve(rctx *r, kq_node *n)
+{
+	int i;
+
+	switch (n->kind) {
+	case N_LIT:
+		n->type = n->lt;
+		return 0;
+	case N_PROP: {
+		int c = kq_scope_find(r->s, n->s, n->n);
+
+		if (c < 0)
+			return kq_unknown_name(r->s, "property", n->s, n->n, n->pos,
+			                       r->opt, r->err);
+		n->col = c;
+		n->type = r->s->cols[c].type;
+		if (n->type == KT_GEO)
+			return terr(r, n->pos, "geographic property '%s' cannot be "
+			            "used in an expression%s", r->s->cols[c].name, "");
+		return 0;
+	}
+	case N_NOT:
+		if (resolve(r, n->a) < 0)
+			return -1;
+		if (n->a->type != KT_BOOL && n->a->type != KT_NULL)
+			return terr(r, n->pos, "'not' needs an Edm.Boolean operand, "
+			            "not %s%s", kq_type_edm(n->a->type), "");
+		n->type = KT_BOOL;
+		return 0;
+	case N_NEG:
+		if (resolve(r, n->a) < 0)
+			return -1;
+		if (!kq_type_numeric(n->a->type) && n->a->type != KT_NULL)
+			return terr(r, n->pos, "'-' needs a number, not %s%s",
+			            kq_type_edm(n->a->type), "");
+		n->type = n->a->type == KT_INT32 ? KT_INT : n->a->type;
+		return 0;
+	case N_IN:
+		if (resolve(r, n->a) < 0)
+			return -1;
+		for (i = 0; i < n->nargs; i++) {
+			if (resolve(r, n->args[i]) < 0)
+				return -1;
+			coerce_duration(n->args[i], n->a->type);
+			if (!comparable(n->a->type, n->args[i]->type, 0))
+				return terr(r, n->args[i]->pos, "cannot compare %s with %s",
+				            kq_type_edm(n->a->type),
+				            kq_type_edm(n->args[i]->type));
+		}
+		n->type = KT_BOOL;
+		return 0;
+	case N_CALL:
+		return resolve_call(r, n);
+	case N_CAST: {
+		kq_type from, to = n->lt;
+
+		if (resolve(r, n->a) < 0)
+			return -1;
+		from = n->a->type;
+		if (n->op == O_ISOF) {
+			n->type = KT_BOOL;
+			return 0;
+		}
+		n->type = to;
+		if (from == KT_NULL || from == to || to == KT_STRING ||
+		    (kq_type_numeric(from) && kq_type_numeric(to)))
+			return 0;
+		kueri_err_set(r->err, KUERI_ENOTIMPL, (long long)n->pos,
+		    "cast from %s to %s at position %zu in %s is not supported",
+		    kq_type_edm(from), kq_type_edm(to), n->pos, r->opt);
+		return -1;
+	}
+	case N_BIN:
+		break;
+	default:
+		return kueri_err_set(r->err, KUERI_EINTERNAL, (long long)n->pos,
+		                     "unknown node");
+	}
+	/* binary operators */
+	if (resolve(r, n->a) < 0 || resolve(r, n->b) < 0)
+		return -1;
+	{
+		kq_type a = n->a->type, b = n->b->type;
+
+		switch (n->op) {
+		case O_AND: case O_OR:
+			if (a != KT_BOOL && a != KT_NULL)
+				return terr(r, n->a->pos, "'%s' needs Edm.Boolean operands, "
+				            "not %s", kq_op_name(n->op), kq_type_edm(a));
+			if (b != KT_BOOL && b != KT_NULL)
+				return terr(r, n->b->pos, "'%s' needs Edm.Boolean operands, "
+				            "not %s", kq_op_name(n->op), kq_type_edm(b));
+			n->type = KT_BOOL;
+			return 0;
+		case O_EQ: case O_NE: case O_GT: case O_GE: case O_LT: case O_LE:
+			coerce_duration(n->a, b);
+			coerce_duration(n->b, a);
+			a = n->a->type;
+			b = n->b->type;
+			if (!comparable(a, b, n->op != O_EQ && n->op != O_NE))
+				return terr(r, n->pos, "cannot compare %s with %s",
+				            kq_type_edm(a), kq_type_edm(b));
+			n->type = KT_BOOL;
+			return 0;
+		case O_HAS:
+			return terr(r, n->pos, "operator 'has' needs an enumeration "
+			            "type; this service has none%s%s", "", "");
+		case O_ADD: case O_SUB: case O_MUL: case O_DIV: case O_DIVBY:
+		case O_MOD:
+			if ((a == KT_DATE || a == KT_DATETIME || a == KT_DURATION ||
+			     a == KT_TIME) && (n->op == O_ADD || n->op == O_SUB)) {
+				kueri_err_set(r->err, KUERI_ENOTIMPL, (long long)n->pos,
+				    "date and duration arithmetic at position %zu in %s is "
+				    "not supported", n->pos, r->opt);
+				return -1;
+			}
+			if (!kq_type_numeric(a) && a != KT_NULL)
+				return terr(r, n->a->pos, "'%s' needs numbers, not %s",
+				            kq_op_name(n->op), kq_type_edm(a));
+			if (!kq_type_numeric(b) && b != KT_NULL)
+				return terr(r, n->b->pos, "'%s' needs numbers, not %s",
+				            kq_op_name(n->op), kq_type_edm(b));
+			n->type = promote(a, b);
+			if (n->type == KT_INT32)
+				n->type = KT_INT;
+			if (n->op == O_DIVBY && n->type != KT_DOUBLE)
+				n->type = KT_DECIMAL;
+			if ((n->op == O_DIV || n->op == O_MOD) && is_int(n->type) &&
+			    is_zero_lit(n->b))
+				return kueri_err_set(r->err, KUERI_EBADREQ,
+				    (long long)n->b->pos, "integer %s by zero at position "
+				    "%zu in %s", n->op == O_DIV ? "division" : "modulo",
+				    n->b->pos, r->opt);
+			return 0;
+		default:
+			return kueri_err_set(r->err, KUERI_EINTERNAL, (long long)n->pos,
+			                     "unknown operator");
+		}
+	}
+}
+
+int
+kq_resolve_opt(kq_node *n, const kq_scope *s, int want_bool, const char *opt,
+               kueri_err *err)
+{
+	rctx r = { s, opt, err };
+
+	if (resolve(&r, n) < 0)
+		return -1;
+	if (want_bool && n->type != KT_BOOL && n->type != KT_NULL)
+		return kueri_err_set(err, KUERI_ETYPE, (long long)n->pos,
+		    "%s must be a Boolean expression, not %s (at position %zu)",
+		    opt, kq_type_edm(n->type), n->pos);
+	return 0;
+}
+
+int
+kq_resolve(kq_node *n, const kq_scope *s, int want_bool, kueri_err *err)
+{
+	return kq_resolve_opt(n, s, want_bool, "$filter", err);
+}

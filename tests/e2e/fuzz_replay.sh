@@ -1,0 +1,15 @@
+#!/bin/sh
+# Replays the query-engine fuzz corpus (tests/fuzz/corpus) through the
+# libFuzzer harness under ASan + UBSan, so CI catches a regression on any
+# input that once found a bug.  Needs clang with libFuzzer; skipped without.
+. "$(dirname "$0")/../lib.sh"
+cd "$(dirname "$0")/../.." || exit 2
+if ! command -v clang >/dev/null 2>&1; then
+	echo "# skip: clang not installed, fuzz corpus not replayed"
+	done_testing
+	exit 0
+fi
+out=$(sh tests/fuzz/run.sh --replay 2>&1); rc=$?
+is "$rc" 0 "the fuzz harness builds and replays every corpus input without a sanitizer report"
+[ "$rc" -ne 0 ] && printf '%s\n' "$out" | tail -30 | sed 's/^/#   /'
+done_testing

@@ -1,0 +1,243 @@
+/*
+ * test_portal.c -- the read side of the portal: tables made by hand in the
+ * documented layout are read back as entity sets; the read-only connection
+ * is hardened; another process's commit is noticed by portal_refresh.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "portal.h"
+#include "tap.h"
+
+static char dbpath[256];
+
+static int
+exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		printf("# sql error: %s\n", msg ? msg : "?");
+		sqlite3_free(msg);
+	}
+	return rc;
+}
+
+/* The layout exactly as the publisher writes it (documented in portal.c). */
+static const char layout[] =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
+	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
+	" update_frequency TEXT, version INTEGER NOT NULL,"
+	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
+	" fingerprint TEXT NOT NULL);"
+	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
+	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
+	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL);"
+	"INSERT INTO kueri_package VALUES('pangan','Harga pangan','Dinas X',"
+	" 'public','P1M',3,1700000000,'{}','fp1');"
+	"INSERT INTO kueri_resource VALUES('prices','pangan',NULL,'t7','t7_fts',2,"
+	" '[{\"name\":\"kode\",\"type\":\"string\",\"nullable\":false,"
+	"\"searchable\":true,\"title\":\"Kode\"},"
+	"{\"name\":\"harga\",\"type\":\"number\",\"nullable\":true,\"decimal\":true},"
+	"{\"name\":\"ok\",\"type\":\"boolean\"},"
+	"{\"name\":\"tgl\",\"type\":\"date\",\"description\":\"tanggal\"}]',"
+	" '[0]','abc');"
+	"INSERT INTO kueri_resource VALUES('apples','pangan','Apel','t8','',0,"
+	" '[{\"name\":\"a b\",\"type\":\"yearmonth\"}]','[]','def');"
+	"CREATE TABLE t7(c0 TEXT, c1 REAL, c2 INTEGER, c3 TEXT);"
+	"CREATE UNIQUE INDEX t7_pk ON t7(c0);"
+	"INSERT INTO t7 VALUES('A1',1.5,1,'2024-01-01'),('B2',NULL,0,NULL);"
+	"CREATE VIRTUAL TABLE t7_fts USING fts5(c0, content='t7',"
+	" content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');"
+	"INSERT INTO t7_fts(t7_fts) VALUES('rebuild');"
+	"CREATE TABLE t8(c0 TEXT);";
+
+static void
+test_types(void)
+{
+	is_str(kp_type_name(KP_INTEGER), "integer", "type name of integer");
+	is_str(kp_type_edm(KP_INTEGER), "Edm.Int64", "integer is Edm.Int64");
+	is_str(kp_type_edm(KP_DATETIME), "Edm.DateTimeOffset",
+	       "datetime is Edm.DateTimeOffset");
+	is_str(kp_type_edm(KP_YEAR), "Edm.Int32", "year is Edm.Int32");
+	ok(kp_type_name(KP__MAX) == NULL, "out-of-range type has no name");
+}
+
+static void
+test_read(void)
+{
+	sqlite3 *db, *w;
+	kportal *p;
+	kueri_err err;
+	const kp_set *s;
+	char tok1[64], tok2[64];
+	char *msg = NULL;
+
+	kueri_err_clear(&err);
+	ok(sqlite3_open(dbpath, &db) == SQLITE_OK && exec(db, layout) == 0,
+	   "hand-made portal created");
+	sqlite3_close(db);
+
+	p = portal_open_ro(dbpath, &err);
+	ok(p != NULL, "portal_open_ro opens it (%s)", err.msg);
+	if (p == NULL)
+		return;
+	is_int(portal_nsets(p), 2, "two sets loaded");
+	is_str(portal_set_at(p, 0)->name, "apples", "sets in name order (0)");
+	is_str(portal_set_at(p, 1)->name, "prices", "sets in name order (1)");
+	ok(portal_set_at(p, 2) == NULL, "set_at past the end is NULL");
+	ok(portal_set(p, "Prices") == NULL, "lookup is exact (case)");
+	ok(portal_set(p, "nope") == NULL, "unknown set is NULL");
+	s = portal_set(p, "prices");
+	ok(s != NULL, "lookup by name");
+	if (s == NULL)
+		return;
+	is_str(s->package, "pangan", "package name");
+	is_str(s->title, "Harga pangan", "title falls back to the package's");
+	is_str(portal_set(p, "apples")->title, "Apel", "resource title kept");
+	is_str(s->table, "t7", "physical table");
+	is_str(s->fts, "t7_fts", "fts table");
+	is_str(portal_set(p, "apples")->fts, "", "no fts: empty string");
+	is_int(s->rows, 2, "row count");
+	is_int(s->version, 3, "version from the package");
+	is_int(s->published_at, 1700000000, "published_at");
+	is_int(s->nfields, 4, "four fields");
+	is_str(s->fields[0].name, "kode", "field 0 name");
+	is_str(s->fields[0].title, "Kode", "field 0 title");
+	ok(s->fields[0].type == KP_STRING && !s->fields[0].nullable &&
+	   s->fields[0].searchable, "field 0 string, required, searchable");
+	ok(s->fields[1].type == KP_NUMBER && s->fields[1].decimal &&
+	   s->fields[1].nullable, "field 1 decimal number, nullable");
+	ok(s->fields[2].type == KP_BOOLEAN && s->fields[2].nullable &&
+	   !s->fields[2].searchable, "field 2 boolean, defaults");
+	is_str(s->fields[3].description, "tanggal", "field 3 description");
+	ok(s->fields[3].title == NULL, "absent title is NULL");
+	ok(s->nkeys == 1 && s->keys[0] == 0, "primary key is field 0");
+	is_int(portal_set(p, "apples")->nkeys, 0, "no key");
+	is_int(portal_set(p, "apples")->fields[0].type, KP_YEARMONTH,
+	       "yearmonth parsed");
+	is_int(portal_last_modified(p), 1700000000, "last modified");
+
+	/* Hardening. */
+	db = portal_db(p);
+	ok(sqlite3_exec(db, "INSERT INTO t8 VALUES('x')", NULL, NULL, NULL)
+	   != SQLITE_OK, "read-only connection refuses writes");
+	ok(sqlite3_exec(db, "ATTACH ':memory:' AS x", NULL, NULL, NULL)
+	   != SQLITE_OK, "ATTACH refused");
+	ok(sqlite3_exec(db, "SELECT load_extension('x')", NULL, NULL, &msg)
+	   != SQLITE_OK, "load_extension refused");
+	sqlite3_free(msg);
+	ok(sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, -1) <= 100,
+	   "expression depth limited");
+	{
+		sqlite3_stmt *st;
+		int n = -1;
+
+		if (sqlite3_prepare_v2(db, "SELECT rowid FROM t7_fts WHERE"
+		        " t7_fts MATCH 'b2'", -1, &st, NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				n = sqlite3_column_int(st, 0);
+			sqlite3_finalize(st);
+		}
+		is_int(n, 2, "FTS readable with trusted_schema off");
+	}
+
+	/* Refresh: no change, then another connection commits. */
+	portal_version_token(p, tok1, sizeof tok1);
+	is_int(portal_refresh(p, &err), 0, "refresh without commit: unchanged");
+	sqlite3_open(dbpath, &w);
+	exec(w, "UPDATE kueri_package SET version=4, published_at=1800000000;"
+	        "DELETE FROM kueri_resource WHERE name='apples';");
+	is_int(portal_refresh(p, &err), 1, "refresh after commit: reloaded");
+	is_int(portal_nsets(p), 1, "deleted set gone after refresh");
+	is_int(portal_set(p, "prices")->version, 4, "new version seen");
+	is_int(portal_last_modified(p), 1800000000, "new last modified");
+	portal_version_token(p, tok2, sizeof tok2);
+	ok(strlen(tok1) > 0 && strcmp(tok1, tok2) != 0,
+	   "version token changes with a publish");
+
+	/* Refresh while the caller holds a read statement: no error, and
+	 * the change is seen once the statement is done. */
+	{
+		sqlite3_stmt *hold;
+		int r1, r2;
+
+		sqlite3_prepare_v2(db, "SELECT c0 FROM t7", -1, &hold, NULL);
+		sqlite3_step(hold);
+		exec(w, "UPDATE kueri_package SET version=5");
+		r1 = portal_refresh(p, &err);
+		ok(r1 >= 0, "refresh inside a caller's read transaction: no"
+		   " error (%d, %s)", r1, err.msg);
+		sqlite3_finalize(hold);
+		r2 = portal_refresh(p, &err);
+		ok(r1 + r2 >= 1 && portal_set(p, "prices")->version == 5,
+		   "the commit is seen once the statement is done");
+	}
+
+	/* A tampered physical name is refused rather than spliced into SQL. */
+	exec(w, "UPDATE kueri_resource SET tbl='t7; DROP TABLE t7'");
+	ok(portal_refresh(p, &err) == -1 && err.code == KUERI_EDB,
+	   "bad physical name refused (%s)", err.msg);
+	is_int(portal_nsets(p), 1, "old catalog kept after a failed reload");
+	sqlite3_close(w);
+	portal_close(p);
+}
+
+static void
+test_open_errors(void)
+{
+	kueri_err err;
+	kportal *p;
+	char path[300];
+
+	kueri_err_clear(&err);
+	snprintf(path, sizeof path, "%s.missing", dbpath);
+	p = portal_open_ro(path, &err);
+	ok(p == NULL && err.code == KUERI_EDB, "missing file: error (%s)",
+	   err.msg);
+	portal_close(p);
+
+	/* open_rw creates a fresh, empty portal; ro then sees no sets. */
+	p = portal_open_rw(path, &err);
+	ok(p != NULL, "open_rw creates a portal (%s)", err.msg);
+	if (p)
+		is_int(portal_nsets(p), 0, "empty portal has no sets");
+	portal_close(p);
+	p = portal_open_ro(path, &err);
+	ok(p != NULL && portal_nsets(p) == 0 && portal_last_modified(p) == 0,
+	   "fresh portal reads as empty");
+	portal_close(p);
+	unlink(path);
+	snprintf(path, sizeof path, "%s.missing-wal", dbpath);
+	unlink(path);
+	snprintf(path, sizeof path, "%s.missing-shm", dbpath);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/kueri-portal.XXXXXX";
+	char path[300];
+
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	snprintf(dbpath, sizeof dbpath, "%s/p.db", dir);
+	test_types();
+	test_read();
+	test_open_errors();
+	unlink(dbpath);
+	snprintf(path, sizeof path, "%s-wal", dbpath);
+	unlink(path);
+	snprintf(path, sizeof path, "%s-shm", dbpath);
+	unlink(path);
+	rmdir(dir);
+	return tap_done();
+}

@@ -1,0 +1,205 @@
+/*
+ * test_portal_publish.c -- kv_publish / kv_unpublish through the library:
+ * typed storage (SQLite types per portal.h), the primary-key index, the
+ * FTS table (diacritics folded, "kueri:search": false honoured), versions,
+ * idempotence, all-or-nothing on invalid data, private refusal, and a
+ * reader's portal_refresh seeing each new version.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "portal.h"
+#include "publish.h"
+#include "tap.h"
+
+static char dir[] = "/tmp/kueri-publish.XXXXXX";
+static char db[300], pkgpath[300], csvpath[300];
+
+static void
+write_file(const char *path, const char *text, const char *mode)
+{
+	FILE *f = fopen(path, mode);
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void
+write_pkg(const char *classification)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof buf,
+	    "{\"name\": \"uji\", \"title\": \"Uji\", \"publisher\": \"Dinas\","
+	    " \"classification\": \"%s\", \"updateFrequency\": \"P1W\","
+	    " \"resources\": [{\"name\": \"pasar\", \"title\": \"Pasar\","
+	    " \"path\": \"data.csv\", \"schema\": {\"fields\": ["
+	    " {\"name\": \"kota\", \"type\": \"string\"},"
+	    " {\"name\": \"id\", \"type\": \"integer\"},"
+	    " {\"name\": \"nama\", \"type\": \"string\", \"title\": \"Nama\"},"
+	    " {\"name\": \"catatan\", \"type\": \"string\", \"kueri:search\": false},"
+	    " {\"name\": \"harga\", \"type\": \"number\"},"
+	    " {\"name\": \"buka\", \"type\": \"boolean\"}],"
+	    " \"primaryKey\": [\"kota\", \"id\"]}}]}", classification);
+	write_file(pkgpath, buf, "w");
+}
+
+/* Run one SQL query returning a single text value (or "(null)"). */
+static char *
+q(const char *sql)
+{
+	static char out[512];
+	sqlite3 *h;
+	sqlite3_stmt *st;
+
+	snprintf(out, sizeof out, "(error)");
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return out;
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			const unsigned char *t = sqlite3_column_text(st, 0);
+
+			snprintf(out, sizeof out, "%s", t ? (const char *)t : "(null)");
+		} else {
+			snprintf(out, sizeof out, "(no row)");
+		}
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return out;
+}
+
+int
+main(void)
+{
+	kueri_err err;
+	json_t *report = NULL;
+	kportal *reader;
+	const kp_set *s;
+	char sql[256], tbl1[32];
+	int rc;
+
+	if (mkdtemp(dir) == NULL)
+		return 2;
+	snprintf(db, sizeof db, "%s/portal.db", dir);
+	snprintf(pkgpath, sizeof pkgpath, "%s/datapackage.json", dir);
+	snprintf(csvpath, sizeof csvpath, "%s/data.csv", dir);
+	write_pkg("public");
+	write_file(csvpath, "kota,id,nama,catatan,harga,buka\n"
+	           "Bandung,1,Pasar Kosambi,ramai,1500.5,true\n"
+	           "Bandung,2,Café Braga,sepi,,false\n"
+	           "Bogor,1,Pasar Anyar,,20,true\n", "w");
+
+	kueri_err_clear(&err);
+	rc = kv_publish(db, pkgpath, NULL, &report, &err);
+	is_int(rc, 0, "valid package published (%s)", err.msg);
+	ok(report == NULL, "no report when published");
+	json_decref(report);
+
+	reader = portal_open_ro(db, &err);
+	ok(reader != NULL, "reader opens the portal (%s)", err.msg);
+	if (reader == NULL)
+		return tap_done();
+	s = portal_set(reader, "pasar");
+	ok(s != NULL, "entity set 'pasar' exists");
+	if (s == NULL)
+		return tap_done();
+	is_int(s->rows, 3, "three rows");
+	is_int(s->version, 1, "version 1");
+	is_str(s->title, "Pasar", "resource title");
+	is_int(s->nfields, 6, "six fields");
+	ok(s->nkeys == 2 && s->keys[0] == 0 && s->keys[1] == 1,
+	   "composite primary key (kota, id)");
+	ok(s->fields[0].searchable && s->fields[2].searchable,
+	   "string fields are searchable");
+	ok(!s->fields[3].searchable, "\"kueri:search\": false opts a field out");
+	ok(!s->fields[1].searchable && !s->fields[4].searchable,
+	   "non-string fields are not searchable");
+	is_str(s->fields[2].title, "Nama", "field title kept");
+	ok(s->fields[4].type == KP_NUMBER && s->fields[5].type == KP_BOOLEAN,
+	   "field types kept");
+	snprintf(tbl1, sizeof tbl1, "%s", s->table);
+
+	snprintf(sql, sizeof sql, "SELECT typeof(c0)||typeof(c1)||typeof(c2)||"
+	         "typeof(c3)||typeof(c4)||typeof(c5) FROM %s WHERE c2 ="
+	         " 'Pasar Kosambi'", s->table);
+	is_str(q(sql), "textintegertexttextrealinteger",
+	       "values stored with their SQLite types");
+	snprintf(sql, sizeof sql, "SELECT quote(c4)||','||c5 FROM %s WHERE c1=2",
+	         s->table);
+	is_str(q(sql), "NULL,0", "missing number is NULL, false is 0");
+	snprintf(sql, sizeof sql, "SELECT sql FROM sqlite_schema WHERE"
+	         " tbl_name = '%s' AND type = 'index'", s->table);
+	ok(strstr(q(sql), "UNIQUE INDEX") && strstr(q(sql), "(c0,c1)"),
+	   "unique index on the key columns (%s)", q(sql));
+	snprintf(sql, sizeof sql, "SELECT group_concat(rowid) FROM %s WHERE %s"
+	         " MATCH 'cafe'", s->fts, s->fts);
+	is_str(q(sql), "2", "FTS finds 'Café' by 'cafe' (diacritics removed)");
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s WHERE %s MATCH"
+	         " 'ramai'", s->fts, s->fts);
+	ok(strcmp(q(sql), "0") == 0,
+	   "an opted-out field is not indexed");
+
+	/* Identical input: unchanged. */
+	rc = kv_publish(db, pkgpath, NULL, &report, &err);
+	is_int(rc, 2, "identical input: unchanged");
+	is_str(q("SELECT version FROM kueri_package"), "1", "still version 1");
+	is_int(portal_refresh(reader, &err), 0, "reader: nothing to reload");
+
+	/* Changed input: version 2 in a new table, old one dropped. */
+	write_file(csvpath, "Depok,7,Pasar Kemiri,,3,false\n", "a");
+	rc = kv_publish(db, pkgpath, NULL, &report, &err);
+	is_int(rc, 0, "changed input published (%s)", err.msg);
+	is_int(portal_refresh(reader, &err), 1, "reader reloads after publish");
+	s = portal_set(reader, "pasar");
+	ok(s && s->version == 2 && s->rows == 4, "reader sees version 2, 4 rows");
+	ok(s && strcmp(s->table, tbl1) != 0, "version 2 is a new table");
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE"
+	         " name = '%s'", tbl1);
+	is_str(q(sql), "0", "version 1's table is dropped");
+
+	/* Invalid input: nothing changes, the report says why. */
+	write_file(csvpath, "Depok,delapan,Pasar,,3,false\n", "a");
+	rc = kv_publish(db, pkgpath, NULL, &report, &err);
+	is_int(rc, 1, "invalid input refused");
+	ok(json_is_false(json_object_get(report, "valid")),
+	   "report says valid: false");
+	json_decref(report);
+	report = NULL;
+	is_str(q("SELECT version FROM kueri_package"), "2", "still version 2");
+	is_str(q("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND"
+	         " name GLOB 't[0-9]*' AND name NOT GLOB '*_fts*'"), "1",
+	       "no table left by the failed publish");
+	is_int(portal_refresh(reader, &err), 0,
+	       "reader: a rolled-back publish changes nothing");
+
+	/* Private: refused and the public version removed. */
+	write_pkg("private");
+	kueri_err_clear(&err);
+	rc = kv_publish(db, pkgpath, NULL, &report, &err);
+	is_int(rc, 1, "private package refused");
+	is_int(err.code, KUERI_EPRIVATE, "error code KUERI_EPRIVATE (%s)",
+	       err.msg);
+	is_str(q("SELECT count(*) FROM kueri_package"), "0",
+	       "its public version is removed");
+	is_int(portal_refresh(reader, &err), 1, "reader reloads");
+	ok(portal_set(reader, "pasar") == NULL, "the set is gone for readers");
+	portal_close(reader);
+
+	kueri_err_clear(&err);
+	is_int(kv_unpublish(db, "uji", &err), 1, "unpublish absent: 1");
+	is_int(kv_publish(db, "/nonexistent/datapackage.json", NULL, &report,
+	       &err), -1, "missing package file: -1");
+
+	snprintf(sql, sizeof sql, "rm -rf '%s'", dir);
+	if (system(sql) != 0)
+		printf("# could not remove %s\n", dir);
+	return tap_done();
+}
