@@ -95,4 +95,34 @@ int kq_service_document(kportal *p, const char *service_root,
 int kq_metadata_xml(kportal *p, const kueri_sink *sink);
 int kq_metadata_json(kportal *p, const kueri_sink *sink);
 
+/*
+ * OData names (query/metadata.c).  CSDL needs SimpleIdentifiers; CSV
+ * headers are free text ("Harga Kemarin").  A published name made of
+ * [A-Za-z0-9_] not starting with a digit (≤ 128 bytes) is its own OData
+ * name; any other name maps to one: each run of other characters → '_',
+ * a leading digit gets a '_' prefix, clashes get "_2", "_3", ...  The
+ * engine should resolve $select/$filter/... names and the entity set in
+ * the path with these, and write JSON/CSV keys with kq_field_names, so
+ * that what $metadata says is what the payload carries.
+ */
+#define KQ_NAME_MAX 136
+typedef struct kq_name { char s[KQ_NAME_MAX]; } kq_name;
+
+/* The OData names of s's fields / of every set in portal_set_at order:
+ * a new array (caller free()s), NULL when out of memory. */
+kq_name *kq_field_names(const kp_set *s);
+kq_name *kq_set_names(kportal *p);
+
+/* Inverse lookups: the set, or NULL; the field index, or -1. */
+const kp_set *kq_set_by_odata_name(kportal *p, const char *name);
+int kq_field_by_odata_name(const kp_set *s, const char *name);
+
+/*
+ * The key $metadata declares for s (field indexes into keys[], at most
+ * max; returns the count, ≥ 1 for a set with fields): the primary key,
+ * else the first non-nullable key-able field, else the first key-able
+ * field (Double and GeographyPoint cannot be keys in CSDL).
+ */
+int kq_set_key(const kp_set *s, int *keys, int max);
+
 #endif /* KUERI_QUERY_H */

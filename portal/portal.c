@@ -298,11 +298,14 @@ portal_load(kportal *p, kueri_err *err)
 		" ORDER BY r.name";
 	sqlite3_stmt *st = NULL;
 	kp_set *sets = NULL;
-	int n = 0, cap = 0, rc, have;
+	int n = 0, cap = 0, rc, have, began = 0;
 	long long dv = 0, lastmod = 0;
 	uint64_t h = 0xcbf29ce484222325ULL;
 
-	if (sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* One snapshot for the whole catalog (unless the caller already
+	 * holds one). */
+	began = sqlite3_get_autocommit(p->db);
+	if (began && sqlite3_exec(p->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		goto dberr;
 	if (sqlite3_prepare_v2(p->db, "PRAGMA data_version", -1, &st,
 	                       NULL) != SQLITE_OK)
@@ -386,7 +389,8 @@ portal_load(kportal *p, kueri_err *err)
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
+	if (began)
+		sqlite3_exec(p->db, "COMMIT", NULL, NULL, NULL);
 
 	sets_free(p->sets, p->nsets);
 	p->sets = sets;
@@ -404,7 +408,7 @@ oom:
 	kueri_err_set(err, KUERI_ENOMEM, -1, "portal: out of memory");
 fail:
 	sqlite3_finalize(st);
-	if (!sqlite3_get_autocommit(p->db))
+	if (began == 1 && !sqlite3_get_autocommit(p->db))
 		sqlite3_exec(p->db, "ROLLBACK", NULL, NULL, NULL);
 	sets_free(sets, n);
 	return -1;

@@ -283,6 +283,27 @@ cell_json(const char *s, size_t n)
 	return json_stringn(s, n);
 }
 
+/* Messages quote cells cut at a byte count, which may split a character:
+ * replace any byte that is not part of valid UTF-8 with '?'. */
+static void
+utf8_repair(char *m)
+{
+	size_t n = strlen(m), i = 0;
+
+	while (i < n) {
+		const char *why;
+		size_t      len = (unsigned char)m[i] < 0x80 ? 1
+		                : (unsigned char)m[i] >= 0xf0 ? 4
+		                : (unsigned char)m[i] >= 0xe0 ? 3 : 2;
+
+		if (i + len <= n && kcsv_utf8_ok(m + i, len, &why)) {
+			i += len;
+			continue;
+		}
+		m[i++] = '?';
+	}
+}
+
 static void
 add_error(vctx *x, vres *v, const char *type, long long row, int field,
           const char *cell, size_t celllen, json_t *cells, const char *fmt, ...)
@@ -305,6 +326,7 @@ add_error(vctx *x, vres *v, const char *type, long long row, int field,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_repair(msg);
 	e = json_object();
 	json_object_set_new(e, "type", json_string(type));
 	json_object_set_new(e, "rowNumber", row > 0 ? json_integer(row) : json_null());
@@ -315,9 +337,7 @@ add_error(vctx *x, vres *v, const char *type, long long row, int field,
 	json_object_set_new(e, "cell", cell ? cell_json(cell, celllen) : json_null());
 	if (cells)
 		json_object_set_new(e, "cells", cells);
-	json_object_set_new(e, "message", json_stringn_nocheck(msg, strlen(msg)));
-	if (!json_is_string(json_object_get(e, "message")))
-		json_object_set_new(e, "message", json_string("(message)"));
+	json_object_set_new(e, "message", json_string(msg));
 	json_array_append_new(v->errors, e);
 }
 

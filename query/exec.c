@@ -572,7 +572,9 @@ unhook(kq_answer *a)
 	sqlite3_progress_handler(a->db, 0, NULL, NULL);
 }
 
-static sqlite3 *registered_db;
+/* The connection our functions were last registered on (per thread:
+ * registering is idempotent, so a stale pointer only costs a retry). */
+static _Thread_local sqlite3 *registered_db;
 
 static int
 prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
@@ -580,21 +582,20 @@ prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
 	int rc;
 
 	if (registered_db != a->db) {
-		if (kq_funcs_register(a->db) < 0)
-			return kueri_err_set(&a->err, KUERI_EDB, -1,
-			                     "cannot register functions");
+		/* may fail with SQLITE_BUSY while another statement runs; the
+		 * functions are then already there */
+		(void)kq_funcs_register(a->db);
 		registered_db = a->db;
 	}
 	hook(a);
 	rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
-	if (rc != SQLITE_OK && strstr(sqlite3_errmsg(a->db), "no such function: kq_")) {
-		/* Another connection at the same address: register again. */
-		unhook(a);
+	if (rc != SQLITE_OK &&
+	    strstr(sqlite3_errmsg(a->db), "no such function: kq_")) {
+		/* a new connection at an old address: register and retry */
 		if (kq_funcs_register(a->db) < 0)
 			return kueri_err_set(&a->err, KUERI_EDB, -1,
 			                     "cannot register functions");
 		registered_db = a->db;
-		hook(a);
 		rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	}
 	if (rc != SQLITE_OK) {
@@ -1293,7 +1294,8 @@ build_collection(kq_answer *a, const kq_request *req)
 	{
 		kq_buf c = { 0 };
 
-		if (a->opt.val[KQ_O_APPLY] && ctx.n == 0) {
+		/* aggregated rows are not entities: name their properties */
+		if (a->opt.val[KQ_O_APPLY] && ctx.n == 0 && !q.s.has_rowid) {
 			kq_buf_puts(&ctx, "(");
 			for (i = 0; i < a->nout; i++)
 				kq_buf_printf(&ctx, "%s%s", i ? "," : "", a->out[i].name);

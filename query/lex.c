@@ -284,6 +284,23 @@ kq_lex(const char *src, size_t len, size_t pos, kq_tok *t, kueri_err *err)
 	default:
 		break;
 	}
+	if (c == '+' && i + 1 < len && (isdig(s[i + 1]) ||
+	    (len - i >= 4 && memcmp(s + i + 1, "INF", 3) == 0))) {
+		/* ABNF SIGN = "+" / "%2B" / "-": a plus may lead a number */
+		kq_tok sub;
+
+		if (kq_lex(src, len, i + 1, &sub, err) < 0)
+			return -1;
+		if (sub.type != TK_INT && sub.type != TK_DECIMAL &&
+		    sub.type != TK_DOUBLE)
+			return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
+			    "unexpected '+' at position %zu", i);
+		*t = sub;
+		t->pos = i;
+		t->s = src + i;
+		t->n = sub.n + 1;
+		return 0;
+	}
 	if (isdig(c) || isidstart(c)) {
 		if ((j = guid_at(s, len, i)) != 0) {
 			t->type = TK_GUID;

@@ -1,31 +1,547 @@
 /*
- * metadata.c -- the service document and $metadata (CSDL XML and JSON).
- * Stub: the service issue fills it in.
+ * metadata.c -- what the service says about itself: the service document
+ * and $metadata (CSDL 4.0 as XML and as JSON), plus the rule that turns a
+ * published name into an OData name.
+ *
+ * Excel and Power BI read $metadata before anything else and refuse the
+ * whole feed on any deviation, so this file is deliberately plain: one
+ * namespace ("kueri"), one EntityType per entity set, every property
+ * typed with an explicit Nullable, a Key on every type, one
+ * EntityContainer.  No annotations (they would need edmx:Reference to
+ * vocabularies that clients then try to fetch).
+ *
+ * Names.  CSDL requires SimpleIdentifiers ([_A-Za-z][_A-Za-z0-9]*, at most
+ * 128 characters, for the ASCII subset we emit) for entity sets, types and
+ * properties; CSV headers are free text ("Harga Kemarin").  odata_names
+ * below is THE mapping: identity for names that are already identifiers,
+ * otherwise every run of other characters becomes one '_', a leading
+ * digit gets a '_' prefix, and a clash with an earlier name of the same
+ * set gets "_2", "_3", ...  The query engine resolves $select/$filter
+ * names and writes JSON keys with the same function, so a client that
+ * reads $metadata can use every name it finds there.
+ *
+ * Keys.  CSDL requires a Key of non-nullable primitive properties.  A set
+ * with a primary key uses it.  A set without one uses its first
+ * non-nullable property of a key-able type (not Double, not Geography);
+ * failing that, its first property of a key-able type, declared
+ * Nullable="false" in the key (the key is an identity claim for clients
+ * such as Excel, which never send it back to us; every query we answer is
+ * a collection query).  Only a set with no key-able property at all
+ * (every column a number) would have no honest key; we then use its first
+ * property and document the compromise.
  */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
 #include "query.h"
+
+/* ---- names ----------------------------------------------------------- */
+
+static int
+is_ident_start(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
+}
+
+static int
+is_ident_char(unsigned char c)
+{
+	return is_ident_start(c) || (c >= '0' && c <= '9');
+}
+
+/* The identifier for `name` alone, before clash handling. */
+static void
+ident_base(const char *name, char out[KQ_NAME_MAX])
+{
+	const unsigned char *s = (const unsigned char *)name;
+	size_t n = 0, max = KQ_NAME_MAX - 8; /* room for a "_NNNNN" suffix */
+	int gap = 0;
+
+	if (s == NULL)
+		s = (const unsigned char *)"";
+	if (*s >= '0' && *s <= '9')
+		out[n++] = '_';
+	for (; *s && n < max; s++) {
+		if (is_ident_char(*s)) {
+			if (gap && n > 0 && out[n - 1] != '_')
+				out[n++] = '_';
+			else if (gap && n == 0)
+				out[n++] = '_';
+			gap = 0;
+			if (n < max)
+				out[n++] = (char)*s;
+		} else if ((*s & 0xC0) != 0x80) {
+			/* start of a non-identifier character (a UTF-8
+			 * continuation byte belongs to the same character) */
+			gap = 1;
+		}
+	}
+	if (gap && (n == 0 || out[n - 1] != '_') && n < max)
+		out[n++] = '_';
+	if (n == 0)
+		out[n++] = '_';
+	out[n] = '\0';
+}
+
+/* 1 if `s` is already a SimpleIdentifier of our ASCII subset. */
+static int
+is_ident(const char *s)
+{
+	size_t n;
+
+	if (!is_ident_start((unsigned char)s[0]))
+		return 0;
+	for (n = 1; s[n]; n++)
+		if (!is_ident_char((unsigned char)s[n]))
+			return 0;
+	return n <= KQ_NAME_MAX - 8;
+}
+
+/*
+ * The OData names of names[0..n-1], in one pass: out[i] is the base of
+ * names[i], suffixed "_2", "_3", ... while it clashes with an earlier
+ * result or with a later name that is already an identifier (a real
+ * identifier always keeps its own spelling, so names that need no mapping
+ * never change when odd names are added beside them).
+ */
+static void
+odata_names(const char *const *names, int n, kq_name *out)
+{
+	int i, j, k, clash, suffix;
+
+	for (i = 0; i < n; i++) {
+		suffix = 1;
+		ident_base(names[i], out[i].s);
+		for (;;) {
+			clash = 0;
+			for (j = 0; j < i && !clash; j++)
+				clash = strcmp(out[j].s, out[i].s) == 0;
+			for (j = i + 1; j < n && !clash; j++)
+				clash = strcmp(names[j], out[i].s) == 0 &&
+				        strcmp(names[i], out[i].s) != 0;
+			if (!clash)
+				break;
+			suffix++;
+			ident_base(names[i], out[i].s);
+			k = (int)strlen(out[i].s);
+			snprintf(out[i].s + k, KQ_NAME_MAX - (size_t)k, "_%d",
+			         suffix);
+		}
+	}
+}
+
+kq_name *
+kq_field_names(const kp_set *s)
+{
+	const char **v = calloc((size_t)s->nfields + 1, sizeof *v);
+	kq_name *out = calloc((size_t)s->nfields + 1, sizeof *out);
+	int i;
+
+	if (v == NULL || out == NULL) {
+		free(v);
+		free(out);
+		return NULL;
+	}
+	for (i = 0; i < s->nfields; i++)
+		v[i] = s->fields[i].name;
+	odata_names(v, s->nfields, out);
+	free(v);
+	return out;
+}
+
+kq_name *
+kq_set_names(kportal *p)
+{
+	int i, n = portal_nsets(p);
+	const char **v = calloc((size_t)n + 1, sizeof *v);
+	kq_name *out = calloc((size_t)n + 1, sizeof *out);
+
+	if (v == NULL || out == NULL) {
+		free(v);
+		free(out);
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		v[i] = portal_set_at(p, i)->name;
+	odata_names(v, n, out);
+	free(v);
+	return out;
+}
+
+const kp_set *
+kq_set_by_odata_name(kportal *p, const char *name)
+{
+	const kp_set *s = NULL;
+	kq_name *names;
+	int i, n;
+
+	/* A published name that is already an identifier is its own OData
+	 * name (see odata_names): one lookup, no allocation. */
+	if (is_ident(name))
+		if ((s = portal_set(p, name)) != NULL)
+			return s;
+	if ((names = kq_set_names(p)) == NULL)
+		return NULL;
+	n = portal_nsets(p);
+	for (i = 0; i < n && s == NULL; i++)
+		if (strcmp(names[i].s, name) == 0)
+			s = portal_set_at(p, i);
+	free(names);
+	return s;
+}
+
+int
+kq_field_by_odata_name(const kp_set *s, const char *name)
+{
+	kq_name *names;
+	int i, found = -1;
+
+	if (is_ident(name))
+		for (i = 0; i < s->nfields; i++)
+			if (strcmp(s->fields[i].name, name) == 0)
+				return i;
+	if ((names = kq_field_names(s)) == NULL)
+		return -1;
+	for (i = 0; i < s->nfields && found < 0; i++)
+		if (strcmp(names[i].s, name) == 0)
+			found = i;
+	free(names);
+	return found;
+}
+
+/* The EntityContainer's name: "Container", unless a set took it. */
+static void
+container_name(const kq_name *sets, int n, char out[KQ_NAME_MAX])
+{
+	int i, taken;
+
+	strcpy(out, "Container");
+	do {
+		taken = 0;
+		for (i = 0; i < n && !taken; i++)
+			taken = strcmp(sets[i].s, out) == 0;
+		if (taken)
+			strcat(out, "_");
+	} while (taken && strlen(out) < KQ_NAME_MAX - 2);
+}
+
+/* ---- keys ------------------------------------------------------------ */
+
+/* CSDL 4.0 §8.2: key properties are non-nullable primitive values of
+ * these types (no Double, no Geography). */
+static int
+keyable(const kp_field *f)
+{
+	switch (f->type) {
+	case KP_NUMBER:
+		return f->decimal;
+	case KP_GEOPOINT:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+int
+kq_set_key(const kp_set *s, int *keys, int max)
+{
+	int i, n = 0;
+
+	if (s->nkeys > 0) {
+		for (i = 0; i < s->nkeys && n < max; i++)
+			keys[n++] = s->keys[i];
+		return n;
+	}
+	if (max < 1 || s->nfields < 1)
+		return 0;
+	for (i = 0; i < s->nfields; i++)
+		if (!s->fields[i].nullable && keyable(&s->fields[i])) {
+			keys[0] = i;
+			return 1;
+		}
+	for (i = 0; i < s->nfields; i++)
+		if (keyable(&s->fields[i])) {
+			keys[0] = i;
+			return 1;
+		}
+	keys[0] = 0;
+	return 1;
+}
+
+static int
+is_key(const int *keys, int nkeys, int i)
+{
+	int k;
+
+	for (k = 0; k < nkeys; k++)
+		if (keys[k] == i)
+			return 1;
+	return 0;
+}
+
+/* The EDM type of a field: the portal's mapping, with the per-field
+ * Decimal override the schema can ask for. */
+static const char *
+field_edm(const kp_field *f)
+{
+	if (f->type == KP_NUMBER && f->decimal)
+		return "Edm.Decimal";
+	return kp_type_edm(f->type);
+}
+
+/* ---- service document ------------------------------------------------ */
+
+/* json_dump_callback → kueri_sink. */
+static int
+dump_to_sink(const char *buf, size_t len, void *data)
+{
+	const kueri_sink *sink = data;
+
+	return sink->write(sink->ctx, buf, len) == 0 ? 0 : -1;
+}
+
+static int
+dump(json_t *j, const kueri_sink *sink)
+{
+	int rc;
+
+	if (j == NULL)
+		return -1;
+	rc = json_dump_callback(j, dump_to_sink, (void *)sink,
+	                        JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(j);
+	return rc;
+}
 
 int
 kq_service_document(kportal *p, const char *service_root,
                     const kueri_sink *sink)
 {
-	(void)p;
-	(void)service_root;
-	(void)sink;
+	json_t *doc, *arr;
+	kq_name *names;
+	char *ctx;
+	int i, n = portal_nsets(p);
+	size_t len;
+
+	if (service_root == NULL)
+		service_root = "";
+	len = strlen(service_root);
+	if ((ctx = malloc(len + sizeof "$metadata")) == NULL)
+		return -1;
+	memcpy(ctx, service_root, len);
+	memcpy(ctx + len, "$metadata", sizeof "$metadata");
+	doc = json_object();
+	arr = json_array();
+	if ((names = kq_set_names(p)) == NULL || doc == NULL || arr == NULL) {
+		free(names);
+		free(ctx);
+		json_decref(doc);
+		json_decref(arr);
+		return -1;
+	}
+	json_object_set_new(doc, "@odata.context", json_string(ctx));
+	free(ctx);
+	for (i = 0; i < n; i++) {
+		json_t *e = json_object();
+
+		json_object_set_new(e, "name", json_string(names[i].s));
+		json_object_set_new(e, "kind", json_string("EntitySet"));
+		json_object_set_new(e, "url", json_string(names[i].s));
+		json_array_append_new(arr, e);
+	}
+	free(names);
+	json_object_set_new(doc, "value", arr);
+	return dump(doc, sink);
+}
+
+/* ---- CSDL XML -------------------------------------------------------- */
+
+/* Write `s` with the five XML special characters escaped (attribute-safe).
+ * Control characters other than tab/newline cannot appear in XML 1.0 at
+ * all; they become U+FFFD.  Our names are ASCII identifiers already; the
+ * escaping is there so that no future caller can break the document. */
+static int
+xml_put(const kueri_sink *sink, const char *s)
+{
+	const char *run = s;
+	const char *rep;
+
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&apos;"; break;
+		default:
+			rep = ((unsigned char)*s < 0x20 && *s != '\t' &&
+			       *s != '\n') ? "\xEF\xBF\xBD" : NULL;
+		}
+		if (rep == NULL)
+			continue;
+		if (s > run && sink->write(sink->ctx, run, (size_t)(s - run)))
+			return -1;
+		if (kueri_sink_puts(sink, rep))
+			return -1;
+		run = s + 1;
+	}
+	if (s > run && sink->write(sink->ctx, run, (size_t)(s - run)))
+		return -1;
+	return 0;
+}
+
+/* One <EntityType> for set `s` named `tname`. */
+static int
+xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
+{
+	kq_name *pn = kq_field_names(s);
+	int keys[64], nkeys, i, k;
+
+	if (pn == NULL)
+		return -1;
+	nkeys = kq_set_key(s, keys, 64);
+	if (kueri_sink_puts(sink, "<EntityType Name=\"") ||
+	    xml_put(sink, tname) || kueri_sink_puts(sink, "\"><Key>"))
+		goto fail;
+	for (k = 0; k < nkeys; k++)
+		if (kueri_sink_puts(sink, "<PropertyRef Name=\"") ||
+		    xml_put(sink, pn[keys[k]].s) ||
+		    kueri_sink_puts(sink, "\"/>"))
+			goto fail;
+	if (kueri_sink_puts(sink, "</Key>"))
+		goto fail;
+	for (i = 0; i < s->nfields; i++) {
+		const kp_field *f = &s->fields[i];
+		int nullable = f->nullable && !is_key(keys, nkeys, i);
+
+		if (kueri_sink_puts(sink, "<Property Name=\"") ||
+		    xml_put(sink, pn[i].s) ||
+		    kueri_sink_puts(sink, "\" Type=\"") ||
+		    xml_put(sink, field_edm(f)) ||
+		    kueri_sink_puts(sink, nullable ? "\" Nullable=\"true\""
+		                                   : "\" Nullable=\"false\""))
+			goto fail;
+		/* CSDL 4.0 defaults Edm.Decimal to Scale 0, which would make
+		 * every fractional value invalid for strict clients. */
+		if (f->type == KP_NUMBER && f->decimal &&
+		    kueri_sink_puts(sink, " Scale=\"variable\""))
+			goto fail;
+		if (kueri_sink_puts(sink, "/>"))
+			goto fail;
+	}
+	free(pn);
+	return kueri_sink_puts(sink, "</EntityType>");
+fail:
+	free(pn);
 	return -1;
 }
 
 int
 kq_metadata_xml(kportal *p, const kueri_sink *sink)
 {
-	(void)p;
-	(void)sink;
+	kq_name *names;
+	char cname[KQ_NAME_MAX];
+	int i, n = portal_nsets(p);
+
+	if ((names = kq_set_names(p)) == NULL)
+		return -1;
+	container_name(names, n, cname);
+	if (kueri_sink_puts(sink,
+	        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	        "<edmx:Edmx Version=\"4.0\""
+	        " xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">"
+	        "<edmx:DataServices>"
+	        "<Schema Namespace=\"kueri\""
+	        " xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">"))
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (xml_entity_type(sink, portal_set_at(p, i), names[i].s))
+			goto fail;
+	if (kueri_sink_puts(sink, "<EntityContainer Name=\"") ||
+	    xml_put(sink, cname) || kueri_sink_puts(sink, "\">"))
+		goto fail;
+	for (i = 0; i < n; i++)
+		if (kueri_sink_puts(sink, "<EntitySet Name=\"") ||
+		    xml_put(sink, names[i].s) ||
+		    kueri_sink_puts(sink, "\" EntityType=\"kueri.") ||
+		    xml_put(sink, names[i].s) || kueri_sink_puts(sink, "\"/>"))
+			goto fail;
+	free(names);
+	return kueri_sink_puts(sink, "</EntityContainer></Schema>"
+	                             "</edmx:DataServices></edmx:Edmx>\n");
+fail:
+	free(names);
 	return -1;
+}
+
+/* ---- CSDL JSON ------------------------------------------------------- */
+
+static json_t *
+json_entity_type(const kp_set *s)
+{
+	kq_name *pn = kq_field_names(s);
+	int keys[64], nkeys, i;
+	json_t *t, *karr;
+
+	if (pn == NULL)
+		return NULL;
+	t = json_object();
+	karr = json_array();
+	nkeys = kq_set_key(s, keys, 64);
+	json_object_set_new(t, "$Kind", json_string("EntityType"));
+	for (i = 0; i < nkeys; i++)
+		json_array_append_new(karr, json_string(pn[keys[i]].s));
+	json_object_set_new(t, "$Key", karr);
+	for (i = 0; i < s->nfields; i++) {
+		const kp_field *f = &s->fields[i];
+		json_t *prop = json_object();
+
+		json_object_set_new(prop, "$Type", json_string(field_edm(f)));
+		json_object_set_new(prop, "$Nullable",
+		        json_boolean(f->nullable && !is_key(keys, nkeys, i)));
+		if (f->type == KP_NUMBER && f->decimal)
+			json_object_set_new(prop, "$Scale",
+			                    json_string("variable"));
+		json_object_set_new(t, pn[i].s, prop);
+	}
+	free(pn);
+	return t;
 }
 
 int
 kq_metadata_json(kportal *p, const kueri_sink *sink)
 {
-	(void)p;
-	(void)sink;
-	return -1;
+	json_t *doc, *schema, *container;
+	kq_name *names;
+	char cname[KQ_NAME_MAX], qname[KQ_NAME_MAX + 8];
+	int i, n = portal_nsets(p);
+
+	if ((names = kq_set_names(p)) == NULL)
+		return -1;
+	container_name(names, n, cname);
+	doc = json_object();
+	schema = json_object();
+	container = json_object();
+	json_object_set_new(doc, "$Version", json_string("4.0"));
+	snprintf(qname, sizeof qname, "kueri.%s", cname);
+	json_object_set_new(doc, "$EntityContainer", json_string(qname));
+	for (i = 0; i < n; i++)
+		json_object_set_new(schema, names[i].s,
+		                    json_entity_type(portal_set_at(p, i)));
+	json_object_set_new(container, "$Kind", json_string("EntityContainer"));
+	for (i = 0; i < n; i++) {
+		json_t *es = json_object();
+
+		snprintf(qname, sizeof qname, "kueri.%s", names[i].s);
+		json_object_set_new(es, "$Collection", json_true());
+		json_object_set_new(es, "$Type", json_string(qname));
+		json_object_set_new(container, names[i].s, es);
+	}
+	json_object_set_new(schema, cname, container);
+	json_object_set_new(doc, "kueri", schema);
+	free(names);
+	return dump(doc, sink);
 }

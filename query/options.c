@@ -318,7 +318,7 @@ kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
 		return 0;
 	qlen = strlen(query);
 	if (qlen > maxlen)
-		return kueri_err_set(err, KUERI_ELIMIT, -1,
+		return kueri_err_set(err, KUERI_ETOOLONG, -1,
 		    "the query string is %zu bytes; the limit is %zu", qlen, maxlen);
 	for (start = 0; start <= qlen;) {
 		const char *seg = query + start;
@@ -344,16 +344,12 @@ kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
 			val = kq_strndup(a, "", 0);
 			vlen = 0;
 		}
+		id = classify(name, &sys);
 		if (val == NULL) {
-			if (err->code != KUERI_ENOMEM) {
-				char nm[24];
-
-				snprintf(nm, sizeof(nm), "%s", name);
-				kueri_err_target(err, name[0] == '$' ? nm : "");
-			}
+			if (err->code != KUERI_ENOMEM && id >= 0)
+				kueri_err_target(err, optnames[id]);
 			return -1;
 		}
-		id = classify(name, &sys);
 		if (name[0] == '@') {
 			id = -1;          /* parameter alias: kept, resolved never */
 		} else if (id < 0 && sys) {

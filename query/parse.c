@@ -257,6 +257,10 @@ literal(kq_parser *p, int neg, size_t pos)
 
 	if ((n = node(p, N_LIT, pos)) == NULL)
 		return NULL;
+	if (t.n > 1 && t.s[0] == '+') {     /* explicit plus sign */
+		t.s++;
+		t.n--;
+	}
 	switch (t.type) {
 	case TK_STRING:
 		n->lt = KT_STRING;
@@ -355,11 +359,21 @@ literal(kq_parser *p, int neg, size_t pos)
 		n->n = k;
 		break;
 	}
-	case TK_GUID:
+	case TK_GUID: {
+		/* hex digits in any case are one value: compare lower-case */
+		char  *d = kq_strndup(p->arena, t.s, t.n);
+		size_t k;
+
+		if (d == NULL)
+			return perr(p, KUERI_ENOMEM, pos, "out of memory");
+		for (k = 0; k < t.n; k++)
+			if (d[k] >= 'A' && d[k] <= 'F')
+				d[k] = (char)(d[k] - 'A' + 'a');
 		n->lt = KT_GUID;
-		n->s = t.s;
+		n->s = d;
 		n->n = t.n;
 		break;
+	}
 	case TK_DURATION: {
 		const char *q = memchr(t.s, '\'', t.n);
 
@@ -940,9 +954,9 @@ agglist(kq_parser *p, kq_trans *t)
 				return -1;
 			if (!kq_is_kw(p, "with")) {
 				if (kq_is_kw(p, "as")) {
-					perr(p, KUERI_ENOTIMPL, p->tok.pos,
-					     "custom aggregates (without 'with') are not "
-					     "supported");
+					perr(p, KUERI_EBADREQ, p->tok.pos,
+					     "no custom aggregates are declared, so 'with' "
+					     "and an aggregation method are required");
 					return -1;
 				}
 				expected(p, "'with' and an aggregation method");
@@ -1020,12 +1034,12 @@ search_arg(kq_parser *p, kq_trans *t)
 		char c = p->src[i];
 
 		if (inq) {
-			if (c == '"')
+			if (c == inq)
 				inq = 0;
 			continue;
 		}
-		if (c == '"')
-			inq = 1;
+		if (c == '"' || c == '\'')
+			inq = c;
 		else if (c == '(')
 			depth++;
 		else if (c == ')') {

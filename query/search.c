@@ -69,33 +69,53 @@ snext(sparser *p)
 		p->i = i + 1;
 		return 0;
 	}
-	if (p->src[i] == '"') {
-		char  *d;
+	if (p->src[i] == '"' || p->src[i] == '\'') {
+		/* "phrase" (backslash escapes) or 'term' ('' escapes a quote) */
+		char   q = p->src[i], *d;
 		size_t k = 0;
 
-		for (j = i + 1; j < p->len && p->src[j] != '"'; j++)
-			if (p->src[j] == '\\' && j + 1 < p->len)
+		for (j = i + 1; j < p->len; j++) {
+			if (q == '"' && p->src[j] == '\\' && j + 1 < p->len)
 				j++;
+			else if (p->src[j] == q) {
+				if (q == '\'' && j + 1 < p->len && p->src[j + 1] == '\'') {
+					j++;
+					continue;
+				}
+				break;
+			}
+		}
 		if (j >= p->len)
-			return serr(p, i, "unterminated phrase (missing '\"')");
+			return serr(p, i, q == '"' ? "unterminated phrase (missing '\"')"
+			                           : "unterminated quoted term");
 		if ((d = kq_alloc(p->arena, j - i)) == NULL)
 			return kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
 		for (size_t m = i + 1; m < j; m++) {
-			if (p->src[m] == '\\' && m + 1 < j)
+			if ((q == '"' && p->src[m] == '\\' && m + 1 < j) ||
+			    (q == '\'' && p->src[m] == '\'' && m + 1 < j))
 				m++;
 			d[k++] = p->src[m];
 		}
 		if (k == 0)
 			return serr(p, i, "empty phrase");
+		if (j + 1 < p->len && p->src[j + 1] != ' ' && p->src[j + 1] != '\t' &&
+		    p->src[j + 1] != ')')
+			return serr(p, j + 1, "a phrase must be followed by a space or ')'");
 		p->tt = 'w';
 		p->ts = d;
 		p->tn = k;
 		p->i = j + 1;
 		return 0;
 	}
+	if (p->src[i] == ';' || p->src[i] == '#')
+		return serr(p, i, p->src[i] == ';' ? "unexpected ';' (encode it as %3B)"
+		                                    : "unexpected '#' (encode it as %23)");
 	for (j = i; j < p->len && p->src[j] != ' ' && p->src[j] != '\t' &&
 	            p->src[j] != '(' && p->src[j] != ')' && p->src[j] != '"'; j++)
-		;
+		if (p->src[j] == ';' || p->src[j] == '#')
+			return serr(p, j, p->src[j] == ';'
+			            ? "unexpected ';' (encode it as %3B)"
+			            : "unexpected '#' (encode it as %23)");
 	p->ts = p->src + i;
 	p->tn = j - i;
 	p->i = j;
@@ -107,6 +127,23 @@ snext(sparser *p)
 	else if (p->tn == 3 && memcmp(p->ts, "NOT", 3) == 0)
 		p->tt = 'N';
 	return 0;
+}
+
+/* Does a term start at the next token?  AND/OR/NOT are operators only
+ * when a term follows; otherwise they are plain words ("AND", "NOT NOT"). */
+static int
+peek_term(sparser *p)
+{
+	sparser save = *p;
+	int     r, tt;
+
+	kueri_err e;
+	save.err = &e;
+	kueri_err_clear(&e);
+	r = snext(&save);
+	tt = save.tt;
+	return r < 0 || tt == 'w' || tt == '(' || tt == 'N' || tt == 'A' ||
+	       tt == 'O';
 }
 
 static snode *
@@ -140,6 +177,8 @@ s_unary(sparser *p)
 		    p->tpos);
 		return NULL;
 	}
+	if (p->tt == 'A' || p->tt == 'O' || (p->tt == 'N' && !peek_term(p)))
+		p->tt = 'w';            /* a keyword with nothing to apply to */
 	switch (p->tt) {
 	case 'N':
 		if ((n = snew(p, S_NOT)) == NULL || snext(p) < 0)
@@ -184,12 +223,13 @@ s_and(sparser *p)
 {
 	snode *a = s_unary(p);
 
-	while (a && p->tt != 0 && p->tt != 'O' && p->tt != ')') {
+	while (a && p->tt != 0 && p->tt != ')' &&
+	       !(p->tt == 'O' && peek_term(p))) {
 		snode *n = snew(p, S_AND);
 
 		if (n == NULL)
 			return NULL;
-		if (p->tt == 'A' && snext(p) < 0)
+		if (p->tt == 'A' && peek_term(p) && snext(p) < 0)
 			return NULL;
 		n->a = a;
 		if ((n->b = s_unary(p)) == NULL)
@@ -204,7 +244,7 @@ s_or(sparser *p)
 {
 	snode *a = s_and(p);
 
-	while (a && p->tt == 'O') {
+	while (a && p->tt == 'O' && peek_term(p)) {
 		snode *n = snew(p, S_OR);
 
 		if (n == NULL || snext(p) < 0)

@@ -75,6 +75,10 @@ kq_binds_apply(const kq_binds *b, sqlite3_stmt *st)
 	return rc == SQLITE_OK ? 0 : -1;
 }
 
+/* A false constant that is not an integer literal: in ORDER BY a bare 0
+ * would be read as a column number. */
+#define SQL_FALSE "(0 = 1)"
+
 typedef struct sctx {
 	const kq_scope *s;
 	kq_buf         *b;
@@ -212,7 +216,7 @@ comparison(sctx *c, const kq_node *n, int boolctx)
 	}
 	/* relational: null operand → false */
 	if (is_null_lit(a) || is_null_lit(b)) {
-		put(c, "0");
+		put(c, SQL_FALSE);
 		return 0;
 	}
 	put(c, boolctx ? "(" : "coalesce(");
@@ -414,7 +418,7 @@ in_list(sctx *c, const kq_node *n, int boolctx)
 			wrap = cmpwrap(n->a, n->args[i]);
 	}
 	if (nonnull == 0 && !hasnull) {
-		put(c, "0");            /* in () matches nothing */
+		put(c, SQL_FALSE);      /* in () matches nothing */
 		return 0;
 	}
 	put(c, "(");
@@ -457,7 +461,7 @@ cast(sctx *c, const kq_node *n)
 		                           kq_type_numeric(to) && from <= to);
 
 		if (!match) {
-			put(c, "0");
+			put(c, SQL_FALSE);
 			return 0;
 		}
 		put(c, "(");

@@ -67,8 +67,12 @@ is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "integrity_check ok"
 # --- a changed schema is a change too ---------------------------------
 sed 's/"title": "Nama"/"title": "Nama buah"/' "$P/datapackage.json" >"$P/d2.json"
 mv "$P/d2.json" "$P/datapackage.json"
+grep -aq 'Apel Malang' "$DB" "$DB-wal" 2>/dev/null; ok $? "a value of version 2 is in the files"
+sed 's/Apel Malang/Apel Batu/' "$P/data.csv" >"$P/d2.csv" && mv "$P/d2.csv" "$P/data.csv"
 "$KUERI" publish --db "$DB" "$P/datapackage.json" >/dev/null 2>&1
 is "$(catalog_field uji-harga version)" 3 "a changed descriptor makes a new version"
+! grep -aqi 'malang' "$DB" "$DB-wal" 2>/dev/null; ok $? \
+	"a value dropped in version 3 leaves no bytes in the files (secure_delete)"
 
 # --- invalid data: nothing changes, report on stdout, exit 1 ----------
 cp -r "$P" "$TMP/bad"

@@ -64,8 +64,8 @@ main(void)
 
 		memset(big, 'a', sizeof(big) - 1);
 		big[sizeof(big) - 1] = '\0';
-		ok(opts(big, &o, &a, &err) < 0 && err.code == KUERI_ELIMIT,
-		   "a query string over the length limit is refused");
+		ok(opts(big, &o, &a, &err) < 0 && err.code == KUERI_ETOOLONG,
+		   "a query string over the length limit is refused (414)");
 	}
 	{
 		kq_buf b = { 0 };

@@ -163,6 +163,24 @@ test_read(void)
 	ok(strlen(tok1) > 0 && strcmp(tok1, tok2) != 0,
 	   "version token changes with a publish");
 
+	/* Refresh while the caller holds a read statement: no error, and
+	 * the change is seen once the statement is done. */
+	{
+		sqlite3_stmt *hold;
+		int r1, r2;
+
+		sqlite3_prepare_v2(db, "SELECT c0 FROM t7", -1, &hold, NULL);
+		sqlite3_step(hold);
+		exec(w, "UPDATE kueri_package SET version=5");
+		r1 = portal_refresh(p, &err);
+		ok(r1 >= 0, "refresh inside a caller's read transaction: no"
+		   " error (%d, %s)", r1, err.msg);
+		sqlite3_finalize(hold);
+		r2 = portal_refresh(p, &err);
+		ok(r1 + r2 >= 1 && portal_set(p, "prices")->version == 5,
+		   "the commit is seen once the statement is done");
+	}
+
 	/* A tampered physical name is refused rather than spliced into SQL. */
 	exec(w, "UPDATE kueri_resource SET tbl='t7; DROP TABLE t7'");
 	ok(portal_refresh(p, &err) == -1 && err.code == KUERI_EDB,

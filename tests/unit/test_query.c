@@ -22,6 +22,7 @@
 
 static kportal *P;
 static sqlite3 *RAW;   /* a separate plain connection for the hand SQL */
+static kq_limits *LIM; /* NULL: defaults */
 
 typedef struct membuf { char *s; size_t n; } membuf;
 
@@ -60,7 +61,7 @@ run(const char *url, const char *prefer, const char *accept, char **out,
 	req.service_root = "";
 	req.prefer = prefer;
 	req.accept = accept;
-	a = kq_prepare(P, &req, NULL);
+	a = kq_prepare(P, &req, LIM);
 	status = kq_answer_head(a)->status;
 	if (head)
 		*head = *kq_answer_head(a);
@@ -221,6 +222,13 @@ static const struct { const char *url, *sql; } rows[] = {
 	{ "villages?$search=name:kuta", "SELECT c0 FROM t1 WHERE 0" },
 	{ "villages?$search=^kuta", "SELECT c0 FROM t1 WHERE c0 IN ('v01','v05') ORDER BY rowid" },
 	{ "villages?$search=and", "SELECT c0 FROM t1 WHERE 0" },
+	{ "villages?$search=AND", "SELECT c0 FROM t1 WHERE 0" },
+	{ "villages?$search=NOT NOT", "SELECT c0 FROM t1 ORDER BY rowid" },
+	{ "villages?$search='jawa barat'", "SELECT c0 FROM t1 WHERE c0 IN ('v03','v04') ORDER BY rowid" },
+	{ "villages?$apply=search(')/top(1')/top(1)", "SELECT c0 FROM t1 WHERE 0" },
+	{ "villages?$orderby=name in (),id", "SELECT c0 FROM t1 ORDER BY c0" },
+	{ "nums?$filter=n eq +5 or n eq %2B6", "SELECT c0 FROM t2 WHERE c0 IN (5,6) ORDER BY rowid" },
+	{ "nums?$filter=01234567-89ab-cdef-0123-456789abcdef eq 01234567-89AB-CDEF-0123-456789ABCDEF and n lt 3", "SELECT c0 FROM t2 WHERE c0 < 3 ORDER BY rowid" },
 	/* compute */
 	{ "villages?$compute=pop mul 2 as dbl&$filter=dbl gt 1000&$orderby=dbl desc", "SELECT c0 FROM t1 WHERE c3 * 2 > 1000 ORDER BY c3 DESC" },
 	/* key lookup and keys in any form */
@@ -272,7 +280,10 @@ static const struct {
 	{ "villages?$search=%22abc", 400, "unterminated" },
 	{ "villages?$search=(kuta", 400, "expected ')'" },
 	{ "villages?$search=kuta)", 400, "unbalanced" },
-	{ "villages?$search=AND", 400, "search term" },
+	{ "villages?$search=()", 400, "unexpected ')' at position 1" },
+	{ "villages?$search=a;b", 400, "unexpected ';'" },
+	{ "villages?$search=%22a%22b", 400, "followed by a space" },
+	{ "villages?$apply=aggregate(pop as S)", 400, "custom aggregates" },
 	{ "plain?$search=x", 400, "no searchable" },
 	{ "villages?$format=xml", 406, "json and csv" },
 	{ "villages?$format=atom", 406, "json and csv" },
@@ -498,6 +509,35 @@ main(int argc, char **argv)
 			json_decref(j);
 		}
 		free(body);
+	}
+
+	/* the time budget: a clean 503, and the connection is usable after */
+	{
+		kq_limits lim;
+
+		kq_limits_default(&lim);
+		lim.time_ms = 0;
+		LIM = &lim;
+		ok(run("nums?$filter=matchesPattern(label,'^L1')&$orderby=label desc",
+		       NULL, NULL, &body, NULL) == 503 && strstr(body, "time budget"),
+		   "a query over its time budget is a clean 503 error");
+		free(body);
+		lim.time_ms = 1000;
+		lim.max_page = 3;
+		ok(run("nums?$select=n", NULL, NULL, &body, NULL) == 200 &&
+		   strstr(body, "[{\"n\":1},{\"n\":2},{\"n\":3}]"),
+		   "after a timeout the next query runs; max_page caps the page");
+		free(body);
+		ok(run("nums?$select=n", "odata.maxpagesize=50", NULL, &body, &h) == 200 &&
+		   h.preference_applied[0] == '\0',
+		   "odata.maxpagesize above the server cap is not reported as applied");
+		free(body);
+		lim.max_page = 1000;
+		lim.max_nodes = 5;
+		ok(run("nums?$filter=n eq 1 or n eq 2 or n eq 3", NULL, NULL, &body, NULL) == 400 &&
+		   strstr(body, "more than 5 nodes"), "the node limit is configurable and named");
+		free(body);
+		LIM = NULL;
 	}
 
 	/* the authorizer: nothing outside the set's own tables */

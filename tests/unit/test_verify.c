@@ -441,6 +441,50 @@ test_verify(void)
 	run(s2, 0);
 	is_str(errs(), "-,2,incorrect-label", "a label that differs from the field name");
 
+	/* A message quoting a cell cut inside a character stays valid UTF-8. */
+	{
+		char   line[200] = "n\nx";
+		char  *d;
+		json_t *e;
+		int    i;
+
+		for (i = 0; i < 40; i++)
+			strcat(line, "\xc3\xa9");
+		strcat(line, "\n");
+		WSTR("r.csv", line);
+		run(PKG1("{\"fields\":[{\"name\":\"n\",\"type\":\"integer\"}]}"), 0);
+		e = json_array_get(json_object_get(json_array_get(json_object_get(
+		    last_report, "tasks"), 0), "errors"), 0);
+		ok(json_is_string(json_object_get(e, "message")) &&
+		   json_string_length(json_object_get(e, "cell")) == 81,
+		   "a type-error quoting a long non-ASCII cell keeps a valid message and the whole cell");
+		d = json_dumps(last_report, 0);
+		{
+			json_t *again = d ? json_loads(d, 0, NULL) : NULL;
+
+			ok(again != NULL, "and the report round-trips as JSON");
+			json_decref(again);
+		}
+		free(d);
+	}
+
+	/* 100 000 columns: a clear error, not 100 000 allocations. */
+	{
+		size_t n = 200000;
+		char  *buf = malloc(n + 4);
+		size_t i;
+
+		memcpy(buf, "a\n", 2);
+		for (i = 2; i < n; i++)
+			buf[i] = (i % 2) ? ',' : 'x';
+		buf[n] = '\n';
+		wfile("r.csv", buf, n + 1);
+		free(buf);
+		run(PKG1("{\"fields\":[{\"name\":\"a\"}]}"), 0);
+		ok(strstr(errs(), "2,-,source-error") != NULL,
+		   "a row of 100 000 fields is a source-error (limit 16384): %s", errs());
+	}
+
 	/* Uniqueness is on the typed value. */
 	WSTR("r.csv", "n\n1\n01\n+1\n");
 	run(PKG1("{\"fields\":[{\"name\":\"n\",\"type\":\"integer\",\"constraints\":{\"unique\":true}}]}"), 0);

@@ -1,0 +1,534 @@
+#!/bin/sh
+# bench/run.sh -- `make bench`: kueri measured side by side with its floors.
+#
+#   make bench            1,000,000 rows, full runs (< 5 min on 2 cores)
+#   make bench QUICK=1    100,000 rows, short runs (< 60 s)
+#   ROWS=N                any row count; BUILD=dir picks the kueri build
+#
+# Every figure is kueri next to the cheapest thing that could produce the
+# same answer on this machine, in the same run, interleaved A/B/A/B so
+# drift (other load, thermal) hits both sides alike:
+#   publish    kueri publish (verify + load + PK index + FTS) vs
+#              sqlite3 :memory: .import --csv into a typed table + the same
+#              indexes;
+#   HTTP       kueri serve behind nginx vs a minimal libfcgi program
+#              (bench/floor_fcgi.c) behind the same nginx config returning
+#              a body of the same size, and vs nginx serving a static file
+#              of that size; driven by wrk over loopback;
+#   CSV        a full $format=csv export vs sqlite3 -csv of the same SQL;
+#   engine     kq_prepare + kq_stream in-process vs SQLite stepping the
+#              hand-written SQL on the same portal file (bench/qbench.c).
+# Prints one table and writes bench/results/latest.md; its last line is
+# the worst ratio.  Nothing is downloaded: only cc, nginx, wrk, curl,
+# sqlite3 and /usr/bin/time from `make deps`.
+set -eu
+cd "$(dirname "$0")/.."
+
+QUICK=${QUICK:-0}
+if [ "$QUICK" = 1 ]; then
+	# QUICK is a smoke run: A/B/A/B only for the page of 20, A/B elsewhere
+	ROWS=${ROWS:-100000}; DUR=1; ROUNDS=2; SROUNDS=1; PROUNDS=1; CROUNDS=1; QN=3
+else
+	ROWS=${ROWS:-1000000}; DUR=2; ROUNDS=3; SROUNDS=1; PROUNDS=2; CROUNDS=2; QN=5
+fi
+BUILD=${BUILD:-build}
+KUERI=$BUILD/kueri
+BB=$BUILD/bench
+DATA=bench/data/villages-$ROWS
+RESULTS=bench/results
+NPROC=$(nproc)
+CC=${CC:-cc}
+T_START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+say() { printf "bench [%3ss]: %s\n" "$(($(date +%s) - T_START))" "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+for tool in nginx wrk curl sqlite3 /usr/bin/time pkg-config "$CC"; do
+	command -v "$tool" >/dev/null 2>&1 || die "missing $tool (run: make deps)"
+done
+[ -x "$KUERI" ] || die "no $KUERI (run: make)"
+
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/kueri-bench.XXXXXX")
+PIDS=""            # processes we started, stopped by pid at exit
+NGINX_PIDFILES=""
+cleanup() {
+	for f in $NGINX_PIDFILES; do
+		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+	done
+	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+	sleep 0.2
+	rm -rf "$RUN"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- small helpers -------------------------------------------------------
+
+# median of the numbers on stdin, one a line
+median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) { print "nan"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+now_ns() { date +%s%N; }
+# a random port in 20000-59999 (other helpers' tests run concurrently)
+pick_port() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000)); }
+fmt() { awk -v x="$1" -v d="${2:-1}" 'BEGIN { if (x == "" || x == "nan") print "n/a"; else printf "%.*f\n", d, x }'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.3f\n", a / b }'; }
+
+# The table, one TSV line per row:
+#   scenario, kueri, floor, ratio, static floor, ratio, goal, slowdown
+# slowdown is kueri's cost over its floor's (>1 means slower), used only
+# to find the worst row; "-" for rows that are not a ratio to a floor.
+ROWSF=$RUN/rows.tsv
+: >"$ROWSF"
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$ROWSF"; }
+
+# ---- build the bench programs --------------------------------------------
+
+mkdir -p "$BB"
+CFL="-std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla"
+# shellcheck disable=SC2086
+$CC $CFL -o "$BB/gen_villages" bench/gen_villages.c -lm
+# shellcheck disable=SC2086
+$CC $CFL $(pkg-config --cflags fcgi) -o "$BB/floor_fcgi" bench/floor_fcgi.c \
+	$(pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
+HAVE_QBENCH=0
+# shellcheck disable=SC2086
+if $CC $CFL -Iinclude $(pkg-config --cflags sqlite3 jansson libpcre2-8) \
+	-o "$BB/qbench" bench/qbench.c "$BUILD/libkueri.a" \
+	$(pkg-config --libs sqlite3 jansson libpcre2-8) -lfcgi -lm 2>"$RUN/qbench.err"; then
+	HAVE_QBENCH=1
+else
+	say "qbench does not link yet (engine missing?): $(head -c 300 "$RUN/qbench.err")"
+fi
+
+# ---- data (generated once per ROWS, cached under bench/data/) -------------
+
+if [ ! -s "$DATA/villages.csv" ] || [ bench/gen_villages.c -nt "$DATA/villages.csv" ]; then
+	say "generating $ROWS rows into $DATA"
+	mkdir -p "$DATA"
+	"$BB/gen_villages" "$ROWS" >"$DATA/villages.csv.part"
+	mv "$DATA/villages.csv.part" "$DATA/villages.csv"
+fi
+cp bench/villages.datapackage.json "$DATA/datapackage.json"
+CSV_BYTES=$(wc -c <"$DATA/villages.csv")
+CSV_MB=$(awk -v b="$CSV_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }')
+say "data: $ROWS rows, $CSV_MB MB"
+
+# ---- (1) publish vs sqlite3 .import ----------------------------------------
+
+say "publish: kueri vs sqlite3 .import ($PROUNDS rounds)"
+PORTAL=$RUN/portal.db
+HAVE_PORTAL=0
+T=""; F=""
+
+# The floor's script: the same DDL kueri ran (read back from the portal it
+# published, so column types, the unique index and the FTS5 columns and
+# tokenizer match exactly), with .import doing the load.  Before kueri can
+# publish, a hand-written equivalent stands in.
+floor_scripts() {
+	if [ "$HAVE_PORTAL" = 1 ]; then
+		T=$(sqlite3 -readonly "$PORTAL" "SELECT tbl FROM kueri_resource WHERE name = 'villages'")
+		F=$(sqlite3 -readonly "$PORTAL" "SELECT fts FROM kueri_resource WHERE name = 'villages'")
+		sqlite3 -readonly "$PORTAL" "SELECT sql || ';' FROM sqlite_master WHERE type = 'table' AND name = '$T'" >"$RUN/ddl_table.sql"
+		sqlite3 -readonly "$PORTAL" "SELECT sql || ';' FROM sqlite_master WHERE type = 'index' AND tbl_name = '$T' AND sql IS NOT NULL" >"$RUN/ddl_index.sql"
+		: >"$RUN/ddl_fts.sql"
+		if [ -n "$F" ]; then
+			sqlite3 -readonly "$PORTAL" "SELECT sql || ';' FROM sqlite_master WHERE name = '$F'" >"$RUN/ddl_fts.sql"
+			echo "INSERT INTO \"$F\"(\"$F\") VALUES('rebuild');" >>"$RUN/ddl_fts.sql"
+		fi
+		_t=$T
+	else
+		echo "CREATE TABLE t1(c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 TEXT, c5 INTEGER, c6 REAL, c7 REAL, c8 INTEGER, c9 TEXT);" >"$RUN/ddl_table.sql"
+		echo "CREATE UNIQUE INDEX t1_pk ON t1(c0);" >"$RUN/ddl_index.sql"
+		echo "CREATE VIRTUAL TABLE t1_fts USING fts5(c0, c1, c2, c3, c4, content='t1', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2'); INSERT INTO t1_fts(t1_fts) VALUES('rebuild');" >"$RUN/ddl_fts.sql"
+		_t=t1
+	fi
+	{ cat "$RUN/ddl_table.sql"; echo ".import --csv --skip 1 $DATA/villages.csv $_t"
+	  cat "$RUN/ddl_index.sql"; } >"$RUN/import.sql"
+	cat "$RUN/import.sql" "$RUN/ddl_fts.sql" >"$RUN/import_fts.sql"
+	FTS_DDL=$(grep -o 'fts5(.*)' "$RUN/ddl_fts.sql" | head -n 1)
+}
+
+: >"$RUN/pub.k"; : >"$RUN/pub.s"; : >"$RUN/pub.s0"
+r=1
+while [ "$r" -le "$PROUNDS" ]; do
+	rm -f "$PORTAL" "$PORTAL-wal" "$PORTAL-shm"
+	if /usr/bin/time -f '%e %M' -o "$RUN/t" "$KUERI" publish --db "$PORTAL" \
+		"$DATA/datapackage.json" >"$RUN/pub.out" 2>"$RUN/pub.err"; then
+		cat "$RUN/t" >>"$RUN/pub.k"
+		HAVE_PORTAL=1
+	else
+		say "kueri publish failed: $(tail -n 3 "$RUN/pub.err" | head -c 400)"
+	fi
+	[ "$r" = 1 ] && floor_scripts
+	/usr/bin/time -f '%e %M' -o "$RUN/t" sqlite3 :memory: <"$RUN/import_fts.sql" >/dev/null \
+		|| die "sqlite3 .import failed"
+	cat "$RUN/t" >>"$RUN/pub.s"
+	if [ "$r" = 1 ]; then   # without FTS: context, once
+		/usr/bin/time -f '%e %M' -o "$RUN/t" sqlite3 :memory: <"$RUN/import.sql" >/dev/null
+		cat "$RUN/t" >>"$RUN/pub.s0"
+	fi
+	r=$((r + 1))
+done
+[ "$HAVE_PORTAL" = 1 ] && say "$(tail -n 1 "$RUN/pub.err")"
+PK=$(cut -d' ' -f1 "$RUN/pub.k" | median); PKM=$(cut -d' ' -f2 "$RUN/pub.k" | median)
+PS=$(cut -d' ' -f1 "$RUN/pub.s" | median); PSM=$(cut -d' ' -f2 "$RUN/pub.s" | median)
+PS0=$(cut -d' ' -f1 "$RUN/pub.s0" | median); PS0M=$(cut -d' ' -f2 "$RUN/pub.s0" | median)
+R=$(div "$PK" "$PS")
+row "publish $ROWS rows, $CSV_MB MB (s)" "$(fmt "$PK" 2)" "$(fmt "$PS" 2)" "$(fmt "$R" 2)" \
+	"$(fmt "$PS0" 2) (no FTS)" "$(fmt "$(div "$PK" "$PS0")" 2)" "<= 1.5" "$R"
+row "publish peak RSS (MB)" "$(fmt "$(div "$PKM" 1024)" 1)" "$(fmt "$(div "$PSM" 1024)" 1)" \
+	"$(fmt "$(div "$PKM" "$PSM")" 2)" "$(fmt "$(div "$PS0M" 1024)" 1) (no FTS)" "-" "< 64 MB" "-"
+row "publish rows/s | MB/s" \
+	"$(awk -v r="$ROWS" -v t="$PK" 'BEGIN { if (t == "nan" || t == 0) print "n/a"; else printf "%.0f", r / t }') | $(fmt "$(div "$CSV_MB" "$PK")" 1)" \
+	"$(awk -v r="$ROWS" -v t="$PS" 'BEGIN { printf "%.0f", r / t }') | $(fmt "$(div "$CSV_MB" "$PS")" 1)" \
+	"-" "-" "-" "-" "-"
+
+# ---- scenarios ---------------------------------------------------------------
+
+# Deep page: page 5000 of 20 (rows 100,000..) on 1M rows; halfway on fewer.
+DEEP=100000
+[ "$DEEP" -gt $((ROWS / 2)) ] && DEEP=$(((ROWS / 2) / 20 * 20))
+DEEPPAGE=$((DEEP / 20 + 1))
+SEL="c0, c1, c2, c3, c4, c5, c6, c7, c8, c9"
+# The hand SQL returns the same rows as kueri: without $orderby kueri's
+# order is the published row order (rowid), which is also its keyset.
+Q_GROUPBY='villages?$apply=groupby((provinsi),aggregate(jumlah_penduduk%20with%20sum%20as%20total))'
+# name, kind, Prefer, URL under the service root, hand SQL, wrk connections
+{
+	printf 'page of 20\thttp\t-\t%s\t%s\t8\n' 'villages?$top=20' \
+		"SELECT $SEL FROM $T ORDER BY rowid LIMIT 20"
+	printf 'indexed filter + orderby, 20\thttp\t-\t%s\t%s\t8\n' \
+		'villages?$filter=kode_desa%20ge%20%273300000000%27&$orderby=kode_desa&$top=20' \
+		"SELECT $SEL FROM $T WHERE c0 >= '3300000000' ORDER BY c0 LIMIT 20"
+	printf '$count=true on a filter\thttp\t-\t%s\t%s\t2\n' \
+		'villages?$filter=provinsi%20eq%20%27Bali%27&$count=true&$top=20' \
+		"SELECT count(*) FROM $T WHERE c1 = 'Bali'; SELECT $SEL FROM $T WHERE c1 = 'Bali' ORDER BY rowid LIMIT 20"
+	printf 'deep page %s, $skip=%s\thttp\t-\t%s\t%s\t8\n' "$DEEPPAGE" "$DEEP" \
+		"villages?\$skip=$DEEP&\$top=20" \
+		"SELECT $SEL FROM $T ORDER BY rowid LIMIT 20 OFFSET $DEEP"
+	printf '$apply groupby, all rows\thttp\t-\t%s\t%s\t2\n' "$Q_GROUPBY" \
+		"SELECT c1, sum(c5) FROM $T GROUP BY c1"
+	printf '$search word, 20\thttp\t-\t%s\t%s\t2\n' 'villages?$search=Lama&$top=20' \
+		"SELECT $SEL FROM $T WHERE rowid IN (SELECT rowid FROM $F WHERE $F MATCH 'Lama') ORDER BY rowid LIMIT 20"
+	printf 'compile: eq and gt\tcompile\t-\t%s\t%s\t-\n' \
+		'villages?$filter=provinsi%20eq%20%27Bali%27%20and%20jumlah_penduduk%20gt%201000&$top=0' \
+		"SELECT $SEL FROM $T WHERE c1 = 'Bali' AND c5 > 1000 LIMIT 0"
+	printf 'compile: contains or lt\tcompile\t-\t%s\t%s\t-\n' \
+		'villages?$filter=contains(desa,%27ka%27)%20or%20luas_km2%20lt%205.5&$top=0' \
+		"SELECT $SEL FROM $T WHERE instr(c4, 'ka') > 0 OR c6 < 5.5 LIMIT 0"
+	printf 'compile: year() and ne null\tcompile\t-\t%s\t%s\t-\n' \
+		'villages?$filter=year(tanggal_pemutakhiran)%20eq%202024%20and%20persentase_miskin%20ne%20null&$top=0' \
+		"SELECT $SEL FROM $T WHERE CAST(substr(c9, 1, 4) AS INTEGER) = 2024 AND c7 IS NOT NULL LIMIT 0"
+} >"$RUN/scenarios.tsv"
+
+# Deep page via nextLink: follow the engine's own links to row $DEEP
+# (in-process, pages of 1000), then ask for 20 rows from there.
+SROOT_PLACEHOLDER="http://127.0.0.1:1/odata/"
+NEXT=""
+if [ "$HAVE_PORTAL" = 1 ] && [ "$HAVE_QBENCH" = 1 ]; then
+	if NEXT=$("$BB/qbench" nextlink "$PORTAL" "$SROOT_PLACEHOLDER" 'villages' "$DEEP" 2>"$RUN/next.err"); then
+		NEXT=${NEXT#"$SROOT_PLACEHOLDER"}
+		KEY=$(sqlite3 -readonly "$PORTAL" "SELECT rowid FROM $T ORDER BY rowid LIMIT 1 OFFSET $((DEEP - 1))")
+		printf 'deep page %s via nextLink\thttp\todata.maxpagesize=20\t%s\t%s\t8\n' "$DEEPPAGE" "$NEXT" \
+			"SELECT $SEL FROM $T WHERE rowid > $KEY ORDER BY rowid LIMIT 20" >>"$RUN/scenarios.tsv"
+	else
+		say "no nextLink: $(head -c 300 "$RUN/next.err")"
+		NEXT=""
+	fi
+fi
+
+# ---- (2) HTTP: kueri serve behind nginx vs the floors -------------------------
+
+USERLINE=""
+[ "$(id -u)" = 0 ] && USERLINE="user root $(id -gn);"   # workers must reach our sockets
+mkdir -p "$RUN/html/static"
+
+# start_nginx NAME SOCKET [static]: an nginx with its own prefix and port
+# (prints the port).  The FastCGI sides use the project's own config
+# (nginx/test-nginx.conf.in including nginx/kueri.conf, as `make serve`
+# and the e2e tests do), so kueri and the floor sit behind the very same
+# nginx setup; the static floor uses bench/nginx.conf.in.
+NGINX_RATE=${NGINX_RATE:-100000}   # limit_req must not be what we measure
+start_nginx() {
+	_name=$1; _sock=$2; _tries=0
+	mkdir -p "$RUN/$_name/tmp" "$RUN/$_name/cache" "$RUN/$_name.tmp"
+	while [ $_tries -lt 5 ]; do
+		_port=$(pick_port)
+		if [ "${3:-}" != static ] && [ -f nginx/test-nginx.conf.in ]; then
+			sed -e "s|@PREFIX@|$RUN/$_name|g" -e "s|@SOCKET@|$_sock|g" \
+			    -e "s|@PORT@|$_port|g" -e "s|@KUERI_CONF@|$PWD/nginx/kueri.conf|g" \
+			    -e "s|@USER_LINE@|$USERLINE|g" -e "s|@NGINX_WORKERS@|1|g" \
+			    -e "s|@RATE@|$NGINX_RATE|g" -e "s|@ACCESS_LOG@|off|g" \
+			    nginx/test-nginx.conf.in >"$RUN/$_name.conf"
+			_pidf=$RUN/$_name/nginx.pid
+		else
+			sed -e "s|@USER@|$USERLINE|" -e "s|@RUN@|$RUN|g" -e "s|@NAME@|$_name|g" \
+			    -e "s|@PORT@|$_port|g" -e "s|@SOCKET@|$_sock|g" \
+			    bench/nginx.conf.in >"$RUN/$_name.conf"
+			_pidf=$RUN/$_name.pid
+		fi
+		if nginx -p "$RUN/$_name" -c "$RUN/$_name.conf" -e "$RUN/$_name.err" 2>>"$RUN/$_name.err"; then
+			NGINX_PIDFILES="$NGINX_PIDFILES $_pidf"
+			echo "$_port"
+			return 0
+		fi
+		_tries=$((_tries + 1))
+	done
+	die "nginx $_name would not start: $(tail -n 3 "$RUN/$_name.err")"
+}
+
+# wait_sock PATH: until a unix socket exists (up to 5 s)
+wait_sock() {
+	_i=0
+	while [ ! -S "$1" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	[ -S "$1" ]
+}
+
+# rps URL CONNS [PREFER]: one wrk run; prints req/s, or "nan" if any
+# answer was not 2xx/3xx or a socket error happened
+rps() {
+	if [ -n "${3:-}" ]; then
+		wrk -t1 -c"$2" -d"${DUR}s" --timeout 10s -H "Prefer: $3" "$1" >"$RUN/wrk.out" 2>&1 || true
+	else
+		wrk -t1 -c"$2" -d"${DUR}s" --timeout 10s "$1" >"$RUN/wrk.out" 2>&1 || true
+	fi
+	if grep -q -e 'Non-2xx' -e 'Socket errors' "$RUN/wrk.out"; then
+		say "wrk $1: $(grep -e 'Non-2xx' -e 'Socket errors' "$RUN/wrk.out" | tr -s ' ')"
+		echo nan
+		return
+	fi
+	awk '/^Requests\/sec:/ { print $2; f = 1 } END { if (!f) print "nan" }' "$RUN/wrk.out"
+}
+
+WORKERS=$NPROC
+BUDGET_MS=${BUDGET_MS:-10000}
+"$BB/floor_fcgi" --socket "$RUN/floor.sock" --workers "$WORKERS" &
+FLOOR_PID=$!; PIDS="$PIDS $FLOOR_PID"
+wait_sock "$RUN/floor.sock" || die "floor_fcgi did not start"
+FPORT=$(start_nginx floor "$RUN/floor.sock")
+SPORT=$(start_nginx static "$RUN/none.sock" static)
+
+HAVE_SERVE=0
+if [ "$HAVE_PORTAL" = 1 ]; then
+	# --max-age 0: nginx's fastcgi_cache must not answer for kueri;
+	# the time budget is raised so whole-table scenarios are measured
+	# rather than cut off (the default budget is reported separately).
+	"$KUERI" serve --db "$PORTAL" --socket "$RUN/kueri.sock" --workers "$WORKERS" \
+		--max-age 0 --time-budget "$BUDGET_MS" 2>"$RUN/serve.err" &
+	SERVE_PID=$!; PIDS="$PIDS $SERVE_PID"
+	if wait_sock "$RUN/kueri.sock"; then
+		KPORT=$(start_nginx kueri "$RUN/kueri.sock")
+		HAVE_SERVE=1
+	else
+		say "kueri serve did not start: $(tail -n 3 "$RUN/serve.err" | head -c 300)"
+	fi
+fi
+
+KROOT="http://127.0.0.1:${KPORT:-0}/odata/"
+FROOT="http://127.0.0.1:$FPORT/odata/"
+SROOT="http://127.0.0.1:$SPORT/static/"
+
+# http_scenario NAME PREFER PATHQ CONNS
+http_scenario() {
+	_n=$1; _pref=$2; _pq=$3; _c=$4
+	[ "$_pref" = "-" ] && _pref=""
+	if [ "$HAVE_SERVE" = 1 ]; then
+		_size=$(curl -s -o "$RUN/body" -w '%{http_code} %{size_download}' \
+			${_pref:+-H "Prefer: $_pref"} "$KROOT$_pq")
+		if [ "${_size%% *}" != 200 ]; then
+			say "$_n: HTTP ${_size%% *}: $(head -c 300 "$RUN/body")"
+			row "$_n (req/s)" "error ${_size%% *}" "-" "-" "-" "-" "-" "-"
+			return
+		fi
+		_size=${_size#* }
+		# the answer must come from kueri, not from nginx's cache
+		curl -s -o /dev/null -D "$RUN/hdr" ${_pref:+-H "Prefer: $_pref"} "$KROOT$_pq"
+		if grep -qi '^x-cache-status: *hit' "$RUN/hdr"; then
+			say "$_n: answered from nginx's cache; not measuring that"
+			row "$_n (req/s)" "cached" "-" "-" "-" "-" "-" "-"
+			return
+		fi
+	else
+		_size=2048     # no kueri yet: exercise the floors at a page's size
+	fi
+	[ "$_n" = "page of 20" ] && PAGE_SIZE=$_size
+	_f=$(echo "$_n" | tr -c 'a-zA-Z0-9\n' '_')
+	head -c "$_size" /dev/zero | tr '\0' x >"$RUN/html/static/$_f"
+	: >"$RUN/k"; : >"$RUN/f"; : >"$RUN/s"
+	_r=1; _rounds=$ROUNDS
+	[ "$QUICK" = 1 ] && [ "$_n" != "page of 20" ] && _rounds=1
+	while [ $_r -le "$_rounds" ]; do
+		[ "$HAVE_SERVE" = 1 ] && rps "$KROOT$_pq" "$_c" "$_pref" >>"$RUN/k"
+		rps "${FROOT}villages?size=$_size" "$_c" >>"$RUN/f"
+		if [ $_r -le "$SROUNDS" ] && { [ "$QUICK" != 1 ] || [ "$_n" = "page of 20" ]; }; then
+			rps "$SROOT$_f" "$_c" >>"$RUN/s"
+		fi
+		_r=$((_r + 1))
+	done
+	_k=$(median <"$RUN/k"); _fl=$(median <"$RUN/f"); _s=$(median <"$RUN/s")
+	_goal="-"
+	_slow="-"   # whole-table work against a fixed body is context, not a floor
+	case "$_n" in "page of 20") _goal=">= 0.85"; _slow=$(div "$_fl" "$_k") ;; esac
+	row "$_n ($_size B, req/s)" "$(fmt "$_k" 0)" "$(fmt "$_fl" 0)" "$(fmt "$(div "$_k" "$_fl")" 2)" \
+		"$(fmt "$_s" 0)" "$(fmt "$(div "$_k" "$_s")" 2)" "$_goal" "$_slow"
+}
+
+say "HTTP: wrk ${DUR}s x $ROUNDS rounds per side, $WORKERS workers"
+TAB=$(printf '\t')
+while IFS="$TAB" read -r name kind pref pathq sql conns; do
+	[ "$kind" = http ] || continue
+	[ "$HAVE_SERVE" = 1 ] || [ "$name" = "page of 20" ] || continue
+	say "  $name"
+	http_scenario "$name" "$pref" "$pathq" "$conns"
+done <"$RUN/scenarios.tsv"
+
+# Context for the FastCGI floor itself: the project's nginx config
+# (kueri.conf: limit_req, fastcgi_cache lookups, gzip, one connection per
+# request) against a bare fastcgi_pass, same program, same body size.
+if [ "$QUICK" != 1 ] && [ -f nginx/test-nginx.conf.in ] && [ -n "${PAGE_SIZE:-}" ]; then
+	say "  floor_fcgi: kueri.conf vs bare fastcgi_pass"
+	BPORT=$(start_nginx floorbare "$RUN/floor.sock" static)
+	: >"$RUN/f"; : >"$RUN/s"
+	_r=1
+	while [ $_r -le "$ROUNDS" ]; do
+		rps "${FROOT}villages?size=$PAGE_SIZE" 8 >>"$RUN/f"
+		rps "http://127.0.0.1:$BPORT/odata/villages?size=$PAGE_SIZE" 8 >>"$RUN/s"
+		_r=$((_r + 1))
+	done
+	_a=$(median <"$RUN/f"); _b=$(median <"$RUN/s")
+	row "floor_fcgi $PAGE_SIZE B: nginx/kueri.conf | bare fastcgi_pass (req/s)" "$(fmt "$_a" 0)" "$(fmt "$_b" 0)" \
+		"$(fmt "$(div "$_a" "$_b")" 2)" "-" "-" "context" "-"
+fi
+
+# CSV export: the whole table, kueri through nginx vs sqlite3 -csv of the
+# same SQL on the same file (and nginx sending a static file that big).
+if [ "$HAVE_SERVE" = 1 ]; then
+	say "CSV export"
+	: >"$RUN/k"; : >"$RUN/f"; : >"$RUN/s"
+	_r=1; KB=0; SB=0
+	while [ $_r -le "$CROUNDS" ]; do
+		_o=$(curl -s -o "$RUN/export.csv" -w '%{http_code} %{size_download} %{time_total}' \
+			"${KROOT}villages?\$format=csv")
+		set -- $_o
+		[ "$1" = 200 ] || { say "CSV export: HTTP $1"; break; }
+		KB=$2; echo "$3" >>"$RUN/k"
+		_t0=$(now_ns)
+		sqlite3 -readonly -csv -header "$PORTAL" "SELECT $SEL FROM $T ORDER BY rowid" >"$RUN/sqlite.csv"
+		_t1=$(now_ns)
+		SB=$(wc -c <"$RUN/sqlite.csv")
+		awk -v a="$_t0" -v b="$_t1" 'BEGIN { print (b - a) / 1e9 }' >>"$RUN/f"
+		[ $_r = 1 ] && cp "$RUN/export.csv" "$RUN/html/static/export.csv"
+		curl -s -o /dev/null -w '%{time_total}\n' "${SROOT}export.csv" >>"$RUN/s"
+		_r=$((_r + 1))
+	done
+	rm -f "$RUN/export.csv" "$RUN/sqlite.csv" "$RUN/html/static/export.csv"
+	KT=$(median <"$RUN/k"); ST=$(median <"$RUN/f"); STT=$(median <"$RUN/s")
+	KMB=$(div "$KB" "$(awk -v t="$KT" 'BEGIN { print t * 1e6 }')")
+	SMB=$(div "$SB" "$(awk -v t="$ST" 'BEGIN { print t * 1e6 }')")
+	TMB=$(div "$KB" "$(awk -v t="$STT" 'BEGIN { print t * 1e6 }')")
+	row "\$format=csv export, $(fmt "$(div "$KB" 1000000)" 1) MB (MB/s)" "$(fmt "$KMB" 1)" "$(fmt "$SMB" 1)" \
+		"$(fmt "$(div "$KMB" "$SMB")" 2)" "$(fmt "$TMB" 0)" "$(fmt "$(div "$KMB" "$TMB")" 2)" ">= 1 (sqlite3 -csv)" "$(div "$SMB" "$KMB")"
+fi
+
+# Worker RSS after the load: the largest worker of each pool.
+if [ "$HAVE_SERVE" = 1 ]; then
+	KRSS=$(ps -o rss= --ppid "$SERVE_PID" 2>/dev/null | sort -n | tail -n 1)
+	FRSS=$(ps -o rss= --ppid "$FLOOR_PID" 2>/dev/null | sort -n | tail -n 1)
+	row "worker RSS after the run (MB)" "$(fmt "$(div "${KRSS:-nan}" 1024)" 1)" \
+		"$(fmt "$(div "${FRSS:-nan}" 1024)" 1)" "$(fmt "$(div "${KRSS:-nan}" "${FRSS:-nan}")" 1)" \
+		"-" "-" "< 20 MB" "-"
+fi
+
+# ---- (3) the engine in-process vs SQLite on the hand SQL ---------------------
+
+if [ "$HAVE_PORTAL" = 1 ] && [ "$HAVE_QBENCH" = 1 ]; then
+	say "engine in-process: median of $QN"
+	cut -f1-5 "$RUN/scenarios.tsv" >"$RUN/q.tsv"
+	if QBENCH_TIME_MS=$BUDGET_MS "$BB/qbench" run "$PORTAL" "$RUN/q.tsv" "$QN" >"$RUN/q.out" 2>"$RUN/q.err"; then
+		while IFS="$TAB" read -r name kus sus status bytes nrows; do
+			kind=$(awk -F"$TAB" -v n="$name" '$1 == n { print $2 }' "$RUN/q.tsv")
+			if [ "$status" != 200 ]; then
+				row "engine: $name" "status $status" "-" "-" "-" "-" "-" "-"
+				continue
+			fi
+			if [ "$kind" = compile ]; then
+				row "$name (us: kq_prepare | sqlite3_prepare)" "$(fmt "$kus" 1)" "$(fmt "$sus" 1)" \
+					"$(fmt "$(awk -v a="$kus" -v b="$sus" 'BEGIN { print a - b }')" 1) us own" \
+					"-" "-" "own < 10 us" "-"
+			else
+				case "$name" in
+				*groupby*) goal="<= 1.1, ~0.4-0.7 s" ;;
+				"indexed filter"*) goal="<= 1.1, ~0.2 ms" ;;
+				*) goal="<= 1.1" ;;
+				esac
+				row "engine: $name (ms)" "$(fmt "$(div "$kus" 1000)" 3)" "$(fmt "$(div "$sus" 1000)" 3)" \
+					"$(fmt "$(div "$kus" "$sus")" 2)" "-" "-" "$goal" "$(div "$kus" "$sus")"
+			fi
+		done <"$RUN/q.out"
+	else
+		say "qbench failed: $(head -c 400 "$RUN/q.err")"
+	fi
+	# deep page via skiptoken vs the first page (issue: <= 2x)
+	P1=$(awk -F"$TAB" '$1 == "page of 20" { print $2 }' "$RUN/q.out")
+	PN=$(awk -F"$TAB" '$1 ~ /via nextLink/ { print $2 }' "$RUN/q.out")
+	if [ -n "$P1" ] && [ -n "$PN" ]; then
+		row "engine: deep page via nextLink vs page 1 (ms)" "$(fmt "$(div "$PN" 1000)" 3)" \
+			"$(fmt "$(div "$P1" 1000)" 3)" "$(fmt "$(div "$PN" "$P1")" 2)" "-" "-" "<= 2" "-"
+	fi
+fi
+
+# The default time budget (1 s) on the heaviest query, as `kueri query`
+# (one code path with the service) answers it out of the box.
+if [ "$HAVE_PORTAL" = 1 ]; then
+	_t0=$(now_ns)
+	"$KUERI" query --db "$PORTAL" "$Q_GROUPBY" >"$RUN/gb.out" 2>&1 && _st=200 || _st=$?
+	_t1=$(now_ns)
+	if [ "$_st" != 200 ]; then
+		_st="exit $_st: $(grep -o '"code": *"[A-Za-z]*"' "$RUN/gb.out" | head -n 1 | sed 's/.*: *//; s/"//g')"
+	fi
+	row "\$apply groupby, all rows, default 1 s budget (kueri query)" "$_st" \
+		"$(fmt "$(awk -v a="$_t0" -v b="$_t1" 'BEGIN { print (b - a) / 1e9 }')" 2) s" "-" "-" "-" "context" "-"
+fi
+
+# ---- the table -----------------------------------------------------------------
+
+ELAPSED=$(($(date +%s) - T_START))
+CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
+[ -n "$CPU" ] || CPU=$(lscpu 2>/dev/null | awk -F': *' '/Model name/ { print $2; exit }')
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+MODE="full"; [ "$QUICK" = 1 ] && MODE="QUICK=1"
+# The worst ratio over the rows that compare like with like (publish,
+# page of 20, CSV export, engine): kueri's cost over its floor's.
+WORST=$(awk -F"$TAB" '$8 != "-" && $8 != "nan" && $8 != "" { if (w == "" || $8 + 0 > w + 0) { w = $8; n = $1; r = $4; g = $7 } }
+	END { if (w == "") print "worst ratio: n/a (no kueri figures yet)";
+	      else printf "worst ratio: %s = %s (goal %s): kueri costs %.2fx its floor\n", n, r, g, w }' "$ROWSF")
+
+mkdir -p "$RESULTS"
+{
+	echo "# kueri benchmark ($MODE)"
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $COMMIT; run took ${ELAPSED} s"
+	echo "- machine: $NPROC cores, $CPU, Linux $(uname -r); load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "- kueri serve --workers $WORKERS --max-age 0 (so nginx's fastcgi_cache never answers for it) --time-budget $BUDGET_MS (default 1000; see the default-budget row)"
+	echo "- data: $ROWS rows, $CSV_MB MB (bench/gen_villages.c); wrk -t1, ${DUR}s x $ROUNDS rounds per side, interleaved; $WORKERS FastCGI workers each side"
+	echo "- floors: publish vs \`sqlite3 :memory: .import --csv\` + the same DDL kueri ran (unique index, FTS5 $FTS_DDL); HTTP vs bench/floor_fcgi.c behind the same nginx config, and nginx serving a static file of the same size; engine vs SQLite stepping the hand-written SQL"
+	echo "- reproduce: \`make bench\` (or \`make bench QUICK=1\`)"
+	echo
+	echo "| scenario | kueri | floor | ratio | static nginx | ratio | goal |"
+	echo "|---|---:|---:|---:|---:|---:|---|"
+	awk -F"$TAB" '{ printf "| %s | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7 }' "$ROWSF"
+	echo
+	echo "$WORST"
+} >"$RESULTS/latest.md"
+
+{
+	printf '%-64s %14s %14s %8s %14s %7s  %s\n' scenario kueri floor ratio "static nginx" ratio goal
+	awk -F"$TAB" '{ printf "%-64s %14s %14s %8s %14s %7s  %s\n", $1, $2, $3, $4, $5, $6, $7 }' "$ROWSF"
+	echo
+	echo "$WORST"
+}
+say "wrote $RESULTS/latest.md (${ELAPSED} s)"

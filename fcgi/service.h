@@ -1,0 +1,60 @@
+/*
+ * service.h -- the FastCGI service (fcgi/): `kueri serve` and the HTTP
+ * routing behind it.  Private to fcgi/ and cli/cmd_serve.c.
+ *
+ *   http.c   one request: CGI-style params in, "Status:"/headers/body out
+ *            through a kueri_sink.  Knows HTTP (routes, CORS, caching,
+ *            conditional requests); knows nothing of sockets or libfcgi,
+ *            so tests can drive it with a table of params.
+ *   serve.c  the process model: listening socket, pre-forked workers
+ *            over libfcgi, replacement of crashed workers, drain on
+ *            SIGTERM, one log line per request.
+ */
+#ifndef KUERI_SERVICE_H
+#define KUERI_SERVICE_H
+
+#include "kueri.h"
+#include "portal.h"
+#include "query.h"
+
+typedef struct ks_conf {
+	const char *db;          /* portal path                              */
+	const char *socket_path; /* unix socket to create, or NULL           */
+	const char *listen;      /* "HOST:PORT" to bind, or NULL             */
+	int         workers;     /* ≥ 1                                      */
+	int         max_age;     /* Cache-Control max-age for 200/304 (s)    */
+	const char *root;        /* OData service root path, "/odata/"       */
+	int         io_timeout;  /* s: reading a request's params, writing  */
+	int         drain;       /* s: SIGTERM waits this long for workers   */
+	kq_limits   lim;         /* handed to kq_prepare                     */
+} ks_conf;
+
+/* Defaults: workers = online CPUs, max_age 60, root "/odata/",
+ * io_timeout 30, drain 30, kq_limits_default-like limits. */
+void ks_conf_default(ks_conf *c);
+
+/* What one request did, for the log line. */
+typedef struct kh_stats {
+	char      method[12];
+	char      path[160];   /* the path only (no query string), printable */
+	int       status;
+	long long rows;
+	long long bytes;       /* body bytes written                          */
+} kh_stats;
+
+/* A CGI parameter by name ("REQUEST_URI", "HTTP_HOST"), or NULL. */
+typedef const char *(*kh_param_fn)(void *ctx, const char *name);
+
+/*
+ * Answer one request: read params through `param`, write the CGI
+ * response ("Status: ..." header lines, blank line, body) to `out`.
+ * The portal must be refreshed by the caller.  Returns 0, or -1 when the
+ * client went away mid-answer.  `st` is filled either way.
+ */
+int kh_handle(kportal *p, const ks_conf *c, kh_param_fn param, void *pctx,
+              const kueri_sink *out, kh_stats *st);
+
+/* Run the service until SIGTERM/SIGINT.  Returns the exit status. */
+int ks_serve(const ks_conf *c);
+
+#endif /* KUERI_SERVICE_H */

@@ -1,0 +1,293 @@
+/*
+ * test_http.c -- the service's request handler (fcgi/http.c) and the
+ * OData names of query/metadata.c, without a web server: CGI params from a
+ * table, the response captured in memory, a portal made by hand in the
+ * documented layout.  Like kcgi's regress tests: no sockets.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../../fcgi/service.h"
+#include "tap.h"
+
+static char dbpath[256];
+
+static const char layout[] =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
+	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
+	" update_frequency TEXT, version INTEGER NOT NULL,"
+	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
+	" fingerprint TEXT NOT NULL);"
+	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
+	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
+	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL);"
+	"INSERT INTO kueri_package VALUES('pangan','Harga','Dinas',"
+	" 'public','P1M',2,1700000000,'{}','fp');"
+	/* Field names that are not identifiers, and clashes between them. */
+	"INSERT INTO kueri_resource VALUES('harga','pangan',NULL,'t1','',1,"
+	" '[{\"name\":\"Harga Kemarin\",\"type\":\"integer\"},"
+	"{\"name\":\"Harga_Kemarin\",\"type\":\"number\"},"
+	"{\"name\":\"9 lives\",\"type\":\"string\"},"
+	"{\"name\":\"a-b\",\"type\":\"string\"},"
+	"{\"name\":\"a b\",\"type\":\"string\"},"
+	"{\"name\":\"h\\u00e9llo w\\u00f6rld!\",\"type\":\"string\"},"
+	"{\"name\":\"\",\"type\":\"string\"},"
+	"{\"name\":\"<&>\\\"\",\"type\":\"number\",\"decimal\":true}]',"
+	" '[]','s');"
+	"INSERT INTO kueri_resource VALUES('set-1','pangan',NULL,'t2','',0,"
+	" '[{\"name\":\"x\",\"type\":\"number\"},"
+	"{\"name\":\"g\",\"type\":\"geopoint\"}]','[]','s');"
+	"INSERT INTO kueri_resource VALUES('Container','pangan',NULL,'t3','',0,"
+	" '[{\"name\":\"k\",\"type\":\"integer\",\"nullable\":false}]','[0]','s');"
+	"CREATE TABLE t1(c0,c1,c2,c3,c4,c5,c6,c7);"
+	"CREATE TABLE t2(c0,c1); CREATE TABLE t3(c0);";
+
+/* ---- a fake request ---------------------------------------------------- */
+
+typedef struct fake {
+	const char *kv[32];   /* name, value, name, value, ..., NULL */
+} fake;
+
+static const char *
+fake_param(void *ctx, const char *name)
+{
+	fake *f = ctx;
+	int i;
+
+	for (i = 0; f->kv[i]; i += 2)
+		if (strcmp(f->kv[i], name) == 0)
+			return f->kv[i + 1];
+	return NULL;
+}
+
+typedef struct buf {
+	char  *s;
+	size_t n;
+} buf;
+
+static int
+buf_write(void *ctx, const char *p, size_t len)
+{
+	buf *b = ctx;
+	char *s = realloc(b->s, b->n + len + 1);
+
+	if (s == NULL)
+		return -1;
+	memcpy(s + b->n, p, len);
+	b->n += len;
+	s[b->n] = '\0';
+	b->s = s;
+	return 0;
+}
+
+static kportal *P;
+static ks_conf C;
+static kh_stats ST;
+
+/* Run one request; returns the whole CGI response (caller frees). */
+static char *
+run(const char *method, const char *uri, const char *extra_name,
+    const char *extra_value)
+{
+	fake f = { { "REQUEST_METHOD", method, "REQUEST_URI", uri,
+	             "HTTP_HOST", "example.org:8080", NULL } };
+	buf b = { NULL, 0 };
+	kueri_sink out = { buf_write, &b };
+	const char *q = strchr(uri, '?');
+
+	if (q) {
+		f.kv[6] = "QUERY_STRING";
+		f.kv[7] = q + 1;
+	}
+	if (extra_name) {
+		int i = q ? 8 : 6;
+
+		f.kv[i] = extra_name;
+		f.kv[i + 1] = extra_value;
+	}
+	kh_handle(P, &C, fake_param, &f, &out, &ST);
+	if (b.s == NULL)
+		b.s = calloc(1, 1);
+	return b.s;
+}
+
+static const char *
+body_of(const char *resp)
+{
+	const char *b = strstr(resp, "\r\n\r\n");
+
+	return b ? b + 4 : "";
+}
+
+static void
+test_names(void)
+{
+	const kp_set *s = portal_set(P, "harga");
+	kq_name *n;
+	int keys[4];
+
+	ok(s != NULL, "fixture set loaded");
+	if (s == NULL)
+		return;
+	n = kq_field_names(s);
+	ok(n != NULL, "kq_field_names");
+	if (n == NULL)
+		return;
+	is_str(n[0].s, "Harga_Kemarin_2",
+	       "a header with a space becomes an identifier, and yields to a"
+	       " real field already spelled that way");
+	is_str(n[1].s, "Harga_Kemarin", "a real identifier keeps its name");
+	is_str(n[2].s, "_9_lives", "a leading digit gets an underscore");
+	is_str(n[3].s, "a_b", "'-' becomes '_'");
+	is_str(n[4].s, "a_b_2", "a clash with an earlier mapped name gets _2");
+	is_str(n[5].s, "h_llo_w_rld_",
+	       "non-ASCII characters (whole UTF-8 sequences) become one '_'");
+	is_str(n[6].s, "_", "an empty name becomes '_'");
+	is_str(n[7].s, "__2", "punctuation-only names still get a unique name");
+	is_int(kq_field_by_odata_name(s, "Harga_Kemarin_2"), 0,
+	       "inverse lookup of a mapped name");
+	is_int(kq_field_by_odata_name(s, "Harga_Kemarin"), 1,
+	       "inverse lookup of a real identifier");
+	is_int(kq_field_by_odata_name(s, "Harga Kemarin"), -1,
+	       "the raw CSV header is not an OData name");
+	free(n);
+	ok(kq_set_by_odata_name(P, "set_1") == portal_set(P, "set-1"),
+	   "set lookup by mapped name");
+	ok(kq_set_by_odata_name(P, "set-1") == NULL,
+	   "the raw set name is not an OData name");
+	ok(kq_set_by_odata_name(P, "harga") == s, "identity set name");
+	is_int(kq_set_key(s, keys, 4), 1, "a set without a primary key gets"
+	       " one key property");
+	is_int(keys[0], 0, "... the first key-able one");
+	s = portal_set(P, "set-1");
+	is_int(kq_set_key(s, keys, 4), 1, "a set of Double and geopoint only"
+	       " still gets a key (CSDL requires one)");
+}
+
+static void
+test_routes(void)
+{
+	char *r;
+
+	r = run("GET", "/odata/", NULL, NULL);
+	ok(strncmp(r, "Status: 200 OK\r\n", 16) == 0, "service document 200");
+	ok(strstr(r, "\"@odata.context\":\"http://example.org:8080/odata/"
+	          "$metadata\"") != NULL, "context URL from the Host header");
+	ok(strstr(r, "{\"name\":\"set_1\",\"kind\":\"EntitySet\","
+	          "\"url\":\"set_1\"}") != NULL, "entity set entry");
+	free(r);
+
+	r = run("GET", "/odata/$metadata", NULL, NULL);
+	ok(strstr(r, "Content-Type: application/xml\r\n") != NULL,
+	   "$metadata XML");
+	ok(strstr(r, "<EntityContainer Name=\"Container_\">") != NULL,
+	   "the container renames itself when a set is called Container");
+	ok(strstr(r, "<Property Name=\"__2\" Type=\"Edm.Decimal\""
+	          " Nullable=\"true\" Scale=\"variable\"/>") != NULL,
+	   "XML-special characters never reach the document");
+	ok(strstr(r, "Type=\"Edm.GeographyPoint\"") != NULL,
+	   "geopoint is Edm.GeographyPoint");
+	is_int(ST.status, 200, "stats: status");
+	ok(ST.bytes > 100 && ST.bytes == (long long)strlen(body_of(r)),
+	   "stats: body bytes");
+	is_str(ST.path, "/odata/$metadata", "stats: path");
+	free(r);
+
+	r = run("GET", "/odata/%24metadata?%24format=json", NULL, NULL);
+	ok(strstr(r, "\"$EntityContainer\":\"kueri.Container_\"") != NULL,
+	   "CSDL JSON via encoded $format, container name consistent");
+	free(r);
+
+	r = run("HEAD", "/odata/$metadata", NULL, NULL);
+	ok(strncmp(r, "Status: 200", 11) == 0 && *body_of(r) == '\0',
+	   "HEAD: headers, no body");
+	free(r);
+
+	r = run("GET", "/odata/$metadata", "HTTP_IF_NONE_MATCH", "*");
+	ok(strncmp(r, "Status: 304", 11) == 0, "If-None-Match: * → 304");
+	free(r);
+
+	r = run("DELETE", "/odata/harga", NULL, NULL);
+	ok(strncmp(r, "Status: 405", 11) == 0 &&
+	   strstr(r, "\r\nAllow: GET, HEAD\r\n") != NULL, "DELETE → 405 + Allow");
+	free(r);
+
+	r = run("GET", "/odata/harga?x=\r\nSet-Cookie:%20a", NULL, NULL);
+	ok(strstr(r, "\r\nSet-Cookie") == NULL, "CR/LF in the URI is never a"
+	   " header");
+	free(r);
+
+	r = run("GET", "/odata/", "HTTP_HOST", "a\r\nX: y");
+	ok(strstr(r, "http://example.org:8080/") != NULL ||
+	   strstr(r, "\r\nX: y") == NULL, "a hostile Host is not used");
+	free(r);
+
+	r = run("GET", "/catalog/pangan", NULL, NULL);
+	ok(strncmp(r, "Status: 200", 11) == 0 &&
+	   strstr(r, "\"name\":\"pangan\"") != NULL, "/catalog/NAME");
+	free(r);
+
+	r = run("GET", "/catalog/p%zz", NULL, NULL);
+	ok(strncmp(r, "Status: 404", 11) == 0, "broken escape in a catalog"
+	   " name → 404");
+	free(r);
+
+	r = run("GET", "/healthz", NULL, NULL);
+	ok(strncmp(r, "Status: 404", 11) == 0 &&
+	   strstr(r, "{\"error\":{\"code\":\"NotFound\"") != NULL,
+	   "unknown path → 404 OData error");
+	free(r);
+	{
+		char *big = malloc(9000);
+
+		memcpy(big, "/odata/harga?", 13);
+		memset(big + 13, 'a', 8986);
+		big[8999] = '\0';
+		r = run("GET", big, NULL, NULL);
+		ok(strncmp(r, "Status: 414", 11) == 0, "9 KB URI → 414 even"
+		   " without nginx");
+		free(r);
+		free(big);
+	}
+}
+
+int
+main(void)
+{
+	sqlite3 *db;
+	kueri_err err;
+	char *msg = NULL;
+
+	snprintf(dbpath, sizeof dbpath, "%s/kueri-test-http-%d.db",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	ok(sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	   sqlite3_exec(db, layout, NULL, NULL, &msg) == SQLITE_OK,
+	   "hand-made portal (%s)", msg ? msg : "ok");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	kueri_err_clear(&err);
+	P = portal_open_ro(dbpath, &err);
+	ok(P != NULL, "portal opens (%s)", err.msg);
+	ks_conf_default(&C);
+	if (P != NULL) {
+		test_names();
+		test_routes();
+		portal_close(P);
+	}
+	unlink(dbpath);
+	{
+		char side[300];
+
+		snprintf(side, sizeof side, "%s-wal", dbpath);
+		unlink(side);
+		snprintf(side, sizeof side, "%s-shm", dbpath);
+		unlink(side);
+	}
+	return tap_done();
+}
