@@ -46,6 +46,8 @@ static const struct { const char *in, *dump; } good[] = {
 	{ "now() gt t", "(gt (now) t)" },
 	{ "a div b divby c mod d", "(mod (divby (div a b) c) d)" },
 	{ "((a))", "a" },
+	{ "case(a gt 1:'x',true:'y') eq 'x'", "(eq (case (gt a 1) 'x' true 'y') 'x')" },
+	{ "x eq +5", "(eq x 5)" },
 };
 
 static const struct { const char *in; kueri_code code; long long pos; } bad[] = {
