@@ -106,7 +106,6 @@ static void
 limits_init(void)
 {
 	const char *ms = getenv("QBENCH_TIME_MS");
-
 	const char *wk = getenv("QBENCH_WORK_MS");
 
 	kq_limits_default(&limits);
