@@ -75,6 +75,8 @@ now_ns() { date +%s%N; }
 # a random port in 20000-59999 (other helpers' tests run concurrently)
 pick_port() { echo $((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000)); }
 fmt() { awk -v x="$1" -v d="${2:-1}" 'BEGIN { if (x == "" || x == "nan") print "n/a"; else printf "%.*f\n", d, x }'; }
+# req/s: whole numbers, but one decimal below 10 (a whole-table query)
+fmtr() { awk -v x="$1" 'BEGIN { if (x == "" || x == "nan") print "n/a"; else if (x < 10) printf "%.1f\n", x; else printf "%.0f\n", x }'; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.3f\n", a / b }'; }
 
 # The table, one TSV line per row:
@@ -366,7 +368,9 @@ http_scenario() {
 	while [ $_r -le "$_rounds" ]; do
 		[ "$HAVE_SERVE" = 1 ] && rps "$KROOT$_pq" "$_c" "$_pref" >>"$RUN/k"
 		rps "${FROOT}villages?size=$_size" "$_c" >>"$RUN/f"
-		if [ $_r -le "$SROUNDS" ] && { [ "$QUICK" != 1 ] || [ "$_n" = "page of 20" ]; }; then
+		# the static file only beside the cheap pages (8 connections); for
+		# whole-table work it says nothing the FastCGI floor does not
+		if [ $_r -le "$SROUNDS" ] && [ "$_c" -gt 2 ] && { [ "$QUICK" != 1 ] || [ "$_n" = "page of 20" ]; }; then
 			rps "$SROOT$_f" "$_c" >>"$RUN/s"
 		fi
 		_r=$((_r + 1))
@@ -375,7 +379,7 @@ http_scenario() {
 	_goal="-"
 	_slow="-"   # whole-table work against a fixed body is context, not a floor
 	case "$_n" in "page of 20") _goal=">= 0.85"; _slow=$(div "$_fl" "$_k") ;; esac
-	row "$_n ($_size B, req/s)" "$(fmt "$_k" 0)" "$(fmt "$_fl" 0)" "$(fmt "$(div "$_k" "$_fl")" 2)" \
+	row "$_n ($_size B, req/s)" "$(fmtr "$_k")" "$(fmt "$_fl" 0)" "$(fmt "$(div "$_k" "$_fl")" 2)" \
 		"$(fmt "$_s" 0)" "$(fmt "$(div "$_k" "$_s")" 2)" "$_goal" "$_slow"
 }
 
@@ -396,7 +400,7 @@ if [ "$QUICK" != 1 ] && [ -f nginx/test-nginx.conf.in ] && [ -n "${PAGE_SIZE:-}"
 	BPORT=$(start_nginx floorbare "$RUN/floor.sock" static)
 	: >"$RUN/f"; : >"$RUN/s"
 	_r=1
-	while [ $_r -le "$ROUNDS" ]; do
+	while [ $_r -le 2 ]; do
 		rps "${FROOT}villages?size=$PAGE_SIZE" 8 >>"$RUN/f"
 		rps "http://127.0.0.1:$BPORT/odata/villages?size=$PAGE_SIZE" 8 >>"$RUN/s"
 		_r=$((_r + 1))
