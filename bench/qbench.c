@@ -16,7 +16,8 @@
  *                       e.g. $top=0) vs sqlite3_prepare_v2 alone
  *       other kinds are skipped.  prefer "-" means none; sql may hold
  *       several statements separated by ';'.
- *       prints: name TAB kueri_us TAB sqlite_us TAB status TAB bytes TAB rows
+ *       prints: name TAB kueri_us TAB sqlite_us TAB status TAB bytes TAB
+ *       sqlite_rows TAB kueri_rows
  *
  *   qbench nextlink PORTAL ROOT path?query SKIP
  *       follows @odata.nextLink in pages of at most 1000 rows
@@ -118,7 +119,7 @@ limits_init(void)
 /* One engine request; returns microseconds, fills status/bytes. */
 static double
 run_kueri(kportal *p, const char *pathq, const char *prefer, int compile_only,
-          int *status, size_t *bytes)
+          int *status, size_t *bytes, long long *nrows)
 {
 	char path[1024];
 	const char *q = strchr(pathq, '?');
@@ -147,8 +148,9 @@ run_kueri(kportal *p, const char *pathq, const char *prefer, int compile_only,
 		fprintf(stderr, "qbench: out of memory\n");
 		exit(1);
 	}
+	*nrows = 0;
 	if (!compile_only)
-		kq_stream(a, &sink, NULL);
+		kq_stream(a, &sink, nrows);
 	t1 = now_us();
 	*status = kq_answer_head(a)->status;
 	*bytes = b.total;
@@ -222,7 +224,7 @@ cmd_run(const char *portal, const char *file, int n)
 		char *fld[5], *s = line;
 		int i, nf = 0, status = 0, compile_only, reps;
 		size_t bytes = 0;
-		long long rows = 0;
+		long long rows = 0, krows = 0;
 
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
@@ -243,7 +245,7 @@ cmd_run(const char *portal, const char *file, int n)
 		 * median is stable (work_us per scenario, <= 2000) */
 		{
 			double w = run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
-			                     compile_only, &status, &bytes);
+			                     compile_only, &status, &bytes, &krows);
 
 			w += run_sqlite(db, fld[4], compile_only, &rows);
 			reps = w > 0 ? (int)(work_us / w) : 2000;
@@ -264,11 +266,11 @@ cmd_run(const char *portal, const char *file, int n)
 		}
 		for (i = 0; i < reps; i++) {
 			tk[i] = run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
-			                  compile_only, &status, &bytes);
+			                  compile_only, &status, &bytes, &krows);
 			ts[i] = run_sqlite(db, fld[4], compile_only, &rows);
 		}
-		printf("%s\t%.1f\t%.1f\t%d\t%zu\t%lld\n", fld[0], median(tk, reps),
-		       median(ts, reps), status, bytes, rows);
+		printf("%s\t%.1f\t%.1f\t%d\t%zu\t%lld\t%lld\n", fld[0],
+		       median(tk, reps), median(ts, reps), status, bytes, rows, krows);
 		fflush(stdout);
 	}
 	fclose(f);

@@ -455,12 +455,21 @@ if [ "$HAVE_PORTAL" = 1 ] && [ "$HAVE_QBENCH" = 1 ]; then
 	say "engine in-process: median of >= $QN runs (more for quick queries)"
 	cut -f1-5 "$RUN/scenarios.tsv" >"$RUN/q.tsv"
 	if QBENCH_TIME_MS=$BUDGET_MS QBENCH_WORK_MS=$QWORK "$BB/qbench" run "$PORTAL" "$RUN/q.tsv" "$QN" >"$RUN/q.out" 2>"$RUN/q.err"; then
-		while IFS="$TAB" read -r name kus sus status bytes nrows; do
+		while IFS="$TAB" read -r name kus sus status bytes nrows krows; do
 			kind=$(awk -F"$TAB" -v n="$name" '$1 == n { print $2 }' "$RUN/q.tsv")
+			hsql=$(awk -F"$TAB" -v n="$name" '$1 == n { print $5 }' "$RUN/q.tsv")
 			if [ "$status" != 200 ]; then
 				row "engine: $name" "status $status" "-" "-" "-" "-" "-" "-"
 				continue
 			fi
+			# the hand SQL must be the same question: same number of rows
+			case "$hsql" in *";"*) ;; *)
+				if [ "$kind" = http ] && [ "$nrows" != "$krows" ]; then
+					say "engine: $name: kueri wrote $krows rows, the hand SQL $nrows"
+					row "engine: $name" "$krows rows" "$nrows rows" "differ" "-" "-" "-" "-"
+					continue
+				fi ;;
+			esac
 			if [ "$kind" = compile ]; then
 				row "$name (us: kq_prepare | sqlite3_prepare)" "$(fmt "$kus" 1)" "$(fmt "$sus" 1)" \
 					"$(fmt "$(awk -v a="$kus" -v b="$sus" 'BEGIN { print a - b }')" 1) us own" \
