@@ -350,8 +350,8 @@ call(sctx *c, const kq_node *n)
 	case F_ENDSWITH: return args(c, n, "kq_endswith");
 	case F_LENGTH: return args(c, n, "length");
 	case F_SUBSTRING: return args(c, n, "kq_substring");
-	case F_TOLOWER: return args(c, n, "lower");
-	case F_TOUPPER: return args(c, n, "upper");
+	case F_TOLOWER: return args(c, n, "kq_lower");
+	case F_TOUPPER: return args(c, n, "kq_upper");
 	case F_TRIM: return args(c, n, "trim");
 	case F_MATCHES: return args(c, n, "kq_matches");
 	case F_CONCAT:

@@ -156,6 +156,8 @@ static const struct { const char *url, *sql; } rows[] = {
 	{ "villages?$filter=endswith(name,'ta')", "SELECT c0 FROM t1 WHERE c1 IN ('Kuta','kuta') ORDER BY rowid" },
 	{ "villages?$filter=endswith(name,'')", "SELECT c0 FROM t1 WHERE c1 IS NOT NULL ORDER BY rowid" },
 	{ "villages?$filter=tolower(name) eq 'kuta'", "SELECT c0 FROM t1 WHERE lower(c1) = 'kuta' ORDER BY rowid" },
+	{ "villages?$filter=tolower(name) eq '\xc3\xb1" "and\xc3\xba \xc3\xbcn\xc3\xaf" "code'", "SELECT c0 FROM t1 WHERE c0 = 'v07'" },
+	{ "villages?$filter=toupper(name) eq '\xc3\x91" "AND\xc3\x9a \xc3\x9cN\xc3\x8f" "CODE'", "SELECT c0 FROM t1 WHERE c0 = 'v07'" },
 	{ "villages?$filter=toupper(provinsi) eq 'BALI'", "SELECT c0 FROM t1 WHERE upper(c2) = 'BALI' ORDER BY rowid" },
 	{ "villages?$filter=indexof(name,'u') eq 1", "SELECT c0 FROM t1 WHERE instr(c1,'u') = 2 ORDER BY rowid" },
 	{ "villages?$filter=indexof(name,'zzz') eq -1", "SELECT c0 FROM t1 WHERE instr(c1,'zzz') = 0 ORDER BY rowid" },
