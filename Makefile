@@ -91,7 +91,8 @@ fuzz:
 install: $(BUILD)/kueri
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kueri/nginx
 	install -m 0755 $(BUILD)/kueri $(DESTDIR)$(PREFIX)/bin/kueri
-	install -m 0644 nginx/kueri.conf $(DESTDIR)$(PREFIX)/share/kueri/nginx/
+	install -m 0644 nginx/kueri.conf nginx/kueri-http.conf nginx/lighttpd.conf \
+		$(DESTDIR)$(PREFIX)/share/kueri/nginx/
 
 clean:
 	rm -rf build

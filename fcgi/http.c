@@ -665,7 +665,8 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 
 	/* The web server normally answers 414 first; this is for clients
 	 * that talk FastCGI to us directly. */
-	if (strlen(uri) + (r.query ? strlen(r.query) : 0) > c->lim.max_query_len) {
+	if (strlen(r.path) + (r.query ? strlen(r.query) + 1 : 0) >
+	    c->lim.max_query_len) {
 		rc = answer_error(&r, 414, "URITooLong",
 		                  "the request URI is too long", NULL);
 		goto out;

@@ -4,10 +4,12 @@
  *
  * Why pre-forked processes: libfcgi is single-threaded per process, and
  * SQLite connections are cheapest when each process owns one.  Each worker
- * opens the portal read-only once, then per request: portal_refresh (one
- * PRAGMA data_version: a publish becomes visible to the next request, no
- * restart) → kh_handle → FCGX_Finish_r.  A request in flight keeps its
- * SQLite read transaction, so it finishes on the snapshot it started on.
+ * opens the portal read-only once, then per request: snapshot_begin
+ * (portal_refresh -- one PRAGMA data_version, so a publish becomes visible
+ * to the next request without a restart -- then one read transaction
+ * held for the whole request) → kh_handle → COMMIT → FCGX_Finish_r.  A
+ * request in flight finishes on the snapshot it started on, and its
+ * catalog and rows always come from the same version.
  *
  * Accepting.  The listening socket is non-blocking and each worker waits
  * for it with ppoll(), which is also the only place SIGTERM is unblocked:
@@ -44,6 +46,7 @@
 #include <unistd.h>
 
 #include <fcgiapp.h>
+#include <sqlite3.h>
 
 #include "service.h"
 
@@ -202,6 +205,96 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* ---- one snapshot per request ----------------------------------------- */
+
+/* The statements run around every request, prepared once per worker (the
+ * connection lives as long as the worker): the per-request cost is a few
+ * steps, no parsing. */
+enum { SQ_DV, SQ_BEGIN, SQ_PIN, SQ_COMMIT, SQ__MAX };
+static const char *const sq_text[SQ__MAX] = {
+	"PRAGMA data_version", "BEGIN", "SELECT 1 FROM sqlite_schema LIMIT 1",
+	"COMMIT",
+};
+static sqlite3_stmt *sq[SQ__MAX];
+
+/* Step statement i once; its first column in *out if wanted.  SQLite
+ * result code. */
+static int
+sq_run(sqlite3 *db, int i, long long *out)
+{
+	int rc;
+
+	if (sq[i] == NULL &&
+	    sqlite3_prepare_v3(db, sq_text[i], -1, SQLITE_PREPARE_PERSISTENT,
+	                       &sq[i], NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
+	rc = sqlite3_step(sq[i]);
+	if (rc == SQLITE_ROW && out != NULL)
+		*out = sqlite3_column_int64(sq[i], 0);
+	sqlite3_reset(sq[i]);
+	return rc;
+}
+
+static void
+sq_free(void)
+{
+	int i;
+
+	for (i = 0; i < SQ__MAX; i++) {
+		sqlite3_finalize(sq[i]);
+		sq[i] = NULL;
+	}
+}
+
+/*
+ * Bring the portal's catalog up to date and hold one read transaction for
+ * the whole request, so the catalog (set → physical table) and the rows
+ * come from the same committed version.  Without it a publish committed
+ * between portal_refresh and the query's first read could drop the table
+ * the catalog still names.  portal_refresh runs its own transaction, so
+ * the snapshot is pinned after it and checked: if data_version moved in
+ * between, refresh again.  Returns 0 with a transaction open, -1 on error.
+ */
+static int
+snapshot_begin(kportal *p, kueri_err *err)
+{
+	sqlite3 *db = portal_db(p);
+	int tries, rc;
+
+	for (tries = 0; tries < 5; tries++) {
+		long long before = -1, after = -2;
+
+		if (sq_run(db, SQ_DV, &before) != SQLITE_ROW)
+			break;
+		if (portal_refresh(p, err) < 0)
+			return -1;
+		if (sq_run(db, SQ_BEGIN, NULL) != SQLITE_DONE)
+			break;
+		/* Any read pins the snapshot until COMMIT. */
+		rc = sq_run(db, SQ_PIN, NULL);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			break;
+		if (sq_run(db, SQ_DV, &after) == SQLITE_ROW && after == before)
+			return 0;
+		sq_run(db, SQ_COMMIT, NULL);
+	}
+	if (!sqlite3_get_autocommit(db))
+		sq_run(db, SQ_COMMIT, NULL);
+	if (tries == 5)     /* publishes faster than we can look: go on */
+		return portal_refresh(p, err) < 0 ? -1 : 0;
+	return kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
+	                     sqlite3_errmsg(db));
+}
+
+static void
+snapshot_end(kportal *p)
+{
+	sqlite3 *db = portal_db(p);
+
+	if (!sqlite3_get_autocommit(db))
+		sq_run(db, SQ_COMMIT, NULL);
+}
+
 /* Answer when the portal cannot be read at all (e.g. refresh failed). */
 static void
 answer_unavailable(FCGX_Request *r, kh_stats *st)
@@ -285,7 +378,7 @@ worker_main(const ks_conf *c, int lfd)
 		 * CSV export to a slow client still completes. */
 		alarm((unsigned)(c->io_timeout * 20 + c->lim.time_ms / 1000));
 		kueri_err_clear(&err);
-		if (portal_refresh(p, &err) < 0) {
+		if (snapshot_begin(p, &err) < 0) {
 			memset(&st, 0, sizeof st);
 			snprintf(st.path, sizeof st.path, "-");
 			snprintf(st.method, sizeof st.method, "-");
@@ -295,6 +388,7 @@ worker_main(const ks_conf *c, int lfd)
 			kueri_sink out = { fcgx_write, req.out };
 
 			kh_handle(p, c, fcgx_param, &req, &out, &st);
+			snapshot_end(p);
 		}
 		FCGX_Finish_r(&req);
 		alarm(0);
@@ -303,6 +397,7 @@ worker_main(const ks_conf *c, int lfd)
 		        now_ms() - t0);
 	}
 	FCGX_Free(&req, 1);
+	sq_free();
 	portal_close(p);
 	return 0;
 }

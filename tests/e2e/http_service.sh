@@ -172,4 +172,23 @@ ok $(kill -0 "$parent" 2>/dev/null && echo 1 || echo 0) "SIGTERM stops kueri ser
 like "$(cat "$HP_LOG")" 'kueri serve: stopped' "kueri serve says it stopped"
 ok $([ -e "$HP_RUN/kueri.sock" ] && echo 1 || echo 0) "the socket is removed"
 unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from any kueri serve process"
+
+# ---- nginx's cache honours kueri's Cache-Control; gzip
+if hp_start "$DB" --workers 1 --max-age 30; then
+	get "$BASE/odata/\$metadata" >/dev/null
+	is "$(header Cache-Control)" "public, max-age=30" "--max-age sets Cache-Control"
+	get "$BASE/odata/\$metadata" >/dev/null
+	is "$(header X-Cache-Status)" HIT "a repeated cacheable answer comes from nginx's cache"
+	before=$(grep -c 'metadata 200' "$HP_LOG")
+	get "$BASE/odata/\$metadata" >/dev/null
+	is "$(grep -c 'metadata 200' "$HP_LOG")" "$before" "... without reaching kueri"
+	is "$(get "$BASE/odata/\$metadata" -H "If-None-Match: $(header ETag)")" 304 "nginx answers 304 from its cache"
+	get "$BASE/catalog/nope" >/dev/null; get "$BASE/catalog/nope" >/dev/null
+	unlike "$(header X-Cache-Status)" HIT "errors (no-store) are never cached"
+	get "$BASE/odata/\$metadata?\$format=json" -H 'Accept-Encoding: gzip' >/dev/null
+	is "$(header Content-Encoding)" gzip "JSON is gzipped for clients that accept it"
+	hp_stop
+else
+	ok 1 "a second server (max-age 30) starts"
+fi
 done_testing

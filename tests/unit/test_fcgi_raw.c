@@ -201,7 +201,7 @@ static int
 pool_ok(const char *what)
 {
 	long long t0 = now_ms();
-	int st = request("/odata/", 8000);
+	int st = request("/odata/", 20000);
 
 	ok(st == 200, "after %s: a good request is answered (%d, %lld ms)",
 	   what, st, now_ms() - t0);
@@ -305,7 +305,7 @@ main(void)
 		memcpy(u, "/odata/s?$filter=", 17);
 		memset(u + 17, 'x', 65536 - 17);
 		u[65536] = '\0';
-		is_int(request(u, 8000), 414, "a 64 KiB URL sent directly gets"
+		is_int(request(u, 20000), 414, "a 64 KiB URL sent directly gets"
 		       " 414 from kueri itself");
 		free(u);
 	}

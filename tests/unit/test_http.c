@@ -244,6 +244,18 @@ test_routes(void)
 	   "unknown path → 404 OData error");
 	free(r);
 	{
+		char *mid = malloc(6000);
+
+		memcpy(mid, "/odata/$metadata?x=", 19);
+		memset(mid + 19, 'a', 5980);
+		mid[5999] = '\0';
+		r = run("GET", mid, NULL, NULL);
+		ok(strncmp(r, "Status: 200", 11) == 0, "a 6 KB URI is not too"
+		   " long (the query string is counted once)");
+		free(r);
+		free(mid);
+	}
+	{
 		char *big = malloc(9000);
 
 		memcpy(big, "/odata/harga?", 13);
