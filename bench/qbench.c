@@ -9,11 +9,15 @@
  *       SCENARIOS.tsv lines: name TAB kind TAB prefer TAB path?query TAB sql
  *       kind "http"   : kq_prepare + kq_stream vs prepare + step every row,
  *                       reading every column as text (what any writer must)
+ *       Each scenario runs at least N times per side, more when it is
+ *       quick (about QBENCH_WORK_MS of work, default 300 ms, at most
+ *       2000 runs), interleaved.
  *       kind "compile": kq_prepare alone (the query must do no real work,
  *                       e.g. $top=0) vs sqlite3_prepare_v2 alone
  *       other kinds are skipped.  prefer "-" means none; sql may hold
  *       several statements separated by ';'.
- *       prints: name TAB kueri_us TAB sqlite_us TAB status TAB bytes TAB rows
+ *       prints: name TAB kueri_us TAB sqlite_us TAB status TAB bytes TAB
+ *       sqlite_rows TAB kueri_rows
  *
  *   qbench nextlink PORTAL ROOT path?query SKIP
  *       follows @odata.nextLink in pages of at most 1000 rows
@@ -97,13 +101,17 @@ median(double *v, int n)
 /* The engine's limits: defaults, except the time budget, which
  * QBENCH_TIME_MS raises so whole-table queries are measured, not cut off. */
 static kq_limits limits;
+static double    work_us = 3e5;   /* QBENCH_WORK_MS: work per scenario */
 
 static void
 limits_init(void)
 {
 	const char *ms = getenv("QBENCH_TIME_MS");
+	const char *wk = getenv("QBENCH_WORK_MS");
 
 	kq_limits_default(&limits);
+	if (wk != NULL && atoi(wk) > 0)
+		work_us = atoi(wk) * 1e3;
 	if (ms != NULL && atoi(ms) > 0)
 		limits.time_ms = atoi(ms);
 }
@@ -111,7 +119,7 @@ limits_init(void)
 /* One engine request; returns microseconds, fills status/bytes. */
 static double
 run_kueri(kportal *p, const char *pathq, const char *prefer, int compile_only,
-          int *status, size_t *bytes)
+          int *status, size_t *bytes, long long *nrows)
 {
 	char path[1024];
 	const char *q = strchr(pathq, '?');
@@ -140,8 +148,9 @@ run_kueri(kportal *p, const char *pathq, const char *prefer, int compile_only,
 		fprintf(stderr, "qbench: out of memory\n");
 		exit(1);
 	}
+	*nrows = 0;
 	if (!compile_only)
-		kq_stream(a, &sink, NULL);
+		kq_stream(a, &sink, nrows);
 	t1 = now_us();
 	*status = kq_answer_head(a)->status;
 	*bytes = b.total;
@@ -192,6 +201,7 @@ cmd_run(const char *portal, const char *file, int n)
 	FILE *f;
 	char line[8192];
 	double *tk, *ts;
+	int cap = n;
 
 	if (p == NULL) {
 		fprintf(stderr, "qbench: %s: %s\n", portal, err.msg);
@@ -214,7 +224,7 @@ cmd_run(const char *portal, const char *file, int n)
 		char *fld[5], *s = line;
 		int i, nf = 0, status = 0, compile_only, reps;
 		size_t bytes = 0;
-		long long rows = 0;
+		long long rows = 0, krows = 0;
 
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '#' || line[0] == '\0')
@@ -230,9 +240,21 @@ cmd_run(const char *portal, const char *file, int n)
 		if (strcmp(fld[1], "http") != 0 && strcmp(fld[1], "compile") != 0)
 			continue;
 		compile_only = strcmp(fld[1], "compile") == 0;
-		/* compile timings are tiny: more repetitions for a stable median */
-		reps = compile_only ? n * 200 : n;
-		if (compile_only) {
+		/* one warm-up each (page cache, statement caches), timed to pick
+		 * the repetitions: at least N, more for quick queries so their
+		 * median is stable (work_us per scenario, <= 2000) */
+		{
+			double w = run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
+			                     compile_only, &status, &bytes, &krows);
+
+			w += run_sqlite(db, fld[4], compile_only, &rows);
+			reps = w > 0 ? (int)(work_us / w) : 2000;
+			if (reps > 2000)
+				reps = 2000;
+			if (reps < n)
+				reps = n;
+		}
+		if (reps > cap) {
 			double *nk = realloc(tk, (size_t)reps * sizeof *tk);
 			double *ns = realloc(ts, (size_t)reps * sizeof *ts);
 
@@ -240,18 +262,15 @@ cmd_run(const char *portal, const char *file, int n)
 				return 1;
 			tk = nk;
 			ts = ns;
+			cap = reps;
 		}
-		/* one warm-up each: page cache and statement caches */
-		run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
-		          compile_only, &status, &bytes);
-		run_sqlite(db, fld[4], compile_only, &rows);
 		for (i = 0; i < reps; i++) {
 			tk[i] = run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
-			                  compile_only, &status, &bytes);
+			                  compile_only, &status, &bytes, &krows);
 			ts[i] = run_sqlite(db, fld[4], compile_only, &rows);
 		}
-		printf("%s\t%.1f\t%.1f\t%d\t%zu\t%lld\n", fld[0], median(tk, reps),
-		       median(ts, reps), status, bytes, rows);
+		printf("%s\t%.1f\t%.1f\t%d\t%zu\t%lld\t%lld\n", fld[0],
+		       median(tk, reps), median(ts, reps), status, bytes, rows, krows);
 		fflush(stdout);
 	}
 	fclose(f);

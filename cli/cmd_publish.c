@@ -107,7 +107,7 @@ parse(int argc, char **argv, int allowed, const char *usage, opts *o)
 			for (i++; i < argc; i++, npos++)
 				o->arg = argv[i];
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "%s: unknown option '%s'\n", argv[0], a);
+			fprintf(stderr, "kueri %s: unknown option '%s'\n", argv[0], a);
 			goto usage;
 		} else {
 			o->arg = a;
@@ -115,16 +115,16 @@ parse(int argc, char **argv, int allowed, const char *usage, opts *o)
 		}
 	}
 	if (o->db == NULL) {
-		fprintf(stderr, "%s: --db PORTAL is required\n", argv[0]);
+		fprintf(stderr, "kueri %s: --db PORTAL is required\n", argv[0]);
 		goto usage;
 	}
 	if ((allowed & OPT_JSON) ? npos != 0 : npos != 1) {
-		fprintf(stderr, "%s: wrong number of arguments\n", argv[0]);
+		fprintf(stderr, "kueri %s: wrong number of arguments\n", argv[0]);
 		goto usage;
 	}
 	return 0;
 bad:
-	fprintf(stderr, "%s: missing or bad value for '%s'\n", argv[0], opt);
+	fprintf(stderr, "kueri %s: missing or bad value for '%s'\n", argv[0], opt);
 usage:
 	fputs(usage, stderr);
 	return 2;

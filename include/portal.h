@@ -44,12 +44,22 @@ typedef enum kp_type {
 	KP__MAX
 } kp_type;
 
+/*
+ * OData names (portal/names.c).  kp_odata_names maps names[0..n-1] to
+ * identifiers in out[0..n-1]; kp_is_odata_name says whether a name needs
+ * no mapping.  The portal applies this to every field when it loads a set.
+ */
+#define KP_NAME_MAX 136
+void kp_odata_names(const char *const *names, int n, char (*out)[KP_NAME_MAX]);
+int  kp_is_odata_name(const char *s);
+
 /* Table Schema type name ("integer") and EDM type name ("Edm.Int64"). */
 const char *kp_type_name(kp_type t);
 const char *kp_type_edm(kp_type t);
 
 typedef struct kp_field {
-	char    *name;       /* as in the schema (any UTF-8)            */
+	char    *name;       /* OData name: an identifier (see names.c)  */
+	char    *label;      /* the name as published (any UTF-8)        */
 	char    *title;      /* may be NULL                             */
 	char    *description;/* may be NULL                             */
 	kp_type  type;

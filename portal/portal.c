@@ -153,6 +153,7 @@ set_free(kp_set *s)
 	free(s->title);
 	for (i = 0; i < s->nfields; i++) {
 		free(s->fields[i].name);
+		free(s->fields[i].label);
 		free(s->fields[i].title);
 		free(s->fields[i].description);
 	}
@@ -185,6 +186,37 @@ jbool(json_t *o, const char *key, int dflt)
 	json_t *v = json_object_get(o, key);
 
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
+}
+
+/*
+ * Give every field its OData name (names.c), keeping the published one in
+ * `label`: after this, the engine, the writers and $metadata all speak
+ * the same identifiers.
+ */
+static int
+set_odata_names(kp_set *s)
+{
+	const char **v = calloc((size_t)s->nfields, sizeof *v);
+	char (*out)[KP_NAME_MAX] = calloc((size_t)s->nfields, sizeof *out);
+	int i, rc = -1;
+
+	if (v == NULL || out == NULL)
+		goto done;
+	for (i = 0; i < s->nfields; i++)
+		v[i] = s->fields[i].name;
+	kp_odata_names(v, s->nfields, out);
+	for (i = 0; i < s->nfields; i++) {
+		kp_field *f = &s->fields[i];
+
+		f->label = f->name;
+		if ((f->name = xstrdup(out[i])) == NULL)
+			goto done;
+	}
+	rc = 0;
+done:
+	free(v);
+	free(out);
+	return rc;
 }
 
 /* Parse the `fields` and `keys` JSON of one resource row into `s`. */
@@ -230,6 +262,8 @@ set_parse_schema(kp_set *s, const char *fields, const char *keys,
 		kf->decimal = jbool(f, "decimal", 0);
 		kf->searchable = jbool(f, "searchable", 0);
 	}
+	if (set_odata_names(s) != 0)
+		goto oom;
 	s->nkeys = (int)json_array_size(ka);
 	if (s->nkeys > 0) {
 		s->keys = calloc((size_t)s->nkeys, sizeof *s->keys);
@@ -376,6 +410,10 @@ portal_load(kportal *p, kueri_err *err)
 			}
 			snprintf(s->table, sizeof s->table, "%s", tbl);
 			snprintf(s->fts, sizeof s->fts, "%s", fts);
+			/* Table numbers never repeat, so the token changes even
+			 * when a package is removed and re-published as version 1
+			 * within the same second. */
+			fnv(&h, s->table, strlen(s->table) + 1);
 			s->rows = sqlite3_column_int64(st, 5);
 			s->version = sqlite3_column_int64(st, 8);
 			s->published_at = sqlite3_column_int64(st, 9);

@@ -930,7 +930,10 @@ kv_publish(const char *db_path, const char *package_path,
 	rc = publish_txn(db, pkg, opts, report, err);
 	if (rc == 0) {
 		/* Fold the big WAL back into the file and truncate it; freed
-		 * pages of the old version were zeroed (secure_delete). */
+		 * pages of the old version were zeroed (secure_delete).  Busy
+		 * readers only delay this: wait a little, then leave it to the
+		 * next checkpoint. */
+		sqlite3_busy_timeout(db, 5000);
 		sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL,
 		             NULL);
 	}

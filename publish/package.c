@@ -116,11 +116,14 @@ load_json(const char *path, kueri_err *err)
 	json_error_t je;
 	json_t      *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 
-	if (!j) {
-		kueri_err_set(err, je.line > 0 ? KUERI_ESCHEMA : KUERI_EIO, -1,
-		              "%s:%d:%d: %s", path, je.line, je.column, je.text);
+	if (!j && je.line > 0) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s:%d:%d: %s", path, je.line,
+		              je.column, je.text);
 		err->row = je.line;
 		err->field = je.column;
+	} else if (!j) {
+		/* Jansson's text already names the file. */
+		kueri_err_set(err, KUERI_EIO, -1, "%s", je.text);
 	}
 	return j;
 }
@@ -462,8 +465,13 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 			for (k = 0; k < npk; k++)
 				if (pk[k] == (int)i)
 					pf->nullable = 0;
-			pf->decimal = 0;
+			/* kueri extension properties: "kueri:decimal": true publishes a
+			 * number as Edm.Decimal; "kueri:search": false (or
+			 * "searchable": false) keeps a string out of $search. */
+			pf->decimal = kf.type == KP_NUMBER &&
+			    json_is_true(json_object_get(f, "kueri:decimal"));
 			pf->searchable = kf.type == KP_STRING &&
+			    !json_is_false(json_object_get(f, "kueri:search")) &&
 			    !json_is_false(json_object_get(f, "searchable"));
 		}
 		kvt_free(&kf);

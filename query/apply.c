@@ -127,8 +127,14 @@ aggregate(actx *a, kq_trans *t, kq_buf *sql, const char *src,
 			col.type = in == KT_INT32 ? KT_INT : in;
 			col.decimal = in == KT_DECIMAL;
 			break;
-		case AG_MIN: kq_buf_puts(sql, "min("); col.type = in; break;
-		case AG_MAX: kq_buf_puts(sql, "max("); col.type = in; break;
+		case AG_MIN:
+			kq_buf_puts(sql, in == KT_DATETIME ? "kq_dtmin(" : "min(");
+			col.type = in;
+			break;
+		case AG_MAX:
+			kq_buf_puts(sql, in == KT_DATETIME ? "kq_dtmax(" : "max(");
+			col.type = in;
+			break;
 		case AG_AVERAGE:
 			kq_buf_puts(sql, "avg(");
 			col.type = in == KT_DECIMAL ? KT_DECIMAL : KT_DOUBLE;

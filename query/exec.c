@@ -446,7 +446,10 @@ add_out(kq_answer *a, const kq_col *c, kq_buf *sel, const kq_scope *s,
 		a->out = no;
 		a->outname = nn;
 	}
-	a->out[a->nout].name = c->name;
+	/* copied: the answer must not depend on the catalog staying loaded */
+	if ((a->out[a->nout].name = kq_strndup(&a->arena, c->name,
+	                                       strlen(c->name))) == NULL)
+		return oom(a);
 	a->out[a->nout].type = c->type;
 	a->out[a->nout].decimal = c->decimal;
 	kq_json_str(&nm, c->name, strlen(c->name));
@@ -543,6 +546,10 @@ sqlite_err(kq_answer *a, int rc)
 	if (strncmp(m, "kq_matches: ", 12) == 0)
 		return kueri_err_set(&a->err, KUERI_EBADREQ, -1,
 		    "matchesPattern: %s", m + 12);
+	if (strstr(m, "too large") || strstr(m, "too many") ||
+	    strstr(m, "stack overflow"))
+		return kueri_err_set(&a->err, KUERI_ELIMIT, -1,
+		    "the query is too complex for the database (%s)", m);
 	if ((rc & 0xff) == SQLITE_NOMEM || (rc & 0xff) == SQLITE_TOOBIG)
 		return kueri_err_set(&a->err, KUERI_ELIMIT, -1,
 		    "the query needs more memory than allowed");
@@ -1164,8 +1171,11 @@ build_collection(kq_answer *a, const kq_request *req)
 		         sizeof(a->head.preference_applied),
 		         "odata.maxpagesize=%lld", pref);
 	}
-	if (a->csv)
+	if (a->csv) {
+		/* CSV has no nextLink: one export up to the cap */
 		a->page = a->lim.export_cap;
+		a->head.preference_applied[0] = '\0';
+	}
 	/* $count=true: every match, ignoring $top/$skip/$skiptoken */
 	if (a->has_count) {
 		kq_buf cs = { 0 };

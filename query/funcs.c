@@ -9,8 +9,10 @@
  * argument (OData: a function of null is null).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <locale.h>
 #include <math.h>
 #include <pcre2.h>
+#include <wctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +248,88 @@ fn_substring(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, s + b, e - b, SQLITE_TRANSIENT);
 }
 
+/*
+ * kq_lower / kq_upper: Unicode simple case mapping (SQLite's lower() and
+ * upper() only know ASCII).  glibc's built-in C.UTF-8 locale supplies
+ * towlower_l/towupper_l; without it we fall back to ASCII.
+ */
+static locale_t
+utf8_locale(void)
+{
+	static locale_t loc;
+	locale_t        l = __atomic_load_n(&loc, __ATOMIC_ACQUIRE), expect = 0;
+
+	if (l == (locale_t)0) {
+		l = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+		if (l == (locale_t)0)
+			return (locale_t)0;
+		if (!__atomic_compare_exchange_n(&loc, &expect, l, 0,
+		                                 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			freelocale(l);
+			l = expect;
+		}
+	}
+	return l;
+}
+
+static void
+fn_case(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const unsigned char *s;
+	unsigned char       *out;
+	int                  n, i = 0, k = 0, upper;
+	locale_t             loc = utf8_locale();
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	upper = sqlite3_user_data(ctx) != NULL;
+	s = sqlite3_value_text(argv[0]);
+	n = sqlite3_value_bytes(argv[0]);
+	if (s == NULL || (out = sqlite3_malloc(n * 2 + 4)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	while (i < n) {
+		unsigned c = s[i], cp, len;
+
+		if (c < 0x80) {
+			out[k++] = (unsigned char)(upper ? (c >= 'a' && c <= 'z' ? c - 32 : c)
+			                                 : (c >= 'A' && c <= 'Z' ? c + 32 : c));
+			i++;
+			continue;
+		}
+		len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+		if (len == 1 || i + (int)len > n || loc == (locale_t)0) {
+			out[k++] = (unsigned char)c;
+			i++;
+			continue;
+		}
+		cp = c & (0xFF >> (len + 1));
+		for (unsigned j = 1; j < len; j++)
+			cp = (cp << 6) | (s[i + j] & 0x3F);
+		cp = (unsigned)(upper ? towupper_l((wint_t)cp, loc)
+		                      : towlower_l((wint_t)cp, loc));
+		if (cp < 0x80)
+			out[k++] = (unsigned char)cp;
+		else if (cp < 0x800) {
+			out[k++] = (unsigned char)(0xC0 | (cp >> 6));
+			out[k++] = (unsigned char)(0x80 | (cp & 0x3F));
+		} else if (cp < 0x10000) {
+			out[k++] = (unsigned char)(0xE0 | (cp >> 12));
+			out[k++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+			out[k++] = (unsigned char)(0x80 | (cp & 0x3F));
+		} else {
+			out[k++] = (unsigned char)(0xF0 | (cp >> 18));
+			out[k++] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+			out[k++] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+			out[k++] = (unsigned char)(0x80 | (cp & 0x3F));
+		}
+		i += (int)len;
+	}
+	sqlite3_result_text(ctx, (const char *)out, k, sqlite3_free);
+}
+
 /* ---------------------------------------------------------------- numbers */
 
 static void
@@ -434,18 +518,114 @@ fn_duration(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_double(ctx, neg ? -total : total);
 }
 
+/*
+ * kq_dtmin / kq_dtmax: min and max of datetimes by instant, keeping the
+ * winning value's own text (and offset).  SQLite's min()/max() would
+ * compare the text, which orders "10:00+08:00" after "03:00Z".
+ */
+static long long
+days_from_civil(long long y, unsigned m, unsigned d)
+{
+	long long era;
+	unsigned  yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long long)doe - 719468;
+}
+
+/* Seconds since 1970 for "yyyy-mm-ddThh:mm[:ss[.f]](Z|±hh:mm)"; 0 if not. */
+static int
+instant(const char *s, int n, double *out)
+{
+	double secs = 0;
+	int    i = 16, off = 0;
+
+	if (n < 16 || s[4] != '-' || s[7] != '-' || s[13] != ':')
+		return 0;
+	if (i < n && s[i] == ':') {
+		secs = dig2(s + 17);
+		i = 19;
+		if (i < n && s[i] == '.') {
+			double scale = 0.1;
+
+			for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++, scale /= 10)
+				secs += (s[i] - '0') * scale;
+		}
+	}
+	if (i + 6 <= n && (s[i] == '+' || s[i] == '-'))
+		off = (s[i] == '-' ? -1 : 1) * (dig2(s + i + 1) * 60 + dig2(s + i + 4));
+	*out = (double)days_from_civil(atoi(s), (unsigned)dig2(s + 5),
+	                               (unsigned)dig2(s + 8)) * 86400.0 +
+	       dig2(s + 11) * 3600.0 + dig2(s + 14) * 60.0 + secs - off * 60.0;
+	return 1;
+}
+
+typedef struct dtacc {
+	double t;
+	char  *text;
+	int    n;
+} dtacc;
+
+static void
+dt_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	dtacc      *acc;
+	const char *s;
+	int         n, want_max = sqlite3_user_data(ctx) != NULL;
+	double      t;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+		return;
+	if ((acc = sqlite3_aggregate_context(ctx, sizeof(*acc))) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	s = (const char *)sqlite3_value_text(argv[0]);
+	n = sqlite3_value_bytes(argv[0]);
+	if (s == NULL || !instant(s, n, &t))
+		return;
+	if (acc->text && (want_max ? t <= acc->t : t >= acc->t))
+		return;
+	sqlite3_free(acc->text);
+	if ((acc->text = sqlite3_malloc(n + 1)) == NULL) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	memcpy(acc->text, s, (size_t)n);
+	acc->n = n;
+	acc->t = t;
+}
+
+static void
+dt_final(sqlite3_context *ctx)
+{
+	dtacc *acc = sqlite3_aggregate_context(ctx, 0);
+
+	if (acc && acc->text) {
+		sqlite3_result_text(ctx, acc->text, acc->n, sqlite3_free);
+		acc->text = NULL;
+	}
+}
+
 /* ---------------------------------------------------------------- register */
 
 static const struct kq_fdef {
 	const char *name;
 	int         nargs;
 	void      (*fn)(sqlite3_context *, int, sqlite3_value **);
+	void       *user;
 } fdefs[] = {
-	{ "kq_matches", 2, fn_matches },       { "kq_startswith", 2, fn_startswith },
-	{ "kq_endswith", 2, fn_endswith },     { "kq_substring", 2, fn_substring },
-	{ "kq_substring", 3, fn_substring },   { "kq_fdiv", 2, fn_fdiv },
-	{ "kq_fmod", 2, fn_fmod },             { "kq_dtpart", 2, fn_dtpart },
-	{ "kq_duration", 1, fn_duration },     { "kq_dblstr", 1, fn_dblstr },
+	{ "kq_lower", 1, fn_case, NULL },      { "kq_upper", 1, fn_case, "u" },
+	{ "kq_matches", 2, fn_matches, NULL },       { "kq_startswith", 2, fn_startswith, NULL },
+	{ "kq_endswith", 2, fn_endswith, NULL },     { "kq_substring", 2, fn_substring, NULL },
+	{ "kq_substring", 3, fn_substring, NULL },   { "kq_fdiv", 2, fn_fdiv, NULL },
+	{ "kq_fmod", 2, fn_fmod, NULL },             { "kq_dtpart", 2, fn_dtpart, NULL },
+	{ "kq_duration", 1, fn_duration, NULL },     { "kq_dblstr", 1, fn_dblstr, NULL },
 };
 #define NFDEFS (sizeof(fdefs) / sizeof(fdefs[0]))
 
@@ -457,9 +637,16 @@ kq_funcs_register(sqlite3 *db)
 	/* Cheap idempotence: the last function registered is findable. */
 	for (i = 0; i < NFDEFS; i++)
 		if (sqlite3_create_function_v2(db, fdefs[i].name, fdefs[i].nargs,
-		        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-		        fdefs[i].fn, NULL, NULL, NULL) != SQLITE_OK)
+		        SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+		        fdefs[i].user, fdefs[i].fn, NULL, NULL, NULL) != SQLITE_OK)
 			return -1;
+	if (sqlite3_create_function_v2(db, "kq_dtmin", 1, SQLITE_UTF8 |
+	        SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL, NULL, dt_step,
+	        dt_final, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(db, "kq_dtmax", 1, SQLITE_UTF8 |
+	        SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, "max", NULL, dt_step,
+	        dt_final, NULL) != SQLITE_OK)
+		return -1;
 	return 0;
 }
 
@@ -469,7 +656,8 @@ static const char *const allowed_fns[] = {
 	"instr", "length", "lower", "upper", "trim", "round", "floor", "ceil",
 	"julianday", "coalesce", "count", "sum", "avg", "min", "max", "match",
 	"kq_matches", "kq_startswith", "kq_endswith", "kq_substring", "kq_fdiv",
-	"kq_fmod", "kq_dtpart", "kq_duration", "kq_dblstr",
+	"kq_fmod", "kq_dtpart", "kq_duration", "kq_dblstr", "kq_lower",
+	"kq_upper", "kq_dtmin", "kq_dtmax",
 };
 
 int

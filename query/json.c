@@ -132,11 +132,22 @@ kq_json_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 		int quote = ieee754 && c->type != KT_INT32 && c->type != KT_DOUBLE;
 
 		if (st_type == SQLITE_INTEGER) {
-			char tmp[32];
+			char               tmp[32], *e = tmp + sizeof(tmp);
+			long long          v = sqlite3_column_int64(st, i);
+			unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+			                             : (unsigned long long)v;
 
-			snprintf(tmp, sizeof(tmp), quote ? "\"%lld\"" : "%lld",
-			         (long long)sqlite3_column_int64(st, i));
-			kq_buf_puts(b, tmp);
+			if (quote)
+				*--e = '"';
+			do {
+				*--e = (char)('0' + u % 10);
+				u /= 10;
+			} while (u);
+			if (v < 0)
+				*--e = '-';
+			if (quote)
+				*--e = '"';
+			kq_buf_add(b, e, (size_t)(tmp + sizeof(tmp) - e));
 		} else if (st_type == SQLITE_FLOAT)
 			json_double(b, sqlite3_column_double(st, i), quote);
 		else {

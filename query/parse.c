@@ -74,14 +74,14 @@ static const struct fndef {
 	{ "now", F_NOW, 0, 0 },               { "maxdatetime", F_MAXDT, 0, 0 },
 	{ "mindatetime", F_MINDT, 0, 0 },
 	{ "round", F_ROUND, 1, 1 },           { "floor", F_FLOOR, 1, 1 },
-	{ "ceiling", F_CEILING, 1, 1 },
+	{ "ceiling", F_CEILING, 1, 1 },     { "totalseconds", F_TOTALSECONDS, 1, 1 },
 };
 #define NFNDEFS (sizeof(fndefs) / sizeof(fndefs[0]))
 
 /* Valid OData we do not implement: 501, not "unknown function". */
 static const char *const fn_unimpl[] = {
-	"totalseconds", "fractionalseconds_", "hassubset", "hassubsequence",
-	"geo.distance", "geo.intersects", "geo.length", "case", "any", "all",
+	"hassubset", "hassubsequence",
+	"geo.distance", "geo.intersects", "geo.length", "any", "all",
 };
 
 const char *
@@ -89,6 +89,8 @@ kq_fn_name(kq_fn fn)
 {
 	size_t i;
 
+	if (fn == F_CASE)
+		return "case";
 	for (i = 0; i < NFNDEFS; i++)
 		if (fndefs[i].fn == fn)
 			return fndefs[i].name;
@@ -486,6 +488,50 @@ castcall(kq_parser *p, kq_op op, size_t pos)
 	return n;
 }
 
+/* case(cond:value, ...) (4.01); current token is '('. */
+static kq_node *
+casecall(kq_parser *p, size_t pos)
+{
+	kq_node *n;
+
+	if ((n = node(p, N_CALL, pos)) == NULL || kq_next(p) < 0)
+		return NULL;
+	n->fn = F_CASE;
+	for (;;) {
+		kq_node *c, *v;
+
+		if ((c = subexpr(p, 0)) == NULL)
+			return NULL;
+		if (p->tok.type != TK_COLON)
+			return expected(p, "':' after a case condition");
+		if (kq_next(p) < 0 || (v = subexpr(p, 0)) == NULL)
+			return NULL;
+		if (n->nargs % 8 == 0) {
+			kq_node **na = kq_alloc(p->arena,
+			                        (size_t)(n->nargs + 8) * sizeof(*na));
+
+			if (na == NULL)
+				return perr(p, KUERI_ENOMEM, pos, "out of memory");
+			if (n->nargs)
+				memcpy(na, n->args, (size_t)n->nargs * sizeof(*na));
+			n->args = na;
+		}
+		n->args[n->nargs++] = c;
+		n->args[n->nargs++] = v;
+		if (p->tok.type == TK_COMMA) {
+			if (kq_next(p) < 0)
+				return NULL;
+			continue;
+		}
+		if (p->tok.type != TK_RPAREN)
+			return expected(p, "',' or ')' in case()");
+		break;
+	}
+	if (kq_next(p) < 0)
+		return NULL;
+	return n;
+}
+
 static kq_node *
 primary(kq_parser *p)
 {
@@ -532,6 +578,8 @@ primary(kq_parser *p)
 	if (kq_next(p) < 0)
 		return NULL;
 	if (p->tok.type == TK_LPAREN) {
+		if (tokeq(&t, "case"))
+			return casecall(p, t.pos);
 		if (tokeq(&t, "cast"))
 			return castcall(p, O_CAST, t.pos);
 		if (tokeq(&t, "isof"))
@@ -1218,10 +1266,55 @@ kq_parse_apply(kq_parser *p, kq_trans **out)
 
 /* ---------------------------------------------------------------- dump */
 
+/* Digits of v (|v| < 1e18) into out, with a '.' before the last `frac`
+ * digits; returns the length. */
+static size_t
+fixed_digits(char *out, long long v, int frac)
+{
+	char   tmp[32];
+	size_t n = 0, k = 0;
+	int    neg = v < 0;
+	unsigned long long u = neg ? 0ULL - (unsigned long long)v
+	                           : (unsigned long long)v;
+
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u || (int)n <= frac);
+	if (neg)
+		out[k++] = '-';
+	while (n) {
+		if ((int)n == frac)
+			out[k++] = '.';
+		out[k++] = tmp[--n];
+	}
+	out[k] = '\0';
+	return k;
+}
+
 void
 kq_fmt_double(char *out, size_t len, double d)
 {
+	static const double p10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
 	int prec;
+
+	/*
+	 * Fast path for the common case, a decimal with at most 6 fraction
+	 * digits: if m / 10^k (both exact doubles, so one correctly rounded
+	 * division) equals d, the text "m·10^-k" parses back to d exactly.
+	 * The smallest such k gives the shortest fixed form.
+	 */
+	if (len >= 32 && d != 0 && fabs(d) < 1e12) {
+		for (prec = 0; prec <= 6; prec++) {
+			double    s = d * p10[prec];
+			long long m = llround(s);
+
+			if ((double)m / p10[prec] == d) {
+				fixed_digits(out, m, prec);
+				return;
+			}
+		}
+	}
 
 	if (isnan(d)) {
 		snprintf(out, len, "NaN");

@@ -295,6 +295,35 @@ resolve_call(rctx *r, kq_node *n)
 		n->type = n->fn == F_DATE ? KT_DATE
 		        : n->fn == F_TIME ? KT_TIME : KT_INT32;
 		return 0;
+	case F_TOTALSECONDS:
+		if (want(r, a[0], a[0]->type == KT_DURATION, "Edm.Duration",
+		         fname) < 0)
+			return -1;
+		n->type = KT_DECIMAL;
+		return 0;
+	case F_CASE: {
+		kq_type t = KT_NULL;
+
+		for (i = 0; i < n->nargs; i += 2) {
+			kq_type v = a[i + 1]->type;
+
+			if (want(r, a[i], a[i]->type == KT_BOOL, "an Edm.Boolean "
+			         "condition", fname) < 0)
+				return -1;
+			if (v == KT_NULL)
+				continue;
+			if (t == KT_NULL || t == v)
+				t = v;
+			else if (kq_type_numeric(t) && kq_type_numeric(v))
+				t = promote(t, v);
+			else
+				return terr(r, a[i + 1]->pos, "case() values must have "
+				            "one type: %s and %s", kq_type_edm(t),
+				            kq_type_edm(v));
+		}
+		n->type = t;
+		return 0;
+	}
 	case F_NOW: case F_MAXDT: case F_MINDT:
 		n->type = KT_DATETIME;
 		return 0;

@@ -107,15 +107,9 @@ snext(sparser *p)
 		p->i = j + 1;
 		return 0;
 	}
-	if (p->src[i] == ';' || p->src[i] == '#')
-		return serr(p, i, p->src[i] == ';' ? "unexpected ';' (encode it as %3B)"
-		                                    : "unexpected '#' (encode it as %23)");
 	for (j = i; j < p->len && p->src[j] != ' ' && p->src[j] != '\t' &&
 	            p->src[j] != '(' && p->src[j] != ')' && p->src[j] != '"'; j++)
-		if (p->src[j] == ';' || p->src[j] == '#')
-			return serr(p, j, p->src[j] == ';'
-			            ? "unexpected ';' (encode it as %3B)"
-			            : "unexpected '#' (encode it as %23)");
+		;
 	p->ts = p->src + i;
 	p->tn = j - i;
 	p->i = j;

@@ -350,8 +350,8 @@ call(sctx *c, const kq_node *n)
 	case F_ENDSWITH: return args(c, n, "kq_endswith");
 	case F_LENGTH: return args(c, n, "length");
 	case F_SUBSTRING: return args(c, n, "kq_substring");
-	case F_TOLOWER: return args(c, n, "lower");
-	case F_TOUPPER: return args(c, n, "upper");
+	case F_TOLOWER: return args(c, n, "kq_lower");
+	case F_TOUPPER: return args(c, n, "kq_upper");
 	case F_TRIM: return args(c, n, "trim");
 	case F_MATCHES: return args(c, n, "kq_matches");
 	case F_CONCAT:
@@ -366,6 +366,22 @@ call(sctx *c, const kq_node *n)
 	case F_ROUND: return args(c, n, "round");
 	case F_FLOOR: return args(c, n, "floor");
 	case F_CEILING: return args(c, n, "ceil");
+	case F_TOTALSECONDS: return args(c, n, "kq_duration");
+	case F_CASE: {
+		int i;
+
+		put(c, "(CASE");
+		for (i = 0; i < n->nargs; i += 2) {
+			put(c, " WHEN ");
+			if (expr(c, n->args[i], 1) < 0)
+				return -1;
+			put(c, " THEN ");
+			if (expr(c, n->args[i + 1], 0) < 0)
+				return -1;
+		}
+		put(c, " END)");
+		return 0;
+	}
 	case F_NOW: {
 		char *s;
 

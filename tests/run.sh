@@ -11,6 +11,7 @@ for build in "$@"; do
 		[ -e "$t" ] || continue
 		case "$t" in *.sh) cmd="bash $t" ;; *) cmd="$t" ;; esac
 		printf '== %s [%s]\n' "$t" "$build"
+		t0=$(date +%s)
 		KUERI="$PWD/$build/kueri" KUERI_BUILD="$PWD/$build" \
 			ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 			UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -23,7 +24,7 @@ for build in "$@"; do
 			# A crash or sanitizer report counts as one failure.
 			f=1; tail -20 "$log"
 		fi
-		echo "   $p passed, $f failed"
+		echo "   $p passed, $f failed ($(( $(date +%s) - t0 )) s)"
 		passed=$((passed + p)); failed=$((failed + f))
 		[ "$f" -gt 0 ] && broken="$broken $t[$build]"
 	done

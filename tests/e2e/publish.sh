@@ -177,6 +177,8 @@ for f in "$D2" "$D2-wal"; do
 	! grep -aq '7f3a' "$f"; ok $? "no canary token left in $(basename "$f")"
 done
 is "$(sqlite3 "$D2" 'PRAGMA integrity_check')" ok "integrity_check ok after removal"
+is "$("$KUERI" catalog --db "$D2" --json | tr -d ' \n')" '[]' "an empty portal's JSON catalog is []"
+like "$("$KUERI" catalog --db "$D2")" 'no published packages' "and the text catalog says so"
 
 # --- the bundled demo descriptors publish, with every row --------------
 D3="$TMP/demo.db"

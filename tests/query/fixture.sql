@@ -52,3 +52,18 @@ CREATE VIEW items_words AS
 SELECT id, ' ' || lower(coalesce(name, '') || ' ' || coalesce(city, '') || ' ' ||
                         coalesce(descr, '')) || ' ' AS w
 FROM items;
+
+-- kinds: the other Table Schema types (year, yearmonth, duration,
+-- geopoint "lon, lat") and non-finite numbers.  SQLite has no NaN, so the
+-- plain table holds NULL there; NaN is checked through JSON fragments.
+CREATE TABLE kinds(id INTEGER PRIMARY KEY, yr INTEGER, ym TEXT, dur TEXT,
+                   geo TEXT, num REAL);
+INSERT INTO kinds
+SELECT CAST(id AS INTEGER),
+       CAST(NULLIF(yr, '') AS INTEGER),
+       NULLIF(ym, ''),
+       NULLIF(dur, ''),
+       NULLIF(geo, ''),
+       CASE num WHEN 'INF' THEN 9e999 WHEN '-INF' THEN -9e999 WHEN 'NaN' THEN NULL
+                WHEN '' THEN NULL ELSE CAST(num AS REAL) END
+FROM csv_kinds;

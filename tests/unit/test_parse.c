@@ -46,6 +46,8 @@ static const struct { const char *in, *dump; } good[] = {
 	{ "now() gt t", "(gt (now) t)" },
 	{ "a div b divby c mod d", "(mod (divby (div a b) c) d)" },
 	{ "((a))", "a" },
+	{ "case(a gt 1:'x',true:'y') eq 'x'", "(eq (case (gt a 1) 'x' true 'y') 'x')" },
+	{ "x eq +5", "(eq x 5)" },
 };
 
 static const struct { const char *in; kueri_code code; long long pos; } bad[] = {
@@ -154,6 +156,54 @@ main(void)
 		ok(parse("--1 eq 1", &b, &err, 32, 100) == 0,
 		   "--1 parses as a double negation");
 		kq_buf_free(&b);
+	}
+	/* $apply: transformations, '/' sequences, 501 for the unsupported */
+	{
+		static const struct { const char *in; int n; kueri_code code; } ap[] = {
+			{ "groupby((a,b),aggregate(x with sum as s,$count as n))", 1, KUERI_OK },
+			{ "filter(a gt 1)/groupby((a))/orderby(a desc)/top(3)", 4, KUERI_OK },
+			{ "search(\"x y\" OR z)/skip(2)/identity", 3, KUERI_OK },
+			{ "compute(a add 1 as b)/aggregate(b with max as m)", 2, KUERI_OK },
+			{ "aggregate(x with sum)", -1, KUERI_ESYNTAX },
+			{ "aggregate(x as s)", -1, KUERI_EBADREQ },
+			{ "aggregate(x with median as m)", -1, KUERI_EBADREQ },
+			{ "groupby((rollup(a,b)))", -1, KUERI_ENOTIMPL },
+			{ "concat(identity,identity)", -1, KUERI_ENOTIMPL },
+			{ "frob(1)", -1, KUERI_EBADREQ },
+			{ "top(-1)", -1, KUERI_ESYNTAX },
+			{ "filter(a", -1, KUERI_ESYNTAX },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(ap) / sizeof(ap[0]); k++) {
+			kq_arena  ar = { 0 };
+			kq_parser p;
+			kq_trans *tr;
+			int       n;
+
+			kueri_err_clear(&err);
+			kq_parser_init(&p, &ar, ap[k].in, strlen(ap[k].in), 32, 100, &err);
+			n = kq_parse_apply(&p, &tr);
+			ok(n == ap[k].n && err.code == ap[k].code,
+			   "$apply=%s → %d transformations, code %d (got %d, %d: %s)",
+			   ap[k].in, ap[k].n, ap[k].code, n, err.code, err.msg);
+			kq_arena_free(&ar);
+		}
+	}
+	/* $orderby lists */
+	{
+		kq_arena     ar = { 0 };
+		kq_parser    p;
+		kq_orderkey *keys;
+		const char  *in = "a desc, length(b) asc,c";
+		int          n;
+
+		kq_parser_init(&p, &ar, in, strlen(in), 32, 100, &err);
+		kq_next(&p);
+		n = kq_parse_orderby(&p, &keys, TK_EOF);
+		ok(n == 3 && keys[0].desc && !keys[1].desc && !keys[2].desc &&
+		   keys[1].e->kind == N_CALL, "$orderby: expressions with asc/desc");
+		kq_arena_free(&ar);
 	}
 	return tap_done();
 }

@@ -217,8 +217,11 @@ main(void)
 		char key[64], key2[64];
 		snprintf(key, sizeof key, "\n%s ", id);
 		snprintf(key2, sizeof key2, "\n%s\n", id);
-		if (!good && pending && (strstr(pending, key) || strstr(pending, key2)))
+		int listed = pending && (strstr(pending, key) || strstr(pending, key2));
+		if (!good && listed)
 			is_pending = 1;
+		if (good && listed)
+			printf("# pending %s -- NOW PASSES: remove it from pending-abnf.txt\n", id);
 		char desc[600];
 		snprintf(desc, sizeof desc, "%s %s %s?%s (want %s%s)", id,
 		         json_string_value(json_object_get(c, "rule")), path, query, ue,

@@ -374,6 +374,20 @@ test_package(void)
 	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\"},{\"name\":\"r\",\"path\":\"r.csv\"}]}",
 	           "used twice", "two resources with one name are refused");
 
+	{
+		char  *deep = malloc(20100);
+		size_t k = (size_t)sprintf(deep, "{\"name\":\"t\",\"x\":");
+
+		memset(deep + k, '[', 5000);
+		memset(deep + k + 5000, ']', 5000);
+		strcpy(deep + k + 10000, "}");
+		load_fails(deep, "datapackage.json:1:", "JSON nested 5000 deep is refused with a position");
+		free(deep);
+	}
+	load_fails(PKG1("{\"fields\":[{\"name\":\"a\",\"type\":\"number\",\"constraints\":{\"maximum\":1e400}}]}"),
+	           "datapackage.json:1:", "a number too big for a double is refused with a position");
+	load_fails(PKG1("{\"fields\":[{\"name\":\"a\",\"type\":\"object\"}]}"),
+	           "unsupported type \"object\"", "object fields are not supported (a clear error)");
 	WSTR("r.csv", "rowid,oid,_rowid_,\"a\"\"b]\"\n1,2,3,4\n");
 	ok(run(PKG1("{\"fields\":[{\"name\":\"rowid\"},{\"name\":\"oid\"},{\"name\":\"_rowid_\"},{\"name\":\"a\\\"b]\"}]}"), 0) == 0,
 	   "fields named rowid, oid, _rowid_ and a\"b] are fine (the portal uses c<i>)");
@@ -384,17 +398,22 @@ test_package(void)
 		WSTR("datapackage.json", "{\"name\":\"t\",\"publisher\":\"Dinas X\",\"classification\":\"public\","
 		     "\"updateFrequency\":\"P1M\",\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\","
 		     "\"schema\":{\"fields\":[{\"name\":\"a\",\"type\":\"integer\",\"constraints\":{\"required\":true}},"
-		     "{\"name\":\"b\"},{\"name\":\"c\"},{\"name\":\"d\",\"searchable\":false}],\"primaryKey\":\"b\"}}]}");
+		     "{\"name\":\"b\"},{\"name\":\"c\",\"kueri:search\":false},{\"name\":\"d\",\"searchable\":false},"
+		     "{\"name\":\"e\",\"type\":\"number\",\"kueri:decimal\":true},{\"name\":\"f\",\"type\":\"number\"}],"
+		     "\"primaryKey\":\"b\"}}]}");
 		snprintf(path, sizeof(path), "%s/datapackage.json", dir);
 		pkg = kv_package_load(path, &lerr);
 		ok(pkg && !strcmp(pkg->publisher, "Dinas X") && !strcmp(pkg->classification, "public") &&
 		   !strcmp(pkg->update_frequency, "P1M"), "catalog properties are read");
-		ok(pkg && pkg->res[0].nfields == 4 && pkg->res[0].fields[0].type == KP_INTEGER &&
+		ok(pkg && pkg->res[0].nfields == 6 && pkg->res[0].fields[0].type == KP_INTEGER &&
 		   !pkg->res[0].fields[0].nullable && !pkg->res[0].fields[1].nullable &&
 		   pkg->res[0].fields[2].nullable, "kp_field: type; required and key fields not nullable");
 		ok(pkg && pkg->res[0].nkeys == 1 && pkg->res[0].keys[0] == 1, "primaryKey as a string");
-		ok(pkg && pkg->res[0].fields[1].searchable && !pkg->res[0].fields[3].searchable &&
-		   !pkg->res[0].fields[0].searchable, "string fields are searchable unless opted out");
+		ok(pkg && pkg->res[0].fields[1].searchable && !pkg->res[0].fields[2].searchable &&
+		   !pkg->res[0].fields[3].searchable && !pkg->res[0].fields[0].searchable,
+		   "string fields are searchable unless \"kueri:search\" or \"searchable\" is false");
+		ok(pkg && pkg->res[0].fields[4].decimal && !pkg->res[0].fields[5].decimal,
+		   "\"kueri:decimal\": true marks a number field Edm.Decimal");
 		ok(pkg && kv_package_check_catalog(pkg, &lerr) == 0, "a complete package may be published");
 		kv_package_free(pkg);
 		WSTR("datapackage.json", "{\"name\":\"t\",\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\"}]}");
