@@ -182,6 +182,42 @@ str_or_null(const unsigned char *s)
 	return s ? json_string((const char *)s) : json_null();
 }
 
+/*
+ * Append one catalog object per field of `fields` to `fo`: the published
+ * name, the OData name the service uses for it (names.c), type and title.
+ */
+static int
+odata_field_names(json_t *fields, json_t *fo)
+{
+	size_t i, n = json_array_size(fields);
+	const char **v = calloc(n + 1, sizeof *v);
+	char (*out)[KP_NAME_MAX] = calloc(n + 1, sizeof *out);
+	json_t *f;
+	int rc = -1;
+
+	if (v == NULL || out == NULL)
+		goto done;
+	json_array_foreach(fields, i, f) {
+		v[i] = json_string_value(json_object_get(f, "name"));
+		if (v[i] == NULL)
+			v[i] = "";
+	}
+	kp_odata_names(v, (int)n, out);
+	json_array_foreach(fields, i, f) {
+		json_t *t = json_object_get(f, "title");
+
+		json_array_append_new(fo, json_pack("{s:s,s:s,s:O,s:O}",
+		        "name", v[i], "odataName", out[i],
+		        "type", json_object_get(f, "type"),
+		        "title", t ? t : json_null()));
+	}
+	rc = 0;
+done:
+	free(v);
+	free(out);
+	return rc;
+}
+
 static json_t *
 resources_json(sqlite3 *db, const char *pkg, kueri_err *err)
 {
@@ -202,13 +238,12 @@ resources_json(sqlite3 *db, const char *pkg, kueri_err *err)
 		keys = json_loads((const char *)sqlite3_column_text(st, 4), 0, &je);
 		fo = json_array();
 		pk = json_array();
-		json_array_foreach(fields, i, f) {
-			json_t *t = json_object_get(f, "title");
-
-			json_array_append_new(fo, json_pack("{s:O,s:O,s:O}",
-			        "name", json_object_get(f, "name"),
-			        "type", json_object_get(f, "type"),
-			        "title", t ? t : json_null()));
+		if (odata_field_names(fields, fo) != 0) {
+			json_decref(fields);
+			json_decref(keys);
+			json_decref(r);
+			json_decref(pk);
+			goto dberr;
 		}
 		json_array_foreach(keys, i, f) {
 			json_t *fd = json_array_get(fields,

@@ -21,4 +21,6 @@ like "$csv" ',Harga_Kemarin,Tanggal_Kemarin,' "the CSV header uses the mapped na
 meta=$("$KUERI" query --db "$DB" '$metadata')
 like "$meta" '<Property Name="Harga_Kemarin" Type="Edm.Int64"' "\$metadata declares the same name"
 unlike "$meta" 'Name="Harga Kemarin"' "\$metadata declares no name with a space"
+cat=$("$KUERI" catalog --db "$DB" --json)
+like "$(printf "%s" "$cat" | tr -d " \n")" '"name":"HargaKemarin","odataName":"Harga_Kemarin"' "the catalog shows both the published and the OData name"
 done_testing
