@@ -62,6 +62,10 @@ struct kq_answer {
 	long long      entity_count;
 	const char    *context;
 	const char    *rawpath;
+	const char    *setname;     /* the set's OData name (path, context)  */
+	char         **names;       /* OData names of the set's fields       */
+	int            keys[16];    /* the key $metadata declares            */
+	int            nkeys;
 	unsigned long long qhash;
 	kq_authctx     auth;
 	int            hooked;
@@ -358,6 +362,11 @@ negotiate(kq_answer *a, const kq_request *req)
 
 /* ---------------------------------------------------------------- scope */
 
+/*
+ * The base fields under their OData names (kq_field_names: what $metadata
+ * declares, identifiers made from free-text CSV headers), copied into the
+ * arena once per answer.
+ */
 static int
 base_scope(kq_answer *a, kq_scope *s)
 {
@@ -365,11 +374,27 @@ base_scope(kq_answer *a, kq_scope *s)
 
 	memset(s, 0, sizeof(*s));
 	s->has_rowid = 1;
+	if (a->names == NULL) {
+		kq_name *nm = kq_field_names(a->set);
+
+		if (nm == NULL)
+			return oom(a);
+		a->names = kq_alloc(&a->arena, (size_t)(a->set->nfields + 1) *
+		                               sizeof(*a->names));
+		for (i = 0; a->names && i < a->set->nfields; i++)
+			a->names[i] = kq_strndup(&a->arena, nm[i].s, strlen(nm[i].s));
+		free(nm);
+		if (a->names == NULL)
+			return oom(a);
+		for (i = 0; i < a->set->nfields; i++)
+			if (a->names[i] == NULL)
+				return oom(a);
+	}
 	for (i = 0; i < a->set->nfields; i++) {
 		kq_col c;
 
 		memset(&c, 0, sizeof(c));
-		c.name = a->set->fields[i].name;
+		c.name = a->names[i];
 		c.type = kq_type_of_field(&a->set->fields[i]);
 		c.field = i;
 		c.decimal = a->set->fields[i].decimal;
@@ -870,10 +895,12 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 	if (forbid(a, no, (int)(sizeof(no) / sizeof(no[0])),
 	           "when addressing a single entity") < 0)
 		return -1;
-	if (a->set->nkeys == 0)
+	/* the key $metadata declares: the primary key, else a stand-in */
+	a->nkeys = kq_set_key(a->set, a->keys, 16);
+	if (a->nkeys <= 0)
 		return kueri_err_set(&a->err, KUERI_EBADREQ, -1,
 		    "entity set '%s' has no key, so entities cannot be addressed "
-		    "by key; use $filter", a->set->name);
+		    "by key; use $filter", a->setname);
 	if (build_source(a, &q, 0) < 0)
 		goto out;
 	if ((seen = kq_alloc(&a->arena, (size_t)a->set->nfields)) == NULL) {
@@ -900,10 +927,10 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 				    p.tok.pos);
 				goto keyerr;
 			}
-			for (i = 0; i < a->set->nkeys; i++)
-				if (c >= 0 && a->set->keys[i] == q.s.cols[c].field)
+			for (i = 0; i < a->nkeys; i++)
+				if (c >= 0 && a->keys[i] == q.s.cols[c].field)
 					break;
-			if (c < 0 || i == a->set->nkeys) {
+			if (c < 0 || i == a->nkeys) {
 				kueri_err_set(&a->err, KUERI_EBADREQ, (long long)name.pos,
 				    "'%.*s' is not a key property of '%s'",
 				    (int)(name.n > 64 ? 64 : name.n), name.s, a->set->name);
@@ -913,13 +940,13 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 			if (kq_next(&p) < 0)
 				goto keyerr;
 		} else {
-			if (a->set->nkeys != 1 || k > 0) {
+			if (a->nkeys != 1 || k > 0) {
 				kueri_err_set(&a->err, KUERI_EBADREQ, (long long)p.tok.pos,
 				    "entity set '%s' has a compound key: name every key "
 				    "property (k1=...,k2=...)", a->set->name);
 				goto keyerr;
 			}
-			field = a->set->keys[0];
+			field = a->keys[0];
 		}
 		if (seen[field]++) {
 			kueri_err_set(&a->err, KUERI_EBADREQ, (long long)p.tok.pos,
@@ -940,7 +967,7 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 			goto out;
 		}
 		prop->kind = N_PROP;
-		prop->s = a->set->fields[field].name;
+		prop->s = a->names[field];
 		prop->n = strlen(prop->s);
 		eq->kind = N_BIN;
 		eq->op = O_EQ;
@@ -977,7 +1004,7 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 		}
 		break;
 	}
-	if (k != a->set->nkeys) {
+	if (k != a->nkeys) {
 		kueri_err_set(&a->err, KUERI_EBADREQ, -1,
 		    "every key property of '%s' must be given", a->set->name);
 		goto keyerr;
@@ -988,7 +1015,7 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 		kq_buf c = { 0 };
 
 		kq_buf_printf(&c, "%s$metadata#%s%s/$entity", a->service_root,
-		              a->set->name, ctx.n ? ctx.s : "");
+		              a->setname, ctx.n ? ctx.s : "");
 		a->context = c.oom ? NULL : kq_strndup(&a->arena, c.s, c.n);
 		kq_buf_free(&c);
 	}
@@ -1311,7 +1338,7 @@ build_collection(kq_answer *a, const kq_request *req)
 				kq_buf_printf(&ctx, "%s%s", i ? "," : "", a->out[i].name);
 			kq_buf_puts(&ctx, ")");
 		}
-		kq_buf_printf(&c, "%s$metadata#%s%s", a->service_root, a->set->name,
+		kq_buf_printf(&c, "%s$metadata#%s%s", a->service_root, a->setname,
 		              ctx.n ? ctx.s : "");
 		a->context = c.oom ? NULL : kq_strndup(&a->arena, c.s, c.n);
 		kq_buf_free(&c);
@@ -1362,6 +1389,27 @@ query_hash(kq_answer *a)
 	return h;
 }
 
+/* ABNF: $filter, $orderby, $select, $compute and $apply start right
+ * after '=' (no BWS there, unlike $search). */
+static int
+leading_space(kq_answer *a)
+{
+	static const int ids[] = { KQ_O_FILTER, KQ_O_ORDERBY, KQ_O_SELECT,
+	                           KQ_O_COMPUTE, KQ_O_APPLY };
+	size_t i;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		const char *v = a->opt.val[ids[i]];
+
+		if (v && (v[0] == ' ' || v[0] == '\t')) {
+			kueri_err_set(&a->err, KUERI_ESYNTAX, 0, "whitespace is not "
+			              "allowed right after '=' (position 0)");
+			return opt_err(a, ids[i]);
+		}
+	}
+	return 0;
+}
+
 static int
 prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 {
@@ -1390,7 +1438,7 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 			kueri_err_target(&a->err, kq_option_name(i));
 			return -1;
 		}
-	if (negotiate(a, req) < 0)
+	if (negotiate(a, req) < 0 || leading_space(a) < 0)
 		return -1;
 	if (plen == 0) {
 		a->kind = A_SERVICE;
@@ -1404,7 +1452,8 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 	name = kq_strndup(&a->arena, path, nl);
 	if (name == NULL)
 		return oom(a);
-	a->set = portal_set(p, name);
+	a->set = kq_set_by_odata_name(p, name);
+	a->setname = name;
 	if (a->set == NULL)
 		/* one wording for every unknown (or private) name */
 		return kueri_err_set(&a->err, KUERI_ENOTFOUND, -1,

@@ -14,6 +14,17 @@
  *    kq_startswith/kq_endswith, never LIKE;
  *  - integer div truncates (SQLite's / on integers), divby and double div
  *    go through kq_fdiv (±INF for x/0), mod on non-integers is fmod.
+ *
+ * Documented choices where OData leaves room or SQLite decides:
+ *  - integer div/mod by a zero *literal* is a 400 (resolve.c); by a zero
+ *    found at run time the result is null (SQLite), so the row is dropped;
+ *  - 0/0 in floating division is null (SQLite stores no NaN);
+ *  - Int64 overflow in add/sub/mul becomes a double (SQLite); in sum() it
+ *    is a clean 400 ("integer overflow");
+ *  - tolower/toupper use Unicode simple case mapping (C.UTF-8); trim
+ *    removes spaces; length/indexof/substring count characters;
+ *  - substring with a negative start or length clamps to 0;
+ *  - `has` is a 400 (there are no enumerations).
  */
 #include <math.h>
 #include <stdio.h>

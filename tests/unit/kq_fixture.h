@@ -73,6 +73,13 @@ static const char kq_fixture_sql[] =
 	"]','[]','x');"
 	"CREATE TABLE t3(c0 TEXT, c1 REAL);"
 	"INSERT INTO t3 VALUES('x', 1.5), ('y', NULL);"
+	/* free-text CSV headers: OData names Harga_Kemarin and _1st */
+	"INSERT INTO kueri_resource VALUES('odd','demo',NULL,'t4','',2,'["
+	"{\"name\":\"Harga Kemarin\",\"type\":\"number\",\"nullable\":true},"
+	"{\"name\":\"1st\",\"type\":\"string\",\"nullable\":true}"
+	"]','[]','x');"
+	"CREATE TABLE t4(c0 REAL, c1 TEXT);"
+	"INSERT INTO t4 VALUES(1.25, 'a'), (2.5, 'b');"
 	/* a table no set points at: must never be readable */
 	"CREATE TABLE t9(c0 TEXT); INSERT INTO t9 VALUES('secret');";
 

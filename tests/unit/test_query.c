@@ -267,6 +267,7 @@ static const struct {
 	{ "villages?$filter=rowid eq 1", 400, "unknown property 'rowid'" },
 	{ "villages?$filter=loc eq 'x'", 400, "geographic" },
 	{ "villages?$filter=", 400, "empty" },
+	{ "villages?$filter=%20coastal", 400, "whitespace is not allowed" },
 	{ "villages?$filter=a%", 400, "percent" },
 	{ "villages?$filter=a eq %C0%AF", 400, "UTF-8" },
 	{ "villages?$top=-1", 400, "digits only" },
@@ -302,7 +303,7 @@ static const struct {
 	{ "t1", 404, "resource 't1' not found" },
 	{ "villages('nope')", 404, "no entity" },
 	{ "villages(42)", 400, "Edm.String" },
-	{ "plain('x')", 400, "has no key" },
+	{ "odd?$filter=Harga Kemarin gt 1", 400, "expected an operator" },
 	{ "villages/name", 404, "not found" },
 	{ "villages/$count?$top=1", 400, "not allowed" },
 };
@@ -396,6 +397,18 @@ main(int argc, char **argv)
 	free(body);
 	ok(run("nums(42)", NULL, NULL, &body, NULL) == 200 && strstr(body, "\"n\":42,"),
 	   "an integer key without quotes");
+	free(body);
+
+	/* names: CSV headers that are not identifiers get $metadata's names */
+	ok(run("odd?$filter=Harga_Kemarin gt 2&$select=_1st,Harga_Kemarin", NULL,
+	       NULL, &body, NULL) == 200 &&
+	   strcmp(body, "{\"@odata.context\":\"$metadata#odd(_1st,Harga_Kemarin)\","
+	                "\"value\":[{\"_1st\":\"b\",\"Harga_Kemarin\":2.5}]}\n") == 0,
+	   "free-text headers are addressed and written by their OData names");
+	free(body);
+	ok(run("plain('x')", NULL, NULL, &body, NULL) == 200 &&
+	   strstr(body, "\"a\":\"x\",\"b\":1.5"),
+	   "a set without a primary key is addressed by $metadata's stand-in key");
 	free(body);
 
 	/* JSON types */
