@@ -184,9 +184,9 @@ row "publish $ROWS rows, $CSV_MB MB (s)" "$(fmt "$PK" 2)" "$(fmt "$PS" 2)" "$(fm
 	"$(fmt "$PS0" 2) (no FTS)" "$(fmt "$(div "$PK" "$PS0")" 2)" "<= 1.5" "$R"
 row "publish peak RSS (MB)" "$(fmt "$(div "$PKM" 1024)" 1)" "$(fmt "$(div "$PSM" 1024)" 1)" \
 	"$(fmt "$(div "$PKM" "$PSM")" 2)" "$(fmt "$(div "$PS0M" 1024)" 1) (no FTS)" "-" "< 64 MB" "-"
-row "publish rows/s | MB/s" \
-	"$(awk -v r="$ROWS" -v t="$PK" 'BEGIN { if (t == "nan" || t == 0) print "n/a"; else printf "%.0f", r / t }') | $(fmt "$(div "$CSV_MB" "$PK")" 1)" \
-	"$(awk -v r="$ROWS" -v t="$PS" 'BEGIN { printf "%.0f", r / t }') | $(fmt "$(div "$CSV_MB" "$PS")" 1)" \
+row "publish rows/s, MB/s" \
+	"$(awk -v r="$ROWS" -v t="$PK" 'BEGIN { if (t == "nan" || t == 0) print "n/a"; else printf "%.0f", r / t }'), $(fmt "$(div "$CSV_MB" "$PK")" 1)" \
+	"$(awk -v r="$ROWS" -v t="$PS" 'BEGIN { printf "%.0f", r / t }'), $(fmt "$(div "$CSV_MB" "$PS")" 1)" \
 	"-" "-" "-" "-" "-"
 
 # ---- scenarios ---------------------------------------------------------------
@@ -406,7 +406,7 @@ if [ "$QUICK" != 1 ] && [ -f nginx/test-nginx.conf.in ] && [ -n "${PAGE_SIZE:-}"
 		_r=$((_r + 1))
 	done
 	_a=$(median <"$RUN/f"); _b=$(median <"$RUN/s")
-	row "floor_fcgi $PAGE_SIZE B: nginx/kueri.conf | bare fastcgi_pass (req/s)" "$(fmt "$_a" 0)" "$(fmt "$_b" 0)" \
+	row "floor_fcgi $PAGE_SIZE B: nginx/kueri.conf vs bare fastcgi_pass (req/s)" "$(fmt "$_a" 0)" "$(fmt "$_b" 0)" \
 		"$(fmt "$(div "$_a" "$_b")" 2)" "-" "-" "context" "-"
 fi
 
@@ -471,7 +471,7 @@ if [ "$HAVE_PORTAL" = 1 ] && [ "$HAVE_QBENCH" = 1 ]; then
 				fi ;;
 			esac
 			if [ "$kind" = compile ]; then
-				row "$name (us: kq_prepare | sqlite3_prepare)" "$(fmt "$kus" 1)" "$(fmt "$sus" 1)" \
+				row "$name (us: kq_prepare vs sqlite3_prepare)" "$(fmt "$kus" 1)" "$(fmt "$sus" 1)" \
 					"$(fmt "$(awk -v a="$kus" -v b="$sus" 'BEGIN { print a - b }')" 1) us own" \
 					"-" "-" "own < 10 us" "-"
 			else
