@@ -148,6 +148,16 @@ listen_tcp(const char *hostport)
 	return fd;
 }
 
+/* 1 if fd is a socket in the listening state. */
+static int
+is_listening(int fd)
+{
+	int v = 0;
+	socklen_t len = sizeof v;
+
+	return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &v, &len) == 0 && v;
+}
+
 /* ---- the worker ---------------------------------------------------------- */
 
 static volatile sig_atomic_t worker_stop;
@@ -368,7 +378,13 @@ worker_main(const ks_conf *c, int lfd)
 		rc = FCGX_Accept_r(&req);
 		if (rc < 0) {
 			alarm(0);
-			continue;       /* another worker won the race */
+			/* EAGAIN: another worker won the race.  Anything else
+			 * (EMFILE, ENOBUFS...) would spin: back off a little. */
+			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR &&
+			    rc != -ECONNABORTED)
+				ppoll(NULL, 0, &(struct timespec){ 0, 20000000 },
+				      &waitmask);
+			continue;
 		}
 		t0 = now_ms();
 		setsockopt(req.ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -451,7 +467,8 @@ ks_serve(const ks_conf *c)
 		lfd = 0;        /* spawn-fcgi, mod_fcgid, lighttpd */
 	if (lfd < 0)
 		return 2;
-	if (fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0) {
+	if (!is_listening(lfd) ||
+	    fcntl(lfd, F_SETFL, fcntl(lfd, F_GETFL) | O_NONBLOCK) < 0) {
 		fprintf(stderr, "kueri serve: fd %d is not a listening socket"
 		        " (use --socket or --listen)\n", lfd);
 		return 2;
