@@ -57,7 +57,7 @@ ks_conf_default(ks_conf *c)
 
 	memset(c, 0, sizeof *c);
 	c->workers = n > 0 ? (int)n : 1;
-	c->max_age = 60;
+	c->max_age = 0; /* fresh after every publish; see --max-age */
 	c->root = "/odata/";
 	c->io_timeout = 30;
 	c->drain = 30;

@@ -96,16 +96,12 @@ int kq_metadata_xml(kportal *p, const kueri_sink *sink);
 int kq_metadata_json(kportal *p, const kueri_sink *sink);
 
 /*
- * OData names (query/metadata.c).  CSDL needs SimpleIdentifiers; CSV
- * headers are free text ("Harga Kemarin").  A published name made of
- * [A-Za-z0-9_] not starting with a digit (≤ 128 bytes) is its own OData
- * name; any other name maps to one: each run of other characters → '_',
- * a leading digit gets a '_' prefix, clashes get "_2", "_3", ...  The
- * engine should resolve $select/$filter/... names and the entity set in
- * the path with these, and write JSON/CSV keys with kq_field_names, so
- * that what $metadata says is what the payload carries.
+ * OData names (query/metadata.c, over portal/names.c's rule).  The portal
+ * already gives fields their OData names at load; these also map set
+ * names and serve callers that hold published names, so that what
+ * $metadata says is what the payload carries.
  */
-#define KQ_NAME_MAX 136
+#define KQ_NAME_MAX KP_NAME_MAX
 typedef struct kq_name { char s[KQ_NAME_MAX]; } kq_name;
 
 /* The OData names of s's fields / of every set in portal_set_at order:

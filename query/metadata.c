@@ -10,15 +10,11 @@
  * EntityContainer.  No annotations (they would need edmx:Reference to
  * vocabularies that clients then try to fetch).
  *
- * Names.  CSDL requires SimpleIdentifiers ([_A-Za-z][_A-Za-z0-9]*, at most
- * 128 characters, for the ASCII subset we emit) for entity sets, types and
- * properties; CSV headers are free text ("Harga Kemarin").  odata_names
- * below is THE mapping: identity for names that are already identifiers,
- * otherwise every run of other characters becomes one '_', a leading
- * digit gets a '_' prefix, and a clash with an earlier name of the same
- * set gets "_2", "_3", ...  The query engine resolves $select/$filter
- * names and writes JSON keys with the same function, so a client that
- * reads $metadata can use every name it finds there.
+ * Names.  CSDL requires SimpleIdentifiers for entity sets, types and
+ * properties; CSV headers are free text ("Harga Kemarin").  The rule that
+ * maps one to the other is portal/names.c's; the portal applies it to
+ * fields at load, and the engine and this file speak the same names, so a
+ * client that reads $metadata can use every name it finds there.
  *
  * Keys.  CSDL requires a Key of non-nullable primitive properties.  A set
  * with a primary key uses it.  A set without one uses its first
@@ -40,98 +36,30 @@
 
 /* ---- names ----------------------------------------------------------- */
 
-static int
-is_ident_start(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_';
-}
-
-static int
-is_ident_char(unsigned char c)
-{
-	return is_ident_start(c) || (c >= '0' && c <= '9');
-}
-
-/* The identifier for `name` alone, before clash handling. */
-static void
-ident_base(const char *name, char out[KQ_NAME_MAX])
-{
-	const unsigned char *s = (const unsigned char *)name;
-	size_t n = 0, max = KQ_NAME_MAX - 8; /* room for a "_NNNNN" suffix */
-	int gap = 0;
-
-	if (s == NULL)
-		s = (const unsigned char *)"";
-	if (*s >= '0' && *s <= '9')
-		out[n++] = '_';
-	for (; *s && n < max; s++) {
-		if (is_ident_char(*s)) {
-			if (gap && n > 0 && out[n - 1] != '_')
-				out[n++] = '_';
-			else if (gap && n == 0)
-				out[n++] = '_';
-			gap = 0;
-			if (n < max)
-				out[n++] = (char)*s;
-		} else if ((*s & 0xC0) != 0x80) {
-			/* start of a non-identifier character (a UTF-8
-			 * continuation byte belongs to the same character) */
-			gap = 1;
-		}
-	}
-	if (gap && (n == 0 || out[n - 1] != '_') && n < max)
-		out[n++] = '_';
-	if (n == 0)
-		out[n++] = '_';
-	out[n] = '\0';
-}
-
-/* 1 if `s` is already a SimpleIdentifier of our ASCII subset. */
-static int
-is_ident(const char *s)
-{
-	size_t n;
-
-	if (!is_ident_start((unsigned char)s[0]))
-		return 0;
-	for (n = 1; s[n]; n++)
-		if (!is_ident_char((unsigned char)s[n]))
-			return 0;
-	return n <= KQ_NAME_MAX - 8;
-}
-
 /*
- * The OData names of names[0..n-1], in one pass: out[i] is the base of
- * names[i], suffixed "_2", "_3", ... while it clashes with an earlier
- * result or with a later name that is already an identifier (a real
- * identifier always keeps its own spelling, so names that need no mapping
- * never change when odd names are added beside them).
+ * The mapping itself lives in the portal (portal/names.c), which applies
+ * it to fields when it loads a set; these wrappers give the same names to
+ * callers that hold published names (sets, hand-made portals in tests).
  */
 static void
 odata_names(const char *const *names, int n, kq_name *out)
 {
-	int i, j, k, clash, suffix;
+	char (*tmp)[KP_NAME_MAX] = calloc((size_t)n + 1, sizeof *tmp);
+	int i;
 
-	for (i = 0; i < n; i++) {
-		suffix = 1;
-		ident_base(names[i], out[i].s);
-		for (;;) {
-			clash = 0;
-			for (j = 0; j < i && !clash; j++)
-				clash = strcmp(out[j].s, out[i].s) == 0;
-			for (j = i + 1; j < n && !clash; j++)
-				clash = strcmp(names[j], out[i].s) == 0 &&
-				        strcmp(names[i], out[i].s) != 0;
-			if (!clash)
-				break;
-			suffix++;
-			ident_base(names[i], out[i].s);
-			k = (int)strlen(out[i].s);
-			snprintf(out[i].s + k, KQ_NAME_MAX - (size_t)k, "_%d",
-			         suffix);
-		}
+	if (tmp == NULL) {
+		/* out of memory: fall back to '_' + index, still distinct */
+		for (i = 0; i < n; i++)
+			snprintf(out[i].s, sizeof out[i].s, "_%d", i);
+		return;
 	}
+	kp_odata_names(names, n, tmp);
+	for (i = 0; i < n; i++)
+		memcpy(out[i].s, tmp[i], sizeof out[i].s);
+	free(tmp);
 }
+
+#define is_ident kp_is_odata_name
 
 kq_name *
 kq_field_names(const kp_set *s)

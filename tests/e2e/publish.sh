@@ -133,7 +133,7 @@ for k in '"name":"uji-harga"' '"publisher":"DinasUji"' '"classification":"public
          '"nextUpdateDue":"[0-9-]{10}T[0-9:]{8}Z"' '"keywords":\["uji"\]' \
          '"contactPoint":\{' '"licenses":\[\{"name":"CC0-1.0"' \
          '"rows":3' '"primaryKey":\["id"\]' '"sha256":"[0-9a-f]{64}"' \
-         '"name":"name","type":"string","title":"Namabuah"'; do
+         '"name":"name","odataName":"name","type":"string","title":"Namabuah"'; do
 	like "$c" "$k" "catalog JSON has $k"
 done
 "$KUERI" catalog --db "$DB" >"$TMP/cat.txt"; rc=$?
