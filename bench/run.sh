@@ -54,7 +54,7 @@ PIDS=""            # processes we started, stopped by pid at exit
 NGINX_PIDFILES=""
 cleanup() {
 	for f in $NGINX_PIDFILES; do
-		[ -s "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+		if [ -s "$f" ]; then kill "$(cat "$f")" 2>/dev/null || true; fi
 	done
 	for p in $PIDS; do kill "$p" 2>/dev/null || true; done
 	sleep 0.2
@@ -251,8 +251,9 @@ USERLINE=""
 [ "$(id -u)" = 0 ] && USERLINE="user root $(id -gn);"   # workers must reach our sockets
 mkdir -p "$RUN/html/static"
 
-# start_nginx NAME SOCKET [static]: an nginx with its own prefix and port
-# (prints the port).  The FastCGI sides use the project's own config
+# start_nginx NAME SOCKET [static]: an nginx with its own prefix and port,
+# left in $NGINX_PORT.  Not called as $(...): the pid file must be recorded
+# in this shell for the exit trap to stop it.  The FastCGI sides use the project's own config
 # (nginx/test-nginx.conf.in including nginx/kueri.conf, as `make serve`
 # and the e2e tests do), so kueri and the floor sit behind the very same
 # nginx setup; the static floor uses bench/nginx.conf.in.
@@ -277,7 +278,7 @@ start_nginx() {
 		fi
 		if nginx -p "$RUN/$_name" -c "$RUN/$_name.conf" -e "$RUN/$_name.err" 2>>"$RUN/$_name.err"; then
 			NGINX_PIDFILES="$NGINX_PIDFILES $_pidf"
-			echo "$_port"
+			NGINX_PORT=$_port
 			return 0
 		fi
 		_tries=$((_tries + 1))
@@ -313,8 +314,8 @@ BUDGET_MS=${BUDGET_MS:-10000}
 "$BB/floor_fcgi" --socket "$RUN/floor.sock" --workers "$WORKERS" &
 FLOOR_PID=$!; PIDS="$PIDS $FLOOR_PID"
 wait_sock "$RUN/floor.sock" || die "floor_fcgi did not start"
-FPORT=$(start_nginx floor "$RUN/floor.sock")
-SPORT=$(start_nginx static "$RUN/none.sock" static)
+start_nginx floor "$RUN/floor.sock"; FPORT=$NGINX_PORT
+start_nginx static "$RUN/none.sock" static; SPORT=$NGINX_PORT
 
 HAVE_SERVE=0
 if [ "$HAVE_PORTAL" = 1 ]; then
@@ -325,7 +326,7 @@ if [ "$HAVE_PORTAL" = 1 ]; then
 		--max-age 0 --time-budget "$BUDGET_MS" 2>"$RUN/serve.err" &
 	SERVE_PID=$!; PIDS="$PIDS $SERVE_PID"
 	if wait_sock "$RUN/kueri.sock"; then
-		KPORT=$(start_nginx kueri "$RUN/kueri.sock")
+		start_nginx kueri "$RUN/kueri.sock"; KPORT=$NGINX_PORT
 		HAVE_SERVE=1
 	else
 		say "kueri serve did not start: $(tail -n 3 "$RUN/serve.err" | head -c 300)"
@@ -397,7 +398,7 @@ done <"$RUN/scenarios.tsv"
 # request) against a bare fastcgi_pass, same program, same body size.
 if [ "$QUICK" != 1 ] && [ -f nginx/test-nginx.conf.in ] && [ -n "${PAGE_SIZE:-}" ]; then
 	say "  floor_fcgi: kueri.conf vs bare fastcgi_pass"
-	BPORT=$(start_nginx floorbare "$RUN/floor.sock" static)
+	start_nginx floorbare "$RUN/floor.sock" static; BPORT=$NGINX_PORT
 	: >"$RUN/f"; : >"$RUN/s"
 	_r=1
 	while [ $_r -le 2 ]; do
