@@ -124,7 +124,7 @@ cmd_verify(int argc, char **argv)
 		fprintf(stderr, "kueri verify: %s\n", err.msg);
 		return 2;
 	}
-	opts.progress = isatty(STDERR_FILENO);  /* rows and percent on a terminal */
+	opts.progress = isatty(STDERR_FILENO);  /* rows, rows/s and percent on a terminal */
 	rc = kv_verify(pkg, &opts, NULL, NULL, NULL, &report, NULL, &err);
 	kv_package_free(pkg);
 	if (rc < 0) {

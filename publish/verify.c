@@ -728,12 +728,25 @@ names_text(const vres *v, const int *idx, int n, char *out, size_t sz)
 		                      v->f[idx[i]].name);
 }
 
-static void
-progress(vres *v, long long size, int final)
+static double
+now_s(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One progress line on a terminal: rows, rows/s since t0, percent of bytes. */
+static void
+progress(vres *v, long long size, int final, double t0)
+{
+	double dt = now_s() - t0;
+
 	if (size <= 0)
 		return;
-	fprintf(stderr, "\r%s: %lld rows, %3d%%%s", v->r->name, v->st.rows,
+	fprintf(stderr, "\r%s: %lld rows, %.0f rows/s, %3d%%%s", v->r->name,
+	        v->st.rows, dt > 0 ? (double)v->st.rows / dt : 0.0,
 	        (int)(100.0 * (double)v->st.bytes / (double)size),
 	        final ? "\n" : "");
 }
@@ -754,6 +767,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 	long long    size = 0, fsize = 0, header_rows = v->d.header ? 1 : 0;
 	struct stat  sb;
 	time_t       last = 0;
+	double       t0 = now_s();
 
 	if (!(c = kcsv_open(v->r->path, &v->d, 1, x->err)))
 		return -1;
@@ -825,7 +839,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		if (size && (v->st.rows & 0xffff) == 0 && time(NULL) != last) {
 			last = time(NULL);
 			v->st.bytes = kcsv_bytes(c);
-			progress(v, size, 0);
+			progress(v, size, 0, t0);
 		}
 		if (rec.enc_field) {
 			add_error(x, v, "encoding-error", rec.row, rec.enc_field, NULL, 0,
@@ -1080,7 +1094,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 	v->st.bytes = kcsv_bytes(c);
 	kcsv_sha256(c, v->st.sha256);
 	if (size)
-		progress(v, size, 1);
+		progress(v, size, 1, t0);
 	v->done = 1;
 	result = 0;
 	goto out;
