@@ -584,13 +584,59 @@ sqlite_err(kq_answer *a, int rc)
 	return kueri_err_set(&a->err, KUERI_EDB, -1, "database error");
 }
 
+/*
+ * The authorizer stays installed on the connection between requests:
+ * sqlite3_set_authorizer() expires every prepared statement of the
+ * connection, so setting and clearing it per answer made the service's
+ * own cached statements (data_version, BEGIN, COMMIT, ...) re-prepare on
+ * every request.  Instead a trampoline is installed once per connection
+ * and forwards to the answer that is preparing (auth_slot.cur), or allows
+ * everything when none is (exactly what "no authorizer" did).  The slot
+ * is per thread and remembers one connection; a second connection, or a
+ * second answer hooked at the same time, falls back to installing the
+ * authorizer directly as before.  A closed connection's address can be
+ * reused by a new one that lacks the trampoline, so prepare_sql checks
+ * the trampoline was called and otherwise installs it and prepares again:
+ * no statement of ours ever runs unauthorized.
+ */
+static _Thread_local struct {
+	sqlite3    *db;      /* the connection the trampoline was put on */
+	kq_authctx *cur;     /* the answer preparing on it, or NULL      */
+	int         called;  /* the trampoline ran since the last reset  */
+} auth_slot;
+
+static int
+auth_trampoline(void *ctx, int action, const char *a3, const char *a4,
+                const char *a5, const char *a6)
+{
+	(void)ctx;
+	auth_slot.called = 1;
+	if (auth_slot.cur == NULL)
+		return SQLITE_OK;
+	return kq_authorizer(auth_slot.cur, action, a3, a4, a5, a6);
+}
+
+static void
+auth_install(sqlite3 *db)
+{
+	sqlite3_set_authorizer(db, auth_trampoline, NULL);
+	auth_slot.db = db;
+}
+
 static void
 hook(kq_answer *a)
 {
 	if (a->hooked)
 		return;
-	a->hooked = 1;
-	sqlite3_set_authorizer(a->db, kq_authorizer, &a->auth);
+	if (auth_slot.db == NULL)
+		auth_install(a->db);
+	if (auth_slot.db == a->db && auth_slot.cur == NULL) {
+		auth_slot.cur = &a->auth;
+		a->hooked = 2;                  /* through the trampoline */
+	} else {
+		sqlite3_set_authorizer(a->db, kq_authorizer, &a->auth);
+		a->hooked = 1;                  /* directly */
+	}
 	sqlite3_progress_handler(a->db, 1000, progress, a);
 }
 
@@ -599,8 +645,13 @@ unhook(kq_answer *a)
 {
 	if (!a->hooked)
 		return;
+	if (a->hooked == 2)
+		auth_slot.cur = NULL;
+	else if (auth_slot.db == a->db)
+		auth_install(a->db);            /* we replaced the trampoline */
+	else
+		sqlite3_set_authorizer(a->db, NULL, NULL);
 	a->hooked = 0;
-	sqlite3_set_authorizer(a->db, NULL, NULL);
 	sqlite3_progress_handler(a->db, 0, NULL, NULL);
 }
 
@@ -620,6 +671,7 @@ prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
 		registered_db = a->db;
 	}
 	hook(a);
+	auth_slot.called = 0;
 	rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	if (rc != SQLITE_OK &&
 	    strstr(sqlite3_errmsg(a->db), "no such function: kq_")) {
@@ -628,6 +680,15 @@ prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
 			return kueri_err_set(&a->err, KUERI_EDB, -1,
 			                     "cannot register functions");
 		registered_db = a->db;
+		rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
+	}
+	if (rc == SQLITE_OK && a->hooked == 2 && !auth_slot.called) {
+		/* Every SELECT asks the authorizer: the trampoline is not on
+		 * this connection (a new one at a recycled address).  Put it
+		 * there and prepare again under it. */
+		sqlite3_finalize(*st);
+		*st = NULL;
+		auth_install(a->db);
 		rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	}
 	if (rc != SQLITE_OK) {
