@@ -465,7 +465,13 @@ portal_new(const char *path, int flags, kueri_err *err)
 		kueri_err_set(err, KUERI_ENOMEM, -1, "portal: out of memory");
 		return NULL;
 	}
-	rc = sqlite3_open_v2(path, &p->db, flags | SQLITE_OPEN_NOFOLLOW, NULL);
+	/* NOMUTEX: a portal's connection is used by one thread at a time
+	 * (one per worker process, or the CLI's), so SQLite's per-call
+	 * connection mutex -- taken by every sqlite3_column_*(), i.e. several
+	 * times per value written -- only costs time. */
+	rc = sqlite3_open_v2(path, &p->db,
+	                     flags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+	                     NULL);
 	if (rc != SQLITE_OK) {
 		kueri_err_set(err, KUERI_EDB, -1, "%s: %s", path,
 		              p->db ? sqlite3_errmsg(p->db) : "cannot open");
