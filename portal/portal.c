@@ -40,6 +40,8 @@ struct kportal {
 	kp_set    *sets;          /* sorted by name (strcmp = SQLite BINARY) */
 	long long  last_modified; /* max published_at over the packages     */
 	char       token[40];     /* portal_version_token                   */
+	sqlite3_stmt *dv_st;      /* "PRAGMA data_version", prepared once:
+	                             portal_refresh runs before every request */
 };
 
 /* ---- types ---------------------------------------------------------- */
@@ -561,6 +563,7 @@ portal_close(kportal *p)
 	if (p == NULL)
 		return;
 	sets_free(p->sets, p->nsets);
+	sqlite3_finalize(p->dv_st);
 	sqlite3_close_v2(p->db);
 	free(p);
 }
@@ -574,16 +577,17 @@ portal_db(kportal *p)
 int
 portal_refresh(kportal *p, kueri_err *err)
 {
-	sqlite3_stmt *st;
 	long long dv = -1;
 
-	if (sqlite3_prepare_v2(p->db, "PRAGMA data_version", -1, &st,
+	if (p->dv_st == NULL &&
+	    sqlite3_prepare_v3(p->db, "PRAGMA data_version", -1,
+	                       SQLITE_PREPARE_PERSISTENT, &p->dv_st,
 	                       NULL) != SQLITE_OK)
 		return kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
 		                     sqlite3_errmsg(p->db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		dv = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (sqlite3_step(p->dv_st) == SQLITE_ROW)
+		dv = sqlite3_column_int64(p->dv_st, 0);
+	sqlite3_reset(p->dv_st);
 	if (dv == p->data_version)
 		return 0;
 	if (portal_load(p, err))
