@@ -42,6 +42,8 @@ struct kportal {
 	char       token[40];     /* portal_version_token                   */
 	sqlite3_stmt *dv_st;      /* "PRAGMA data_version", prepared once:
 	                             portal_refresh runs before every request */
+	void      *aux;           /* portal_set_aux: another module's state */
+	void     (*aux_free)(void *);
 };
 
 /* ---- types ---------------------------------------------------------- */
@@ -562,10 +564,25 @@ portal_close(kportal *p)
 {
 	if (p == NULL)
 		return;
+	if (p->aux_free)
+		p->aux_free(p->aux);
 	sets_free(p->sets, p->nsets);
 	sqlite3_finalize(p->dv_st);
 	sqlite3_close_v2(p->db);
 	free(p);
+}
+
+void *
+portal_aux(kportal *p)
+{
+	return p->aux;
+}
+
+void
+portal_set_aux(kportal *p, void *aux, void (*free_fn)(void *))
+{
+	p->aux = aux;
+	p->aux_free = free_fn;
 }
 
 sqlite3 *
