@@ -50,6 +50,8 @@ struct kq_answer {
 	char          *st_sql;      /* st's SQL text (heap) when it goes back
 	                               to the portal's cache at kq_free      */
 	int            step_rc;     /* result of the first sqlite3_step      */
+	int            last_page;   /* LIMIT leaves no row after the page:
+	                               no $skiptoken is ever needed          */
 	kq_binds       binds;
 	kq_outcol     *out;
 	char         **outname;     /* "\"name\":" pre-escaped               */
@@ -1515,9 +1517,10 @@ build_collection(kq_answer *a, const kq_request *req)
 		kq_bind   lb = { KB_INT, 0, 0, NULL, 0, 0 };
 		kq_bind   ob = { KB_INT, 0, 0, NULL, 0, 0 };
 
-		if (top >= 0 && top <= lim)
+		if (top >= 0 && top <= lim) {
 			want = top;              /* no next page */
-		else
+			a->last_page = 1;
+		} else
 			want = a->csv ? lim : lim + 1;
 		if (top >= 0 && top < a->page)
 			a->page = top;
@@ -1966,7 +1969,7 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 			kq_buf_add(&b, "}", 1);
 		}
 		n++;
-		if (n == a->page && !a->csv)
+		if (n == a->page && !a->csv && !a->last_page)
 			token = make_token(a, n);
 		if (flush(&b, sink, 0) < 0) {
 			ret = -1;
