@@ -183,12 +183,24 @@ on_worker_alarm(int sig)
 	_exit(75);
 }
 
+/* FCGX_GetParam, minus a strncmp call for every parameter nginx sends
+ * (~25) on each of a request's ~15 lookups: compare the first byte
+ * inline first. */
 static const char *
 fcgx_param(void *ctx, const char *name)
 {
 	FCGX_Request *r = ctx;
+	size_t n;
+	char **e;
 
-	return FCGX_GetParam(name, r->envp);
+	if (name == NULL || r->envp == NULL)
+		return NULL;
+	n = strlen(name);
+	for (e = r->envp; *e != NULL; e++)
+		if ((*e)[0] == name[0] && strncmp(*e, name, n) == 0 &&
+		    (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
 }
 
 static int
