@@ -5,9 +5,10 @@
  * Why pre-forked processes: libfcgi is single-threaded per process, and
  * SQLite connections are cheapest when each process owns one.  Each worker
  * opens the portal read-only once, then per request: snapshot_begin
- * (portal_refresh -- one PRAGMA data_version, so a publish becomes visible
- * to the next request without a restart -- then one read transaction
- * held for the whole request) → kh_handle → COMMIT → FCGX_Finish_r.  A
+ * (one read transaction held for the whole request, and inside it
+ * portal_refresh -- one PRAGMA data_version, so a publish becomes visible
+ * to the next request without a restart) → kh_handle → COMMIT →
+ * FCGX_Finish_r.  A
  * request in flight finishes on the snapshot it started on, and its
  * catalog and rows always come from the same version.
  *
@@ -182,12 +183,24 @@ on_worker_alarm(int sig)
 	_exit(75);
 }
 
+/* FCGX_GetParam, minus a strncmp call for every parameter nginx sends
+ * (~25) on each of a request's ~15 lookups: compare the first byte
+ * inline first. */
 static const char *
 fcgx_param(void *ctx, const char *name)
 {
 	FCGX_Request *r = ctx;
+	size_t n;
+	char **e;
 
-	return FCGX_GetParam(name, r->envp);
+	if (name == NULL || r->envp == NULL)
+		return NULL;
+	n = strlen(name);
+	for (e = r->envp; *e != NULL; e++)
+		if ((*e)[0] == name[0] && strncmp(*e, name, n) == 0 &&
+		    (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
 }
 
 static int
@@ -220,17 +233,15 @@ now_ms(void)
 /* The statements run around every request, prepared once per worker (the
  * connection lives as long as the worker): the per-request cost is a few
  * steps, no parsing. */
-enum { SQ_DV, SQ_BEGIN, SQ_PIN, SQ_COMMIT, SQ__MAX };
+enum { SQ_BEGIN, SQ_PIN, SQ_COMMIT, SQ__MAX };
 static const char *const sq_text[SQ__MAX] = {
-	"PRAGMA data_version", "BEGIN", "SELECT 1 FROM sqlite_schema LIMIT 1",
-	"COMMIT",
+	"BEGIN", "SELECT 1 FROM sqlite_schema LIMIT 1", "COMMIT",
 };
 static sqlite3_stmt *sq[SQ__MAX];
 
-/* Step statement i once; its first column in *out if wanted.  SQLite
- * result code. */
+/* Step statement i once.  SQLite result code. */
 static int
-sq_run(sqlite3 *db, int i, long long *out)
+sq_run(sqlite3 *db, int i)
 {
 	int rc;
 
@@ -239,8 +250,6 @@ sq_run(sqlite3 *db, int i, long long *out)
 	                       &sq[i], NULL) != SQLITE_OK)
 		return SQLITE_ERROR;
 	rc = sqlite3_step(sq[i]);
-	if (rc == SQLITE_ROW && out != NULL)
-		*out = sqlite3_column_int64(sq[i], 0);
 	sqlite3_reset(sq[i]);
 	return rc;
 }
@@ -257,43 +266,39 @@ sq_free(void)
 }
 
 /*
- * Bring the portal's catalog up to date and hold one read transaction for
- * the whole request, so the catalog (set → physical table) and the rows
- * come from the same committed version.  Without it a publish committed
- * between portal_refresh and the query's first read could drop the table
- * the catalog still names.  portal_refresh runs its own transaction, so
- * the snapshot is pinned after it and checked: if data_version moved in
- * between, refresh again.  Returns 0 with a transaction open, -1 on error.
+ * Hold one read transaction for the whole request and bring the portal's
+ * catalog up to date inside it, so the catalog (set → physical table) and
+ * the rows come from the same committed version.  Without it a publish
+ * committed between portal_refresh and the query's first read could drop
+ * the table the catalog still names.  portal_refresh (PRAGMA
+ * data_version, and the catalog reload when it moved) joins the open
+ * transaction rather than running its own, so this is one read
+ * transaction per request -- one WAL read-lock round trip, where a
+ * refresh before BEGIN plus a re-check after took three.  Returns 0 with
+ * a transaction open, -1 on error (none open).
  */
 static int
 snapshot_begin(kportal *p, kueri_err *err)
 {
 	sqlite3 *db = portal_db(p);
-	int tries, rc;
+	int rc;
 
-	for (tries = 0; tries < 5; tries++) {
-		long long before = -1, after = -2;
-
-		if (sq_run(db, SQ_DV, &before) != SQLITE_ROW)
-			break;
-		if (portal_refresh(p, err) < 0)
-			return -1;
-		if (sq_run(db, SQ_BEGIN, NULL) != SQLITE_DONE)
-			break;
-		/* Any read pins the snapshot until COMMIT. */
-		rc = sq_run(db, SQ_PIN, NULL);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			break;
-		if (sq_run(db, SQ_DV, &after) == SQLITE_ROW && after == before)
-			return 0;
-		sq_run(db, SQ_COMMIT, NULL);
+	if (sq_run(db, SQ_BEGIN) != SQLITE_DONE)
+		goto dberr;
+	/* Any read pins the snapshot until COMMIT. */
+	rc = sq_run(db, SQ_PIN);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto dberr;
+	if (portal_refresh(p, err) < 0) {
+		sq_run(db, SQ_COMMIT);
+		return -1;
 	}
+	return 0;
+dberr:
+	kueri_err_set(err, KUERI_EDB, -1, "portal: %s", sqlite3_errmsg(db));
 	if (!sqlite3_get_autocommit(db))
-		sq_run(db, SQ_COMMIT, NULL);
-	if (tries == 5)     /* publishes faster than we can look: go on */
-		return portal_refresh(p, err) < 0 ? -1 : 0;
-	return kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
-	                     sqlite3_errmsg(db));
+		sq_run(db, SQ_COMMIT);
+	return -1;
 }
 
 static void
@@ -302,7 +307,7 @@ snapshot_end(kportal *p)
 	sqlite3 *db = portal_db(p);
 
 	if (!sqlite3_get_autocommit(db))
-		sq_run(db, SQ_COMMIT, NULL);
+		sq_run(db, SQ_COMMIT);
 }
 
 /* Answer when the portal cannot be read at all (e.g. refresh failed). */

@@ -101,6 +101,15 @@ kportal *portal_open_rw(const char *path, kueri_err *err);
 
 void portal_close(kportal *p);
 
+/*
+ * One slot of state another module keeps per portal connection (the query
+ * engine's prepared-statement cache): NULL after open; portal_close calls
+ * free_fn(aux) before it closes the connection, so statements kept there
+ * never outlive it.  Setting it again replaces it without freeing.
+ */
+void *portal_aux(kportal *p);
+void  portal_set_aux(kportal *p, void *aux, void (*free_fn)(void *));
+
 /* The connection (borrowed; valid until portal_close). */
 sqlite3 *portal_db(kportal *p);
 

@@ -40,6 +40,10 @@ struct kportal {
 	kp_set    *sets;          /* sorted by name (strcmp = SQLite BINARY) */
 	long long  last_modified; /* max published_at over the packages     */
 	char       token[40];     /* portal_version_token                   */
+	sqlite3_stmt *dv_st;      /* "PRAGMA data_version", prepared once:
+	                             portal_refresh runs before every request */
+	void      *aux;           /* portal_set_aux: another module's state */
+	void     (*aux_free)(void *);
 };
 
 /* ---- types ---------------------------------------------------------- */
@@ -465,7 +469,13 @@ portal_new(const char *path, int flags, kueri_err *err)
 		kueri_err_set(err, KUERI_ENOMEM, -1, "portal: out of memory");
 		return NULL;
 	}
-	rc = sqlite3_open_v2(path, &p->db, flags | SQLITE_OPEN_NOFOLLOW, NULL);
+	/* NOMUTEX: a portal's connection is used by one thread at a time
+	 * (one per worker process, or the CLI's), so SQLite's per-call
+	 * connection mutex -- taken by every sqlite3_column_*(), i.e. several
+	 * times per value written -- only costs time. */
+	rc = sqlite3_open_v2(path, &p->db,
+	                     flags | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+	                     NULL);
 	if (rc != SQLITE_OK) {
 		kueri_err_set(err, KUERI_EDB, -1, "%s: %s", path,
 		              p->db ? sqlite3_errmsg(p->db) : "cannot open");
@@ -554,9 +564,25 @@ portal_close(kportal *p)
 {
 	if (p == NULL)
 		return;
+	if (p->aux_free)
+		p->aux_free(p->aux);
 	sets_free(p->sets, p->nsets);
+	sqlite3_finalize(p->dv_st);
 	sqlite3_close_v2(p->db);
 	free(p);
+}
+
+void *
+portal_aux(kportal *p)
+{
+	return p->aux;
+}
+
+void
+portal_set_aux(kportal *p, void *aux, void (*free_fn)(void *))
+{
+	p->aux = aux;
+	p->aux_free = free_fn;
 }
 
 sqlite3 *
@@ -568,16 +594,17 @@ portal_db(kportal *p)
 int
 portal_refresh(kportal *p, kueri_err *err)
 {
-	sqlite3_stmt *st;
 	long long dv = -1;
 
-	if (sqlite3_prepare_v2(p->db, "PRAGMA data_version", -1, &st,
+	if (p->dv_st == NULL &&
+	    sqlite3_prepare_v3(p->db, "PRAGMA data_version", -1,
+	                       SQLITE_PREPARE_PERSISTENT, &p->dv_st,
 	                       NULL) != SQLITE_OK)
 		return kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
 		                     sqlite3_errmsg(p->db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		dv = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	if (sqlite3_step(p->dv_st) == SQLITE_ROW)
+		dv = sqlite3_column_int64(p->dv_st, 0);
+	sqlite3_reset(p->dv_st);
 	if (dv == p->data_version)
 		return 0;
 	if (portal_load(p, err))

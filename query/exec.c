@@ -47,7 +47,11 @@ struct kq_answer {
 	kq_options     opt;
 	/* the statement */
 	sqlite3_stmt  *st;
+	char          *st_sql;      /* st's SQL text (heap) when it goes back
+	                               to the portal's cache at kq_free      */
 	int            step_rc;     /* result of the first sqlite3_step      */
+	int            last_page;   /* LIMIT leaves no row after the page:
+	                               no $skiptoken is ever needed          */
 	kq_binds       binds;
 	kq_outcol     *out;
 	char         **outname;     /* "\"name\":" pre-escaped               */
@@ -584,13 +588,61 @@ sqlite_err(kq_answer *a, int rc)
 	return kueri_err_set(&a->err, KUERI_EDB, -1, "database error");
 }
 
+/*
+ * The authorizer stays installed on the connection between requests:
+ * sqlite3_set_authorizer() expires every prepared statement of the
+ * connection, so setting and clearing it per answer made the service's
+ * own cached statements (BEGIN, COMMIT, data_version, ...) and the
+ * engine's statement cache re-prepare on every request.  Instead a
+ * trampoline is installed on a connection once (its user data is the
+ * connection) and forwards to the answer preparing on that connection
+ * (auth_slot.cur), allowing everything otherwise -- exactly what "no
+ * authorizer" did.  The slot is per thread and serves one answer at a
+ * time; a second answer hooked while one is, falls back to installing the
+ * authorizer directly as before.  A closed connection's address can be
+ * reused by a new one that lacks the trampoline, so prepare_sql checks it
+ * was consulted and otherwise installs it and prepares again: no
+ * statement of ours is ever prepared unauthorized.
+ */
+static _Thread_local struct {
+	sqlite3    *inst_db; /* where the trampoline was installed last    */
+	sqlite3    *cur_db;  /* the connection of the answer preparing     */
+	kq_authctx *cur;     /* that answer's rules, or NULL               */
+	int         called;  /* the trampoline ran for cur_db since reset  */
+} auth_slot;
+
+static int
+auth_trampoline(void *ctx, int action, const char *a3, const char *a4,
+                const char *a5, const char *a6)
+{
+	if (auth_slot.cur == NULL || ctx != (void *)auth_slot.cur_db)
+		return SQLITE_OK;
+	auth_slot.called = 1;
+	return kq_authorizer(auth_slot.cur, action, a3, a4, a5, a6);
+}
+
+static void
+auth_install(sqlite3 *db)
+{
+	sqlite3_set_authorizer(db, auth_trampoline, db);
+	auth_slot.inst_db = db;
+}
+
 static void
 hook(kq_answer *a)
 {
 	if (a->hooked)
 		return;
-	a->hooked = 1;
-	sqlite3_set_authorizer(a->db, kq_authorizer, &a->auth);
+	if (auth_slot.cur == NULL) {
+		if (auth_slot.inst_db != a->db)
+			auth_install(a->db);
+		auth_slot.cur = &a->auth;
+		auth_slot.cur_db = a->db;
+		a->hooked = 2;                  /* through the trampoline */
+	} else {
+		sqlite3_set_authorizer(a->db, kq_authorizer, &a->auth);
+		a->hooked = 1;                  /* directly */
+	}
 	sqlite3_progress_handler(a->db, 1000, progress, a);
 }
 
@@ -599,14 +651,155 @@ unhook(kq_answer *a)
 {
 	if (!a->hooked)
 		return;
+	if (a->hooked == 2) {
+		auth_slot.cur = NULL;
+		auth_slot.cur_db = NULL;
+	} else if (auth_slot.inst_db == a->db)
+		auth_install(a->db);            /* we replaced the trampoline */
+	else
+		sqlite3_set_authorizer(a->db, NULL, NULL);
 	a->hooked = 0;
-	sqlite3_set_authorizer(a->db, NULL, NULL);
 	sqlite3_progress_handler(a->db, 0, NULL, NULL);
 }
 
 /* The connection our functions were last registered on (per thread:
  * registering is idempotent, so a stale pointer only costs a retry). */
 static _Thread_local sqlite3 *registered_db;
+
+/*
+ * Prepared statements kept per portal connection (portal_set_aux), keyed
+ * by their SQL text: a client paging through a set, or many clients
+ * asking for the same page, send the same query again and again, and
+ * sqlite3_prepare was a quarter of such a request.  The SQL names only
+ * the set's own physical tables ("t<N>", "c<i>") and carries every user
+ * value as a bound parameter, so the same text means the same tables and
+ * the same authorizer verdict (it was given when the statement was first
+ * prepared, under the same rules; an automatic re-prepare after a schema
+ * change runs under the current answer's authorizer, since the answer
+ * stays hooked).  A statement is taken out of the cache while an answer
+ * uses it, so two live answers never share one; at kq_free it is reset,
+ * its bindings (which point into the answer's arena) cleared, and put
+ * back at the front; the least recently used one is finalized when the
+ * cache is full.  portal_close finalizes them all before closing.
+ */
+#define KQ_STCACHE 8
+
+typedef struct kq_stcache {
+	int n;
+	struct {
+		char         *sql;
+		sqlite3_stmt *st;
+	} e[KQ_STCACHE];      /* most recently used first */
+} kq_stcache;
+
+static void
+stcache_free(void *v)
+{
+	kq_stcache *c = v;
+	int i;
+
+	for (i = 0; i < c->n; i++) {
+		sqlite3_finalize(c->e[i].st);
+		free(c->e[i].sql);
+	}
+	free(c);
+}
+
+/* Take the statement for sql out of p's cache: NULL when there is none;
+ * otherwise *sqlp gets its (heap) text. */
+static sqlite3_stmt *
+stcache_take(kportal *p, const char *sql, char **sqlp)
+{
+	kq_stcache *c = portal_aux(p);
+	sqlite3_stmt *st;
+	int i;
+
+	if (c == NULL)
+		return NULL;
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].sql, sql) == 0)
+			break;
+	if (i == c->n)
+		return NULL;
+	st = c->e[i].st;
+	*sqlp = c->e[i].sql;
+	memmove(&c->e[i], &c->e[i + 1], (size_t)(c->n - i - 1) * sizeof c->e[0]);
+	c->n--;
+	return st;
+}
+
+/* Give st (text sql, heap, ownership passes) back to p's cache, or
+ * finalize it when it cannot be kept. */
+static void
+stcache_put(kportal *p, char *sql, sqlite3_stmt *st)
+{
+	kq_stcache *c = portal_aux(p);
+	int i;
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (c == NULL) {
+		if ((c = calloc(1, sizeof *c)) == NULL)
+			goto drop;
+		portal_set_aux(p, c, stcache_free);
+	}
+	for (i = 0; i < c->n; i++)
+		if (strcmp(c->e[i].sql, sql) == 0)
+			goto drop;          /* a twin (two live answers) is there */
+	if (c->n == KQ_STCACHE) {
+		c->n--;
+		sqlite3_finalize(c->e[c->n].st);
+		free(c->e[c->n].sql);
+	}
+	memmove(&c->e[1], &c->e[0], (size_t)c->n * sizeof c->e[0]);
+	c->e[0].sql = sql;
+	c->e[0].st = st;
+	c->n++;
+	return;
+drop:
+	sqlite3_finalize(st);
+	free(sql);
+}
+
+/* Done with the answer's statement: back to the cache when it came from
+ * (or may go to) it, finalized otherwise. */
+static void
+release_st(kq_answer *a)
+{
+	if (a->st == NULL)
+		return;
+	if (a->st_sql != NULL)
+		stcache_put(a->portal, a->st_sql, a->st);
+	else
+		sqlite3_finalize(a->st);
+	a->st = NULL;
+	a->st_sql = NULL;
+}
+
+/* prepare_sql for the answer's own statement (a->st), through the
+ * portal's statement cache. */
+static int prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st);
+
+static int
+prepare_main(kq_answer *a, const char *sql)
+{
+	char *text = NULL;
+	sqlite3_stmt *st = stcache_take(a->portal, sql, &text);
+
+	if (st != NULL) {
+		hook(a);
+		a->st = st;
+		a->st_sql = text;
+		if (kq_binds_apply(&a->binds, st) < 0)
+			return kueri_err_set(&a->err, KUERI_EDB, -1,
+			                     "cannot bind values");
+		return 0;
+	}
+	if (prepare_sql(a, sql, &a->st) < 0)
+		return -1;
+	a->st_sql = strdup(sql);    /* NULL (no memory): finalized at the end */
+	return 0;
+}
 
 static int
 prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
@@ -620,6 +813,7 @@ prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
 		registered_db = a->db;
 	}
 	hook(a);
+	auth_slot.called = 0;
 	rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	if (rc != SQLITE_OK &&
 	    strstr(sqlite3_errmsg(a->db), "no such function: kq_")) {
@@ -628,6 +822,15 @@ prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
 			return kueri_err_set(&a->err, KUERI_EDB, -1,
 			                     "cannot register functions");
 		registered_db = a->db;
+		rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
+	}
+	if (rc == SQLITE_OK && a->hooked == 2 && !auth_slot.called) {
+		/* Every SELECT asks the authorizer: the trampoline is not on
+		 * this connection (a new one at a recycled address).  Put it
+		 * there and prepare again under it. */
+		sqlite3_finalize(*st);
+		*st = NULL;
+		auth_install(a->db);
 		rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	}
 	if (rc != SQLITE_OK) {
@@ -863,7 +1066,7 @@ build_count(kq_answer *a)
 		oom(a);
 		goto out;
 	}
-	if (prepare_sql(a, sql.s, &a->st) < 0)
+	if (prepare_main(a, sql.s) < 0)
 		goto out;
 	a->step_rc = sqlite3_step(a->st);
 	if (a->step_rc != SQLITE_ROW) {
@@ -1025,7 +1228,7 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 		oom(a);
 		goto out;
 	}
-	if (prepare_sql(a, sql.s, &a->st) < 0)
+	if (prepare_main(a, sql.s) < 0)
 		goto out;
 	a->step_rc = sqlite3_step(a->st);
 	if (a->step_rc == SQLITE_DONE) {
@@ -1314,9 +1517,10 @@ build_collection(kq_answer *a, const kq_request *req)
 		kq_bind   lb = { KB_INT, 0, 0, NULL, 0, 0 };
 		kq_bind   ob = { KB_INT, 0, 0, NULL, 0, 0 };
 
-		if (top >= 0 && top <= lim)
+		if (top >= 0 && top <= lim) {
 			want = top;              /* no next page */
-		else
+			a->last_page = 1;
+		} else
 			want = a->csv ? lim : lim + 1;
 		if (top >= 0 && top < a->page)
 			a->page = top;
@@ -1348,7 +1552,7 @@ build_collection(kq_answer *a, const kq_request *req)
 		oom(a);
 		goto out;
 	}
-	if (prepare_sql(a, sql.s, &a->st) < 0)
+	if (prepare_main(a, sql.s) < 0)
 		goto out;
 	a->step_rc = sqlite3_step(a->st);
 	if (a->step_rc != SQLITE_ROW && a->step_rc != SQLITE_DONE) {
@@ -1523,10 +1727,7 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 		if (a->err.code == KUERI_OK)
 			a->err.code = KUERI_EINTERNAL;
 		a->kind = A_ERROR;
-		if (a->st) {
-			sqlite3_finalize(a->st);
-			a->st = NULL;
-		}
+		release_st(a);
 		unhook(a);
 	}
 	/* headers */
@@ -1610,8 +1811,7 @@ kq_free(kq_answer *a)
 {
 	if (a == NULL)
 		return;
-	if (a->st)
-		sqlite3_finalize(a->st);
+	release_st(a);
 	unhook(a);
 	kq_binds_free(&a->binds);
 	kq_arena_free(&a->arena);
@@ -1769,7 +1969,7 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 			kq_buf_add(&b, "}", 1);
 		}
 		n++;
-		if (n == a->page && !a->csv)
+		if (n == a->page && !a->csv && !a->last_page)
 			token = make_token(a, n);
 		if (flush(&b, sink, 0) < 0) {
 			ret = -1;

@@ -85,7 +85,7 @@ kq_arena_free(kq_arena *a)
 /* ---------------------------------------------------------------- buffer */
 
 void
-kq_buf_add(kq_buf *b, const char *s, size_t n)
+kq_buf_add_slow(kq_buf *b, const char *s, size_t n)
 {
 	if (b->oom)
 		return;
@@ -106,12 +106,6 @@ kq_buf_add(kq_buf *b, const char *s, size_t n)
 		memcpy(b->s + b->n, s, n);
 	b->n += n;
 	b->s[b->n] = '\0';
-}
-
-void
-kq_buf_puts(kq_buf *b, const char *s)
-{
-	kq_buf_add(b, s, strlen(s));
 }
 
 void
