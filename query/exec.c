@@ -67,7 +67,6 @@ struct kq_answer {
 	const char    *context;
 	const char    *rawpath;
 	const char    *setname;     /* the set's OData name (path, context)  */
-	char         **names;       /* OData names of the set's fields       */
 	int            keys[16];    /* the key $metadata declares            */
 	int            nkeys;
 	unsigned long long qhash;
@@ -367,9 +366,9 @@ negotiate(kq_answer *a, const kq_request *req)
 /* ---------------------------------------------------------------- scope */
 
 /*
- * The base fields under their OData names (kq_field_names: what $metadata
- * declares, identifiers made from free-text CSV headers), copied into the
- * arena once per answer.
+ * The base fields under their OData names: the portal gave every field
+ * its identifier when it loaded the set (portal/names.c), so these are
+ * the names $metadata declares, borrowed for the answer's lifetime.
  */
 static int
 base_scope(kq_answer *a, kq_scope *s)
@@ -378,27 +377,11 @@ base_scope(kq_answer *a, kq_scope *s)
 
 	memset(s, 0, sizeof(*s));
 	s->has_rowid = 1;
-	if (a->names == NULL) {
-		kq_name *nm = kq_field_names(a->set);
-
-		if (nm == NULL)
-			return oom(a);
-		a->names = kq_alloc(&a->arena, (size_t)(a->set->nfields + 1) *
-		                               sizeof(*a->names));
-		for (i = 0; a->names && i < a->set->nfields; i++)
-			a->names[i] = kq_strndup(&a->arena, nm[i].s, strlen(nm[i].s));
-		free(nm);
-		if (a->names == NULL)
-			return oom(a);
-		for (i = 0; i < a->set->nfields; i++)
-			if (a->names[i] == NULL)
-				return oom(a);
-	}
 	for (i = 0; i < a->set->nfields; i++) {
 		kq_col c;
 
 		memset(&c, 0, sizeof(c));
-		c.name = a->names[i];
+		c.name = a->set->fields[i].name;
 		c.type = kq_type_of_field(&a->set->fields[i]);
 		c.field = i;
 		c.decimal = a->set->fields[i].decimal;
@@ -1170,7 +1153,7 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 			goto out;
 		}
 		prop->kind = N_PROP;
-		prop->s = a->names[field];
+		prop->s = a->set->fields[field].name;
 		prop->n = strlen(prop->s);
 		eq->kind = N_BIN;
 		eq->op = O_EQ;
