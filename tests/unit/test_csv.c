@@ -241,6 +241,21 @@ main(void)
 	rc = kcsv_next(c, &r, &err);
 	ok(rc == -1 && strstr(err.msg, "more than 10 fields"), "too many fields is a clear error");
 	kcsv_close(c);
+	/* A cap below the reader's initial 4 KiB buffer holds as well (found
+	 * by tests/fuzz/fuzz_csv.c: the cap was only checked on growth). */
+	memset(big, 'y', 100);
+	big[100] = '\n';
+	c = kcsv_open_mem(big, 101, NULL);
+	kcsv_limits(c, 32, 10);
+	rc = kcsv_next(c, &r, &err);
+	ok(rc == -1 && strstr(err.msg, "longer than 32 bytes") && err.row == 1,
+	   "a 100-byte record over a 32-byte cap stops the read: %s", err.msg);
+	kcsv_close(c);
+	c = kcsv_open_mem("abc,def\n", 8, NULL);
+	kcsv_limits(c, 8, 10);
+	rc = kcsv_next(c, &r, &err);
+	ok(rc == 1 && r.nf == 2, "a record of exactly the cap (fields + NULs) is read");
+	kcsv_close(c);
 	free(big);
 
 	/* Offsets: seeking back re-reads the same record with its number. */
