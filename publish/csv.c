@@ -566,6 +566,10 @@ kcsv_next(kcsv *c, kcsv_rec *rec, kueri_err *err)
 				continue;
 			case S_ESC_UNQ:
 			case S_ESC_Q:
+				/* An escaped NUL is still a NUL: flag it for the
+				 * encoding check like the fast loops do. */
+				if (*p == '\0')
+					c->saw_nul = 1;
 				if (append(c, p, 1, err) < 0)
 					return -1;
 				p++;
