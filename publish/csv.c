@@ -266,12 +266,14 @@ too_big(kcsv *c, kueri_err *err)
 static int
 append(kcsv *c, const char *s, size_t n, kueri_err *err)
 {
+	/* The cap is checked before the capacity: a limit lowered below the
+	 * initial buffer size (kcsv_limits) must hold too. */
+	if (c->rblen + n + 1 > c->max_record + 1)
+		return too_big(c, err);
 	if (c->rblen + n + 1 > c->rbcap) {
 		size_t cap = c->rbcap;
 		char  *nb;
 
-		if (c->rblen + n + 1 > c->max_record + 1)
-			return too_big(c, err);
 		while (cap < c->rblen + n + 1)
 			cap *= 2;
 		if (cap > c->max_record + 1)
@@ -564,6 +566,10 @@ kcsv_next(kcsv *c, kcsv_rec *rec, kueri_err *err)
 				continue;
 			case S_ESC_UNQ:
 			case S_ESC_Q:
+				/* An escaped NUL is still a NUL: flag it for the
+				 * encoding check like the fast loops do. */
+				if (*p == '\0')
+					c->saw_nul = 1;
 				if (append(c, p, 1, err) < 0)
 					return -1;
 				p++;

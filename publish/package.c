@@ -306,6 +306,9 @@ infer_schema(const char *path, const kcsv_dialect *d, kueri_err *err)
 				json_t   *fj = json_pack("{s:s,s:s}", "name", "x", "type",
 				                         infer_types[t]);
 
+				/* Zeroed: a long cell skips kvt_compile, kvt_free
+				 * still runs. */
+				memset(&f, 0, sizeof(f));
 				if (r.len[i] < 96 && kvt_compile(&f, fj, NULL, err) == 0 &&
 				    kvt_parse(&f, r.v[i], r.len[i], &v, scratch, &why) == 0)
 					hits[i][t]++;

@@ -1,17 +1,37 @@
 #!/bin/sh
-# tests/fuzz/run.sh [--replay] -- build the libFuzzer harness for the query
-# engine (clang, ASan + UBSan + libFuzzer) into build/fuzz and run it.
+# tests/fuzz/run.sh [--replay] [HARNESS...] -- build the libFuzzer harnesses
+# (clang, ASan + UBSan + libFuzzer) into build/fuzz and run them.
 #
-#   make fuzz                     fuzz for $FUZZ_SECONDS (default 600)
-#   FUZZ_SECONDS=0 make fuzz      just replay the seed corpus once
+# Harnesses (default: all, in this order):
+#   query   tests/fuzz/fuzz_query.c   URL → answer      seeds tests/fuzz/corpus
+#   csv     tests/fuzz/fuzz_csv.c     CSV record reader seeds tests/fuzz/corpus-csv
+#   verify  tests/fuzz/fuzz_verify.c  package + verify  seeds tests/fuzz/corpus-verify
+#
+#   make fuzz                     fuzz for $FUZZ_SECONDS (default 600) in
+#                                 total, split evenly across the harnesses
+#                                 run, one after the other
+#   sh tests/fuzz/run.sh csv      one harness gets all of $FUZZ_SECONDS
+#   FUZZ_SECONDS=0 make fuzz      just replay every seed corpus once
 #   sh tests/fuzz/run.sh --replay the same
 #
-# New inputs go to build/fuzz/corpus (the committed seeds in
-# tests/fuzz/corpus are read, never written); crashes to build/fuzz/crash-*.
+# New inputs go to build/fuzz/corpus-NAME (the committed seeds are read,
+# never written); crashes to build/fuzz/NAME-crash-*.  FUZZ_TIMEOUT (default
+# 10) is the seconds one input may take before it counts as a hang.
 set -eu
 cd "$(dirname "$0")/../.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-600}
-[ "${1:-}" = "--replay" ] && FUZZ_SECONDS=0
+FUZZ_TIMEOUT=${FUZZ_TIMEOUT:-10}
+if [ "${1:-}" = "--replay" ]; then
+	FUZZ_SECONDS=0
+	shift
+fi
+[ $# -gt 0 ] || set -- query csv verify
+for h in "$@"; do
+	case $h in
+	query|csv|verify) ;;
+	*) echo "fuzz: unknown harness $h (query, csv, verify)" >&2; exit 2 ;;
+	esac
+done
 CC_FUZZ=${CC_FUZZ:-clang}
 command -v "$CC_FUZZ" >/dev/null 2>&1 || { echo "fuzz: $CC_FUZZ not found" >&2; exit 2; }
 
@@ -34,20 +54,53 @@ for src in util/*.c portal/*.c publish/*.c query/*.c; do
 	fi
 	objs="$objs $obj"
 done
-$CC_FUZZ $CFLAGS -fsanitize=fuzzer tests/fuzz/fuzz_query.c $objs $PKG_LIBS -lm \
-	-o "$out/fuzz_query"
+for h in "$@"; do
+	bin="$out/fuzz_$h"
+	src="tests/fuzz/fuzz_$h.c"
+	# Relink only when the harness or the library changed.
+	relink=0
+	[ -e "$bin" ] && [ ! "$src" -nt "$bin" ] || relink=1
+	for o in $objs; do
+		[ "$relink" -eq 1 ] && break
+		[ "$o" -nt "$bin" ] && relink=1
+	done
+	if [ "$relink" -eq 1 ]; then
+		$CC_FUZZ $CFLAGS -fsanitize=fuzzer "$src" $objs $PKG_LIBS -lm -o "$bin"
+	fi
+done
+
+# Per harness: seed corpus, dictionary, longest input.
+corpus_of() {
+	case $1 in query) echo tests/fuzz/corpus ;; *) echo "tests/fuzz/corpus-$1" ;; esac
+}
+dict_of() {
+	case $1 in query) echo tests/fuzz/odata.dict ;; *) echo "tests/fuzz/$1.dict" ;; esac
+}
+maxlen_of() {
+	case $1 in query) echo 2048 ;; *) echo 4096 ;; esac
+}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if [ "$FUZZ_SECONDS" -eq 0 ]; then
-	# Each file once; a crash fails the run.
-	"$out/fuzz_query" -timeout=10 -rss_limit_mb=2048 tests/fuzz/corpus/* \
-		>"$out/replay.log" 2>&1 || { tail -40 "$out/replay.log"; exit 1; }
-	echo "fuzz: replayed $(ls tests/fuzz/corpus | wc -l) corpus inputs clean"
+	# Each file of each corpus once; a crash fails the run.
+	for h in "$@"; do
+		corpus=$(corpus_of "$h")
+		"$out/fuzz_$h" -timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 "$corpus"/* \
+			>"$out/replay-$h.log" 2>&1 ||
+			{ tail -40 "$out/replay-$h.log"; echo "fuzz: $h: replay failed" >&2; exit 1; }
+		echo "fuzz: $h: replayed $(ls "$corpus" | wc -l) corpus inputs clean"
+	done
 	exit 0
 fi
-mkdir -p "$out/corpus"
-exec "$out/fuzz_query" -max_total_time="$FUZZ_SECONDS" -max_len=2048 \
-	-timeout=10 -rss_limit_mb=2048 -dict=tests/fuzz/odata.dict \
-	-artifact_prefix="$out/" -print_final_stats=1 \
-	"$out/corpus" tests/fuzz/corpus
+share=$((FUZZ_SECONDS / $#))
+[ "$share" -gt 0 ] || share=1
+for h in "$@"; do
+	corpus=$(corpus_of "$h")
+	mkdir -p "$out/corpus-$h"
+	echo "fuzz: $h for ${share}s"
+	"$out/fuzz_$h" -max_total_time="$share" -max_len="$(maxlen_of "$h")" \
+		-timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 -dict="$(dict_of "$h")" \
+		-artifact_prefix="$out/$h-" -print_final_stats=1 \
+		"$out/corpus-$h" "$corpus"
+done

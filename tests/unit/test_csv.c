@@ -221,6 +221,25 @@ main(void)
 	ok(!kcsv_utf8_ok("\xf4\x90\x80\x80", 4, &why), "a code point above U+10FFFF is invalid");
 	ok(!kcsv_utf8_ok("\xe4\xb8", 2, &why), "a sequence truncated at the end is invalid");
 	ok(kcsv_utf8_ok("\xe4\xb8\xad\xe2\x80\xa8", 6, &why), "CJK and U+2028 are valid UTF-8");
+	{
+		/* A NUL right after the escape character is flagged too (found by
+		 * tests/fuzz/fuzz_csv.c: the escape path skipped the NUL mark, so
+		 * an all-ASCII record was never checked). */
+		static const char esc[] = "a,b\\\0c\n\"x\\\0\"\n";
+		kcsv_dialect ed;
+
+		kcsv_dialect_default(&ed);
+		ed.escape = '\\';
+		c = kcsv_open_mem(esc, sizeof(esc) - 1, &ed);
+		rc = kcsv_next(c, &r, &err);
+		ok(rc == 1 && r.nf == 2 && r.len[1] == 3 && r.enc_field == 2 &&
+		   strcmp(r.enc_what, "NUL byte") == 0,
+		   "an escaped NUL in an unquoted field is an encoding error in field 2");
+		rc = kcsv_next(c, &r, &err);
+		ok(rc == 1 && r.nf == 1 && r.len[0] == 2 && r.enc_field == 1,
+		   "an escaped NUL in a quoted field is an encoding error");
+		kcsv_close(c);
+	}
 	c = kcsv_open_mem("\xff\xfe" "a\0,\0", 6, NULL);
 	rc = kcsv_next(c, &r, &err);
 	ok(rc == -1 && strstr(err.msg, "UTF-16"), "a UTF-16 BOM is refused with a clear error");
@@ -240,6 +259,21 @@ main(void)
 	kcsv_limits(c, 1000, 10);
 	rc = kcsv_next(c, &r, &err);
 	ok(rc == -1 && strstr(err.msg, "more than 10 fields"), "too many fields is a clear error");
+	kcsv_close(c);
+	/* A cap below the reader's initial 4 KiB buffer holds as well (found
+	 * by tests/fuzz/fuzz_csv.c: the cap was only checked on growth). */
+	memset(big, 'y', 100);
+	big[100] = '\n';
+	c = kcsv_open_mem(big, 101, NULL);
+	kcsv_limits(c, 32, 10);
+	rc = kcsv_next(c, &r, &err);
+	ok(rc == -1 && strstr(err.msg, "longer than 32 bytes") && err.row == 1,
+	   "a 100-byte record over a 32-byte cap stops the read: %s", err.msg);
+	kcsv_close(c);
+	c = kcsv_open_mem("abc,def\n", 8, NULL);
+	kcsv_limits(c, 8, 10);
+	rc = kcsv_next(c, &r, &err);
+	ok(rc == 1 && r.nf == 2, "a record of exactly the cap (fields + NULs) is read");
 	kcsv_close(c);
 	free(big);
 
