@@ -56,6 +56,23 @@ num(const char *s, long long lo, long long hi)
 	return v;
 }
 
+/* Every option takes a value; the names are checked before the value. */
+static int
+known_option(const char *o)
+{
+	static const char *const names[] = {
+		"--db", "--socket", "--listen", "--root", "--workers",
+		"--max-age", "--time-budget", "--max-page", "--export-cap",
+		"--io-timeout", "--drain",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(o, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 int
 cmd_serve(int argc, char **argv)
 {
@@ -71,8 +88,16 @@ cmd_serve(int argc, char **argv)
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		long long n = 0;
 
+		if (!known_option(o)) {
+			fprintf(stderr, "kueri serve: unknown option '%s'\n"
+			        "usage: kueri serve --db PORTAL ... (see kueri"
+			        " serve --help)\n", o);
+			return 2;
+		}
 		if (v == NULL) {
-			fprintf(stderr, "kueri serve: %s needs a value\n", o);
+			fprintf(stderr, "kueri serve: %s needs a value\n"
+			        "usage: kueri serve --db PORTAL ... (see kueri"
+			        " serve --help)\n", o);
 			return 2;
 		}
 		i++;

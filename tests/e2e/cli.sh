@@ -21,5 +21,8 @@ for c in verify publish unpublish catalog query serve; do
 	"$KUERI" $c --help >"$TMP/h" 2>&1; rc=$?
 	is "$rc" 0 "kueri $c --help exits 0"
 	like "$(cat "$TMP/h")" "kueri $c" "kueri $c --help describes the command"
+	"$KUERI" $c --no-such-option >/dev/null 2>"$TMP/e"; rc=$?
+	is "$rc" 2 "kueri $c with an unknown option exits 2"
+	like "$(cat "$TMP/e")" "usage: kueri $c" "kueri $c with an unknown option prints its usage line"
 done
 done_testing
