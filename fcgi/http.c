@@ -518,14 +518,34 @@ decode_name(const char *in, char *out, size_t len)
 	return 0;
 }
 
+/*
+ * Answer 200 with the compact JSON of `j` (stolen: freed here, may be
+ * NULL for out of memory) under the headers `h`; HEAD gets no body.
+ */
+static int
+answer_json(req *r, const resp *h, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	int rc;
+
+	json_decref(j);
+	if (s == NULL)
+		return answer_error(r, 500, "InternalError", "out of memory",
+		                    NULL);
+	r->st->status = 200;
+	rc = write_head(r->body.out, h);
+	if (rc == 0 && !r->head)
+		rc = kueri_sink_puts(&(kueri_sink){ body_write, &r->body }, s);
+	free(s);
+	return rc;
+}
+
 static int
 route_catalog(kportal *p, req *r, const char *name)
 {
 	char decoded[256];
 	kueri_err err;
 	json_t *j;
-	char *s;
-	int rc;
 	resp h = { 200, "application/json", NULL, 0, r->cache, NULL };
 
 	kueri_err_clear(&err);
@@ -541,42 +561,21 @@ route_catalog(kportal *p, req *r, const char *name)
 		return answer_error(r, 500, "InternalError",
 		                    "the catalog could not be read", NULL);
 	}
-	s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(j);
-	if (s == NULL)
-		return answer_error(r, 500, "InternalError", "out of memory",
-		                    NULL);
-	r->st->status = 200;
-	rc = write_head(r->body.out, &h);
-	if (rc == 0 && !r->head)
-		rc = kueri_sink_puts(&(kueri_sink){ body_write, &r->body }, s);
-	free(s);
-	return rc;
+	return answer_json(r, &h, j);
 }
 
 static int
 route_health(kportal *p, req *r)
 {
-	char tok[64], *s;
+	char tok[64];
 	json_t *j;
-	int rc;
 	resp h = { 200, "application/json", NULL, 0, "no-store", NULL };
 
 	portal_version_token(p, tok, sizeof tok);
 	j = json_pack("{s:s,s:i,s:s,s:I}", "status", "ok",
 	              "sets", portal_nsets(p), "version", tok,
 	              "last_modified", (json_int_t)portal_last_modified(p));
-	s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(j);
-	if (s == NULL)
-		return answer_error(r, 500, "InternalError", "out of memory",
-		                    NULL);
-	r->st->status = 200;
-	rc = write_head(r->body.out, &h);
-	if (rc == 0 && !r->head)
-		rc = kueri_sink_puts(&(kueri_sink){ body_write, &r->body }, s);
-	free(s);
-	return rc;
+	return answer_json(r, &h, j);
 }
 
 static int

@@ -169,27 +169,14 @@ result:
 
 /* ---------------------------------------------------------------- strings */
 
+/*
+ * kq_startswith / kq_endswith: byte comparison, so case-sensitive and
+ * with no LIKE wildcards.  sqlite3_user_data is non-NULL for endswith.
+ */
 static void
-fn_startswith(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+fn_affix(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	int         an, bn;
-	const char *a, *b;
-
-	(void)argc;
-	if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
-	    sqlite3_value_type(argv[1]) == SQLITE_NULL)
-		return;
-	a = (const char *)sqlite3_value_text(argv[0]);
-	an = sqlite3_value_bytes(argv[0]);
-	b = (const char *)sqlite3_value_text(argv[1]);
-	bn = sqlite3_value_bytes(argv[1]);
-	sqlite3_result_int(ctx, bn <= an && memcmp(a, b, (size_t)bn) == 0);
-}
-
-static void
-fn_endswith(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	int         an, bn;
+	int         an, bn, at_end = sqlite3_user_data(ctx) != NULL;
 	const char *a, *b;
 
 	(void)argc;
@@ -201,7 +188,7 @@ fn_endswith(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	b = (const char *)sqlite3_value_text(argv[1]);
 	bn = sqlite3_value_bytes(argv[1]);
 	sqlite3_result_int(ctx, bn <= an &&
-	                        memcmp(a + an - bn, b, (size_t)bn) == 0);
+	    memcmp(a + (at_end ? an - bn : 0), b, (size_t)bn) == 0);
 }
 
 /* Byte offset of the k-th character of UTF-8 s (or n). */
@@ -621,8 +608,8 @@ static const struct kq_fdef {
 	void       *user;
 } fdefs[] = {
 	{ "kq_lower", 1, fn_case, NULL },      { "kq_upper", 1, fn_case, "u" },
-	{ "kq_matches", 2, fn_matches, NULL },       { "kq_startswith", 2, fn_startswith, NULL },
-	{ "kq_endswith", 2, fn_endswith, NULL },     { "kq_substring", 2, fn_substring, NULL },
+	{ "kq_matches", 2, fn_matches, NULL },       { "kq_startswith", 2, fn_affix, NULL },
+	{ "kq_endswith", 2, fn_affix, "end" },       { "kq_substring", 2, fn_substring, NULL },
 	{ "kq_substring", 3, fn_substring, NULL },   { "kq_fdiv", 2, fn_fdiv, NULL },
 	{ "kq_fmod", 2, fn_fmod, NULL },             { "kq_dtpart", 2, fn_dtpart, NULL },
 	{ "kq_duration", 1, fn_duration, NULL },     { "kq_dblstr", 1, fn_dblstr, NULL },
