@@ -1,7 +1,7 @@
 /*
  * cmd_query.c -- `kueri query`: answer one OData URL offline, exactly as
- * the service would (the same kq_prepare/kq_stream code path), printing the
- * body to stdout.  Exit 0 for a 2xx answer, 1 for 4xx/5xx (the OData error
+ * the service would (the same kq_route code path as HTTP: routes, status,
+ * headers, body), printing the body to stdout.  Exit 0 for a 2xx answer, 1 for 4xx/5xx (the OData error
  * JSON is still printed), 2 for usage or an unreadable portal.
  */
 #include <stdio.h>
@@ -45,17 +45,18 @@ int
 cmd_query(int argc, char **argv)
 {
 	const char *db = NULL, *url = NULL;
-	kq_request  req;
+	kq_route_req req;
+	kq_limits  lim;
 	kportal    *p;
-	kq_answer  *a;
+	kq_resp    *a;
 	kueri_err   err;
 	kueri_sink  sink = { sink_stdout, NULL };
-	const kq_head *h;
+	const kq_resp_head *h;
+	const char *root_url = NULL, *rootpath;
 	char       *path, *q;
 	int         i, headers = 0, rc;
 
 	memset(&req, 0, sizeof(req));
-	req.service_root = "";
 	for (i = 1; i < argc; i++) {
 		const char *o = argv[i];
 
@@ -84,7 +85,7 @@ cmd_query(int argc, char **argv)
 			else if (strcmp(o, "--accept") == 0)
 				req.accept = argv[++i];
 			else
-				req.service_root = argv[++i];
+				root_url = argv[++i];
 			continue;
 		}
 		if (o[0] == '-' && o[1] != '\0') {
@@ -110,39 +111,65 @@ cmd_query(int argc, char **argv)
 		fprintf(stderr, "kueri query: --format must be json or csv\n");
 		return 2;
 	}
-	if ((path = strdup(url)) == NULL) {
+	/* A URL starting with '/' is a path from the host root ("/catalog",
+	 * "/health"); anything else is relative to the service root, whose
+	 * path is --root's path part ("/odata/" by default). */
+	rootpath = "/odata/";
+	if (root_url && (q = strstr(root_url, "://")) != NULL &&
+	    (q = strchr(q + 3, '/')) != NULL)
+		rootpath = q;
+	if ((path = malloc(strlen(rootpath) + strlen(url) + 1)) == NULL) {
 		fprintf(stderr, "kueri query: out of memory\n");
 		return 2;
 	}
+	if (url[0] == '/')
+		strcpy(path, url);
+	else {
+		strcpy(path, rootpath);
+		strcat(path, url);
+	}
 	if ((q = strchr(path, '?')) != NULL)
 		*q++ = '\0';
+	req.method = "GET";
 	req.path = path;
 	req.query = q;
+	req.root = rootpath;
+	req.root_url = root_url ? root_url : "";
+	req.max_age = 60;
+	kq_limits_default(&lim);
+	lim.debug_sql = getenv("KUERI_DEBUG_SQL") != NULL;
+	req.lim = &lim;
 	if ((p = portal_open_ro(db, &err)) == NULL) {
 		fprintf(stderr, "kueri query: %s\n", err.msg);
 		free(path);
 		return 2;
 	}
-	if ((a = kq_prepare(p, &req, NULL)) == NULL) {
+	if ((a = kq_route(p, &req)) == NULL) {
 		fprintf(stderr, "kueri query: out of memory\n");
 		portal_close(p);
 		free(path);
 		return 2;
 	}
-	h = kq_answer_head(a);
+	h = kq_resp_headers(a);
 	if (headers) {
-		fprintf(stderr, "Status: %d\nContent-Type: %s\n", h->status,
-		        h->content_type);
-		if (h->preference_applied[0])
-			fprintf(stderr, "Preference-Applied: %s\n", h->preference_applied);
+		fprintf(stderr, "Status: %d\n", h->status);
+		if (h->content_type[0])
+			fprintf(stderr, "Content-Type: %s\n", h->content_type);
 		if (h->etag[0])
 			fprintf(stderr, "ETag: %s\n", h->etag);
+		if (h->extra[0]) {
+			const char *l;
+
+			for (l = h->extra; *l; l++)
+				if (*l != '\r')
+					fputc(*l, stderr);
+		}
 	}
 	sink.ctx = stdout;
-	rc = kq_stream(a, &sink, NULL);
+	rc = kq_resp_stream(a, &sink, NULL);
 	fflush(stdout);
 	rc = rc < 0 || h->status >= 400 ? 1 : 0;
-	kq_free(a);
+	kq_resp_free(a);
 	portal_close(p);
 	free(path);
 	return rc;

@@ -44,6 +44,9 @@ typedef struct kq_limits {
 	int       max_nodes;      /* expression nodes (default 100)           */
 	int       max_depth;      /* expression nesting (default 32)          */
 	size_t    max_query_len;  /* bytes of query string (default 8192)     */
+	int       debug_sql;      /* write SQL text and authorizer refusals
+	                             to stderr (default 0; `kueri query`
+	                             sets it from KUERI_DEBUG_SQL)           */
 } kq_limits;
 
 /* The defaults above. */
@@ -120,5 +123,54 @@ int kq_field_by_odata_name(const kp_set *s, const char *name);
  * field (Double and GeographyPoint cannot be keys in CSDL).
  */
 int kq_set_key(const kp_set *s, int *keys, int max);
+
+/*
+ * Routing (query/route.c): one HTTP-shaped request in, every decision
+ * about the answer out -- route, status, Content-Type, ETag, caching,
+ * extra headers and the error body.  The FastCGI service and
+ * `kueri query` both call it, so they answer alike byte for byte.
+ */
+typedef struct kq_route_req {
+	const char *method;       /* "GET", "HEAD", "OPTIONS", ...; NULL GET */
+	const char *path;         /* raw path from the host root, still
+	                             percent-encoded, no query string:
+	                             "/odata/villages", "/catalog/x"        */
+	const char *query;        /* raw query string after '?', or NULL     */
+	const char *root;         /* service root path, "/odata/" (NULL too) */
+	const char *root_url;     /* absolute service root for @odata.context,
+	                             nextLink and the ETag, or ""           */
+	const char *accept;       /* Accept header, or NULL                  */
+	const char *prefer;       /* Prefer header, or NULL                  */
+	const char *format;       /* forced format ("json"/"csv"), or NULL   */
+	const char *if_none_match;     /* conditional headers, or NULL       */
+	const char *if_modified_since;
+	int         max_age;      /* Cache-Control max-age of cacheable 200s */
+	const kq_limits *lim;     /* NULL: defaults                          */
+} kq_route_req;
+
+typedef struct kq_resp_head {
+	int       status;
+	char      content_type[96];  /* "" for none (204, 304)                */
+	char      etag[96];          /* quoted strong ETag, or ""             */
+	long long last_modified;     /* unix seconds, 0 none                  */
+	char      cache[64];         /* Cache-Control value, or ""            */
+	char      extra[512];        /* more header lines, each ending CRLF,
+	                                all built by us (Allow, CORS
+	                                preflight, Preference-Applied,
+	                                Content-Disposition), or ""          */
+} kq_resp_head;
+
+typedef struct kq_resp kq_resp;
+
+/* Route and prepare one request.  NULL only when out of memory.  The
+ * request's strings and the portal must outlive the response.  Caller
+ * frees with kq_resp_free(). */
+kq_resp *kq_route(kportal *p, const kq_route_req *req);
+/* Its status and headers (borrowed). */
+const kq_resp_head *kq_resp_headers(const kq_resp *r);
+/* Stream the body (nothing for HEAD, 204 and 304); 0 or -1 like
+ * kq_stream; rows written in *nrows if not NULL. */
+int kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows);
+void kq_resp_free(kq_resp *r);
 
 #endif /* KUERI_QUERY_H */

@@ -19,20 +19,12 @@
 
 #include "portal.h"
 #include "portal_int.h"
-
-static int
-is_leap(long long y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
+#include "kutil.h"
 
 static int
 month_days(long long y, int m /* 0..11 */)
 {
-	static const int d[12] = { 31, 28, 31, 30, 31, 30,
-	                           31, 31, 30, 31, 30, 31 };
-
-	return m == 1 && is_leap(y) ? 29 : d[m];
+	return ku_days_in_month(y, m + 1);
 }
 
 /* Read digits [.digits] at *s; value into *v (fraction kept for seconds).

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "types.h"
+#include "kutil.h"
 
 static const char *const type_names[KP__MAX + 1] = {
 	[KP_STRING] = "string",   [KP_INTEGER] = "integer",
@@ -581,16 +582,6 @@ ndigits(const char *s, size_t n, size_t *i, int min, int max, int *out)
 }
 
 static int
-days_in(int y, int m)
-{
-	static const int dm[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-
-	if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
-		return 29;
-	return dm[m - 1];
-}
-
-static int
 tz_parse(const char *s, size_t n, size_t *i, tmx *t)
 {
 	int hh, mm = 0, sign;
@@ -744,7 +735,7 @@ static int
 date_ok(const tmx *t)
 {
 	return t->mo >= 1 && t->mo <= 12 && t->d >= 1 &&
-	       t->d <= days_in(t->y, t->mo);
+	       t->d <= ku_days_in_month(t->y, t->mo);
 }
 
 static int

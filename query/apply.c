@@ -19,7 +19,7 @@
 #include "kq_int.h"
 
 typedef struct actx {
-	kq_arena       *arena;
+	ku_arena       *arena;
 	const kp_set   *set;
 	kq_scope       *s;       /* in/out */
 	kq_binds       *binds;
@@ -30,7 +30,7 @@ typedef struct actx {
 
 /* "c0, c3, x1" [+ ", r_"]: the current scope as a select list. */
 static void
-cols_list(actx *a, kq_buf *b, const char *rowid)
+cols_list(actx *a, ku_buf *b, const char *rowid)
 {
 	int i, first = 1;
 
@@ -38,14 +38,14 @@ cols_list(actx *a, kq_buf *b, const char *rowid)
 		kq_col *c = &a->s->cols[i];
 
 		if (!first)
-			kq_buf_puts(b, ", ");
+			ku_buf_puts(b, ", ");
 		first = 0;
-		kq_buf_puts(b, c->sql);
+		ku_buf_puts(b, c->sql);
 	}
 	if (a->s->has_rowid) {
 		if (!first)
-			kq_buf_puts(b, ", ");
-		kq_buf_printf(b, "%s AS r_", rowid);
+			ku_buf_puts(b, ", ");
+		ku_buf_printf(b, "%s AS r_", rowid);
 	}
 }
 
@@ -60,14 +60,14 @@ alias_check(actx *a, const char *name, size_t n, size_t pos)
 }
 
 static int
-aggregate(actx *a, kq_trans *t, kq_buf *sql, const char *src,
+aggregate(actx *a, kq_trans *t, ku_buf *sql, const char *src,
           const char *rowid)
 {
 	kq_scope out = { 0 };
 	int      i, k;
 
 	(void)rowid;
-	kq_buf_puts(sql, "(SELECT ");
+	ku_buf_puts(sql, "(SELECT ");
 	/* grouping properties keep their column names */
 	for (i = 0; i < t->ngroup; i++) {
 		int c = kq_scope_find(a->s, t->group[i].name, t->group[i].n);
@@ -83,8 +83,8 @@ aggregate(actx *a, kq_trans *t, kq_buf *sql, const char *src,
 				    "twice at position %zu in $apply", t->group[i].name,
 				    t->group[i].pos);
 		if (i)
-			kq_buf_puts(sql, ", ");
-		kq_buf_puts(sql, a->s->cols[c].sql);
+			ku_buf_puts(sql, ", ");
+		ku_buf_puts(sql, a->s->cols[c].sql);
 		if (kq_scope_add(a->arena, &out, &a->s->cols[c]) < 0)
 			return kueri_err_set(a->err, KUERI_ENOMEM, -1, "out of memory");
 	}
@@ -120,49 +120,49 @@ aggregate(actx *a, kq_trans *t, kq_buf *sql, const char *src,
 			}
 		}
 		if (i || t->ngroup)
-			kq_buf_puts(sql, ", ");
+			ku_buf_puts(sql, ", ");
 		switch (g->method) {
 		case AG_SUM:
-			kq_buf_puts(sql, "sum(");
+			ku_buf_puts(sql, "sum(");
 			col.type = in == KT_INT32 ? KT_INT : in;
 			col.decimal = in == KT_DECIMAL;
 			break;
 		case AG_MIN:
-			kq_buf_puts(sql, in == KT_DATETIME ? "kq_dtmin(" : "min(");
+			ku_buf_puts(sql, in == KT_DATETIME ? "kq_dtmin(" : "min(");
 			col.type = in;
 			break;
 		case AG_MAX:
-			kq_buf_puts(sql, in == KT_DATETIME ? "kq_dtmax(" : "max(");
+			ku_buf_puts(sql, in == KT_DATETIME ? "kq_dtmax(" : "max(");
 			col.type = in;
 			break;
 		case AG_AVERAGE:
-			kq_buf_puts(sql, "avg(");
+			ku_buf_puts(sql, "avg(");
 			col.type = in == KT_DECIMAL ? KT_DECIMAL : KT_DOUBLE;
 			break;
 		case AG_COUNTDISTINCT:
-			kq_buf_puts(sql, "count(DISTINCT ");
+			ku_buf_puts(sql, "count(DISTINCT ");
 			col.type = KT_INT;
 			break;
 		case AG_COUNT:
-			kq_buf_puts(sql, "count(*");
+			ku_buf_puts(sql, "count(*");
 			col.type = KT_INT;
 			break;
 		}
 		if (g->e && kq_sql_expr(g->e, a->s, 0, sql, a->binds, a->err) < 0)
 			return -1;
 		snprintf(col.sql, sizeof(col.sql), "x%d", a->nx++);
-		kq_buf_printf(sql, ") AS %s", col.sql);
+		ku_buf_printf(sql, ") AS %s", col.sql);
 		col.name = g->alias;
 		if (kq_scope_add(a->arena, &out, &col) < 0)
 			return kueri_err_set(a->err, KUERI_ENOMEM, -1, "out of memory");
 	}
-	kq_buf_printf(sql, " FROM %s", src);
+	ku_buf_printf(sql, " FROM %s", src);
 	if (t->ngroup) {
-		kq_buf_puts(sql, " GROUP BY ");
+		ku_buf_puts(sql, " GROUP BY ");
 		for (i = 0; i < t->ngroup; i++)
-			kq_buf_printf(sql, "%s%s", i ? ", " : "", out.cols[i].sql);
+			ku_buf_printf(sql, "%s%s", i ? ", " : "", out.cols[i].sql);
 	}
-	kq_buf_puts(sql, ")");
+	ku_buf_puts(sql, ")");
 	out.has_rowid = 0;
 	*a->s = out;
 	return 0;
@@ -174,18 +174,18 @@ aggregate(actx *a, kq_trans *t, kq_buf *sql, const char *src,
  * the keys of a trailing orderby (the default order of the result).
  */
 int
-kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
-                 kq_scope *s, kq_buf *from, kq_binds *binds,
+kq_apply_compile(ku_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
+                 kq_scope *s, ku_buf *from, kq_binds *binds,
                  const kq_limits *lim, kq_orderkey **order, int *norder,
                  kueri_err *err)
 {
 	actx        a = { arena, set, s, binds, lim, err, 0 };
-	kq_buf      cur = { 0 }, nx = { 0 };
+	ku_buf      cur = { 0 }, nx = { 0 };
 	const char *rowid = "rowid";
 	kq_orderkey *pend = NULL;
 	int          npend = 0, i, j;
 
-	kq_buf_puts(&cur, set->table);
+	ku_buf_puts(&cur, set->table);
 	*order = NULL;
 	*norder = 0;
 	for (i = 0; i < ntr; i++) {
@@ -195,7 +195,7 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 
 		switch (t->kind) {
 		case TR_IDENTITY:
-			kq_buf_free(&nx);
+			ku_buf_free(&nx);
 			continue;
 		case TR_AGGREGATE:
 		case TR_GROUPBY:
@@ -207,12 +207,12 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 		case TR_FILTER:
 			if (kq_resolve_opt(t->e, s, 1, "$apply", err) < 0)
 				goto fail;
-			kq_buf_puts(&nx, "(SELECT ");
+			ku_buf_puts(&nx, "(SELECT ");
 			cols_list(&a, &nx, rowid);
-			kq_buf_printf(&nx, " FROM %s WHERE ", cur.s);
+			ku_buf_printf(&nx, " FROM %s WHERE ", cur.s);
 			if (kq_sql_expr(t->e, s, 1, &nx, binds, err) < 0)
 				goto fail;
-			kq_buf_puts(&nx, ")");
+			ku_buf_puts(&nx, ")");
 			break;
 		case TR_SEARCH:
 			if (!s->has_rowid) {
@@ -227,26 +227,26 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 				    "is not available", set->name);
 				goto fail;
 			}
-			kq_buf_puts(&nx, "(SELECT ");
+			ku_buf_puts(&nx, "(SELECT ");
 			cols_list(&a, &nx, rowid);
-			kq_buf_printf(&nx, " FROM %s WHERE ", cur.s);
+			ku_buf_printf(&nx, " FROM %s WHERE ", cur.s);
 			if (kq_search_sql(arena, t->search, t->search_n, set->fts, rowid,
 			                  &nx, binds, lim->max_nodes, err) < 0) {
 				if (err->pos >= 0)
 					err->pos += (long long)t->search_pos;
 				goto fail;
 			}
-			kq_buf_puts(&nx, ")");
+			ku_buf_puts(&nx, ")");
 			break;
 		case TR_COMPUTE: {
-			kq_col *pending = kq_alloc(arena, (size_t)t->ncomp *
+			kq_col *pending = ku_alloc(arena, (size_t)t->ncomp *
 			                                  sizeof(*pending));
 
 			if (pending == NULL) {
 				kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 				goto fail;
 			}
-			kq_buf_puts(&nx, "(SELECT ");
+			ku_buf_puts(&nx, "(SELECT ");
 			cols_list(&a, &nx, rowid);
 			for (j = 0; j < t->ncomp; j++) {
 				kq_col *col = &pending[j];
@@ -263,12 +263,12 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 				col->type = t->comp[j].e->type;
 				col->decimal = col->type == KT_DECIMAL;
 				snprintf(col->sql, sizeof(col->sql), "x%d", a.nx++);
-				kq_buf_puts(&nx, s->ncols || s->has_rowid || j ? ", (" : "(");
+				ku_buf_puts(&nx, s->ncols || s->has_rowid || j ? ", (" : "(");
 				if (kq_sql_expr(t->comp[j].e, s, 0, &nx, binds, err) < 0)
 					goto fail;
-				kq_buf_printf(&nx, ") AS %s", col->sql);
+				ku_buf_printf(&nx, ") AS %s", col->sql);
 			}
-			kq_buf_printf(&nx, " FROM %s)", cur.s);
+			ku_buf_printf(&nx, " FROM %s)", cur.s);
 			/* added after all are compiled: siblings cannot see each
 			 * other (they live in the same SELECT list) */
 			for (j = 0; j < t->ncomp; j++)
@@ -284,37 +284,37 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 					goto fail;
 			pend = t->keys;
 			npend = t->nkeys;
-			kq_buf_free(&nx);
+			ku_buf_free(&nx);
 			continue;
 		case TR_TOP:
 		case TR_SKIP: {
 			kq_bind v = { KB_INT, t->count, 0, NULL, 0, 0 };
 
-			kq_buf_puts(&nx, "(SELECT ");
+			ku_buf_puts(&nx, "(SELECT ");
 			cols_list(&a, &nx, rowid);
-			kq_buf_printf(&nx, " FROM %s", cur.s);
+			ku_buf_printf(&nx, " FROM %s", cur.s);
 			if (npend) {
-				kq_buf_puts(&nx, " ORDER BY ");
+				ku_buf_puts(&nx, " ORDER BY ");
 				for (j = 0; j < npend; j++) {
 					if (j)
-						kq_buf_puts(&nx, ", ");
+						ku_buf_puts(&nx, ", ");
 					if (kq_sql_sortkey(pend[j].e, s, &nx, binds, err) < 0)
 						goto fail;
 					if (pend[j].desc)
-						kq_buf_puts(&nx, " DESC");
+						ku_buf_puts(&nx, " DESC");
 				}
 			}
 			kq_binds_add(binds, &v);
 			if (t->kind == TR_TOP)
-				kq_buf_printf(&nx, " LIMIT ?%d)", binds->n);
+				ku_buf_printf(&nx, " LIMIT ?%d)", binds->n);
 			else
-				kq_buf_printf(&nx, " LIMIT -1 OFFSET ?%d)", binds->n);
+				ku_buf_printf(&nx, " LIMIT -1 OFFSET ?%d)", binds->n);
 			break;
 		}
 		}
 		if (s->has_rowid)
 			rowid = "r_";
-		kq_buf_free(&cur);
+		ku_buf_free(&cur);
 		cur = nx;
 		memset(&nx, 0, sizeof(nx));
 		if (cur.oom) {
@@ -324,17 +324,17 @@ kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr, int ntr,
 	}
 	if (cur.n && strcmp(cur.s, set->table) == 0) {
 		/* only identity/orderby: still wrap so r_ exists */
-		kq_buf_puts(from, "(SELECT ");
+		ku_buf_puts(from, "(SELECT ");
 		cols_list(&a, from, "rowid");
-		kq_buf_printf(from, " FROM %s)", set->table);
+		ku_buf_printf(from, " FROM %s)", set->table);
 	} else
-		kq_buf_add(from, cur.s, cur.n);
+		ku_buf_add(from, cur.s, cur.n);
 	*order = pend;
 	*norder = npend;
-	kq_buf_free(&cur);
+	ku_buf_free(&cur);
 	return 0;
 fail:
-	kq_buf_free(&nx);
-	kq_buf_free(&cur);
+	ku_buf_free(&nx);
+	ku_buf_free(&cur);
 	return -1;
 }

@@ -10,7 +10,7 @@
 #include "kq_int.h"
 
 void
-kq_csv_field(kq_buf *b, const char *s, size_t n)
+kq_csv_field(ku_buf *b, const char *s, size_t n)
 {
 	size_t i;
 	int    quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
@@ -19,20 +19,20 @@ kq_csv_field(kq_buf *b, const char *s, size_t n)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
 			quote = 1;
 	if (!quote) {
-		kq_buf_add(b, s, n);
+		ku_buf_add(b, s, n);
 		return;
 	}
-	kq_buf_add(b, "\"", 1);
+	ku_buf_add(b, "\"", 1);
 	for (i = 0; i < n; i++) {
 		if (s[i] == '"')
-			kq_buf_add(b, "\"", 1);
-		kq_buf_add(b, s + i, 1);
+			ku_buf_add(b, "\"", 1);
+		ku_buf_add(b, s + i, 1);
 	}
-	kq_buf_add(b, "\"", 1);
+	ku_buf_add(b, "\"", 1);
 }
 
 void
-kq_csv_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
+kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
 {
 	int  t = sqlite3_column_type(st, i);
 	char tmp[40];
@@ -40,18 +40,18 @@ kq_csv_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
 	if (t == SQLITE_NULL)
 		return;
 	if (c->type == KT_BOOL) {
-		kq_buf_puts(b, sqlite3_column_int64(st, i) ? "true" : "false");
+		ku_buf_puts(b, sqlite3_column_int64(st, i) ? "true" : "false");
 		return;
 	}
 	if (t == SQLITE_INTEGER) {
 		snprintf(tmp, sizeof(tmp), "%lld",
 		         (long long)sqlite3_column_int64(st, i));
-		kq_buf_puts(b, tmp);
+		ku_buf_puts(b, tmp);
 		return;
 	}
 	if (t == SQLITE_FLOAT) {
-		kq_fmt_double(tmp, sizeof(tmp), sqlite3_column_double(st, i));
-		kq_buf_puts(b, tmp);
+		ku_fmt_double(tmp, sizeof(tmp), sqlite3_column_double(st, i));
+		ku_buf_puts(b, tmp);
 		return;
 	}
 	{

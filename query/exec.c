@@ -30,12 +30,13 @@
 
 #include "kq_int.h"
 
-enum akind { A_ERROR, A_COLLECTION, A_ENTITY, A_COUNT, A_SERVICE, A_METAXML,
-             A_METAJSON };
+/* The service document and $metadata are routes of their own
+ * (query/route.c); the engine answers entity sets. */
+enum akind { A_ERROR, A_COLLECTION, A_ENTITY, A_COUNT };
 
 struct kq_answer {
 	kq_head        head;
-	kq_arena       arena;
+	ku_arena       arena;
 	kportal       *portal;
 	sqlite3       *db;
 	const kp_set  *set;
@@ -106,7 +107,7 @@ static const char b64url[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 static void
-b64_encode(kq_buf *b, const unsigned char *s, size_t n)
+b64_encode(ku_buf *b, const unsigned char *s, size_t n)
 {
 	size_t i;
 
@@ -115,16 +116,16 @@ b64_encode(kq_buf *b, const unsigned char *s, size_t n)
 		              b64url[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
 		              b64url[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)],
 		              b64url[s[i + 2] & 63] };
-		kq_buf_add(b, o, 4);
+		ku_buf_add(b, o, 4);
 	}
 	if (n - i == 1) {
 		char o[2] = { b64url[s[i] >> 2], b64url[(s[i] & 3) << 4] };
-		kq_buf_add(b, o, 2);
+		ku_buf_add(b, o, 2);
 	} else if (n - i == 2) {
 		char o[3] = { b64url[s[i] >> 2],
 		              b64url[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
 		              b64url[(s[i + 1] & 15) << 2] };
-		kq_buf_add(b, o, 3);
+		ku_buf_add(b, o, 3);
 	}
 }
 
@@ -176,21 +177,21 @@ code_name(kueri_code c)
 int
 kq_write_error(const kueri_sink *sink, const kueri_err *err)
 {
-	kq_buf      b = { 0 };
+	ku_buf      b = { 0 };
 	const char *msg = err->msg[0] ? err->msg : kueri_strerror(err->code);
 	int         rc;
 
-	kq_buf_puts(&b, "{\"error\":{\"code\":");
+	ku_buf_puts(&b, "{\"error\":{\"code\":");
 	kq_json_str(&b, code_name(err->code), strlen(code_name(err->code)));
-	kq_buf_puts(&b, ",\"message\":");
+	ku_buf_puts(&b, ",\"message\":");
 	kq_json_str(&b, msg, strlen(msg));
 	if (err->target[0]) {
-		kq_buf_puts(&b, ",\"target\":");
+		ku_buf_puts(&b, ",\"target\":");
 		kq_json_str(&b, err->target, strlen(err->target));
 	}
-	kq_buf_puts(&b, ",\"details\":[{\"code\":");
+	ku_buf_puts(&b, ",\"details\":[{\"code\":");
 	kq_json_str(&b, code_name(err->code), strlen(code_name(err->code)));
-	kq_buf_puts(&b, ",\"message\":");
+	ku_buf_puts(&b, ",\"message\":");
 	if (err->pos >= 0) {
 		char tmp[64];
 
@@ -200,12 +201,12 @@ kq_write_error(const kueri_sink *sink, const kueri_err *err)
 		kq_json_str(&b, kueri_strerror(err->code),
 		            strlen(kueri_strerror(err->code)));
 	if (err->target[0]) {
-		kq_buf_puts(&b, ",\"target\":");
+		ku_buf_puts(&b, ",\"target\":");
 		kq_json_str(&b, err->target, strlen(err->target));
 	}
-	kq_buf_puts(&b, "}]}}\n");
+	ku_buf_puts(&b, "}]}}\n");
 	rc = b.oom ? -1 : sink->write(sink->ctx, b.s, b.n);
-	kq_buf_free(&b);
+	ku_buf_free(&b);
 	return rc;
 }
 
@@ -438,15 +439,15 @@ count_opt(kq_answer *a, int id, long long *out)
 /* ---------------------------------------------------------------- output */
 
 static int
-add_out(kq_answer *a, const kq_col *c, kq_buf *sel, const kq_scope *s,
+add_out(kq_answer *a, const kq_col *c, ku_buf *sel, const kq_scope *s,
         int first)
 {
-	kq_buf nm = { 0 };
+	ku_buf nm = { 0 };
 
 	if ((a->nout % 16) == 0) {
-		kq_outcol *no = kq_alloc(&a->arena, (size_t)(a->nout + 16) *
+		kq_outcol *no = ku_alloc(&a->arena, (size_t)(a->nout + 16) *
 		                                    sizeof(*no));
-		char     **nn = kq_alloc(&a->arena, (size_t)(a->nout + 16) *
+		char     **nn = ku_alloc(&a->arena, (size_t)(a->nout + 16) *
 		                                    sizeof(*nn));
 
 		if (no == NULL || nn == NULL)
@@ -459,33 +460,33 @@ add_out(kq_answer *a, const kq_col *c, kq_buf *sel, const kq_scope *s,
 		a->outname = nn;
 	}
 	/* copied: the answer must not depend on the catalog staying loaded */
-	if ((a->out[a->nout].name = kq_strndup(&a->arena, c->name,
+	if ((a->out[a->nout].name = ku_strndup(&a->arena, c->name,
 	                                       strlen(c->name))) == NULL)
 		return oom(a);
 	a->out[a->nout].type = c->type;
 	a->out[a->nout].decimal = c->decimal;
 	kq_json_str(&nm, c->name, strlen(c->name));
-	kq_buf_add(&nm, ":", 1);
-	a->outname[a->nout] = nm.oom ? NULL : kq_strndup(&a->arena, nm.s, nm.n);
-	kq_buf_free(&nm);
+	ku_buf_add(&nm, ":", 1);
+	a->outname[a->nout] = nm.oom ? NULL : ku_strndup(&a->arena, nm.s, nm.n);
+	ku_buf_free(&nm);
 	if (a->outname[a->nout] == NULL)
 		return oom(a);
 	a->nout++;
 	if (!first)
-		kq_buf_puts(sel, ", ");
+		ku_buf_puts(sel, ", ");
 	if (c->expr) {
-		kq_buf_puts(sel, "(");
+		ku_buf_puts(sel, "(");
 		if (kq_sql_expr(c->expr, s, 0, sel, &a->binds, &a->err) < 0)
 			return -1;
-		kq_buf_puts(sel, ")");
+		ku_buf_puts(sel, ")");
 	} else
-		kq_buf_puts(sel, c->sql);
+		ku_buf_puts(sel, c->sql);
 	return 0;
 }
 
 /* $select (or every default column) → output list and context suffix. */
 static int
-select_list(kq_answer *a, const kq_scope *s, kq_buf *sel, kq_buf *ctx)
+select_list(kq_answer *a, const kq_scope *s, ku_buf *sel, ku_buf *ctx)
 {
 	kq_selitem *items = NULL;
 	int         n = 0, i, k;
@@ -500,7 +501,7 @@ select_list(kq_answer *a, const kq_scope *s, kq_buf *sel, kq_buf *ctx)
 		if ((n = kq_parse_select(&p, &items)) < 0)
 			return opt_err(a, KQ_O_SELECT);
 	}
-	if ((used = kq_alloc(&a->arena, (size_t)s->ncols + 1)) == NULL)
+	if ((used = ku_alloc(&a->arena, (size_t)s->ncols + 1)) == NULL)
 		return oom(a);
 	if (n == 0) {
 		for (i = 0; i < s->ncols; i++)
@@ -509,12 +510,12 @@ select_list(kq_answer *a, const kq_scope *s, kq_buf *sel, kq_buf *ctx)
 				return -1;
 		return 0;
 	}
-	kq_buf_puts(ctx, "(");
+	ku_buf_puts(ctx, "(");
 	for (k = 0; k < n; k++) {
 		if (k)
-			kq_buf_puts(ctx, ",");
+			ku_buf_puts(ctx, ",");
 		if (items[k].star) {
-			kq_buf_puts(ctx, "*");
+			ku_buf_puts(ctx, "*");
 			for (i = 0; i < s->ncols; i++)
 				if (!s->cols[i].computed && !used[i]) {
 					used[i] = 1;
@@ -529,14 +530,14 @@ select_list(kq_answer *a, const kq_scope *s, kq_buf *sel, kq_buf *ctx)
 			                items[k].pos, "$select", &a->err);
 			return opt_err(a, KQ_O_SELECT);
 		}
-		kq_buf_puts(ctx, items[k].name);
+		ku_buf_puts(ctx, items[k].name);
 		if (used[i])
 			continue;
 		used[i] = 1;
 		if (add_out(a, &s->cols[i], sel, s, a->nout == 0) < 0)
 			return -1;
 	}
-	kq_buf_puts(ctx, ")");
+	ku_buf_puts(ctx, ")");
 	return 0;
 }
 
@@ -572,55 +573,104 @@ sqlite_err(kq_answer *a, int rc)
 }
 
 /*
+ * Per-connection state, kept in the portal's aux slot (portal_set_aux):
+ * it lives exactly as long as the connection (portal_close frees it
+ * before closing), so nothing is keyed by a connection's address.
+ *
  * The authorizer stays installed on the connection between requests:
  * sqlite3_set_authorizer() expires every prepared statement of the
  * connection, so setting and clearing it per answer made the service's
  * own cached statements (BEGIN, COMMIT, data_version, ...) and the
  * engine's statement cache re-prepare on every request.  Instead a
- * trampoline is installed on a connection once (its user data is the
- * connection) and forwards to the answer preparing on that connection
- * (auth_slot.cur), allowing everything otherwise -- exactly what "no
- * authorizer" did.  The slot is per thread and serves one answer at a
- * time; a second answer hooked while one is, falls back to installing the
- * authorizer directly as before.  A closed connection's address can be
- * reused by a new one that lacks the trampoline, so prepare_sql checks it
- * was consulted and otherwise installs it and prepares again: no
- * statement of ours is ever prepared unauthorized.
+ * trampoline is installed once (its user data is this state) and
+ * forwards to the answer preparing on the connection (cur), allowing
+ * everything otherwise -- exactly what "no authorizer" did.  One answer
+ * at a time uses the trampoline; a second answer hooked while one is,
+ * installs the authorizer directly and puts the trampoline back when done.
+ *
+ * Prepared statements are cached here too, keyed by their SQL text: a
+ * client paging through a set, or many clients asking for the same page,
+ * send the same query again and again, and sqlite3_prepare was a quarter
+ * of such a request.  The SQL names only the set's own physical tables
+ * ("t<N>", "c<i>") and carries every user value as a bound parameter, so
+ * the same text means the same tables and the same authorizer verdict (it
+ * was given when the statement was first prepared, under the same rules;
+ * an automatic re-prepare after a schema change runs under the current
+ * answer's authorizer, since the answer stays hooked).  A statement is
+ * taken out of the cache while an answer uses it, so two live answers
+ * never share one; at kq_free it is reset, its bindings (which point into
+ * the answer's arena) cleared, and put back at the front; the least
+ * recently used one is finalized when the cache is full.
  */
-static _Thread_local struct {
-	sqlite3    *inst_db; /* where the trampoline was installed last    */
-	sqlite3    *cur_db;  /* the connection of the answer preparing     */
-	kq_authctx *cur;     /* that answer's rules, or NULL               */
-	int         called;  /* the trampoline ran for cur_db since reset  */
-} auth_slot;
+#define KQ_STCACHE 8
+
+typedef struct kq_conn {
+	int         registered;  /* our SQLite functions are registered    */
+	int         trampoline;  /* auth_trampoline is the authorizer      */
+	kq_authctx *cur;         /* the answer using the trampoline, or NULL */
+	int         called;      /* the trampoline ran since reset          */
+	int         n;
+	struct {
+		char         *sql;
+		sqlite3_stmt *st;
+	} e[KQ_STCACHE];      /* most recently used first */
+} kq_conn;
+
+static void
+conn_free(void *v)
+{
+	kq_conn *c = v;
+	int i;
+
+	for (i = 0; i < c->n; i++) {
+		sqlite3_finalize(c->e[i].st);
+		free(c->e[i].sql);
+	}
+	free(c);
+}
+
+/* p's connection state, created on first use; NULL out of memory. */
+static kq_conn *
+conn_of(kportal *p)
+{
+	kq_conn *c = portal_aux(p);
+
+	if (c == NULL && (c = calloc(1, sizeof *c)) != NULL)
+		portal_set_aux(p, c, conn_free);
+	return c;
+}
 
 static int
 auth_trampoline(void *ctx, int action, const char *a3, const char *a4,
                 const char *a5, const char *a6)
 {
-	if (auth_slot.cur == NULL || ctx != (void *)auth_slot.cur_db)
+	kq_conn *c = ctx;
+
+	if (c->cur == NULL)
 		return SQLITE_OK;
-	auth_slot.called = 1;
-	return kq_authorizer(auth_slot.cur, action, a3, a4, a5, a6);
+	c->called = 1;
+	return kq_authorizer(c->cur, action, a3, a4, a5, a6);
 }
 
 static void
-auth_install(sqlite3 *db)
+auth_install(sqlite3 *db, kq_conn *c)
 {
-	sqlite3_set_authorizer(db, auth_trampoline, db);
-	auth_slot.inst_db = db;
+	sqlite3_set_authorizer(db, auth_trampoline, c);
+	c->trampoline = 1;
 }
 
 static void
 hook(kq_answer *a)
 {
+	kq_conn *c;
+
 	if (a->hooked)
 		return;
-	if (auth_slot.cur == NULL) {
-		if (auth_slot.inst_db != a->db)
-			auth_install(a->db);
-		auth_slot.cur = &a->auth;
-		auth_slot.cur_db = a->db;
+	c = conn_of(a->portal);
+	if (c != NULL && c->cur == NULL) {
+		if (!c->trampoline)
+			auth_install(a->db, c);
+		c->cur = &a->auth;
 		a->hooked = 2;                  /* through the trampoline */
 	} else {
 		sqlite3_set_authorizer(a->db, kq_authorizer, &a->auth);
@@ -632,60 +682,18 @@ hook(kq_answer *a)
 static void
 unhook(kq_answer *a)
 {
+	kq_conn *c = portal_aux(a->portal);
+
 	if (!a->hooked)
 		return;
-	if (a->hooked == 2) {
-		auth_slot.cur = NULL;
-		auth_slot.cur_db = NULL;
-	} else if (auth_slot.inst_db == a->db)
-		auth_install(a->db);            /* we replaced the trampoline */
+	if (a->hooked == 2)
+		c->cur = NULL;
+	else if (c != NULL && c->trampoline)
+		auth_install(a->db, c);         /* we replaced the trampoline */
 	else
 		sqlite3_set_authorizer(a->db, NULL, NULL);
 	a->hooked = 0;
 	sqlite3_progress_handler(a->db, 0, NULL, NULL);
-}
-
-/* The connection our functions were last registered on (per thread:
- * registering is idempotent, so a stale pointer only costs a retry). */
-static _Thread_local sqlite3 *registered_db;
-
-/*
- * Prepared statements kept per portal connection (portal_set_aux), keyed
- * by their SQL text: a client paging through a set, or many clients
- * asking for the same page, send the same query again and again, and
- * sqlite3_prepare was a quarter of such a request.  The SQL names only
- * the set's own physical tables ("t<N>", "c<i>") and carries every user
- * value as a bound parameter, so the same text means the same tables and
- * the same authorizer verdict (it was given when the statement was first
- * prepared, under the same rules; an automatic re-prepare after a schema
- * change runs under the current answer's authorizer, since the answer
- * stays hooked).  A statement is taken out of the cache while an answer
- * uses it, so two live answers never share one; at kq_free it is reset,
- * its bindings (which point into the answer's arena) cleared, and put
- * back at the front; the least recently used one is finalized when the
- * cache is full.  portal_close finalizes them all before closing.
- */
-#define KQ_STCACHE 8
-
-typedef struct kq_stcache {
-	int n;
-	struct {
-		char         *sql;
-		sqlite3_stmt *st;
-	} e[KQ_STCACHE];      /* most recently used first */
-} kq_stcache;
-
-static void
-stcache_free(void *v)
-{
-	kq_stcache *c = v;
-	int i;
-
-	for (i = 0; i < c->n; i++) {
-		sqlite3_finalize(c->e[i].st);
-		free(c->e[i].sql);
-	}
-	free(c);
 }
 
 /* Take the statement for sql out of p's cache: NULL when there is none;
@@ -693,7 +701,7 @@ stcache_free(void *v)
 static sqlite3_stmt *
 stcache_take(kportal *p, const char *sql, char **sqlp)
 {
-	kq_stcache *c = portal_aux(p);
+	kq_conn *c = portal_aux(p);
 	sqlite3_stmt *st;
 	int i;
 
@@ -716,16 +724,13 @@ stcache_take(kportal *p, const char *sql, char **sqlp)
 static void
 stcache_put(kportal *p, char *sql, sqlite3_stmt *st)
 {
-	kq_stcache *c = portal_aux(p);
+	kq_conn *c = conn_of(p);
 	int i;
 
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	if (c == NULL) {
-		if ((c = calloc(1, sizeof *c)) == NULL)
-			goto drop;
-		portal_set_aux(p, c, stcache_free);
-	}
+	if (c == NULL)
+		goto drop;
 	for (i = 0; i < c->n; i++)
 		if (strcmp(c->e[i].sql, sql) == 0)
 			goto drop;          /* a twin (two live answers) is there */
@@ -787,42 +792,43 @@ prepare_main(kq_answer *a, const char *sql)
 static int
 prepare_sql(kq_answer *a, const char *sql, sqlite3_stmt **st)
 {
+	kq_conn *c = conn_of(a->portal);
 	int rc;
 
-	if (registered_db != a->db) {
+	if (c == NULL)
+		return oom(a);
+	if (!c->registered) {
 		/* may fail with SQLITE_BUSY while another statement runs; the
 		 * functions are then already there */
 		(void)kq_funcs_register(a->db);
-		registered_db = a->db;
+		c->registered = 1;
 	}
 	hook(a);
-	auth_slot.called = 0;
+	c->called = 0;
 	rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	if (rc != SQLITE_OK &&
 	    strstr(sqlite3_errmsg(a->db), "no such function: kq_")) {
-		/* a new connection at an old address: register and retry */
+		/* the first registration met SQLITE_BUSY: retry once */
 		if (kq_funcs_register(a->db) < 0)
 			return kueri_err_set(&a->err, KUERI_EDB, -1,
 			                     "cannot register functions");
-		registered_db = a->db;
 		rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	}
-	if (rc == SQLITE_OK && a->hooked == 2 && !auth_slot.called) {
-		/* Every SELECT asks the authorizer: the trampoline is not on
-		 * this connection (a new one at a recycled address).  Put it
-		 * there and prepare again under it. */
+	if (rc == SQLITE_OK && a->hooked == 2 && !c->called) {
+		/* Every SELECT asks the authorizer: someone replaced ours on
+		 * this connection.  Put it back and prepare again under it. */
 		sqlite3_finalize(*st);
 		*st = NULL;
-		auth_install(a->db);
+		auth_install(a->db, c);
 		rc = sqlite3_prepare_v3(a->db, sql, -1, 0, st, NULL);
 	}
 	if (rc != SQLITE_OK) {
-		if (getenv("KUERI_DEBUG_SQL"))
+		if (a->lim.debug_sql)
 			fprintf(stderr, "kueri: prepare failed: %s\n  %s\n",
 			        sqlite3_errmsg(a->db), sql);
 		return sqlite_err(a, rc);
 	}
-	if (getenv("KUERI_DEBUG_SQL"))
+	if (a->lim.debug_sql)
 		fprintf(stderr, "kueri: %s\n", sql);
 	if (kq_binds_apply(&a->binds, *st) < 0)
 		return kueri_err_set(&a->err, KUERI_EDB, -1, "cannot bind values");
@@ -850,7 +856,7 @@ token_decode(kq_answer *a)
 	json_t        *j, *h;
 	char           hx[24];
 
-	if (n == 0 || n > 4096 || (raw = kq_alloc(&a->arena, n)) == NULL)
+	if (n == 0 || n > 4096 || (raw = ku_alloc(&a->arena, n)) == NULL)
 		return NULL;
 	if ((rn = b64_decode(t, n, raw)) <= 0)
 		return NULL;
@@ -884,7 +890,7 @@ bind_json(kq_answer *a, json_t *v)
 	} else if (json_is_string(v)) {
 		b.t = KB_TEXT;
 		b.n = json_string_length(v);
-		if ((b.s = kq_strndup(&a->arena, json_string_value(v), b.n)) == NULL)
+		if ((b.s = ku_strndup(&a->arena, json_string_value(v), b.n)) == NULL)
 			return oom(a);
 	} else
 		return -1;
@@ -897,8 +903,8 @@ bind_json(kq_answer *a, json_t *v)
 
 typedef struct qparts {
 	kq_scope     s;
-	kq_buf       from;       /* "t3" or "(SELECT …)"                   */
-	kq_buf       where;      /* conditions joined by AND, or empty      */
+	ku_buf       from;       /* "t3" or "(SELECT …)"                   */
+	ku_buf       where;      /* conditions joined by AND, or empty      */
 	const char  *rowid;      /* "rowid", "r_" or NULL                   */
 	kq_orderkey *keys;
 	int          nkeys;
@@ -907,15 +913,15 @@ typedef struct qparts {
 static void
 qparts_free(qparts *q)
 {
-	kq_buf_free(&q->from);
-	kq_buf_free(&q->where);
+	ku_buf_free(&q->from);
+	ku_buf_free(&q->where);
 }
 
 static void
 where_and(qparts *q)
 {
 	if (q->where.n)
-		kq_buf_puts(&q->where, " AND ");
+		ku_buf_puts(&q->where, " AND ");
 }
 
 /* $apply, $compute, $filter, $search → q (shared by every path kind). */
@@ -945,7 +951,7 @@ build_source(kq_answer *a, qparts *q, int allow_apply)
 			return opt_err(a, KQ_O_APPLY);
 		q->rowid = q->s.has_rowid ? "r_" : NULL;
 	} else
-		kq_buf_puts(&q->from, a->set->table);
+		ku_buf_puts(&q->from, a->set->table);
 	if (a->opt.val[KQ_O_COMPUTE]) {
 		kq_parser   p;
 		kq_compute *cv;
@@ -1033,7 +1039,7 @@ build_count(kq_answer *a)
 	static const int no[] = { KQ_O_TOP, KQ_O_SKIP, KQ_O_ORDERBY, KQ_O_SELECT,
 	                          KQ_O_COUNT, KQ_O_SKIPTOKEN, KQ_O_COMPUTE };
 	qparts q;
-	kq_buf sql = { 0 };
+	ku_buf sql = { 0 };
 	int    rc = -1;
 
 	memset(&q, 0, sizeof(q));
@@ -1042,9 +1048,9 @@ build_count(kq_answer *a)
 		return -1;
 	if (build_source(a, &q, 1) < 0)
 		goto out;
-	kq_buf_printf(&sql, "SELECT count(*) FROM %s", q.from.s);
+	ku_buf_printf(&sql, "SELECT count(*) FROM %s", q.from.s);
 	if (q.where.n)
-		kq_buf_printf(&sql, " WHERE %s", q.where.s);
+		ku_buf_printf(&sql, " WHERE %s", q.where.s);
 	if (sql.oom || q.where.oom || q.from.oom) {
 		oom(a);
 		goto out;
@@ -1059,7 +1065,7 @@ build_count(kq_answer *a)
 	a->count = sqlite3_column_int64(a->st, 0);
 	rc = 0;
 out:
-	kq_buf_free(&sql);
+	ku_buf_free(&sql);
 	qparts_free(&q);
 	return rc;
 }
@@ -1073,7 +1079,7 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 	                          KQ_O_APPLY };
 	kq_parser p;
 	qparts    q;
-	kq_buf    sql = { 0 }, sel = { 0 }, ctx = { 0 };
+	ku_buf    sql = { 0 }, sel = { 0 }, ctx = { 0 };
 	int       rc = -1, k = 0;
 	char     *seen;
 
@@ -1089,7 +1095,7 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 		    "by key; use $filter", a->setname);
 	if (build_source(a, &q, 0) < 0)
 		goto out;
-	if ((seen = kq_alloc(&a->arena, (size_t)a->set->nfields)) == NULL) {
+	if ((seen = ku_alloc(&a->arena, (size_t)a->set->nfields)) == NULL) {
 		oom(a);
 		goto out;
 	}
@@ -1146,8 +1152,8 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 			              "a key value must be a non-null literal");
 			goto keyerr;
 		}
-		prop = kq_alloc(&a->arena, sizeof(*prop));
-		eq = kq_alloc(&a->arena, sizeof(*eq));
+		prop = ku_alloc(&a->arena, sizeof(*prop));
+		eq = ku_alloc(&a->arena, sizeof(*eq));
 		if (prop == NULL || eq == NULL) {
 			oom(a);
 			goto out;
@@ -1198,14 +1204,14 @@ build_entity(kq_answer *a, const char *pred, size_t n)
 	if (select_list(a, &q.s, &sel, &ctx) < 0)
 		goto out;
 	{
-		kq_buf c = { 0 };
+		ku_buf c = { 0 };
 
-		kq_buf_printf(&c, "%s$metadata#%s%s/$entity", a->service_root,
+		ku_buf_printf(&c, "%s$metadata#%s%s/$entity", a->service_root,
 		              a->setname, ctx.n ? ctx.s : "");
-		a->context = c.oom ? NULL : kq_strndup(&a->arena, c.s, c.n);
-		kq_buf_free(&c);
+		a->context = c.oom ? NULL : ku_strndup(&a->arena, c.s, c.n);
+		ku_buf_free(&c);
 	}
-	kq_buf_printf(&sql, "SELECT %s FROM %s WHERE %s LIMIT 1", sel.s,
+	ku_buf_printf(&sql, "SELECT %s FROM %s WHERE %s LIMIT 1", sel.s,
 	              q.from.s, q.where.s);
 	if (sql.oom || a->context == NULL) {
 		oom(a);
@@ -1230,9 +1236,9 @@ keyerr:
 	if (a->err.code == KUERI_OK)
 		a->err.code = KUERI_EBADREQ;
 out:
-	kq_buf_free(&sql);
-	kq_buf_free(&sel);
-	kq_buf_free(&ctx);
+	ku_buf_free(&sql);
+	ku_buf_free(&sel);
+	ku_buf_free(&ctx);
 	qparts_free(&q);
 	return rc;
 }
@@ -1279,7 +1285,7 @@ static int
 build_collection(kq_answer *a, const kq_request *req)
 {
 	qparts      q;
-	kq_buf      sql = { 0 }, sel = { 0 }, ctx = { 0 }, order = { 0 };
+	ku_buf      sql = { 0 }, sel = { 0 }, ctx = { 0 }, order = { 0 };
 	kq_orderkey *keys = NULL;
 	int         nkeys = 0, i, rc = -1, ntok = 0;
 	char      **keysql = NULL;
@@ -1343,20 +1349,20 @@ build_collection(kq_answer *a, const kq_request *req)
 	ntok = nkeys + (q.rowid ? 1 : 0);
 	if (a->offset_mode && nkeys == 0)
 		ntok = 0;
-	keysql = kq_alloc(&a->arena, (size_t)(ntok + q.s.ncols + 1) * sizeof(*keysql));
+	keysql = ku_alloc(&a->arena, (size_t)(ntok + q.s.ncols + 1) * sizeof(*keysql));
 	if (keysql == NULL) {
 		oom(a);
 		goto out;
 	}
 	for (i = 0; i < nkeys; i++) {
-		kq_buf k = { 0 };
+		ku_buf k = { 0 };
 
 		if (kq_sql_sortkey(keys[i].e, &q.s, &k, &a->binds, &a->err) < 0) {
-			kq_buf_free(&k);
+			ku_buf_free(&k);
 			goto out;
 		}
-		keysql[i] = k.oom ? NULL : kq_strndup(&a->arena, k.s, k.n);
-		kq_buf_free(&k);
+		keysql[i] = k.oom ? NULL : ku_strndup(&a->arena, k.s, k.n);
+		ku_buf_free(&k);
 		if (keysql[i] == NULL) {
 			oom(a);
 			goto out;
@@ -1366,14 +1372,14 @@ build_collection(kq_answer *a, const kq_request *req)
 		keysql[nkeys] = (char *)q.rowid;
 	/* ORDER BY */
 	for (i = 0; i < nkeys; i++)
-		kq_buf_printf(&order, "%s%s%s", i ? ", " : "", keysql[i],
+		ku_buf_printf(&order, "%s%s%s", i ? ", " : "", keysql[i],
 		              keys[i].desc ? " DESC" : "");
 	if (q.rowid)
-		kq_buf_printf(&order, "%s%s", nkeys ? ", " : "", q.rowid);
+		ku_buf_printf(&order, "%s%s", nkeys ? ", " : "", q.rowid);
 	else
 		/* grouped rows: every column breaks ties (unique per group) */
 		for (i = 0; i < q.s.ncols; i++)
-			kq_buf_printf(&order, "%s%s", i || nkeys ? ", " : "",
+			ku_buf_printf(&order, "%s%s", i || nkeys ? ", " : "",
 			              q.s.cols[i].expr ? "NULL" : q.s.cols[i].sql);
 	/* page size */
 	pref = prefer_maxpagesize(req->prefer);
@@ -1391,19 +1397,19 @@ build_collection(kq_answer *a, const kq_request *req)
 	}
 	/* $count=true: every match, ignoring $top/$skip/$skiptoken */
 	if (a->has_count) {
-		kq_buf cs = { 0 };
+		ku_buf cs = { 0 };
 		sqlite3_stmt *cst = NULL;
 		int    crc;
 
-		kq_buf_printf(&cs, "SELECT count(*) FROM %s%s%s", q.from.s,
+		ku_buf_printf(&cs, "SELECT count(*) FROM %s%s%s", q.from.s,
 		              q.where.n ? " WHERE " : "", q.where.n ? q.where.s : "");
 		if (cs.oom) {
-			kq_buf_free(&cs);
+			ku_buf_free(&cs);
 			oom(a);
 			goto out;
 		}
 		crc = prepare_sql(a, cs.s, &cst);
-		kq_buf_free(&cs);
+		ku_buf_free(&cs);
 		if (crc < 0)
 			goto out;
 		crc = sqlite3_step(cst);
@@ -1433,7 +1439,7 @@ build_collection(kq_answer *a, const kq_request *req)
 			}
 			a->offset += json_integer_value(o);
 		} else {
-			int *vi = kq_alloc(&a->arena, (size_t)(ntok + 1) * sizeof(*vi));
+			int *vi = ku_alloc(&a->arena, (size_t)(ntok + 1) * sizeof(*vi));
 
 			kv = json_object_get(tok, "k");
 			if (vi == NULL || !json_is_array(kv) ||
@@ -1448,12 +1454,12 @@ build_collection(kq_answer *a, const kq_request *req)
 				}
 			/* OR over i of (keys before i tie AND key i is after) */
 			where_and(&q);
-			kq_buf_puts(&q.where, "(");
+			ku_buf_puts(&q.where, "(");
 			if (nkeys > 0 && !keys[0].desc &&
 			    !json_is_null(json_array_get(kv, 0)))
-				kq_buf_printf(&q.where, "%s >= ?%d AND (", keysql[0], vi[0]);
+				ku_buf_printf(&q.where, "%s >= ?%d AND (", keysql[0], vi[0]);
 			else
-				kq_buf_puts(&q.where, "(");
+				ku_buf_puts(&q.where, "(");
 			{
 				int terms = 0, j;
 
@@ -1463,38 +1469,38 @@ build_collection(kq_answer *a, const kq_request *req)
 
 					if (desc && vnull)
 						continue;    /* nothing sorts after null desc */
-					kq_buf_puts(&q.where, terms++ ? " OR (" : "(");
+					ku_buf_puts(&q.where, terms++ ? " OR (" : "(");
 					for (j = 0; j < i; j++)
-						kq_buf_printf(&q.where, "%s IS ?%d AND ", keysql[j],
+						ku_buf_printf(&q.where, "%s IS ?%d AND ", keysql[j],
 						              vi[j]);
 					if (vnull)
-						kq_buf_printf(&q.where, "%s IS NOT NULL)", keysql[i]);
+						ku_buf_printf(&q.where, "%s IS NOT NULL)", keysql[i]);
 					else if (desc)
-						kq_buf_printf(&q.where, "(%s < ?%d OR %s IS NULL))",
+						ku_buf_printf(&q.where, "(%s < ?%d OR %s IS NULL))",
 						              keysql[i], vi[i], keysql[i]);
 					else
-						kq_buf_printf(&q.where, "%s > ?%d)", keysql[i], vi[i]);
+						ku_buf_printf(&q.where, "%s > ?%d)", keysql[i], vi[i]);
 				}
 				if (terms == 0)
-					kq_buf_puts(&q.where, "0");
+					ku_buf_puts(&q.where, "0");
 			}
-			kq_buf_puts(&q.where, "))");
+			ku_buf_puts(&q.where, "))");
 		}
 	}
 	/* SELECT outs, hidden keys FROM src WHERE … ORDER BY … LIMIT … */
 	a->nhidden = a->offset_mode ? 0 : ntok;
-	kq_buf_printf(&sql, "SELECT %s", sel.s ? sel.s : "NULL");
+	ku_buf_printf(&sql, "SELECT %s", sel.s ? sel.s : "NULL");
 	if (a->nout == 0) {
 		kueri_err_set(&a->err, KUERI_EBADREQ, -1, "nothing to select");
 		goto out;
 	}
 	for (i = 0; i < a->nhidden; i++)
-		kq_buf_printf(&sql, ", %s", keysql[i]);
-	kq_buf_printf(&sql, " FROM %s", q.from.s);
+		ku_buf_printf(&sql, ", %s", keysql[i]);
+	ku_buf_printf(&sql, " FROM %s", q.from.s);
 	if (q.where.n)
-		kq_buf_printf(&sql, " WHERE %s", q.where.s);
+		ku_buf_printf(&sql, " WHERE %s", q.where.s);
 	if (order.n)
-		kq_buf_printf(&sql, " ORDER BY %s", order.s);
+		ku_buf_printf(&sql, " ORDER BY %s", order.s);
 	{
 		long long lim = a->page, want;
 		kq_bind   lb = { KB_INT, 0, 0, NULL, 0, 0 };
@@ -1510,25 +1516,25 @@ build_collection(kq_answer *a, const kq_request *req)
 		lb.i = want;
 		ob.i = a->offset;
 		kq_binds_add(&a->binds, &lb);
-		kq_buf_printf(&sql, " LIMIT ?%d", a->binds.n);
+		ku_buf_printf(&sql, " LIMIT ?%d", a->binds.n);
 		kq_binds_add(&a->binds, &ob);
-		kq_buf_printf(&sql, " OFFSET ?%d", a->binds.n);
+		ku_buf_printf(&sql, " OFFSET ?%d", a->binds.n);
 	}
 	/* context URL */
 	{
-		kq_buf c = { 0 };
+		ku_buf c = { 0 };
 
 		/* aggregated rows are not entities: name their properties */
 		if (a->opt.val[KQ_O_APPLY] && ctx.n == 0 && !q.s.has_rowid) {
-			kq_buf_puts(&ctx, "(");
+			ku_buf_puts(&ctx, "(");
 			for (i = 0; i < a->nout; i++)
-				kq_buf_printf(&ctx, "%s%s", i ? "," : "", a->out[i].name);
-			kq_buf_puts(&ctx, ")");
+				ku_buf_printf(&ctx, "%s%s", i ? "," : "", a->out[i].name);
+			ku_buf_puts(&ctx, ")");
 		}
-		kq_buf_printf(&c, "%s$metadata#%s%s", a->service_root, a->setname,
+		ku_buf_printf(&c, "%s$metadata#%s%s", a->service_root, a->setname,
 		              ctx.n ? ctx.s : "");
-		a->context = c.oom ? NULL : kq_strndup(&a->arena, c.s, c.n);
-		kq_buf_free(&c);
+		a->context = c.oom ? NULL : ku_strndup(&a->arena, c.s, c.n);
+		ku_buf_free(&c);
 	}
 	if (sql.oom || q.where.oom || order.oom || sel.oom || a->binds.oom ||
 	    a->context == NULL) {
@@ -1546,10 +1552,10 @@ build_collection(kq_answer *a, const kq_request *req)
 out:
 	if (tok)
 		json_decref(tok);
-	kq_buf_free(&sql);
-	kq_buf_free(&sel);
-	kq_buf_free(&ctx);
-	kq_buf_free(&order);
+	ku_buf_free(&sql);
+	ku_buf_free(&sel);
+	ku_buf_free(&ctx);
+	ku_buf_free(&order);
 	qparts_free(&q);
 	return rc;
 }
@@ -1627,16 +1633,8 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 		}
 	if (negotiate(a, req) < 0 || leading_space(a) < 0)
 		return -1;
-	if (plen == 0) {
-		a->kind = A_SERVICE;
-		return 0;
-	}
-	if (strcmp(path, "$metadata") == 0) {
-		a->kind = a->opt.val[KQ_O_FORMAT] && !a->csv ? A_METAJSON : A_METAXML;
-		return 0;
-	}
 	nl = strcspn(path, "(/");
-	name = kq_strndup(&a->arena, path, nl);
+	name = ku_strndup(&a->arena, path, nl);
 	if (name == NULL)
 		return oom(a);
 	a->set = kq_set_by_odata_name(p, name);
@@ -1674,6 +1672,7 @@ kq_limits_default(kq_limits *lim)
 	lim->max_nodes = 100;
 	lim->max_depth = 32;
 	lim->max_query_len = 8192;
+	lim->debug_sql = 0;
 }
 
 kq_answer *
@@ -1698,6 +1697,7 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	a->service_root = req->service_root ? req->service_root : "";
 	a->auth.table = "";
 	a->auth.fts = "";
+	a->auth.debug = a->lim.debug_sql;
 	a->top = -1;
 	clock_gettime(CLOCK_MONOTONIC, &a->deadline);
 	a->deadline.tv_sec += a->lim.time_ms / 1000;
@@ -1727,18 +1727,6 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	case A_COUNT:
 		snprintf(a->head.content_type, sizeof(a->head.content_type),
 		         "text/plain;charset=utf-8");
-		break;
-	case A_METAXML:
-		snprintf(a->head.content_type, sizeof(a->head.content_type),
-		         "application/xml");
-		break;
-	case A_METAJSON:
-		snprintf(a->head.content_type, sizeof(a->head.content_type),
-		         "application/json");
-		break;
-	case A_SERVICE:
-		snprintf(a->head.content_type, sizeof(a->head.content_type),
-		         "application/json;odata.metadata=minimal");
 		break;
 	default:
 		if (a->csv) {
@@ -1797,14 +1785,14 @@ kq_free(kq_answer *a)
 	release_st(a);
 	unhook(a);
 	kq_binds_free(&a->binds);
-	kq_arena_free(&a->arena);
+	ku_arena_free(&a->arena);
 	free(a);
 }
 
 /* ---------------------------------------------------------------- stream */
 
 static int
-flush(kq_buf *b, const kueri_sink *sink, int force)
+flush(ku_buf *b, const kueri_sink *sink, int force)
 {
 	int rc = 0;
 
@@ -1820,13 +1808,13 @@ flush(kq_buf *b, const kueri_sink *sink, int force)
 /* nextLink = root + path + every option but $skip/$top/$skiptoken,
  * then the remaining $top and the new $skiptoken. */
 static void
-next_link(kq_answer *a, kq_buf *b, const char *token, long long top_left)
+next_link(kq_answer *a, ku_buf *b, const char *token, long long top_left)
 {
 	int i, first = 1;
 
-	kq_buf_puts(b, a->service_root);
-	kq_buf_puts(b, a->rawpath);
-	kq_buf_puts(b, "?");
+	ku_buf_puts(b, a->service_root);
+	ku_buf_puts(b, a->rawpath);
+	ku_buf_puts(b, "?");
 	for (i = 0; i < a->opt.nparams; i++) {
 		const kq_param *pp = &a->opt.params[i];
 
@@ -1834,20 +1822,20 @@ next_link(kq_answer *a, kq_buf *b, const char *token, long long top_left)
 		    pp->id == KQ_O_SKIPTOKEN)
 			continue;
 		if (!first)
-			kq_buf_puts(b, "&");
+			ku_buf_puts(b, "&");
 		first = 0;
 		if (pp->id >= 0)
-			kq_buf_puts(b, kq_option_name(pp->id));
+			ku_buf_puts(b, kq_option_name(pp->id));
 		else
 			kq_pct_encode(b, pp->name, strlen(pp->name));
-		kq_buf_puts(b, "=");
+		ku_buf_puts(b, "=");
 		kq_pct_encode(b, pp->val, pp->vlen);
 	}
 	if (top_left >= 0) {
-		kq_buf_printf(b, "%s$top=%lld", first ? "" : "&", top_left);
+		ku_buf_printf(b, "%s$top=%lld", first ? "" : "&", top_left);
 		first = 0;
 	}
-	kq_buf_printf(b, "%s$skiptoken=%s", first ? "" : "&", token);
+	ku_buf_printf(b, "%s$skiptoken=%s", first ? "" : "&", token);
 }
 
 /* The skiptoken for the row the statement currently holds. */
@@ -1856,7 +1844,7 @@ make_token(kq_answer *a, long long rows_written)
 {
 	json_t *j = json_object(), *k;
 	char   *dump, *res = NULL, hx[24];
-	kq_buf  b = { 0 };
+	ku_buf  b = { 0 };
 	int     i;
 
 	if (j == NULL)
@@ -1897,15 +1885,15 @@ make_token(kq_answer *a, long long rows_written)
 	b64_encode(&b, (const unsigned char *)dump, strlen(dump));
 	free(dump);
 	if (!b.oom)
-		res = kq_strndup(&a->arena, b.s, b.n);
-	kq_buf_free(&b);
+		res = ku_strndup(&a->arena, b.s, b.n);
+	ku_buf_free(&b);
 	return res;
 }
 
 static int
 stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 {
-	kq_buf    b = { 0 };
+	ku_buf    b = { 0 };
 	long long n = 0;
 	int       rc = a->step_rc, i, more = 0, ret = 0;
 	char     *token = NULL;
@@ -1913,21 +1901,21 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 	if (a->csv) {
 		for (i = 0; i < a->nout; i++) {
 			if (i)
-				kq_buf_add(&b, ",", 1);
+				ku_buf_add(&b, ",", 1);
 			kq_csv_field(&b, a->out[i].name, strlen(a->out[i].name));
 		}
-		kq_buf_add(&b, "\r\n", 2);
+		ku_buf_add(&b, "\r\n", 2);
 	} else {
-		kq_buf_puts(&b, "{");
+		ku_buf_puts(&b, "{");
 		if (!a->meta_none) {
-			kq_buf_puts(&b, "\"@odata.context\":");
+			ku_buf_puts(&b, "\"@odata.context\":");
 			kq_json_str(&b, a->context, strlen(a->context));
-			kq_buf_puts(&b, ",");
+			ku_buf_puts(&b, ",");
 		}
 		if (a->has_count)
-			kq_buf_printf(&b, a->ieee754 ? "\"@odata.count\":\"%lld\","
+			ku_buf_printf(&b, a->ieee754 ? "\"@odata.count\":\"%lld\","
 			                             : "\"@odata.count\":%lld,", a->count);
-		kq_buf_puts(&b, "\"value\":[");
+		ku_buf_puts(&b, "\"value\":[");
 	}
 	while (rc == SQLITE_ROW) {
 		if (n == a->page) {
@@ -1937,19 +1925,19 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		if (a->csv) {
 			for (i = 0; i < a->nout; i++) {
 				if (i)
-					kq_buf_add(&b, ",", 1);
+					ku_buf_add(&b, ",", 1);
 				kq_csv_value(&b, a->st, i, &a->out[i]);
 			}
-			kq_buf_add(&b, "\r\n", 2);
+			ku_buf_add(&b, "\r\n", 2);
 		} else {
-			kq_buf_puts(&b, n ? ",{" : "{");
+			ku_buf_puts(&b, n ? ",{" : "{");
 			for (i = 0; i < a->nout; i++) {
 				if (i)
-					kq_buf_add(&b, ",", 1);
-				kq_buf_puts(&b, a->outname[i]);
+					ku_buf_add(&b, ",", 1);
+				ku_buf_puts(&b, a->outname[i]);
 				kq_json_value(&b, a->st, i, &a->out[i], a->ieee754);
 			}
-			kq_buf_add(&b, "}", 1);
+			ku_buf_add(&b, "}", 1);
 		}
 		n++;
 		if (n == a->page && !a->csv && !a->last_page)
@@ -1968,23 +1956,23 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		goto out;
 	}
 	if (!a->csv) {
-		kq_buf_puts(&b, "]");
+		ku_buf_puts(&b, "]");
 		if (more && token) {
-			kq_buf_puts(&b, ",\"@odata.nextLink\":");
+			ku_buf_puts(&b, ",\"@odata.nextLink\":");
 			{
-				kq_buf l = { 0 };
+				ku_buf l = { 0 };
 
 				next_link(a, &l, token, a->top >= 0 ? a->top - n : -1);
 				kq_json_str(&b, l.s ? l.s : "", l.n);
-				kq_buf_free(&l);
+				ku_buf_free(&l);
 			}
 		}
-		kq_buf_puts(&b, "}\n");
+		ku_buf_puts(&b, "}\n");
 	}
 	if (flush(&b, sink, 1) < 0)
 		ret = -1;
 out:
-	kq_buf_free(&b);
+	ku_buf_free(&b);
 	if (nrows)
 		*nrows = n;
 	return ret;
@@ -1993,40 +1981,40 @@ out:
 static int
 stream_entity(kq_answer *a, const kueri_sink *sink, long long *nrows)
 {
-	kq_buf b = { 0 };
+	ku_buf b = { 0 };
 	int    i, rc;
 
 	if (a->csv) {
 		for (i = 0; i < a->nout; i++) {
 			if (i)
-				kq_buf_add(&b, ",", 1);
+				ku_buf_add(&b, ",", 1);
 			kq_csv_field(&b, a->out[i].name, strlen(a->out[i].name));
 		}
-		kq_buf_add(&b, "\r\n", 2);
+		ku_buf_add(&b, "\r\n", 2);
 		for (i = 0; i < a->nout; i++) {
 			if (i)
-				kq_buf_add(&b, ",", 1);
+				ku_buf_add(&b, ",", 1);
 			kq_csv_value(&b, a->st, i, &a->out[i]);
 		}
-		kq_buf_add(&b, "\r\n", 2);
+		ku_buf_add(&b, "\r\n", 2);
 	} else {
-		kq_buf_puts(&b, "{");
+		ku_buf_puts(&b, "{");
 		if (!a->meta_none) {
-			kq_buf_puts(&b, "\"@odata.context\":");
+			ku_buf_puts(&b, "\"@odata.context\":");
 			kq_json_str(&b, a->context, strlen(a->context));
 			if (a->nout)
-				kq_buf_puts(&b, ",");
+				ku_buf_puts(&b, ",");
 		}
 		for (i = 0; i < a->nout; i++) {
 			if (i)
-				kq_buf_add(&b, ",", 1);
-			kq_buf_puts(&b, a->outname[i]);
+				ku_buf_add(&b, ",", 1);
+			ku_buf_puts(&b, a->outname[i]);
 			kq_json_value(&b, a->st, i, &a->out[i], a->ieee754);
 		}
-		kq_buf_puts(&b, "}\n");
+		ku_buf_puts(&b, "}\n");
 	}
 	rc = flush(&b, sink, 1);
-	kq_buf_free(&b);
+	ku_buf_free(&b);
 	if (nrows)
 		*nrows = 1;
 	return rc;
@@ -2042,12 +2030,6 @@ kq_stream(kq_answer *a, const kueri_sink *sink, long long *nrows)
 	switch (a->kind) {
 	case A_ERROR:
 		return kq_write_error(sink, &a->err);
-	case A_SERVICE:
-		return kq_service_document(a->portal, a->service_root, sink);
-	case A_METAXML:
-		return kq_metadata_xml(a->portal, sink);
-	case A_METAJSON:
-		return kq_metadata_json(a->portal, sink);
 	case A_COUNT:
 		return kueri_sink_printf(sink, "%lld", a->count);
 	case A_ENTITY:

@@ -359,7 +359,7 @@ fn_dblstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	(void)argc;
 	if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
 		return;
-	kq_fmt_double(buf, sizeof(buf), sqlite3_value_double(argv[0]));
+	ku_fmt_double(buf, sizeof(buf), sqlite3_value_double(argv[0]));
 	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
 }
 
@@ -702,7 +702,7 @@ kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
 		break;
 	}
 	ac->denied++;
-	if (getenv("KUERI_DEBUG_SQL"))
+	if (ac->debug)
 		fprintf(stderr, "kueri: authorizer denied %d %s %s %s %s\n", action,
 		        a3 ? a3 : "-", a4 ? a4 : "-", a5 ? a5 : "-", a6 ? a6 : "-");
 	return SQLITE_DENY;

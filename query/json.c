@@ -16,13 +16,13 @@
 #include "kq_int.h"
 
 void
-kq_json_str(kq_buf *b, const char *s, size_t n)
+kq_json_str(ku_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
 	size_t               i = 0, run = 0;
 
-	kq_buf_add(b, "\"", 1);
+	ku_buf_add(b, "\"", 1);
 	while (i < n) {
 		unsigned char c = u[i];
 
@@ -32,7 +32,7 @@ kq_json_str(kq_buf *b, const char *s, size_t n)
 			continue;
 		}
 		if (run) {
-			kq_buf_add(b, s + i - run, run);
+			ku_buf_add(b, s + i - run, run);
 			run = 0;
 		}
 		if (c >= 0x80) {
@@ -44,54 +44,54 @@ kq_json_str(kq_buf *b, const char *s, size_t n)
 				/* U+2028/2029 are valid JSON but break JS: escape. */
 				if (k == 3 && c == 0xE2 && u[i + 1] == 0x80 &&
 				    (u[i + 2] == 0xA8 || u[i + 2] == 0xA9))
-					kq_buf_puts(b, u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
+					ku_buf_puts(b, u[i + 2] == 0xA8 ? "\\u2028" : "\\u2029");
 				else
-					kq_buf_add(b, s + i, k);
+					ku_buf_add(b, s + i, k);
 				i += k;
 			} else {
-				kq_buf_puts(b, "\xEF\xBF\xBD");
+				ku_buf_puts(b, "\xEF\xBF\xBD");
 				i++;
 			}
 			continue;
 		}
 		switch (c) {
-		case '"': kq_buf_add(b, "\\\"", 2); break;
-		case '\\': kq_buf_add(b, "\\\\", 2); break;
-		case '\n': kq_buf_add(b, "\\n", 2); break;
-		case '\r': kq_buf_add(b, "\\r", 2); break;
-		case '\t': kq_buf_add(b, "\\t", 2); break;
-		case '\b': kq_buf_add(b, "\\b", 2); break;
-		case '\f': kq_buf_add(b, "\\f", 2); break;
+		case '"': ku_buf_add(b, "\\\"", 2); break;
+		case '\\': ku_buf_add(b, "\\\\", 2); break;
+		case '\n': ku_buf_add(b, "\\n", 2); break;
+		case '\r': ku_buf_add(b, "\\r", 2); break;
+		case '\t': ku_buf_add(b, "\\t", 2); break;
+		case '\b': ku_buf_add(b, "\\b", 2); break;
+		case '\f': ku_buf_add(b, "\\f", 2); break;
 		default: {
 			char e[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
 
-			kq_buf_add(b, e, 6);
+			ku_buf_add(b, e, 6);
 		}
 		}
 		i++;
 	}
 	if (run)
-		kq_buf_add(b, s + i - run, run);
-	kq_buf_add(b, "\"", 1);
+		ku_buf_add(b, s + i - run, run);
+	ku_buf_add(b, "\"", 1);
 }
 
 static void
-json_double(kq_buf *b, double d, int quote)
+json_double(ku_buf *b, double d, int quote)
 {
 	char tmp[40];
 
-	kq_fmt_double(tmp, sizeof(tmp), d);
+	ku_fmt_double(tmp, sizeof(tmp), d);
 	if (isnan(d) || isinf(d) || quote) {
-		kq_buf_add(b, "\"", 1);
-		kq_buf_puts(b, tmp);
-		kq_buf_add(b, "\"", 1);
+		ku_buf_add(b, "\"", 1);
+		ku_buf_puts(b, tmp);
+		ku_buf_add(b, "\"", 1);
 	} else
-		kq_buf_puts(b, tmp);
+		ku_buf_puts(b, tmp);
 }
 
 /* "lat,lon" → {"type":"Point","coordinates":[lon,lat]} */
 static void
-json_geo(kq_buf *b, const char *s)
+json_geo(ku_buf *b, const char *s)
 {
 	char  *end;
 	double lat = strtod(s, &end), lon;
@@ -101,29 +101,29 @@ json_geo(kq_buf *b, const char *s)
 		return;
 	}
 	lon = strtod(end + 1, NULL);
-	kq_buf_puts(b, "{\"type\":\"Point\",\"coordinates\":[");
+	ku_buf_puts(b, "{\"type\":\"Point\",\"coordinates\":[");
 	json_double(b, lon, 0);
-	kq_buf_puts(b, ",");
+	ku_buf_puts(b, ",");
 	json_double(b, lat, 0);
-	kq_buf_puts(b, "]}");
+	ku_buf_puts(b, "]}");
 }
 
 void
-kq_json_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
+kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
               int ieee754)
 {
 	int st_type = sqlite3_column_type(st, i);
 
 	if (st_type == SQLITE_NULL) {
-		kq_buf_add(b, "null", 4);
+		ku_buf_add(b, "null", 4);
 		return;
 	}
 	switch (c->type) {
 	case KT_BOOL:
 		if (sqlite3_column_int64(st, i))
-			kq_buf_add(b, "true", 4);
+			ku_buf_add(b, "true", 4);
 		else
-			kq_buf_add(b, "false", 5);
+			ku_buf_add(b, "false", 5);
 		return;
 	case KT_INT:
 	case KT_INT32:
@@ -147,7 +147,7 @@ kq_json_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 				*--e = '-';
 			if (quote)
 				*--e = '"';
-			kq_buf_add(b, e, (size_t)(tmp + sizeof(tmp) - e));
+			ku_buf_add(b, e, (size_t)(tmp + sizeof(tmp) - e));
 		} else if (st_type == SQLITE_FLOAT)
 			json_double(b, sqlite3_column_double(st, i), quote);
 		else {
@@ -167,7 +167,7 @@ kq_json_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 		const char *s = (const char *)sqlite3_column_text(st, i);
 
 		if (s == NULL) {
-			kq_buf_add(b, "null", 4);
+			ku_buf_add(b, "null", 4);
 			return;
 		}
 		kq_json_str(b, s, (size_t)sqlite3_column_bytes(st, i));

@@ -14,7 +14,7 @@
  *   funcs.c    SQLite functions we register (PCRE2, case-sensitive
  *              string tests, date parts) and the authorizer allow-list
  *
- * Memory: everything a request builds hangs off one kq_arena, freed once
+ * Memory: everything a request builds hangs off one ku_arena, freed once
  * (like SQLite's Parse object).  Errors are kueri_err values with a byte
  * position in the option named by err->target.
  */
@@ -28,52 +28,7 @@
 #include "kueri.h"
 #include "portal.h"
 #include "query.h"
-
-/* ---------------------------------------------------------------- arena */
-
-typedef struct kq_chunk kq_chunk;
-typedef struct kq_arena {
-	kq_chunk *head;
-	size_t    used;   /* bytes used in head */
-	size_t    cap;    /* bytes available in head */
-} kq_arena;
-
-/* Zeroed memory that lives until kq_arena_free; NULL when out of memory. */
-void *kq_alloc(kq_arena *a, size_t n);
-/* A NUL-terminated copy of s[0..n) in the arena. */
-char *kq_strndup(kq_arena *a, const char *s, size_t n);
-void  kq_arena_free(kq_arena *a);
-
-/* Growing byte buffer (heap); the SQL text and token texts are built here. */
-typedef struct kq_buf {
-	char  *s;
-	size_t n, cap;
-	int    oom;       /* sticky: an append failed */
-} kq_buf;
-
-/* Append s[0..n); keeps b->s NUL-terminated.  The common case (room
- * left) is inline: the JSON and CSV writers append several short pieces
- * per value, and a call per piece was a tenth of a page's cost. */
-void kq_buf_add_slow(kq_buf *b, const char *s, size_t n);
-static inline void
-kq_buf_add(kq_buf *b, const char *s, size_t n)
-{
-	if (b->cap - b->n > n && !b->oom) {     /* cap 0 (no buffer): slow */
-		if (n)
-			memcpy(b->s + b->n, s, n);
-		b->n += n;
-		b->s[b->n] = '\0';
-	} else
-		kq_buf_add_slow(b, s, n);
-}
-static inline void
-kq_buf_puts(kq_buf *b, const char *s)
-{
-	kq_buf_add(b, s, strlen(s));
-}
-void kq_buf_printf(kq_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-void kq_buf_free(kq_buf *b);
+#include "kutil.h"
 
 /* ---------------------------------------------------------------- options */
 
@@ -107,7 +62,7 @@ typedef struct kq_options {
  * each part once, check UTF-8, classify names.  Strings live in `a`.
  * Returns 0, or -1 with `err` (400, position = byte offset in the query).
  */
-int kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
+int kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
                      kq_options *o, kueri_err *err);
 
 /*
@@ -115,7 +70,7 @@ int kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
  * NUL and invalid UTF-8.  `what` names the part for messages.  `base` is
  * added to positions.  Returns the text (length in *outlen) or NULL.
  */
-char *kq_pct_decode(kq_arena *a, const char *s, size_t n, size_t *outlen,
+char *kq_pct_decode(ku_arena *a, const char *s, size_t n, size_t *outlen,
                     const char *what, long long base, kueri_err *err);
 
 /* 1 if s[0..n) is valid UTF-8 without NUL, overlongs or surrogates;
@@ -124,7 +79,7 @@ int kq_utf8_valid(const char *s, size_t n, size_t *bad);
 
 /* Percent-encode s for a URL query value (unreserved and a few safe
  * characters kept) onto b. */
-void kq_pct_encode(kq_buf *b, const char *s, size_t n);
+void kq_pct_encode(ku_buf *b, const char *s, size_t n);
 
 typedef struct kq_binds kq_binds;
 typedef struct kq_scope kq_scope;
@@ -157,8 +112,6 @@ const char *kq_tok_name(kq_tokt t);
 int kq_lex(const char *src, size_t len, size_t pos, kq_tok *t,
            kueri_err *err);
 
-/* ISO 8601 duration body [-]P[nD][T[nH][nM][n[.n]S]]; 1 if valid. */
-int kq_duration_valid(const char *s, size_t n);
 
 /* ---------------------------------------------------------------- types */
 
@@ -226,7 +179,7 @@ struct kq_node {
 
 /* Parser state: one option's text, the current token, limits. */
 typedef struct kq_parser {
-	kq_arena   *arena;
+	ku_arena   *arena;
 	const char *src;
 	size_t      len;
 	kq_tok      tok;        /* current token                            */
@@ -235,7 +188,7 @@ typedef struct kq_parser {
 	kueri_err  *err;
 } kq_parser;
 
-void kq_parser_init(kq_parser *p, kq_arena *a, const char *src, size_t len,
+void kq_parser_init(kq_parser *p, ku_arena *a, const char *src, size_t len,
                     int max_depth, int max_nodes, kueri_err *err);
 /* Advance to the next token; -1 on a lexical error. */
 int  kq_next(kq_parser *p);
@@ -260,7 +213,7 @@ int kq_parse_compute(kq_parser *p, kq_compute **out, kq_tokt stop);
 int kq_parse_select(kq_parser *p, kq_selitem **out);
 
 /* S-expression dump of a tree, for tests: (eq provinsi 'Bali'). */
-void kq_node_dump(const kq_node *n, kq_buf *b);
+void kq_node_dump(const kq_node *n, ku_buf *b);
 const char *kq_op_name(kq_op op);
 const char *kq_fn_name(kq_fn fn);
 
@@ -303,8 +256,8 @@ int kq_parse_apply(kq_parser *p, kq_trans **out);
  * updating scope `s` to the output columns.  *order gets the keys of a
  * trailing orderby(), the default order of the result (apply.c).
  */
-int kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr,
-                     int ntr, kq_scope *s, kq_buf *from, kq_binds *binds,
+int kq_apply_compile(ku_arena *arena, const kp_set *set, kq_trans *tr,
+                     int ntr, kq_scope *s, ku_buf *from, kq_binds *binds,
                      const kq_limits *lim, kq_orderkey **order, int *norder,
                      kueri_err *err);
 
@@ -316,8 +269,8 @@ int kq_apply_compile(kq_arena *arena, const kp_set *set, kq_trans *tr,
  * are built here (every term double-quoted) and appended to `binds`.
  * Returns 0 or -1 + err (400).
  */
-int kq_search_sql(kq_arena *a, const char *text, size_t len,
-                  const char *fts, const char *rowid_expr, kq_buf *sql,
+int kq_search_sql(ku_arena *a, const char *text, size_t len,
+                  const char *fts, const char *rowid_expr, ku_buf *sql,
                   kq_binds *binds, int max_nodes, kueri_err *err);
 
 /* ---------------------------------------------------------------- resolve */
@@ -340,7 +293,7 @@ struct kq_scope {
 	int     has_rowid;    /* rowid still reachable (no aggregation yet) */
 };
 
-int kq_scope_add(kq_arena *a, kq_scope *s, const kq_col *c);
+int kq_scope_add(ku_arena *a, kq_scope *s, const kq_col *c);
 int kq_scope_find(const kq_scope *s, const char *name, size_t n);
 
 /* Bind names and check types of `n` against scope.  `want_bool` for
@@ -379,10 +332,10 @@ int kq_binds_apply(const kq_binds *b, sqlite3_stmt *st);
  * only as a row filter (null ≡ false), which allows sargable forms.
  */
 int kq_sql_expr(const kq_node *n, const kq_scope *s, int boolctx,
-                kq_buf *sql, kq_binds *binds, kueri_err *err);
+                ku_buf *sql, kq_binds *binds, kueri_err *err);
 
 /* Sort-key SQL for an $orderby expression (instants via julianday). */
-int kq_sql_sortkey(const kq_node *n, const kq_scope *s, kq_buf *sql,
+int kq_sql_sortkey(const kq_node *n, const kq_scope *s, ku_buf *sql,
                    kq_binds *binds, kueri_err *err);
 
 /* ---------------------------------------------------------------- funcs */
@@ -398,6 +351,7 @@ typedef struct kq_authctx {
 	const char *table;    /* "t12" */
 	const char *fts;      /* "t12_fts" or "" */
 	int         denied;   /* set when something was refused */
+	int         debug;    /* log refusals to stderr (kq_limits.debug_sql) */
 } kq_authctx;
 int kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
                   const char *a5, const char *a6);
@@ -412,13 +366,11 @@ typedef struct kq_outcol {
 } kq_outcol;
 
 /* JSON string with escapes (and invalid UTF-8 replaced by U+FFFD). */
-void kq_json_str(kq_buf *b, const char *s, size_t n);
+void kq_json_str(ku_buf *b, const char *s, size_t n);
 /* One column value of the current row as JSON (or CSV text). */
-void kq_json_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
+void kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
                    int ieee754);
-void kq_csv_value(kq_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
-void kq_csv_field(kq_buf *b, const char *s, size_t n);
-/* Shortest %.Ng that round-trips. */
-void kq_fmt_double(char *out, size_t len, double d);
+void kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
+void kq_csv_field(ku_buf *b, const char *s, size_t n);
 
 #endif /* KUERI_KQ_INT_H */

@@ -78,12 +78,6 @@ num2(const unsigned char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-static int
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 /* 8-4-4-4-12 hex at s[i]; returns its length (36) or 0. */
 static size_t
 guid_at(const unsigned char *s, size_t len, size_t i)
@@ -161,70 +155,18 @@ time_at(const unsigned char *s, size_t len, size_t i, kueri_err *err)
 static int
 date_check(const unsigned char *s, size_t i, kueri_err *err)
 {
-	static const int mdays[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	int y = num2(s + i) * 100 + num2(s + i + 2);
 	int m = num2(s + i + 5), d = num2(s + i + 8), md;
 
 	if (m < 1 || m > 12)
 		return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 		    "invalid date at position %zu: month %02d does not exist", i, m);
-	md = mdays[m - 1] + (m == 2 && leap(y));
+	md = ku_days_in_month(y, m);
 	if (d < 1 || d > md)
 		return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 		    "invalid date at position %zu: %.10s does not exist", i,
 		    (const char *)s + i);
 	return 0;
-}
-
-int
-kq_duration_valid(const char *s, size_t n)
-{
-	size_t i = 0;
-	int    any = 0, t = 0, anyt = 0;
-	const char *order = "DHMS";
-	int    last = -1;
-
-	if (i < n && s[i] == '-')
-		i++;
-	if (i >= n || s[i] != 'P')
-		return 0;
-	i++;
-	while (i < n) {
-		size_t d = 0;
-		int    frac = 0, u;
-
-		if (s[i] == 'T') {
-			if (t)
-				return 0;
-			t = 1;
-			i++;
-			continue;
-		}
-		while (i < n && isdig((unsigned char)s[i])) {
-			i++;
-			d++;
-		}
-		if (i < n && s[i] == '.') {
-			i++;
-			frac = 1;
-			while (i < n && isdig((unsigned char)s[i]))
-				i++;
-		}
-		if (d == 0 || i >= n)
-			return 0;
-		if (!strchr(order, s[i]) || s[i] == '\0')
-			return 0;
-		u = (int)(strchr(order, s[i]) - order);
-		if ((u == 0 && t) || (u > 0 && !t) || u <= last ||
-		    (frac && u != 3))
-			return 0;
-		last = u;
-		any = 1;
-		if (t)
-			anyt = 1;
-		i++;
-	}
-	return any && (!t || anyt);
 }
 
 int
@@ -439,7 +381,7 @@ kq_lex(const char *src, size_t len, size_t pos, kq_tok *t, kueri_err *err)
 			if (k >= len)
 				return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 				    "unterminated duration literal at position %zu", i);
-			if (!kq_duration_valid(src + j + 1, k - j - 1))
+			if (!ku_duration_valid(src + j + 1, k - j - 1))
 				return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 				    "invalid duration at position %zu: expected "
 				    "[-]P[nD][T[nH][nM][n[.n]S]]", i);

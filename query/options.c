@@ -6,150 +6,13 @@
  * a $filter string stays data, and "%2527" decodes to the three bytes
  * "%27", not to a quote.  '+' is a literal plus (OData is not form
  * encoding).  Names are case-insensitive and the '$' is optional (4.01).
- *
- * Also here: the request arena and the growing buffer every stage uses.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "kq_int.h"
-
-/* ---------------------------------------------------------------- arena */
-
-struct kq_chunk {
-	kq_chunk *next;
-	size_t    size;
-	/* data follows, max-aligned */
-};
-
-#define KQ_ALIGN 16
-#define KQ_CHUNK_HDR ((sizeof(kq_chunk) + KQ_ALIGN - 1) & ~(size_t)(KQ_ALIGN - 1))
-
-void *
-kq_alloc(kq_arena *a, size_t n)
-{
-	void *p;
-
-	n = (n + KQ_ALIGN - 1) & ~(size_t)(KQ_ALIGN - 1);
-	if (n == 0)
-		n = KQ_ALIGN;
-	if (a->head == NULL || a->cap - a->used < n) {
-		size_t    sz = n > 8192 ? n : 8192;
-		kq_chunk *c;
-
-		if (n > ((size_t)1 << 40))
-			return NULL;
-		if ((c = malloc(KQ_CHUNK_HDR + sz)) == NULL)
-			return NULL;
-		c->next = a->head;
-		c->size = sz;
-		a->head = c;
-		a->used = 0;
-		a->cap = sz;
-	}
-	p = (char *)a->head + KQ_CHUNK_HDR + a->used;
-	a->used += n;
-	memset(p, 0, n);
-	return p;
-}
-
-char *
-kq_strndup(kq_arena *a, const char *s, size_t n)
-{
-	char *d = kq_alloc(a, n + 1);
-
-	if (d == NULL)
-		return NULL;
-	if (n)
-		memcpy(d, s, n);
-	d[n] = '\0';
-	return d;
-}
-
-void
-kq_arena_free(kq_arena *a)
-{
-	kq_chunk *c, *next;
-
-	for (c = a->head; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	a->head = NULL;
-	a->used = a->cap = 0;
-}
-
-/* ---------------------------------------------------------------- buffer */
-
-void
-kq_buf_add_slow(kq_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->cap - b->n < n + 1) {
-		size_t cap = b->cap ? b->cap : 256;
-		char  *ns;
-
-		while (cap - b->n < n + 1)
-			cap *= 2;
-		if ((ns = realloc(b->s, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = ns;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-void
-kq_buf_printf(kq_buf *b, const char *fmt, ...)
-{
-	char    tmp[256];
-	va_list ap;
-	int     n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof(tmp)) {
-		kq_buf_add(b, tmp, (size_t)n);
-		return;
-	}
-	kq_buf_add(b, "", 0);
-	if (b->oom)
-		return;
-	{
-		char *p = malloc((size_t)n + 1);
-
-		if (p == NULL) {
-			b->oom = 1;
-			return;
-		}
-		va_start(ap, fmt);
-		vsnprintf(p, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		kq_buf_add(b, p, (size_t)n);
-		free(p);
-	}
-}
-
-void
-kq_buf_free(kq_buf *b)
-{
-	free(b->s);
-	b->s = NULL;
-	b->n = b->cap = 0;
-	b->oom = 0;
-}
 
 /* ---------------------------------------------------------------- names */
 
@@ -222,13 +85,13 @@ hexval(int c)
 }
 
 char *
-kq_pct_decode(kq_arena *a, const char *s, size_t n, size_t *outlen,
+kq_pct_decode(ku_arena *a, const char *s, size_t n, size_t *outlen,
               const char *what, long long base, kueri_err *err)
 {
 	char  *d, *o;
 	size_t i, bad;
 
-	if ((d = kq_alloc(a, n + 1)) == NULL) {
+	if ((d = ku_alloc(a, n + 1)) == NULL) {
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		return NULL;
 	}
@@ -263,7 +126,7 @@ kq_pct_decode(kq_arena *a, const char *s, size_t n, size_t *outlen,
 }
 
 void
-kq_pct_encode(kq_buf *b, const char *s, size_t n)
+kq_pct_encode(ku_buf *b, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t            i;
@@ -273,11 +136,11 @@ kq_pct_encode(kq_buf *b, const char *s, size_t n)
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || strchr("-._~$'(),:*/@!;", c) != NULL)
-			kq_buf_add(b, (const char *)&s[i], 1);
+			ku_buf_add(b, (const char *)&s[i], 1);
 		else {
 			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
 
-			kq_buf_add(b, e, 3);
+			ku_buf_add(b, e, 3);
 		}
 	}
 }
@@ -302,7 +165,7 @@ classify(const char *name, int *is_system)
 }
 
 int
-kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
+kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
                  kq_options *o, kueri_err *err)
 {
 	size_t qlen, start, cap = 0;
@@ -335,7 +198,7 @@ kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
 			val = kq_pct_decode(a, seg + eq + 1, segn - eq - 1, &vlen,
 			                    "a query option value", 0, err);
 		else {
-			val = kq_strndup(a, "", 0);
+			val = ku_strndup(a, "", 0);
 			vlen = 0;
 		}
 		id = classify(name, &sys);
@@ -362,7 +225,7 @@ kq_options_parse(kq_arena *a, const char *query, size_t maxlen,
 			kq_param *np;
 
 			cap = cap ? cap * 2 : 8;
-			if ((np = kq_alloc(a, cap * sizeof(*np))) == NULL)
+			if ((np = ku_alloc(a, cap * sizeof(*np))) == NULL)
 				return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 			if (o->nparams)
 				memcpy(np, o->params, (size_t)o->nparams * sizeof(*np));

@@ -112,7 +112,7 @@ static const struct { const char *name; kq_type t; } typenames[] = {
 /* ---------------------------------------------------------------- state */
 
 void
-kq_parser_init(kq_parser *p, kq_arena *a, const char *src, size_t len,
+kq_parser_init(kq_parser *p, ku_arena *a, const char *src, size_t len,
                int max_depth, int max_nodes, kueri_err *err)
 {
 	memset(p, 0, sizeof(*p));
@@ -200,7 +200,7 @@ node(kq_parser *p, kq_nodek k, size_t pos)
 		    p->max_nodes, pos);
 		return NULL;
 	}
-	if ((n = kq_alloc(p->arena, sizeof(*n))) == NULL) {
+	if ((n = ku_alloc(p->arena, sizeof(*n))) == NULL) {
 		kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
 		return NULL;
 	}
@@ -231,7 +231,7 @@ unquote(kq_parser *p, const kq_tok *t, const char **out, size_t *outn)
 	char  *d;
 	size_t i, k = 0;
 
-	if ((d = kq_alloc(p->arena, t->n)) == NULL)
+	if ((d = ku_alloc(p->arena, t->n)) == NULL)
 		return kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
 	for (i = 1; i + 1 < t->n; i++) {
 		d[k++] = t->s[i];
@@ -310,7 +310,7 @@ literal(kq_parser *p, int neg, size_t pos)
 		}
 		if (t.n >= sizeof(buf)) {
 			/* Long digit strings: only the magnitude matters to a double. */
-			char *tmp = kq_strndup(p->arena, t.s, t.n);
+			char *tmp = ku_strndup(p->arena, t.s, t.n);
 
 			if (tmp == NULL)
 				return perr(p, KUERI_ENOMEM, pos, "out of memory");
@@ -339,7 +339,7 @@ literal(kq_parser *p, int neg, size_t pos)
 		break;
 	case TK_TIME: {
 		/* Normalise to hh:mm:ss[.f] so text comparison is time order. */
-		char  *d = kq_alloc(p->arena, t.n + 4);
+		char  *d = ku_alloc(p->arena, t.n + 4);
 		size_t k = t.n;
 
 		if (d == NULL)
@@ -363,7 +363,7 @@ literal(kq_parser *p, int neg, size_t pos)
 	}
 	case TK_GUID: {
 		/* hex digits in any case are one value: compare lower-case */
-		char  *d = kq_strndup(p->arena, t.s, t.n);
+		char  *d = ku_strndup(p->arena, t.s, t.n);
 		size_t k;
 
 		if (d == NULL)
@@ -426,7 +426,7 @@ arglist(kq_parser *p, kq_node ***out, int *nout)
 			kq_node **na;
 
 			cap = cap ? cap * 2 : 4;
-			if ((na = kq_alloc(p->arena, (size_t)cap * sizeof(*na))) == NULL)
+			if ((na = ku_alloc(p->arena, (size_t)cap * sizeof(*na))) == NULL)
 				return kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
 			if (n)
 				memcpy(na, args, (size_t)n * sizeof(*na));
@@ -507,7 +507,7 @@ casecall(kq_parser *p, size_t pos)
 		if (kq_next(p) < 0 || (v = subexpr(p, 0)) == NULL)
 			return NULL;
 		if (n->nargs % 8 == 0) {
-			kq_node **na = kq_alloc(p->arena,
+			kq_node **na = ku_alloc(p->arena,
 			                        (size_t)(n->nargs + 8) * sizeof(*na));
 
 			if (na == NULL)
@@ -673,7 +673,7 @@ postfix(kq_parser *p)
 		} else
 			return expected(p, "a literal in the 'in' list");
 		if (n->nargs % 8 == 0) {
-			kq_node **na = kq_alloc(p->arena,
+			kq_node **na = ku_alloc(p->arena,
 			                        (size_t)(n->nargs + 8) * sizeof(*na));
 
 			if (na == NULL)
@@ -787,7 +787,7 @@ grow(kq_parser *p, void *old, int n, size_t sz)
 
 	if (n % 8)
 		return old;
-	if ((nv = kq_alloc(p->arena, (size_t)(n + 8) * sz)) == NULL) {
+	if ((nv = ku_alloc(p->arena, (size_t)(n + 8) * sz)) == NULL) {
 		kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
 		return NULL;
 	}
@@ -862,7 +862,7 @@ kq_parse_compute(kq_parser *p, kq_compute **out, kq_tokt stop)
 		if ((v = grow(p, v, n, sizeof(*v))) == NULL)
 			return -1;
 		v[n].e = e;
-		v[n].name = kq_strndup(p->arena, p->tok.s, p->tok.n);
+		v[n].name = ku_strndup(p->arena, p->tok.s, p->tok.n);
 		v[n].n = p->tok.n;
 		v[n].pos = p->tok.pos;
 		if (v[n].name == NULL)
@@ -899,7 +899,7 @@ namelist(kq_parser *p, kq_selitem **out, kq_tokt stop, int allow_star)
 			v[n].star = 1;
 			v[n].pos = p->tok.pos;
 		} else if (p->tok.type == TK_IDENT && !memchr(p->tok.s, '.', p->tok.n)) {
-			v[n].name = kq_strndup(p->arena, p->tok.s, p->tok.n);
+			v[n].name = ku_strndup(p->arena, p->tok.s, p->tok.n);
 			v[n].n = p->tok.n;
 			v[n].pos = p->tok.pos;
 			if (v[n].name == NULL)
@@ -1044,7 +1044,7 @@ agglist(kq_parser *p, kq_trans *t)
 			expected(p, "an alias after 'as'");
 			return -1;
 		}
-		g->alias = kq_strndup(p->arena, p->tok.s, p->tok.n);
+		g->alias = ku_strndup(p->arena, p->tok.s, p->tok.n);
 		g->alias_n = p->tok.n;
 		g->pos = p->tok.pos;
 		if (g->alias == NULL)
@@ -1266,153 +1266,89 @@ kq_parse_apply(kq_parser *p, kq_trans **out)
 
 /* ---------------------------------------------------------------- dump */
 
-/* Digits of v (|v| < 1e18) into out, with a '.' before the last `frac`
- * digits; returns the length. */
-static size_t
-fixed_digits(char *out, long long v, int frac)
-{
-	char   tmp[32];
-	size_t n = 0, k = 0;
-	int    neg = v < 0;
-	unsigned long long u = neg ? 0ULL - (unsigned long long)v
-	                           : (unsigned long long)v;
-
-	do {
-		tmp[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u || (int)n <= frac);
-	if (neg)
-		out[k++] = '-';
-	while (n) {
-		if ((int)n == frac)
-			out[k++] = '.';
-		out[k++] = tmp[--n];
-	}
-	out[k] = '\0';
-	return k;
-}
 
 void
-kq_fmt_double(char *out, size_t len, double d)
-{
-	static const double p10[] = { 1, 10, 100, 1e3, 1e4, 1e5, 1e6 };
-	int prec;
-
-	/*
-	 * Fast path for the common case, a decimal with at most 6 fraction
-	 * digits: if m / 10^k (both exact doubles, so one correctly rounded
-	 * division) equals d, the text "m·10^-k" parses back to d exactly.
-	 * The smallest such k gives the shortest fixed form.
-	 */
-	if (len >= 32 && d != 0 && fabs(d) < 1e12) {
-		for (prec = 0; prec <= 6; prec++) {
-			double    s = d * p10[prec];
-			long long m = llround(s);
-
-			if ((double)m / p10[prec] == d) {
-				fixed_digits(out, m, prec);
-				return;
-			}
-		}
-	}
-
-	if (isnan(d)) {
-		snprintf(out, len, "NaN");
-		return;
-	}
-	if (isinf(d)) {
-		snprintf(out, len, d < 0 ? "-INF" : "INF");
-		return;
-	}
-	for (prec = 15; prec <= 17; prec++) {
-		snprintf(out, len, "%.*g", prec, d);
-		if (strtod(out, NULL) == d)
-			break;
-	}
-}
-
-void
-kq_node_dump(const kq_node *n, kq_buf *b)
+kq_node_dump(const kq_node *n, ku_buf *b)
 {
 	int i;
 
 	if (n == NULL) {
-		kq_buf_puts(b, "<null>");
+		ku_buf_puts(b, "<null>");
 		return;
 	}
 	switch (n->kind) {
 	case N_LIT:
 		switch (n->lt) {
-		case KT_NULL: kq_buf_puts(b, "null"); break;
-		case KT_BOOL: kq_buf_puts(b, n->ival ? "true" : "false"); break;
-		case KT_INT: kq_buf_printf(b, "%lld", n->ival); break;
+		case KT_NULL: ku_buf_puts(b, "null"); break;
+		case KT_BOOL: ku_buf_puts(b, n->ival ? "true" : "false"); break;
+		case KT_INT: ku_buf_printf(b, "%lld", n->ival); break;
 		case KT_DOUBLE:
 		case KT_DECIMAL: {
 			char tmp[40];
 
-			kq_fmt_double(tmp, sizeof(tmp), n->dval);
-			kq_buf_printf(b, "%s%s", tmp, n->lt == KT_DECIMAL ? "m" : "d");
+			ku_fmt_double(tmp, sizeof(tmp), n->dval);
+			ku_buf_printf(b, "%s%s", tmp, n->lt == KT_DECIMAL ? "m" : "d");
 			break;
 		}
 		case KT_STRING:
-			kq_buf_puts(b, "'");
+			ku_buf_puts(b, "'");
 			for (size_t k = 0; k < n->n; k++) {
 				if (n->s[k] == '\'')
-					kq_buf_puts(b, "'");
-				kq_buf_add(b, n->s + k, 1);
+					ku_buf_puts(b, "'");
+				ku_buf_add(b, n->s + k, 1);
 			}
-			kq_buf_puts(b, "'");
+			ku_buf_puts(b, "'");
 			break;
 		case KT_DURATION:
-			kq_buf_printf(b, "duration'%.*s'", (int)n->n, n->s);
+			ku_buf_printf(b, "duration'%.*s'", (int)n->n, n->s);
 			break;
 		default:
-			kq_buf_printf(b, "%s:%.*s", kq_type_edm(n->lt) + 4, (int)n->n,
+			ku_buf_printf(b, "%s:%.*s", kq_type_edm(n->lt) + 4, (int)n->n,
 			              n->s);
 			break;
 		}
 		break;
 	case N_PROP:
-		kq_buf_add(b, n->s, n->n);
+		ku_buf_add(b, n->s, n->n);
 		break;
 	case N_BIN:
-		kq_buf_printf(b, "(%s ", kq_op_name(n->op));
+		ku_buf_printf(b, "(%s ", kq_op_name(n->op));
 		kq_node_dump(n->a, b);
-		kq_buf_puts(b, " ");
+		ku_buf_puts(b, " ");
 		kq_node_dump(n->b, b);
-		kq_buf_puts(b, ")");
+		ku_buf_puts(b, ")");
 		break;
 	case N_NOT:
 	case N_NEG:
-		kq_buf_puts(b, n->kind == N_NOT ? "(not " : "(- ");
+		ku_buf_puts(b, n->kind == N_NOT ? "(not " : "(- ");
 		kq_node_dump(n->a, b);
-		kq_buf_puts(b, ")");
+		ku_buf_puts(b, ")");
 		break;
 	case N_CALL:
-		kq_buf_printf(b, "(%s", kq_fn_name(n->fn));
+		ku_buf_printf(b, "(%s", kq_fn_name(n->fn));
 		for (i = 0; i < n->nargs; i++) {
-			kq_buf_puts(b, " ");
+			ku_buf_puts(b, " ");
 			kq_node_dump(n->args[i], b);
 		}
-		kq_buf_puts(b, ")");
+		ku_buf_puts(b, ")");
 		break;
 	case N_IN:
-		kq_buf_puts(b, "(in ");
+		ku_buf_puts(b, "(in ");
 		kq_node_dump(n->a, b);
-		kq_buf_puts(b, " (");
+		ku_buf_puts(b, " (");
 		for (i = 0; i < n->nargs; i++) {
 			if (i)
-				kq_buf_puts(b, " ");
+				ku_buf_puts(b, " ");
 			kq_node_dump(n->args[i], b);
 		}
-		kq_buf_puts(b, "))");
+		ku_buf_puts(b, "))");
 		break;
 	case N_CAST:
-		kq_buf_printf(b, "(%s ", kq_op_name(n->op));
+		ku_buf_printf(b, "(%s ", kq_op_name(n->op));
 		kq_node_dump(n->a, b);
-		kq_buf_printf(b, " %.*s)", (int)n->n, n->s);
+		ku_buf_printf(b, " %.*s)", (int)n->n, n->s);
 		break;
 	default:
-		kq_buf_puts(b, "<?>");
+		ku_buf_puts(b, "<?>");
 	}
 }

@@ -78,11 +78,11 @@ promote(kq_type a, kq_type b)
 }
 
 int
-kq_scope_add(kq_arena *a, kq_scope *s, const kq_col *c)
+kq_scope_add(ku_arena *a, kq_scope *s, const kq_col *c)
 {
 	if (s->ncols == s->cap) {
 		int     cap = s->cap ? s->cap * 2 : 16;
-		kq_col *nc = kq_alloc(a, (size_t)cap * sizeof(*nc));
+		kq_col *nc = ku_alloc(a, (size_t)cap * sizeof(*nc));
 
 		if (nc == NULL)
 			return -1;
@@ -205,7 +205,7 @@ static void
 coerce_duration(kq_node *lit, kq_type other)
 {
 	if (other == KT_DURATION && lit->kind == N_LIT && lit->lt == KT_STRING &&
-	    kq_duration_valid(lit->s, lit->n)) {
+	    ku_duration_valid(lit->s, lit->n)) {
 		lit->lt = KT_DURATION;
 		lit->type = KT_DURATION;
 	}

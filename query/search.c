@@ -32,7 +32,7 @@ struct snode {
 };
 
 typedef struct sparser {
-	kq_arena   *arena;
+	ku_arena   *arena;
 	const char *src;
 	size_t      len, i;
 	int         nodes, max_nodes, depth;
@@ -88,7 +88,7 @@ snext(sparser *p)
 		if (j >= p->len)
 			return serr(p, i, q == '"' ? "unterminated phrase (missing '\"')"
 			                           : "unterminated quoted term");
-		if ((d = kq_alloc(p->arena, j - i)) == NULL)
+		if ((d = ku_alloc(p->arena, j - i)) == NULL)
 			return kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
 		for (size_t m = i + 1; m < j; m++) {
 			if ((q == '"' && p->src[m] == '\\' && m + 1 < j) ||
@@ -151,7 +151,7 @@ snew(sparser *p, int k)
 		    p->max_nodes);
 		return NULL;
 	}
-	if ((n = kq_alloc(p->arena, sizeof(*n))) == NULL)
+	if ((n = ku_alloc(p->arena, sizeof(*n))) == NULL)
 		kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
 	else
 		n->k = k;
@@ -253,19 +253,19 @@ s_or(sparser *p)
 
 /* FTS5 query text for a subtree, or -1 when FTS5 cannot say it. */
 static int
-fts_str(const snode *n, kq_buf *b)
+fts_str(const snode *n, ku_buf *b)
 {
 	size_t i;
 
 	switch (n->k) {
 	case S_TERM:
-		kq_buf_add(b, "\"", 1);
+		ku_buf_add(b, "\"", 1);
 		for (i = 0; i < n->n; i++) {
 			if (n->s[i] == '"')
-				kq_buf_add(b, "\"", 1);
-			kq_buf_add(b, n->s + i, 1);
+				ku_buf_add(b, "\"", 1);
+			ku_buf_add(b, n->s + i, 1);
 		}
-		kq_buf_add(b, "\"", 1);
+		ku_buf_add(b, "\"", 1);
 		return 0;
 	case S_OR:
 	case S_AND: {
@@ -284,15 +284,15 @@ fts_str(const snode *n, kq_buf *b)
 			op = " NOT ";
 			y = y->a;
 		}
-		kq_buf_add(b, "(", 1);
+		ku_buf_add(b, "(", 1);
 		if (fts_str(x, b) < 0)
 			return -1;
-		kq_buf_puts(b, ")");
-		kq_buf_puts(b, op);
-		kq_buf_puts(b, "(");
+		ku_buf_puts(b, ")");
+		ku_buf_puts(b, op);
+		ku_buf_puts(b, "(");
 		if (fts_str(y, b) < 0)
 			return -1;
-		kq_buf_puts(b, ")");
+		ku_buf_puts(b, ")");
 		return 0;
 	}
 	default:
@@ -301,47 +301,47 @@ fts_str(const snode *n, kq_buf *b)
 }
 
 typedef struct sgen {
-	kq_arena   *arena;
+	ku_arena   *arena;
 	const char *fts, *rowid;
-	kq_buf     *sql;
+	ku_buf     *sql;
 	kq_binds   *binds;
 } sgen;
 
 static int
 s_sql(sgen *g, const snode *n)
 {
-	kq_buf q = { 0 };
+	ku_buf q = { 0 };
 
 	if (fts_str(n, &q) == 0 && !q.oom) {
-		char   *s = kq_strndup(g->arena, q.s, q.n);
+		char   *s = ku_strndup(g->arena, q.s, q.n);
 		kq_bind v = { KB_TEXT, 0, 0, s, q.n, 0 };
 
-		kq_buf_free(&q);
+		ku_buf_free(&q);
 		if (s == NULL)
 			return -1;
 		if (kq_binds_add(g->binds, &v) < 0)
 			return -1;
-		kq_buf_printf(g->sql, "(%s IN (SELECT rowid FROM %s WHERE %s "
+		ku_buf_printf(g->sql, "(%s IN (SELECT rowid FROM %s WHERE %s "
 		              "MATCH ?%d))", g->rowid, g->fts, g->fts, g->binds->n);
 		return 0;
 	}
-	kq_buf_free(&q);
+	ku_buf_free(&q);
 	switch (n->k) {
 	case S_NOT:
-		kq_buf_puts(g->sql, "(NOT ");
+		ku_buf_puts(g->sql, "(NOT ");
 		if (s_sql(g, n->a) < 0)
 			return -1;
-		kq_buf_puts(g->sql, ")");
+		ku_buf_puts(g->sql, ")");
 		return 0;
 	case S_AND:
 	case S_OR:
-		kq_buf_puts(g->sql, "(");
+		ku_buf_puts(g->sql, "(");
 		if (s_sql(g, n->a) < 0)
 			return -1;
-		kq_buf_puts(g->sql, n->k == S_AND ? " AND " : " OR ");
+		ku_buf_puts(g->sql, n->k == S_AND ? " AND " : " OR ");
 		if (s_sql(g, n->b) < 0)
 			return -1;
-		kq_buf_puts(g->sql, ")");
+		ku_buf_puts(g->sql, ")");
 		return 0;
 	default:
 		return -1;
@@ -349,8 +349,8 @@ s_sql(sgen *g, const snode *n)
 }
 
 int
-kq_search_sql(kq_arena *a, const char *text, size_t len, const char *fts,
-              const char *rowid_expr, kq_buf *sql, kq_binds *binds,
+kq_search_sql(ku_arena *a, const char *text, size_t len, const char *fts,
+              const char *rowid_expr, ku_buf *sql, kq_binds *binds,
               int max_nodes, kueri_err *err)
 {
 	sparser p;

@@ -92,7 +92,7 @@ kq_binds_apply(const kq_binds *b, sqlite3_stmt *st)
 
 typedef struct sctx {
 	const kq_scope *s;
-	kq_buf         *b;
+	ku_buf         *b;
 	kq_binds       *binds;
 	kueri_err      *err;
 } sctx;
@@ -102,7 +102,7 @@ static int expr(sctx *c, const kq_node *n, int boolctx);
 static void
 put(sctx *c, const char *s)
 {
-	kq_buf_puts(c->b, s);
+	ku_buf_puts(c->b, s);
 }
 
 /* Placeholders are numbered (?N), so SQL pieces can be generated in any
@@ -110,7 +110,7 @@ put(sctx *c, const char *s)
 static void
 placeholder(sctx *c)
 {
-	kq_buf_printf(c->b, "?%d", c->binds->n);
+	ku_buf_printf(c->b, "?%d", c->binds->n);
 }
 
 static void
@@ -582,7 +582,7 @@ expr(sctx *c, const kq_node *n, int boolctx)
 }
 
 int
-kq_sql_expr(const kq_node *n, const kq_scope *s, int boolctx, kq_buf *sql,
+kq_sql_expr(const kq_node *n, const kq_scope *s, int boolctx, ku_buf *sql,
             kq_binds *binds, kueri_err *err)
 {
 	sctx c = { s, sql, binds, err };
@@ -596,7 +596,7 @@ kq_sql_expr(const kq_node *n, const kq_scope *s, int boolctx, kq_buf *sql,
 
 /* Sort-key SQL for one $orderby expression: instants by julianday. */
 int
-kq_sql_sortkey(const kq_node *n, const kq_scope *s, kq_buf *sql,
+kq_sql_sortkey(const kq_node *n, const kq_scope *s, ku_buf *sql,
                kq_binds *binds, kueri_err *err)
 {
 	sctx c = { s, sql, binds, err };

@@ -59,9 +59,9 @@ main(void)
 	ok(kq_lex("24:00", 5, 0, &t, &err) < 0, "24:00 is refused");
 	ok(kq_lex("\"x\"", 3, 0, &t, &err) < 0 && err.code == KUERI_ESYNTAX,
 	   "a double quote is not a token");
-	ok(kq_duration_valid("P1DT2H", 6) && kq_duration_valid("-PT0.5S", 7) &&
-	   !kq_duration_valid("P", 1) && !kq_duration_valid("PT", 2) &&
-	   !kq_duration_valid("P1H", 3) && !kq_duration_valid("PT1D", 4),
+	ok(ku_duration_valid("P1DT2H", 6) && ku_duration_valid("-PT0.5S", 7) &&
+	   !ku_duration_valid("P", 1) && !ku_duration_valid("PT", 2) &&
+	   !ku_duration_valid("P1H", 3) && !ku_duration_valid("PT1D", 4),
 	   "durations: day-time only, T before hours, something after P/T");
 	return tap_done();
 }

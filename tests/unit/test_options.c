@@ -8,17 +8,17 @@
 #include "tap.h"
 
 static int
-opts(const char *q, kq_options *o, kq_arena *a, kueri_err *err)
+opts(const char *q, kq_options *o, ku_arena *a, kueri_err *err)
 {
 	kueri_err_clear(err);
-	kq_arena_free(a);
+	ku_arena_free(a);
 	return kq_options_parse(a, q, 8192, o, err);
 }
 
 int
 main(void)
 {
-	kq_arena   a = { 0 };
+	ku_arena   a = { 0 };
 	kq_options o;
 	kueri_err  err;
 
@@ -68,12 +68,12 @@ main(void)
 		   "a query string over the length limit is refused (414)");
 	}
 	{
-		kq_buf b = { 0 };
+		ku_buf b = { 0 };
 
 		kq_pct_encode(&b, "a eq 'x y'&#%", 13);
 		is_str(b.s, "a%20eq%20'x%20y'%26%23%25", "encoding for nextLink escapes space & # %%");
-		kq_buf_free(&b);
+		ku_buf_free(&b);
 	}
-	kq_arena_free(&a);
+	ku_arena_free(&a);
 	return tap_done();
 }

@@ -84,9 +84,9 @@ static const struct { const char *in; kueri_code code; long long pos; } bad[] = 
 };
 
 static int
-parse(const char *in, kq_buf *out, kueri_err *err, int depth, int nodes)
+parse(const char *in, ku_buf *out, kueri_err *err, int depth, int nodes)
 {
-	kq_arena  a = { 0 };
+	ku_arena  a = { 0 };
 	kq_parser p;
 	kq_node  *n;
 
@@ -95,7 +95,7 @@ parse(const char *in, kq_buf *out, kueri_err *err, int depth, int nodes)
 	n = kq_parse_full(&p);
 	if (n)
 		kq_node_dump(n, out);
-	kq_arena_free(&a);
+	ku_arena_free(&a);
 	return n ? 0 : -1;
 }
 
@@ -107,27 +107,27 @@ main(void)
 	char      big[40000];
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		kq_buf b = { 0 };
+		ku_buf b = { 0 };
 
 		if (parse(good[i].in, &b, &err, 32, 100) < 0)
 			ok(0, "parses: %s (error: %s)", good[i].in, err.msg);
 		else
 			is_str(b.s, good[i].dump, "parses: %s", good[i].in);
-		kq_buf_free(&b);
+		ku_buf_free(&b);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		kq_buf b = { 0 };
+		ku_buf b = { 0 };
 		int    rc = parse(bad[i].in, &b, &err, 32, 100);
 
 		ok(rc < 0 && err.code == bad[i].code && err.pos == bad[i].pos,
 		   "refuses '%s' with code %d at %lld (got %d at %lld: %s)",
 		   bad[i].in, bad[i].code, bad[i].pos, err.code, err.pos, err.msg);
-		kq_buf_free(&b);
+		ku_buf_free(&b);
 	}
 
 	/* Limits: nesting and node count fail cleanly, before any overflow. */
 	{
-		kq_buf b = { 0 };
+		ku_buf b = { 0 };
 		size_t k;
 
 		for (k = 0; k < 1000; k++)
@@ -155,7 +155,7 @@ main(void)
 		   "500 nested tolower( → limit error");
 		ok(parse("--1 eq 1", &b, &err, 32, 100) == 0,
 		   "--1 parses as a double negation");
-		kq_buf_free(&b);
+		ku_buf_free(&b);
 	}
 	/* $apply: transformations, '/' sequences, 501 for the unsupported */
 	{
@@ -176,7 +176,7 @@ main(void)
 		size_t k;
 
 		for (k = 0; k < sizeof(ap) / sizeof(ap[0]); k++) {
-			kq_arena  ar = { 0 };
+			ku_arena  ar = { 0 };
 			kq_parser p;
 			kq_trans *tr;
 			int       n;
@@ -187,12 +187,12 @@ main(void)
 			ok(n == ap[k].n && err.code == ap[k].code,
 			   "$apply=%s → %d transformations, code %d (got %d, %d: %s)",
 			   ap[k].in, ap[k].n, ap[k].code, n, err.code, err.msg);
-			kq_arena_free(&ar);
+			ku_arena_free(&ar);
 		}
 	}
 	/* $orderby lists */
 	{
-		kq_arena     ar = { 0 };
+		ku_arena     ar = { 0 };
 		kq_parser    p;
 		kq_orderkey *keys;
 		const char  *in = "a desc, length(b) asc,c";
@@ -203,7 +203,7 @@ main(void)
 		n = kq_parse_orderby(&p, &keys, TK_EOF);
 		ok(n == 3 && keys[0].desc && !keys[1].desc && !keys[2].desc &&
 		   keys[1].e->kind == N_CALL, "$orderby: expressions with asc/desc");
-		kq_arena_free(&ar);
+		ku_arena_free(&ar);
 	}
 	return tap_done();
 }

@@ -576,7 +576,7 @@ main(int argc, char **argv)
 	/* the authorizer: nothing outside the set's own tables */
 	{
 		sqlite3 *db = portal_db(P);
-		kq_authctx ac = { "t1", "t1_fts", 0 };
+		kq_authctx ac = { "t1", "t1_fts", 0, 0 };
 
 		ok(kq_authorizer(&ac, SQLITE_READ, "t9", "c0", "main", NULL) == SQLITE_DENY &&
 		   kq_authorizer(&ac, SQLITE_READ, "t1", "c0", "main", NULL) == SQLITE_OK &&

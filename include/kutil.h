@@ -1,0 +1,79 @@
+/*
+ * kutil.h -- small helpers shared by the modules (util/): the request
+ * arena and growing buffer (arena.c), number formatting (numfmt.c) and
+ * ISO 8601 calendar/duration rules (iso8601.c).  No module state; no
+ * dependency on any other kueri header, so anything may include it.
+ */
+#ifndef KUERI_KUTIL_H
+#define KUERI_KUTIL_H
+
+#include <stddef.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- arena */
+
+typedef struct ku_chunk ku_chunk;
+typedef struct ku_arena {
+	ku_chunk *head;
+	size_t    used;   /* bytes used in head */
+	size_t    cap;    /* bytes available in head */
+} ku_arena;
+
+/* Zeroed memory that lives until ku_arena_free; NULL when out of memory. */
+void *ku_alloc(ku_arena *a, size_t n);
+/* A NUL-terminated copy of s[0..n) in the arena. */
+char *ku_strndup(ku_arena *a, const char *s, size_t n);
+/* Frees every chunk; the arena is empty and reusable afterwards. */
+void  ku_arena_free(ku_arena *a);
+
+/* ---------------------------------------------------------------- buffer */
+
+/* Growing byte buffer (heap, owned by the holder: free with ku_buf_free).
+ * A zeroed ku_buf is empty and valid. */
+typedef struct ku_buf {
+	char  *s;
+	size_t n, cap;
+	int    oom;       /* sticky: an append failed */
+} ku_buf;
+
+/* Append s[0..n); keeps b->s NUL-terminated.  The common case (room
+ * left) is inline: the JSON and CSV writers append several short pieces
+ * per value, and a call per piece was a tenth of a page's cost. */
+void ku_buf_add_slow(ku_buf *b, const char *s, size_t n);
+static inline void
+ku_buf_add(ku_buf *b, const char *s, size_t n)
+{
+	if (b->cap - b->n > n && !b->oom) {     /* cap 0 (no buffer): slow */
+		if (n)
+			memcpy(b->s + b->n, s, n);
+		b->n += n;
+		b->s[b->n] = '\0';
+	} else
+		ku_buf_add_slow(b, s, n);
+}
+static inline void
+ku_buf_puts(ku_buf *b, const char *s)
+{
+	ku_buf_add(b, s, strlen(s));
+}
+void ku_buf_printf(ku_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void ku_buf_free(ku_buf *b);
+
+/* ---------------------------------------------------------------- numbers */
+
+/* The shortest decimal text of d that reads back to d (fixed notation for
+ * up to 6 fraction digits, else %.15g..%.17g; "NaN", "INF", "-INF"). */
+void ku_fmt_double(char *out, size_t len, double d);
+
+/* ---------------------------------------------------------------- ISO 8601 */
+
+/* 1 for a Gregorian leap year. */
+int ku_leap_year(long long y);
+/* Days in month m (1..12) of year y; 0 for a month out of range. */
+int ku_days_in_month(long long y, int m);
+/* 1 if s[0..n) is a day-time duration body [-]P[nD][T[nH][nM][n[.n]S]]
+ * (OData's Edm.Duration as the query language accepts it). */
+int ku_duration_valid(const char *s, size_t n);
+
+#endif /* KUERI_KUTIL_H */

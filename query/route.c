@@ -1,0 +1,581 @@
+/*
+ * route.c -- one request (method, raw path, query string, a few headers)
+ * → which answer, its status, Content-Type, ETag, caching and error body.
+ * The FastCGI service (fcgi/http.c) and `kueri query` both call kq_route,
+ * so the two cannot disagree: the transport only writes kq_resp_head as
+ * header lines and streams the body.
+ *
+ * Routes (root = the service root path, "/odata/"; base = root's parent),
+ * tried in table order, first match wins:
+ *   root                 service document
+ *   root$metadata        CSDL XML, or CSDL JSON ($format=json, or an
+ *                        Accept naming application/json and not xml)
+ *   root<anything else>  the query engine (kq_prepare)
+ *   base catalog[/NAME]  the catalog JSON (portal_catalog_json)
+ *   base health          200 + the portal's version summary
+ *   anything else        404
+ * Before the table: a URI over the length limit is 414; OPTIONS is a CORS
+ * preflight (204); a method other than GET/HEAD is 405.  After it: a 200
+ * whose ETag/Last-Modified the client already holds becomes 304.
+ *
+ * Adding a route is one row in `routes[]` and one function that fills the
+ * head and says what the body is (see `struct route`).
+ *
+ * Nothing from the request is copied into a header value: header values
+ * are ours, or the engine's (built from the portal).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "kq_int.h"
+
+enum bodyk {
+	B_NONE = 0,   /* headers only (204, 304, HEAD)                    */
+	B_TEXT,       /* r->text, a heap string we own                    */
+	B_ENGINE,     /* r->ans, a prepared query                         */
+	B_SERVICE,    /* service document                                 */
+	B_METAXML,    /* CSDL XML                                         */
+	B_METAJSON,   /* CSDL JSON                                        */
+	B_ERROR       /* r->err as the engine's OData error JSON          */
+};
+
+struct kq_resp {
+	kq_resp_head      head;
+	enum bodyk        body;
+	char             *text;
+	kq_answer        *ans;
+	kportal          *portal;
+	const char       *root_url;
+	int               head_only;
+	kq_limits         lim;
+	kueri_err         err;
+};
+
+/* ---- answers -------------------------------------------------------------- */
+
+static void
+set_ctype(kq_resp *r, const char *ct)
+{
+	snprintf(r->head.content_type, sizeof r->head.content_type, "%s", ct);
+}
+
+/* A cacheable answer: Cache-Control "public, max-age=N". */
+static void
+cacheable(kq_resp *r, const kq_route_req *q)
+{
+	snprintf(r->head.cache, sizeof r->head.cache, "public, max-age=%d",
+	         q->max_age);
+}
+
+/*
+ * The service's own error answers {"error":{"code","message"}} with our
+ * text (never the request's); `extra` is more header lines or NULL.
+ * Returns 0, or -1 when out of memory.
+ */
+static int
+fail(kq_resp *r, int status, const char *code, const char *msg,
+     const char *extra)
+{
+	json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code,
+	                      "message", msg);
+
+	r->head.status = status;
+	set_ctype(r, "application/json;odata.metadata=minimal");
+	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	r->head.etag[0] = '\0';
+	r->head.last_modified = 0;
+	snprintf(r->head.extra, sizeof r->head.extra, "%s", extra ? extra : "");
+	free(r->text);
+	r->text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	r->body = B_TEXT;
+	return r->text ? 0 : -1;
+}
+
+/* 200 with the compact JSON of `j` (stolen; NULL = out of memory). */
+static int
+answer_json(kq_resp *r, json_t *j)
+{
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(j);
+	if (s == NULL)
+		return fail(r, 500, "InternalError", "out of memory", NULL);
+	r->head.status = 200;
+	set_ctype(r, "application/json");
+	free(r->text);
+	r->text = s;
+	r->body = B_TEXT;
+	return 0;
+}
+
+/* ---- conditional requests ------------------------------------------------ */
+
+/* 1 if the If-None-Match list names `etag` (weak comparison, RFC 9110
+ * 13.1.2) or is "*". */
+static int
+inm_matches(const char *inm, const char *etag)
+{
+	const char *e = etag, *p = inm;
+	size_t elen;
+
+	if (strncmp(e, "W/", 2) == 0)
+		e += 2;
+	elen = strlen(e);
+	while (*p) {
+		const char *start, *end;
+
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		if (*p != '"')
+			return 0;       /* malformed: no match, never an error */
+		start = p;
+		end = strchr(p + 1, '"');
+		if (end == NULL)
+			return 0;
+		if ((size_t)(end + 1 - start) == elen &&
+		    memcmp(start, e, elen) == 0)
+			return 1;
+		p = end + 1;
+	}
+	return 0;
+}
+
+/* 1 when the client's copy is current: If-None-Match decides when
+ * present; otherwise If-Modified-Since against Last-Modified. */
+static int
+not_modified(const kq_route_req *q, const kq_resp_head *h)
+{
+	const char *inm = q->if_none_match, *ims = q->if_modified_since;
+	struct tm tm;
+	const char *end;
+
+	if (inm != NULL)
+		return h->etag[0] && inm_matches(inm, h->etag);
+	if (ims == NULL || h->last_modified <= 0 || strlen(ims) > 64)
+		return 0;
+	memset(&tm, 0, sizeof tm);
+	end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	if (end == NULL || *end != '\0')
+		return 0;
+	return h->last_modified <= (long long)timegm(&tm);
+}
+
+/* ---- routes -------------------------------------------------------------- */
+
+/* A quoted ETag for answers that depend only on the portal's version and
+ * the service root: "<kind>-<version token>-<hash of root>". */
+static void
+portal_etag(kportal *p, const kq_route_req *q, const char *kind,
+            kq_resp *r)
+{
+	char tok[64];
+	unsigned long h = 5381;
+	const char *s;
+	size_t i;
+
+	portal_version_token(p, tok, sizeof tok);
+	for (i = 0; tok[i]; i++)
+		if (!isalnum((unsigned char)tok[i]) && tok[i] != '-' &&
+		    tok[i] != '.')
+			tok[i] = '_';
+	for (s = q->root_url; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	snprintf(r->head.etag, sizeof r->head.etag, "\"%s-%s-%lx\"", kind, tok,
+	         h & 0xffffffffUL);
+	r->head.last_modified = portal_last_modified(p);
+}
+
+static int
+route_service(kportal *p, const kq_route_req *q, kq_resp *r,
+              const char *rest)
+{
+	(void)rest;
+	r->head.status = 200;
+	set_ctype(r, "application/json;odata.metadata=minimal");
+	cacheable(r, q);
+	portal_etag(p, q, "s", r);
+	r->body = B_SERVICE;
+	return 0;
+}
+
+/* 1 if a $format value asks for JSON: "json" or application/json[;...]. */
+static int
+format_is_json(const char *f)
+{
+	return strcasecmp(f, "json") == 0 ||
+	       strncasecmp(f, "application/json", 16) == 0;
+}
+
+/*
+ * CSDL JSON only when asked for unambiguously: $format=json (or a forced
+ * format), or an Accept naming application/json but not application/xml
+ * (Excel and Power BI must get XML; browsers send text/html and a
+ * wildcard).  The query string is decoded once by the engine's option
+ * splitter, so a malformed one is the same 400 as on an entity set.
+ */
+static int
+route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
+               const char *rest)
+{
+	ku_arena   a = { 0 };
+	kq_options o;
+	kueri_err  err;
+	int        json;
+
+	(void)rest;
+	kueri_err_clear(&err);
+	if (kq_options_parse(&a, q->query, r->lim.max_query_len, &o,
+	                     &err) < 0) {
+		ku_arena_free(&a);
+		r->head.status = kueri_http_status(err.code);
+		set_ctype(r, "application/json;odata.metadata=minimal");
+		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+		r->err = err;
+		r->body = B_ERROR;
+		return 0;
+	}
+	if (q->format && *q->format)
+		json = format_is_json(q->format);
+	else if (o.val[KQ_O_FORMAT])
+		json = format_is_json(o.val[KQ_O_FORMAT]);
+	else
+		json = q->accept != NULL &&
+		       strstr(q->accept, "application/json") != NULL &&
+		       strstr(q->accept, "application/xml") == NULL;
+	ku_arena_free(&a);
+	r->head.status = 200;
+	set_ctype(r, json ? "application/json" : "application/xml");
+	cacheable(r, q);
+	portal_etag(p, q, json ? "mj" : "mx", r);
+	r->body = json ? B_METAJSON : B_METAXML;
+	return 0;
+}
+
+/* Characters allowed in a Content-Disposition filename we emit. */
+static void
+safe_filename(const char *in, char *out, size_t len)
+{
+	size_t i;
+
+	for (i = 0; in[i] && i < len - 1; i++)
+		out[i] = (isalnum((unsigned char)in[i]) || in[i] == '.' ||
+		          in[i] == '-' || in[i] == '_') ? in[i] : '_';
+	out[i] = '\0';
+}
+
+/* 1 if a header value we take from the engine is printable ASCII. */
+static int
+header_safe(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
+static int
+route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
+             const char *rest)
+{
+	kq_request     eq;
+	const kq_head *kh;
+	char           fname[100];
+	size_t         n = 0;
+
+	memset(&eq, 0, sizeof eq);
+	eq.path = rest;
+	eq.query = q->query;
+	eq.service_root = q->root_url;
+	eq.accept = q->accept;
+	eq.prefer = q->prefer;
+	eq.format = q->format;
+	eq.head_only = r->head_only;
+	if ((r->ans = kq_prepare(p, &eq, &r->lim)) == NULL)
+		return fail(r, 500, "InternalError", "out of memory", NULL);
+	kh = kq_answer_head(r->ans);
+	r->body = B_ENGINE;
+	r->head.status = kh->status;
+	set_ctype(r, kh->content_type);
+	if (kh->preference_applied[0] && header_safe(kh->preference_applied))
+		n += (size_t)snprintf(r->head.extra + n, sizeof r->head.extra - n,
+		                      "Preference-Applied: %s\r\n",
+		                      kh->preference_applied);
+	if (kh->filename[0] && n < sizeof r->head.extra) {
+		safe_filename(kh->filename, fname, sizeof fname);
+		snprintf(r->head.extra + n, sizeof r->head.extra - n,
+		         "Content-Disposition: attachment; filename=\"%s\"\r\n",
+		         fname);
+	}
+	if (kh->status == 200) {
+		snprintf(r->head.etag, sizeof r->head.etag, "%s", kh->etag);
+		r->head.last_modified = kh->last_modified;
+		cacheable(r, q);
+	} else
+		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	return 0;
+}
+
+/* Percent-decode a catalog name strictly: %XX only, no NUL. */
+static int
+decode_name(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+
+	for (; *in; in++) {
+		int c = (unsigned char)*in;
+
+		if (c == '%') {
+			char hex[3] = { in[1], in[1] ? in[2] : 0, 0 };
+			char *end;
+
+			if (!isxdigit((unsigned char)hex[0]) ||
+			    !isxdigit((unsigned char)hex[1]))
+				return -1;
+			c = (int)strtol(hex, &end, 16);
+			in += 2;
+		}
+		if (c == 0 || n + 1 >= len)
+			return -1;
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	return 0;
+}
+
+static int
+route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
+              const char *rest)
+{
+	char decoded[256];
+	const char *name = *rest ? rest : NULL;
+	kueri_err err;
+	json_t *j;
+
+	kueri_err_clear(&err);
+	if (name != NULL && decode_name(name, decoded, sizeof decoded))
+		return fail(r, 404, "NotFound", "no such package", NULL);
+	j = portal_catalog_json(p, name ? decoded : NULL, (long long)time(NULL),
+	                        &err);
+	if (j == NULL) {
+		if (err.code == KUERI_ENOTFOUND)
+			return fail(r, 404, "NotFound", "no such package", NULL);
+		return fail(r, 500, "InternalError",
+		            "the catalog could not be read", NULL);
+	}
+	cacheable(r, q);
+	return answer_json(r, j);
+}
+
+static int
+route_health(kportal *p, const kq_route_req *q, kq_resp *r,
+             const char *rest)
+{
+	char tok[64];
+
+	(void)q;
+	(void)rest;
+	portal_version_token(p, tok, sizeof tok);
+	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	return answer_json(r, json_pack("{s:s,s:i,s:s,s:I}", "status", "ok",
+	    "sets", portal_nsets(p), "version", tok,
+	    "last_modified", (json_int_t)portal_last_modified(p)));
+}
+
+/*
+ * The route table.  `at` says what `word` is relative to: the service
+ * root ("/odata/") or its parent, the base ("/").  `how`:
+ *   M_EXACT  the path is at+word exactly
+ *   M_NOCASE the same, ignoring case ("%24metadata")
+ *   M_SUB    at+word, or at+word+"/"+rest (rest handed to the route)
+ *   M_ANY    at+anything (rest = anything); the root itself counts as
+ *            at+"" when the request omits its trailing slash
+ * `fn` fills r->head and r->body; returns 0, or -1 out of memory.
+ */
+enum { AT_ROOT, AT_BASE };
+enum { M_EXACT, M_NOCASE, M_SUB, M_ANY };
+
+struct route {
+	int         at, how;
+	const char *word;
+	int       (*fn)(kportal *, const kq_route_req *, kq_resp *,
+	                const char *rest);
+};
+
+static const struct route routes[] = {
+	{ AT_ROOT, M_EXACT,  "",            route_service  },
+	{ AT_ROOT, M_EXACT,  "$metadata",   route_metadata },
+	{ AT_ROOT, M_NOCASE, "%24metadata", route_metadata },
+	{ AT_ROOT, M_ANY,    "",            route_engine   },
+	{ AT_BASE, M_SUB,    "catalog",     route_catalog  },
+	{ AT_BASE, M_EXACT,  "health",      route_health   },
+};
+
+/*
+ * The path relative to `at` (a prefix of length alen), or NULL.  The
+ * service root without its trailing slash ("/odata") is the root itself.
+ */
+static const char *
+relative(const char *path, const char *at, size_t alen)
+{
+	if (strncmp(path, at, alen) == 0)
+		return path + alen;
+	if (alen > 1 && at[alen - 1] == '/' &&
+	    strncmp(path, at, alen - 1) == 0 && path[alen - 1] == '\0')
+		return "";
+	return NULL;
+}
+
+static const char *
+match(const struct route *rt, const char *rel)
+{
+	size_t wlen = strlen(rt->word);
+
+	switch (rt->how) {
+	case M_ANY:
+		return rel;
+	case M_NOCASE:
+		return strcasecmp(rel, rt->word) == 0 ? rel + wlen : NULL;
+	default:
+		if (strncmp(rel, rt->word, wlen) != 0)
+			return NULL;
+		rel += wlen;
+		if (*rel == '\0')
+			return rel;
+		if (rt->how == M_SUB && *rel == '/')
+			return rel + 1;
+		return NULL;
+	}
+}
+
+kq_resp *
+kq_route(kportal *p, const kq_route_req *in)
+{
+	kq_resp     *r = calloc(1, sizeof *r);
+	kq_route_req q = *in;
+	const char  *method = q.method ? q.method : "GET";
+	const char  *root = q.root ? q.root : "/odata/";
+	size_t       rlen = strlen(root), blen, i;
+	int          rc = -1;
+
+	if (r == NULL)
+		return NULL;
+	if (q.path == NULL || *q.path == '\0')
+		q.path = "/";
+	if (q.query != NULL && *q.query == '\0')
+		q.query = NULL;
+	if (q.root_url == NULL)
+		q.root_url = "";
+	if (in->lim)
+		r->lim = *in->lim;
+	else
+		kq_limits_default(&r->lim);
+	r->portal = p;
+	r->root_url = q.root_url;
+	r->head_only = strcmp(method, "HEAD") == 0;
+
+	/* base = root minus its last segment: "/odata/" → "/". */
+	blen = rlen > 1 ? rlen - 1 : rlen;
+	while (blen > 0 && root[blen - 1] != '/')
+		blen--;
+
+	/* The web server normally answers 414 first; this is for clients
+	 * that talk FastCGI to us directly. */
+	if (strlen(q.path) + (q.query ? strlen(q.query) + 1 : 0) >
+	    r->lim.max_query_len)
+		rc = fail(r, 414, "URITooLong", "the request URI is too long",
+		          NULL);
+	else if (strcmp(method, "OPTIONS") == 0) {
+		r->head.status = 204;
+		snprintf(r->head.cache, sizeof r->head.cache,
+		         "public, max-age=86400");
+		snprintf(r->head.extra, sizeof r->head.extra,
+		         "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+		         "Access-Control-Allow-Headers: Accept, Prefer,"
+		         " If-None-Match, If-Modified-Since, OData-Version,"
+		         " OData-MaxVersion\r\n"
+		         "Access-Control-Max-Age: 86400\r\n"
+		         "Allow: GET, HEAD, OPTIONS\r\n");
+		rc = 0;
+	} else if (strcmp(method, "GET") != 0 && !r->head_only)
+		rc = fail(r, 405, "MethodNotAllowed",
+		          "only GET and HEAD are supported", "Allow: GET, HEAD\r\n");
+	else {
+		for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+			const struct route *rt = &routes[i];
+			const char *rel = relative(q.path, root,
+			                           rt->at == AT_ROOT ? rlen : blen);
+			const char *rest = rel ? match(rt, rel) : NULL;
+
+			if (rest != NULL) {
+				rc = rt->fn(p, &q, r, rest);
+				break;
+			}
+		}
+		if (i == sizeof routes / sizeof routes[0])
+			rc = fail(r, 404, "NotFound", "no such resource", NULL);
+	}
+	if (rc < 0) {
+		kq_resp_free(r);
+		return NULL;
+	}
+	if (r->head.status == 200 && not_modified(&q, &r->head)) {
+		r->head.status = 304;
+		r->head.content_type[0] = '\0';
+		r->head.extra[0] = '\0';
+		r->body = B_NONE;
+	}
+	return r;
+}
+
+const kq_resp_head *
+kq_resp_headers(const kq_resp *r)
+{
+	return &r->head;
+}
+
+int
+kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows)
+{
+	if (nrows)
+		*nrows = 0;
+	if (r->head_only)
+		return 0;
+	switch (r->body) {
+	case B_NONE:
+		return 0;
+	case B_TEXT:
+		return kueri_sink_puts(sink, r->text);
+	case B_ENGINE:
+		return kq_stream(r->ans, sink, nrows);
+	case B_SERVICE:
+		return kq_service_document(r->portal, r->root_url, sink);
+	case B_METAXML:
+		return kq_metadata_xml(r->portal, sink);
+	case B_METAJSON:
+		return kq_metadata_json(r->portal, sink);
+	case B_ERROR:
+		return kq_write_error(sink, &r->err);
+	}
+	return -1;
+}
+
+void
+kq_resp_free(kq_resp *r)
+{
+	if (r == NULL)
+		return;
+	kq_free(r->ans);
+	free(r->text);
+	free(r);
+}
