@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kq_int.h"
+#include "kq_writer.h"
 
 void
 kq_csv_field(ku_buf *b, const char *s, size_t n)
@@ -61,3 +61,67 @@ kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
 			kq_csv_field(b, s, (size_t)sqlite3_column_bytes(st, i));
 	}
 }
+
+/* ---------------------------------------------------------------- writer */
+
+static void
+csv_ctype(const kq_wctx *w, int is_error, char *buf, size_t len)
+{
+	(void)w;
+	/* errors are OData JSON whatever the format asked */
+	snprintf(buf, len, is_error ? "application/json;odata.metadata=minimal"
+	                            : "text/csv;charset=utf-8");
+}
+
+/* The header record: the output columns' names. */
+static int
+csv_begin(const kq_wctx *w, ku_buf *b)
+{
+	int i;
+
+	for (i = 0; i < w->nout; i++) {
+		if (i)
+			ku_buf_add(b, ",", 1);
+		kq_csv_field(b, w->out[i].name, strlen(w->out[i].name));
+	}
+	ku_buf_add(b, "\r\n", 2);
+	return 0;
+}
+
+static int
+csv_row(const kq_wctx *w, ku_buf *b, long long n)
+{
+	int i;
+
+	(void)n;
+	for (i = 0; i < w->nout; i++) {
+		if (i)
+			ku_buf_add(b, ",", 1);
+		kq_csv_value(b, w->st, i, &w->out[i]);
+	}
+	ku_buf_add(b, "\r\n", 2);
+	return 0;
+}
+
+static int
+csv_end(const kq_wctx *w, ku_buf *b, long long nrows, const char *next)
+{
+	(void)w;
+	(void)b;
+	(void)nrows;
+	(void)next;                 /* unpaged: there is never a next page */
+	return 0;
+}
+
+static int
+csv_error(const kq_wctx *w, ku_buf *b, const kueri_err *err)
+{
+	(void)w;
+	kq_error_json(b, err);
+	return 0;
+}
+
+const kq_writer kq_writer_csv = {
+	"csv", "text/csv", "text/*", 0, ".csv",
+	csv_ctype, csv_begin, csv_row, csv_end, csv_error
+};

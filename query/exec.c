@@ -28,7 +28,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "kq_int.h"
+#include "kq_writer.h"
 
 /* The service document and $metadata are routes of their own
  * (query/route.c); the engine answers entity sets. */
@@ -43,7 +43,9 @@ struct kq_answer {
 	kq_limits      lim;
 	kueri_err      err;
 	enum akind     kind;
-	int            csv, ieee754, meta_none, head_only;
+	int            head_only;
+	const kq_writer *writer;    /* the body's format (kq_writer.h)       */
+	kq_wctx        w;           /* what the writer reads                 */
 	const char    *service_root;
 	kq_options     opt;
 	/* the statement */
@@ -154,57 +156,14 @@ b64_decode(const char *s, size_t n, unsigned char *out)
 	return k;
 }
 
-static const char *
-code_name(kueri_code c)
-{
-	switch (c) {
-	case KUERI_ESYNTAX: return "SyntaxError";
-	case KUERI_ETYPE: return "TypeError";
-	case KUERI_EBADREQ: return "BadRequest";
-	case KUERI_ELIMIT: return "LimitExceeded";
-	case KUERI_ENOTFOUND: return "NotFound";
-	case KUERI_EMETHOD: return "MethodNotAllowed";
-	case KUERI_ENOTACCEPT: return "NotAcceptable";
-	case KUERI_ETOOLONG: return "URITooLong";
-	case KUERI_ENOTIMPL: return "NotImplemented";
-	case KUERI_ETIMEOUT: return "Timeout";
-	case KUERI_ENOMEM: return "OutOfMemory";
-	case KUERI_EDB: return "DatabaseError";
-	default: return "InternalError";
-	}
-}
 
 int
 kq_write_error(const kueri_sink *sink, const kueri_err *err)
 {
-	ku_buf      b = { 0 };
-	const char *msg = err->msg[0] ? err->msg : kueri_strerror(err->code);
-	int         rc;
+	ku_buf b = { 0 };
+	int    rc;
 
-	ku_buf_puts(&b, "{\"error\":{\"code\":");
-	kq_json_str(&b, code_name(err->code), strlen(code_name(err->code)));
-	ku_buf_puts(&b, ",\"message\":");
-	kq_json_str(&b, msg, strlen(msg));
-	if (err->target[0]) {
-		ku_buf_puts(&b, ",\"target\":");
-		kq_json_str(&b, err->target, strlen(err->target));
-	}
-	ku_buf_puts(&b, ",\"details\":[{\"code\":");
-	kq_json_str(&b, code_name(err->code), strlen(code_name(err->code)));
-	ku_buf_puts(&b, ",\"message\":");
-	if (err->pos >= 0) {
-		char tmp[64];
-
-		snprintf(tmp, sizeof(tmp), "at position %lld", err->pos);
-		kq_json_str(&b, tmp, strlen(tmp));
-	} else
-		kq_json_str(&b, kueri_strerror(err->code),
-		            strlen(kueri_strerror(err->code)));
-	if (err->target[0]) {
-		ku_buf_puts(&b, ",\"target\":");
-		kq_json_str(&b, err->target, strlen(err->target));
-	}
-	ku_buf_puts(&b, "}]}}\n");
+	kq_error_json(&b, err);
 	rc = b.oom ? -1 : sink->write(sink->ctx, b.s, b.n);
 	ku_buf_free(&b);
 	return rc;
@@ -251,10 +210,10 @@ media_params(kq_answer *a, const char *p, const char *end)
 			kn = (size_t)(eq - p);
 			vn = (size_t)(semi - eq - 1);
 			if (kn == 17 && strncasecmp(p, "IEEE754Compatible", kn) == 0)
-				a->ieee754 = vn == 4 && strncasecmp(eq + 1, "true", 4) == 0;
+				a->w.ieee754 = vn == 4 && strncasecmp(eq + 1, "true", 4) == 0;
 			else if (kn == 14 && strncasecmp(p, "odata.metadata", kn) == 0) {
 				if (vn == 4 && strncasecmp(eq + 1, "none", 4) == 0)
-					a->meta_none = 1;
+					a->w.meta_none = 1;
 				else if (!((vn == 7 && strncasecmp(eq + 1, "minimal", 7) == 0) ||
 				           (vn == 4 && strncasecmp(eq + 1, "full", 4) == 0)))
 					return kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
@@ -266,29 +225,6 @@ media_params(kq_answer *a, const char *p, const char *end)
 	return 0;
 }
 
-/* 1 json, 2 csv, 0 unsupported.  `t` is a media type or a $format word. */
-static int
-media_kind(const char *t, size_t n, int from_accept)
-{
-	while (n && t[n - 1] == ' ')
-		n--;
-	while (n && *t == ' ') {
-		t++;
-		n--;
-	}
-	if ((n == 4 && strncasecmp(t, "json", 4) == 0) ||
-	    (n == 16 && strncasecmp(t, "application/json", 16) == 0))
-		return 1;
-	if ((n == 3 && strncasecmp(t, "csv", 3) == 0) ||
-	    (n == 8 && strncasecmp(t, "text/csv", 8) == 0))
-		return 2;
-	if (from_accept && ((n == 3 && memcmp(t, "*/*", 3) == 0) ||
-	                    (n == 13 && strncasecmp(t, "application/*", 13) == 0)))
-		return 1;
-	if (from_accept && n == 6 && strncasecmp(t, "text/*", 6) == 0)
-		return 2;
-	return 0;
-}
 
 static int
 negotiate(kq_answer *a, const kq_request *req)
@@ -296,26 +232,27 @@ negotiate(kq_answer *a, const kq_request *req)
 	const char *f = a->opt.val[KQ_O_FORMAT];
 
 	if (req->format && *req->format) {
-		int k = media_kind(req->format, strlen(req->format), 0);
+		const kq_writer *k = kq_writer_find(req->format,
+		                                    strlen(req->format), 0);
 
-		if (k == 0)
+		if (k == NULL)
 			return kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
 			    "unsupported format '%.40s' (json or csv)", req->format);
-		a->csv = k == 2;
+		a->writer = k;
 	}
 	if (f) {
 		const char *semi = strchr(f, ';');
 		size_t      n = semi ? (size_t)(semi - f) : strlen(f);
-		int         k = media_kind(f, n, 0);
+		const kq_writer *k = kq_writer_find(f, n, 0);
 
-		if (k == 0) {
+		if (k == NULL) {
 			kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
 			    "unsupported $format '%.40s': this service speaks json "
 			    "and csv", f);
 			return opt_err(a, KQ_O_FORMAT);
 		}
 		if (!(req->format && *req->format))
-			a->csv = k == 2;
+			a->writer = k;
 		if (semi && media_params(a, semi, f + strlen(f)) < 0)
 			return opt_err(a, KQ_O_FORMAT);
 		return 0;
@@ -325,7 +262,7 @@ negotiate(kq_answer *a, const kq_request *req)
 	if (req->accept && *req->accept) {
 		/* First acceptable range with the highest q (stable). */
 		const char *p = req->accept;
-		int         best = 0;
+		const kq_writer *best = NULL;
 		double      bestq = -1;
 		const char *bestp = NULL, *beste = NULL;
 
@@ -333,12 +270,12 @@ negotiate(kq_answer *a, const kq_request *req)
 			const char *end = strchr(p, ',');
 			const char *semi;
 			double      q = 1;
-			int         k;
+			const kq_writer *k;
 
 			if (end == NULL)
 				end = p + strlen(p);
 			semi = memchr(p, ';', (size_t)(end - p));
-			k = media_kind(p, (size_t)((semi ? semi : end) - p), 1);
+			k = kq_writer_find(p, (size_t)((semi ? semi : end) - p), 1);
 			if (semi) {
 				const char *qp = strstr(semi, "q=");
 
@@ -353,11 +290,11 @@ negotiate(kq_answer *a, const kq_request *req)
 			}
 			p = *end ? end + 1 : end;
 		}
-		if (best == 0)
+		if (best == NULL)
 			return kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
 			    "none of the Accept types is available: this service "
 			    "speaks application/json and text/csv");
-		a->csv = best == 2;
+		a->writer = best;
 		if (bestp && media_params(a, bestp, beste) < 0)
 			return -1;
 	}
@@ -1390,8 +1327,8 @@ build_collection(kq_answer *a, const kq_request *req)
 		         sizeof(a->head.preference_applied),
 		         "odata.maxpagesize=%lld", pref);
 	}
-	if (a->csv) {
-		/* CSV has no nextLink: one export up to the cap */
+	if (!a->writer->paged) {
+		/* e.g. CSV: no nextLink, one export up to the cap */
 		a->page = a->lim.export_cap;
 		a->head.preference_applied[0] = '\0';
 	}
@@ -1510,7 +1447,7 @@ build_collection(kq_answer *a, const kq_request *req)
 			want = top;              /* no next page */
 			a->last_page = 1;
 		} else
-			want = a->csv ? lim : lim + 1;
+			want = a->writer->paged ? lim + 1 : lim;
 		if (top >= 0 && top < a->page)
 			a->page = top;
 		lb.i = want;
@@ -1698,6 +1635,7 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	a->auth.table = "";
 	a->auth.fts = "";
 	a->auth.debug = a->lim.debug_sql;
+	a->writer = kq_writer_default();
 	a->top = -1;
 	clock_gettime(CLOCK_MONOTONIC, &a->deadline);
 	a->deadline.tv_sec += a->lim.time_ms / 1000;
@@ -1716,8 +1654,8 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	/* headers */
 	if (a->kind == A_ERROR) {
 		a->head.status = kueri_http_status(a->err.code);
-		snprintf(a->head.content_type, sizeof(a->head.content_type),
-		         "application/json;odata.metadata=minimal");
+		a->writer->content_type(&a->w, 1, a->head.content_type,
+		                        sizeof(a->head.content_type));
 		a->head.preference_applied[0] = '\0';
 		a->head.last_modified = 0;
 		return a;
@@ -1729,11 +1667,11 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 		         "text/plain;charset=utf-8");
 		break;
 	default:
-		if (a->csv) {
+		a->writer->content_type(&a->w, 0, a->head.content_type,
+		                        sizeof(a->head.content_type));
+		if (a->writer->download) {
 			size_t i, k = 0;
 
-			snprintf(a->head.content_type, sizeof(a->head.content_type),
-			         "text/csv;charset=utf-8");
 			for (i = 0; a->set->name[i] && k < 80; i++) {
 				char c = a->set->name[i];
 
@@ -1741,12 +1679,8 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 				    c == '-' || c == '_' || c == '.' ? c : '_');
 			}
 			snprintf(a->head.filename + k, sizeof(a->head.filename) - k,
-			         ".csv");
-		} else
-			snprintf(a->head.content_type, sizeof(a->head.content_type),
-			         "application/json;odata.metadata=%s%s",
-			         a->meta_none ? "none" : "minimal",
-			         a->ieee754 ? ";IEEE754Compatible=true" : "");
+			         "%s", a->writer->download);
+		}
 	}
 	if (a->set) {
 		char               tokbuf[128], v[32];
@@ -1890,57 +1824,57 @@ make_token(kq_answer *a, long long rows_written)
 	return res;
 }
 
+/* What the writer reads, from the answer (kq_writer.h). */
+static void
+fill_wctx(kq_answer *a)
+{
+	kq_wctx *w = &a->w;
+
+	w->set = a->set;
+	w->setname = a->setname;
+	w->service_root = a->service_root;
+	w->rawpath = a->rawpath;
+	w->opt = &a->opt;
+	w->context = a->context;
+	w->out = a->out;
+	w->outname = a->outname;
+	w->nout = a->nout;
+	w->entity = a->kind == A_ENTITY;
+	w->has_count = a->has_count;
+	w->count = a->count;
+	w->st = a->st;
+}
+
+/*
+ * The rows of a collection through the writer.  A page stops one row
+ * short of what the statement returns when there is a next page; the
+ * skiptoken is taken from the page's last row while the statement still
+ * holds it.
+ */
 static int
 stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 {
+	const kq_writer *wr = a->writer;
 	ku_buf    b = { 0 };
 	long long n = 0;
-	int       rc = a->step_rc, i, more = 0, ret = 0;
+	int       rc = a->step_rc, more = 0, ret = 0;
 	char     *token = NULL;
 
-	if (a->csv) {
-		for (i = 0; i < a->nout; i++) {
-			if (i)
-				ku_buf_add(&b, ",", 1);
-			kq_csv_field(&b, a->out[i].name, strlen(a->out[i].name));
-		}
-		ku_buf_add(&b, "\r\n", 2);
-	} else {
-		ku_buf_puts(&b, "{");
-		if (!a->meta_none) {
-			ku_buf_puts(&b, "\"@odata.context\":");
-			kq_json_str(&b, a->context, strlen(a->context));
-			ku_buf_puts(&b, ",");
-		}
-		if (a->has_count)
-			ku_buf_printf(&b, a->ieee754 ? "\"@odata.count\":\"%lld\","
-			                             : "\"@odata.count\":%lld,", a->count);
-		ku_buf_puts(&b, "\"value\":[");
+	if (wr->begin(&a->w, &b) < 0) {
+		ret = -1;
+		goto out;
 	}
 	while (rc == SQLITE_ROW) {
 		if (n == a->page) {
 			more = 1;
 			break;
 		}
-		if (a->csv) {
-			for (i = 0; i < a->nout; i++) {
-				if (i)
-					ku_buf_add(&b, ",", 1);
-				kq_csv_value(&b, a->st, i, &a->out[i]);
-			}
-			ku_buf_add(&b, "\r\n", 2);
-		} else {
-			ku_buf_puts(&b, n ? ",{" : "{");
-			for (i = 0; i < a->nout; i++) {
-				if (i)
-					ku_buf_add(&b, ",", 1);
-				ku_buf_puts(&b, a->outname[i]);
-				kq_json_value(&b, a->st, i, &a->out[i], a->ieee754);
-			}
-			ku_buf_add(&b, "}", 1);
+		if (wr->row(&a->w, &b, n) < 0) {
+			ret = -1;
+			goto out;
 		}
 		n++;
-		if (n == a->page && !a->csv && !a->last_page)
+		if (n == a->page && wr->paged && !a->last_page)
 			token = make_token(a, n);
 		if (flush(&b, sink, 0) < 0) {
 			ret = -1;
@@ -1955,19 +1889,15 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		ret = -1;
 		goto out;
 	}
-	if (!a->csv) {
-		ku_buf_puts(&b, "]");
-		if (more && token) {
-			ku_buf_puts(&b, ",\"@odata.nextLink\":");
-			{
-				ku_buf l = { 0 };
+	{
+		ku_buf l = { 0 };
 
-				next_link(a, &l, token, a->top >= 0 ? a->top - n : -1);
-				kq_json_str(&b, l.s ? l.s : "", l.n);
-				ku_buf_free(&l);
-			}
-		}
-		ku_buf_puts(&b, "}\n");
+		if (more && token)
+			next_link(a, &l, token, a->top >= 0 ? a->top - n : -1);
+		if (wr->end(&a->w, &b, n, more && token ? (l.s ? l.s : "")
+		                                        : NULL) < 0)
+			ret = -1;
+		ku_buf_free(&l);
 	}
 	if (flush(&b, sink, 1) < 0)
 		ret = -1;
@@ -1981,42 +1911,28 @@ out:
 static int
 stream_entity(kq_answer *a, const kueri_sink *sink, long long *nrows)
 {
+	const kq_writer *wr = a->writer;
 	ku_buf b = { 0 };
-	int    i, rc;
+	int    rc = -1;
 
-	if (a->csv) {
-		for (i = 0; i < a->nout; i++) {
-			if (i)
-				ku_buf_add(&b, ",", 1);
-			kq_csv_field(&b, a->out[i].name, strlen(a->out[i].name));
-		}
-		ku_buf_add(&b, "\r\n", 2);
-		for (i = 0; i < a->nout; i++) {
-			if (i)
-				ku_buf_add(&b, ",", 1);
-			kq_csv_value(&b, a->st, i, &a->out[i]);
-		}
-		ku_buf_add(&b, "\r\n", 2);
-	} else {
-		ku_buf_puts(&b, "{");
-		if (!a->meta_none) {
-			ku_buf_puts(&b, "\"@odata.context\":");
-			kq_json_str(&b, a->context, strlen(a->context));
-			if (a->nout)
-				ku_buf_puts(&b, ",");
-		}
-		for (i = 0; i < a->nout; i++) {
-			if (i)
-				ku_buf_add(&b, ",", 1);
-			ku_buf_puts(&b, a->outname[i]);
-			kq_json_value(&b, a->st, i, &a->out[i], a->ieee754);
-		}
-		ku_buf_puts(&b, "}\n");
-	}
-	rc = flush(&b, sink, 1);
+	if (wr->begin(&a->w, &b) == 0 && wr->row(&a->w, &b, 0) == 0 &&
+	    wr->end(&a->w, &b, 1, NULL) == 0)
+		rc = flush(&b, sink, 1);
 	ku_buf_free(&b);
 	if (nrows)
 		*nrows = 1;
+	return rc;
+}
+
+static int
+stream_error(kq_answer *a, const kueri_sink *sink)
+{
+	ku_buf b = { 0 };
+	int    rc = -1;
+
+	if (a->writer->error(&a->w, &b, &a->err) == 0)
+		rc = flush(&b, sink, 1);
+	ku_buf_free(&b);
 	return rc;
 }
 
@@ -2027,9 +1943,10 @@ kq_stream(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		*nrows = 0;
 	if (a->head_only)
 		return 0;
+	fill_wctx(a);
 	switch (a->kind) {
 	case A_ERROR:
-		return kq_write_error(sink, &a->err);
+		return stream_error(a, sink);
 	case A_COUNT:
 		return kueri_sink_printf(sink, "%lld", a->count);
 	case A_ENTITY:

@@ -639,20 +639,41 @@ kq_funcs_register(sqlite3 *db)
 
 /* ---------------------------------------------------------------- authorizer */
 
+/*
+ * The functions a statement of ours may call: these SQLite built-ins
+ * (used by operators, casts, $search and $apply), every function we
+ * register (fdefs above, and the aggregates), and the SQLite function of
+ * every OData function row (functab.c).
+ */
 static const char *const allowed_fns[] = {
-	"instr", "length", "lower", "upper", "trim", "round", "floor", "ceil",
-	"julianday", "coalesce", "count", "sum", "avg", "min", "max", "match",
-	"kq_matches", "kq_startswith", "kq_endswith", "kq_substring", "kq_fdiv",
-	"kq_fmod", "kq_dtpart", "kq_duration", "kq_dblstr", "kq_lower",
-	"kq_upper", "kq_dtmin", "kq_dtmax",
+	"lower", "upper", "julianday", "coalesce", "count", "sum", "avg", "min",
+	"max", "match", "kq_dtmin", "kq_dtmax",
 };
+
+static int
+fn_allowed(const char *name)
+{
+	const kq_fninfo *f;
+	size_t i;
+
+	for (i = 0; i < sizeof(allowed_fns) / sizeof(allowed_fns[0]); i++)
+		if (strcmp(name, allowed_fns[i]) == 0)
+			return 1;
+	for (i = 0; i < NFDEFS; i++)
+		if (strcmp(name, fdefs[i].name) == 0)
+			return 1;
+	for (i = 0; (f = kq_fn_at(i)) != NULL; i++)
+		if (f->sqlfn && strcmp(name, f->sqlfn) == 0)
+			return 1;
+	return 0;
+}
 
 int
 kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
               const char *a5, const char *a6)
 {
 	kq_authctx *ac = ctx;
-	size_t      i, n;
+	size_t      n;
 
 	(void)a5;
 	(void)a6;
@@ -694,9 +715,8 @@ kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
 	case SQLITE_FUNCTION:
 		if (a4 == NULL)
 			break;
-		for (i = 0; i < sizeof(allowed_fns) / sizeof(allowed_fns[0]); i++)
-			if (strcmp(a4, allowed_fns[i]) == 0)
-				return SQLITE_OK;
+		if (fn_allowed(a4))
+			return SQLITE_OK;
 		break;
 	default:
 		break;

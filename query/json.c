@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kq_int.h"
+#include "kq_writer.h"
 
 void
 kq_json_str(ku_buf *b, const char *s, size_t n)
@@ -175,3 +175,134 @@ kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 	}
 	}
 }
+
+/* ---------------------------------------------------------------- errors */
+
+static const char *
+code_name(kueri_code c)
+{
+	switch (c) {
+	case KUERI_ESYNTAX: return "SyntaxError";
+	case KUERI_ETYPE: return "TypeError";
+	case KUERI_EBADREQ: return "BadRequest";
+	case KUERI_ELIMIT: return "LimitExceeded";
+	case KUERI_ENOTFOUND: return "NotFound";
+	case KUERI_EMETHOD: return "MethodNotAllowed";
+	case KUERI_ENOTACCEPT: return "NotAcceptable";
+	case KUERI_ETOOLONG: return "URITooLong";
+	case KUERI_ENOTIMPL: return "NotImplemented";
+	case KUERI_ETIMEOUT: return "Timeout";
+	case KUERI_ENOMEM: return "OutOfMemory";
+	case KUERI_EDB: return "DatabaseError";
+	default: return "InternalError";
+	}
+}
+
+void
+kq_error_json(ku_buf *b, const kueri_err *err)
+{
+	const char *msg = err->msg[0] ? err->msg : kueri_strerror(err->code);
+
+	ku_buf_puts(b, "{\"error\":{\"code\":");
+	kq_json_str(b, code_name(err->code), strlen(code_name(err->code)));
+	ku_buf_puts(b, ",\"message\":");
+	kq_json_str(b, msg, strlen(msg));
+	if (err->target[0]) {
+		ku_buf_puts(b, ",\"target\":");
+		kq_json_str(b, err->target, strlen(err->target));
+	}
+	ku_buf_puts(b, ",\"details\":[{\"code\":");
+	kq_json_str(b, code_name(err->code), strlen(code_name(err->code)));
+	ku_buf_puts(b, ",\"message\":");
+	if (err->pos >= 0) {
+		char tmp[64];
+
+		snprintf(tmp, sizeof(tmp), "at position %lld", err->pos);
+		kq_json_str(b, tmp, strlen(tmp));
+	} else
+		kq_json_str(b, kueri_strerror(err->code),
+		            strlen(kueri_strerror(err->code)));
+	if (err->target[0]) {
+		ku_buf_puts(b, ",\"target\":");
+		kq_json_str(b, err->target, strlen(err->target));
+	}
+	ku_buf_puts(b, "}]}}\n");
+}
+
+/* ---------------------------------------------------------------- writer */
+
+static void
+json_ctype(const kq_wctx *w, int is_error, char *buf, size_t len)
+{
+	if (is_error)
+		snprintf(buf, len, "application/json;odata.metadata=minimal");
+	else
+		snprintf(buf, len, "application/json;odata.metadata=%s%s",
+		         w->meta_none ? "none" : "minimal",
+		         w->ieee754 ? ";IEEE754Compatible=true" : "");
+}
+
+static int
+json_begin(const kq_wctx *w, ku_buf *b)
+{
+	ku_buf_puts(b, "{");
+	if (!w->meta_none) {
+		ku_buf_puts(b, "\"@odata.context\":");
+		kq_json_str(b, w->context, strlen(w->context));
+		if (!w->entity || w->nout)
+			ku_buf_puts(b, ",");
+	}
+	if (w->entity)
+		return 0;
+	if (w->has_count)
+		ku_buf_printf(b, w->ieee754 ? "\"@odata.count\":\"%lld\","
+		                            : "\"@odata.count\":%lld,", w->count);
+	ku_buf_puts(b, "\"value\":[");
+	return 0;
+}
+
+static int
+json_row(const kq_wctx *w, ku_buf *b, long long i)
+{
+	int c;
+
+	if (!w->entity)
+		ku_buf_puts(b, i ? ",{" : "{");
+	for (c = 0; c < w->nout; c++) {
+		if (c)
+			ku_buf_add(b, ",", 1);
+		ku_buf_puts(b, w->outname[c]);
+		kq_json_value(b, w->st, c, &w->out[c], w->ieee754);
+	}
+	if (!w->entity)
+		ku_buf_add(b, "}", 1);
+	return 0;
+}
+
+static int
+json_end(const kq_wctx *w, ku_buf *b, long long nrows, const char *next)
+{
+	(void)nrows;
+	if (!w->entity) {
+		ku_buf_puts(b, "]");
+		if (next) {
+			ku_buf_puts(b, ",\"@odata.nextLink\":");
+			kq_json_str(b, next, strlen(next));
+		}
+	}
+	ku_buf_puts(b, "}\n");
+	return 0;
+}
+
+static int
+json_error(const kq_wctx *w, ku_buf *b, const kueri_err *err)
+{
+	(void)w;
+	kq_error_json(b, err);
+	return 0;
+}
+
+const kq_writer kq_writer_json = {
+	"json", "application/json", "application/*", 1, NULL,
+	json_ctype, json_begin, json_row, json_end, json_error
+};

@@ -147,20 +147,48 @@ typedef enum kq_op {
 	O__MAX
 } kq_op;
 
-typedef enum kq_fn {
-	F_CONTAINS = 0, F_STARTSWITH, F_ENDSWITH, F_LENGTH, F_INDEXOF,
-	F_SUBSTRING, F_TOLOWER, F_TOUPPER, F_TRIM, F_CONCAT, F_MATCHES,
-	F_YEAR, F_MONTH, F_DAY, F_HOUR, F_MINUTE, F_SECOND, F_FRACSEC,
-	F_DATE, F_TIME, F_TOTALOFFSET, F_NOW, F_MAXDT, F_MINDT,
-	F_ROUND, F_FLOOR, F_CEILING, F_TOTALSECONDS, F_CASE,
-	F__MAX
-} kq_fn;
+/* ---------------------------------------------------------------- functions */
+
+/* Argument classes of a function's type rule (functab.c). */
+enum {
+	KQ_AS_ANY = 0, KQ_AS_STRING, KQ_AS_INT, KQ_AS_NUMBER, KQ_AS_DATE_DT,
+	KQ_AS_TIME_DT, KQ_AS_DATETIME, KQ_AS_DURATION
+};
+/* Result rules: the row's type; a numeric argument's (Double stays
+ * Double, else Decimal); case()'s own rule. */
+enum { KQ_R_FIXED = 0, KQ_R_NUMERIC, KQ_R_CASE };
+
+/* One OData function: a row of functab.c. */
+typedef struct kq_fninfo {
+	const char *name;     /* as written in URLs (matched ignoring case)   */
+	int         min, max; /* arity                                        */
+	unsigned char arg[3]; /* KQ_AS_* of argument i; the last repeats      */
+	kq_type     result;   /* result type (KQ_R_FIXED)                     */
+	int         rule;     /* KQ_R_*                                       */
+	const char *sql;      /* SQL template (see functab.c), NULL for case  */
+	const char *sqlfn;    /* the SQLite function the template calls, for
+	                         the authorizer (ours are in funcs.c), or NULL */
+	const char *lit;      /* value bound for %L, or NULL                  */
+	int         pattern;  /* argument that must be a valid regex when a
+	                         literal, or -1                               */
+} kq_fninfo;
+
+/* The row named name[0..n) (not case), or NULL. */
+const kq_fninfo *kq_fn_find(const char *name, size_t n);
+/* Row i, or NULL past the end (for the authorizer's allow-list). */
+const kq_fninfo *kq_fn_at(size_t i);
+/* The row of case(). */
+extern const kq_fninfo *const kq_fn_case;
+/* Whether a value of type t fits argument class cls; its text for
+ * messages ("Edm.String"). */
+int         kq_argclass_ok(int cls, kq_type t);
+const char *kq_argclass_text(int cls);
 
 typedef struct kq_node kq_node;
 struct kq_node {
 	kq_nodek    kind;
 	kq_op       op;
-	kq_fn       fn;
+	const kq_fninfo *fn;
 	size_t      pos;      /* byte offset of the node's first token      */
 	/* literal */
 	kq_type     lt;       /* literal type (or cast target)              */
@@ -215,7 +243,6 @@ int kq_parse_select(kq_parser *p, kq_selitem **out);
 /* S-expression dump of a tree, for tests: (eq provinsi 'Bali'). */
 void kq_node_dump(const kq_node *n, ku_buf *b);
 const char *kq_op_name(kq_op op);
-const char *kq_fn_name(kq_fn fn);
 
 /* ---------------------------------------------------------------- $apply */
 

@@ -53,30 +53,6 @@ kq_op_name(kq_op op)
 	return (int)op >= 0 && op < O__MAX ? opnames[op] : "?";
 }
 
-/* Canonical functions: name, arity range. */
-static const struct fndef {
-	const char *name;
-	kq_fn       fn;
-	int         min, max;
-} fndefs[] = {
-	{ "contains", F_CONTAINS, 2, 2 },     { "startswith", F_STARTSWITH, 2, 2 },
-	{ "endswith", F_ENDSWITH, 2, 2 },     { "length", F_LENGTH, 1, 1 },
-	{ "indexof", F_INDEXOF, 2, 2 },       { "substring", F_SUBSTRING, 2, 3 },
-	{ "tolower", F_TOLOWER, 1, 1 },       { "toupper", F_TOUPPER, 1, 1 },
-	{ "trim", F_TRIM, 1, 1 },             { "concat", F_CONCAT, 2, 2 },
-	{ "matchesPattern", F_MATCHES, 2, 2 },
-	{ "year", F_YEAR, 1, 1 },             { "month", F_MONTH, 1, 1 },
-	{ "day", F_DAY, 1, 1 },               { "hour", F_HOUR, 1, 1 },
-	{ "minute", F_MINUTE, 1, 1 },         { "second", F_SECOND, 1, 1 },
-	{ "fractionalseconds", F_FRACSEC, 1, 1 },
-	{ "date", F_DATE, 1, 1 },             { "time", F_TIME, 1, 1 },
-	{ "totaloffsetminutes", F_TOTALOFFSET, 1, 1 },
-	{ "now", F_NOW, 0, 0 },               { "maxdatetime", F_MAXDT, 0, 0 },
-	{ "mindatetime", F_MINDT, 0, 0 },
-	{ "round", F_ROUND, 1, 1 },           { "floor", F_FLOOR, 1, 1 },
-	{ "ceiling", F_CEILING, 1, 1 },     { "totalseconds", F_TOTALSECONDS, 1, 1 },
-};
-#define NFNDEFS (sizeof(fndefs) / sizeof(fndefs[0]))
 
 /* Valid OData we do not implement: 501, not "unknown function". */
 static const char *const fn_unimpl[] = {
@@ -84,18 +60,6 @@ static const char *const fn_unimpl[] = {
 	"geo.distance", "geo.intersects", "geo.length", "any", "all",
 };
 
-const char *
-kq_fn_name(kq_fn fn)
-{
-	size_t i;
-
-	if (fn == F_CASE)
-		return "case";
-	for (i = 0; i < NFNDEFS; i++)
-		if (fndefs[i].fn == fn)
-			return fndefs[i].name;
-	return "?";
-}
 
 /* Primitive type names for cast/isof. */
 static const struct { const char *name; kq_type t; } typenames[] = {
@@ -496,7 +460,7 @@ casecall(kq_parser *p, size_t pos)
 
 	if ((n = node(p, N_CALL, pos)) == NULL || kq_next(p) < 0)
 		return NULL;
-	n->fn = F_CASE;
+	n->fn = kq_fn_case;
 	for (;;) {
 		kq_node *c, *v;
 
@@ -537,7 +501,7 @@ primary(kq_parser *p)
 {
 	kq_tok   t = p->tok;
 	kq_node *n;
-	size_t   i;
+	const kq_fninfo *fi;
 
 	switch (t.type) {
 	case TK_LPAREN:
@@ -584,10 +548,7 @@ primary(kq_parser *p)
 			return castcall(p, O_CAST, t.pos);
 		if (tokeq(&t, "isof"))
 			return castcall(p, O_ISOF, t.pos);
-		for (i = 0; i < NFNDEFS; i++)
-			if (tokeq(&t, fndefs[i].name))
-				break;
-		if (i == NFNDEFS) {
+		if ((fi = kq_fn_find(t.s, t.n)) == NULL) {
 			size_t k;
 
 			for (k = 0; k < sizeof(fn_unimpl) / sizeof(fn_unimpl[0]); k++)
@@ -604,20 +565,20 @@ primary(kq_parser *p)
 		}
 		if ((n = node(p, N_CALL, t.pos)) == NULL || kq_next(p) < 0)
 			return NULL;
-		n->fn = fndefs[i].fn;
+		n->fn = fi;
 		if (arglist(p, &n->args, &n->nargs) < 0)
 			return NULL;
-		if (n->nargs < fndefs[i].min || n->nargs > fndefs[i].max) {
-			if (fndefs[i].min == fndefs[i].max)
+		if (n->nargs < fi->min || n->nargs > fi->max) {
+			if (fi->min == fi->max)
 				kueri_err_set(p->err, KUERI_ETYPE, (long long)t.pos,
 				    "function %s takes %d argument%s, not %d, at position %zu",
-				    fndefs[i].name, fndefs[i].min,
-				    fndefs[i].min == 1 ? "" : "s", n->nargs, t.pos);
+				    fi->name, fi->min,
+				    fi->min == 1 ? "" : "s", n->nargs, t.pos);
 			else
 				kueri_err_set(p->err, KUERI_ETYPE, (long long)t.pos,
 				    "function %s takes %d to %d arguments, not %d, at "
-				    "position %zu", fndefs[i].name, fndefs[i].min,
-				    fndefs[i].max, n->nargs, t.pos);
+				    "position %zu", fi->name, fi->min,
+				    fi->max, n->nargs, t.pos);
 			return NULL;
 		}
 		return n;
@@ -1325,7 +1286,7 @@ kq_node_dump(const kq_node *n, ku_buf *b)
 		ku_buf_puts(b, ")");
 		break;
 	case N_CALL:
-		ku_buf_printf(b, "(%s", kq_fn_name(n->fn));
+		ku_buf_printf(b, "(%s", n->fn->name);
 		for (i = 0; i < n->nargs; i++) {
 			ku_buf_puts(b, " ");
 			kq_node_dump(n->args[i], b);

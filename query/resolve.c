@@ -15,47 +15,6 @@
 #include "kq_int.h"
 
 
-static const char *const edm[KT__MAX] = {
-	[KT_NULL] = "null", [KT_BOOL] = "Edm.Boolean", [KT_INT32] = "Edm.Int32",
-	[KT_INT] = "Edm.Int64", [KT_DECIMAL] = "Edm.Decimal",
-	[KT_DOUBLE] = "Edm.Double", [KT_STRING] = "Edm.String",
-	[KT_DATE] = "Edm.Date", [KT_DATETIME] = "Edm.DateTimeOffset",
-	[KT_TIME] = "Edm.TimeOfDay", [KT_DURATION] = "Edm.Duration",
-	[KT_GUID] = "Edm.Guid", [KT_GEO] = "Edm.GeographyPoint",
-	[KT_ANY] = "any",
-};
-
-const char *
-kq_type_edm(kq_type t)
-{
-	return (int)t >= 0 && t < KT__MAX ? edm[t] : "?";
-}
-
-kq_type
-kq_type_of_field(const kp_field *f)
-{
-	switch (f->type) {
-	case KP_STRING: return KT_STRING;
-	case KP_INTEGER: return KT_INT;
-	case KP_NUMBER: return f->decimal ? KT_DECIMAL : KT_DOUBLE;
-	case KP_BOOLEAN: return KT_BOOL;
-	case KP_DATE: return KT_DATE;
-	case KP_DATETIME: return KT_DATETIME;
-	case KP_TIME: return KT_TIME;
-	case KP_YEAR: return KT_INT32;
-	case KP_YEARMONTH: return KT_STRING;
-	case KP_DURATION: return KT_DURATION;
-	case KP_GEOPOINT: return KT_GEO;
-	default: return KT_STRING;
-	}
-}
-
-int
-kq_type_numeric(kq_type t)
-{
-	return t == KT_INT32 || t == KT_INT || t == KT_DECIMAL || t == KT_DOUBLE;
-}
-
 static int
 is_int(kq_type t)
 {
@@ -232,76 +191,23 @@ want(rctx *r, kq_node *a, int ok, const char *what, const char *fname)
 	}
 }
 
+/*
+ * A call: every argument resolved, then checked against its row's
+ * argument classes (functab.c), then the row's result type.  case() has
+ * its own rule: Boolean conditions, values of one (or numeric) type.
+ */
 static int
 resolve_call(rctx *r, kq_node *n)
 {
-	const char *fname = kq_fn_name(n->fn);
+	const kq_fninfo *f = n->fn;
+	const char *fname = f->name;
 	kq_node   **a = n->args;
 	int         i;
 
 	for (i = 0; i < n->nargs; i++)
 		if (resolve(r, a[i]) < 0)
 			return -1;
-	switch (n->fn) {
-	case F_CONTAINS: case F_STARTSWITH: case F_ENDSWITH: case F_MATCHES:
-	case F_INDEXOF: case F_CONCAT:
-		if (want(r, a[0], a[0]->type == KT_STRING, "Edm.String", fname) < 0 ||
-		    want(r, a[1], a[1]->type == KT_STRING, "Edm.String", fname) < 0)
-			return -1;
-		n->type = n->fn == F_INDEXOF ? KT_INT32
-		        : n->fn == F_CONCAT ? KT_STRING : KT_BOOL;
-		if (n->fn == F_MATCHES && a[1]->kind == N_LIT &&
-		    a[1]->lt == KT_STRING) {
-			char msg[160];
-
-			if (kq_regex_check(a[1]->s, a[1]->n, msg, sizeof(msg)) < 0)
-				return kueri_err_set(r->err, KUERI_EBADREQ,
-				    (long long)a[1]->pos,
-				    "invalid pattern at position %zu in %s: %s",
-				    a[1]->pos, r->opt, msg);
-		}
-		return 0;
-	case F_LENGTH: case F_TOLOWER: case F_TOUPPER: case F_TRIM:
-		if (want(r, a[0], a[0]->type == KT_STRING, "Edm.String", fname) < 0)
-			return -1;
-		n->type = n->fn == F_LENGTH ? KT_INT32 : KT_STRING;
-		return 0;
-	case F_SUBSTRING:
-		if (want(r, a[0], a[0]->type == KT_STRING, "Edm.String", fname) < 0)
-			return -1;
-		for (i = 1; i < n->nargs; i++)
-			if (want(r, a[i], is_int(a[i]->type), "an integer", fname) < 0)
-				return -1;
-		n->type = KT_STRING;
-		return 0;
-	case F_YEAR: case F_MONTH: case F_DAY:
-		if (want(r, a[0], a[0]->type == KT_DATE ||
-		                  a[0]->type == KT_DATETIME,
-		         "Edm.Date or Edm.DateTimeOffset", fname) < 0)
-			return -1;
-		n->type = KT_INT32;
-		return 0;
-	case F_HOUR: case F_MINUTE: case F_SECOND: case F_FRACSEC:
-		if (want(r, a[0], a[0]->type == KT_TIME ||
-		                  a[0]->type == KT_DATETIME,
-		         "Edm.TimeOfDay or Edm.DateTimeOffset", fname) < 0)
-			return -1;
-		n->type = n->fn == F_FRACSEC ? KT_DECIMAL : KT_INT32;
-		return 0;
-	case F_DATE: case F_TIME: case F_TOTALOFFSET:
-		if (want(r, a[0], a[0]->type == KT_DATETIME,
-		         "Edm.DateTimeOffset", fname) < 0)
-			return -1;
-		n->type = n->fn == F_DATE ? KT_DATE
-		        : n->fn == F_TIME ? KT_TIME : KT_INT32;
-		return 0;
-	case F_TOTALSECONDS:
-		if (want(r, a[0], a[0]->type == KT_DURATION, "Edm.Duration",
-		         fname) < 0)
-			return -1;
-		n->type = KT_DECIMAL;
-		return 0;
-	case F_CASE: {
+	if (f->rule == KQ_R_CASE) {
 		kq_type t = KT_NULL;
 
 		for (i = 0; i < n->nargs; i += 2) {
@@ -324,21 +230,28 @@ resolve_call(rctx *r, kq_node *n)
 		n->type = t;
 		return 0;
 	}
-	case F_NOW: case F_MAXDT: case F_MINDT:
-		n->type = KT_DATETIME;
-		return 0;
-	case F_ROUND: case F_FLOOR: case F_CEILING:
-		if (want(r, a[0], kq_type_numeric(a[0]->type), "a number",
-		         fname) < 0)
+	for (i = 0; i < n->nargs; i++) {
+		int cls = f->arg[i < 3 ? i : 2];
+
+		if (want(r, a[i], kq_argclass_ok(cls, a[i]->type),
+		         kq_argclass_text(cls), fname) < 0)
 			return -1;
-		n->type = a[0]->type == KT_DOUBLE ? KT_DOUBLE : KT_DECIMAL;
-		if (a[0]->type == KT_NULL)
-			n->type = KT_DECIMAL;
-		return 0;
-	default:
-		return kueri_err_set(r->err, KUERI_EINTERNAL, (long long)n->pos,
-		                     "unhandled function");
 	}
+	n->type = f->result;
+	if (f->rule == KQ_R_NUMERIC && a[0]->type == KT_DOUBLE)
+		n->type = KT_DOUBLE;
+	if (f->pattern >= 0 && f->pattern < n->nargs &&
+	    a[f->pattern]->kind == N_LIT && a[f->pattern]->lt == KT_STRING) {
+		kq_node *pat = a[f->pattern];
+		char     msg[160];
+
+		if (kq_regex_check(pat->s, pat->n, msg, sizeof(msg)) < 0)
+			return kueri_err_set(r->err, KUERI_EBADREQ,
+			    (long long)pat->pos,
+			    "invalid pattern at position %zu in %s: %s",
+			    pat->pos, r->opt, msg);
+	}
+	return 0;
 }
 
 static int

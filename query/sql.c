@@ -299,86 +299,19 @@ now_text(char *buf, size_t len)
 	         tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
 }
 
-/* date/time part numbers understood by kq_dtpart (funcs.c). */
-static int
-dtpart_of(kq_fn fn)
-{
-	switch (fn) {
-	case F_YEAR: return 0;
-	case F_MONTH: return 1;
-	case F_DAY: return 2;
-	case F_HOUR: return 3;
-	case F_MINUTE: return 4;
-	case F_SECOND: return 5;
-	case F_FRACSEC: return 6;
-	case F_DATE: return 7;
-	case F_TIME: return 8;
-	case F_TOTALOFFSET: return 9;
-	default: return -1;
-	}
-}
-
-static int
-args(sctx *c, const kq_node *n, const char *fname)
-{
-	int i;
-
-	put(c, fname);
-	put(c, "(");
-	for (i = 0; i < n->nargs; i++) {
-		if (i)
-			put(c, ", ");
-		if (expr(c, n->args[i], 0) < 0)
-			return -1;
-	}
-	put(c, ")");
-	return 0;
-}
-
+/*
+ * A call: its row's SQL template (functab.c) expanded -- %0..%9 one
+ * argument, %* all of them, %T the request's time and %L the row's
+ * literal as bound values; case() is the one function generated here.
+ */
 static int
 call(sctx *c, const kq_node *n)
 {
+	const kq_fninfo *f = n->fn;
+	const char *t;
 	char tmp[48];
-	int  k;
 
-	switch (n->fn) {
-	case F_CONTAINS:
-		put(c, "(instr(");
-		if (expr(c, n->args[0], 0) < 0)
-			return -1;
-		put(c, ", ");
-		if (expr(c, n->args[1], 0) < 0)
-			return -1;
-		put(c, ") > 0)");
-		return 0;
-	case F_INDEXOF:
-		put(c, "(");
-		if (args(c, n, "instr") < 0)
-			return -1;
-		put(c, " - 1)");
-		return 0;
-	case F_STARTSWITH: return args(c, n, "kq_startswith");
-	case F_ENDSWITH: return args(c, n, "kq_endswith");
-	case F_LENGTH: return args(c, n, "length");
-	case F_SUBSTRING: return args(c, n, "kq_substring");
-	case F_TOLOWER: return args(c, n, "kq_lower");
-	case F_TOUPPER: return args(c, n, "kq_upper");
-	case F_TRIM: return args(c, n, "trim");
-	case F_MATCHES: return args(c, n, "kq_matches");
-	case F_CONCAT:
-		put(c, "(");
-		if (expr(c, n->args[0], 0) < 0)
-			return -1;
-		put(c, " || ");
-		if (expr(c, n->args[1], 0) < 0)
-			return -1;
-		put(c, ")");
-		return 0;
-	case F_ROUND: return args(c, n, "round");
-	case F_FLOOR: return args(c, n, "floor");
-	case F_CEILING: return args(c, n, "ceil");
-	case F_TOTALSECONDS: return args(c, n, "kq_duration");
-	case F_CASE: {
+	if (f->rule == KQ_R_CASE) {
 		int i;
 
 		put(c, "(CASE");
@@ -393,41 +326,56 @@ call(sctx *c, const kq_node *n)
 		put(c, " END)");
 		return 0;
 	}
-	case F_NOW: {
-		char *s;
+	for (t = f->sql; *t; t++) {
+		size_t run = strcspn(t, "%");
+		int    i;
 
-		now_text(tmp, sizeof(tmp));
-		/* The bind must outlive this call: the bind list owns a copy. */
-		s = malloc(strlen(tmp) + 1);
-		if (s == NULL)
-			return kueri_err_set(c->err, KUERI_ENOMEM, -1, "out of memory");
-		strcpy(s, tmp);
-		{
-			kq_bind v = { KB_TEXT, 0, 0, s, strlen(s), 1 };
-
-			if (kq_binds_add(c->binds, &v) < 0)
-				free(s);
+		if (run) {
+			ku_buf_add(c->b, t, run);
+			t += run - 1;
+			continue;
 		}
-		placeholder(c);
-		return 0;
+		switch (*++t) {
+		case '*':
+			for (i = 0; i < n->nargs; i++) {
+				if (i)
+					put(c, ", ");
+				if (expr(c, n->args[i], 0) < 0)
+					return -1;
+			}
+			break;
+		case 'T': {
+			char *s;
+
+			now_text(tmp, sizeof(tmp));
+			/* The bind must outlive this call: the bind list owns a
+			 * copy. */
+			s = malloc(strlen(tmp) + 1);
+			if (s == NULL)
+				return kueri_err_set(c->err, KUERI_ENOMEM, -1,
+				                     "out of memory");
+			strcpy(s, tmp);
+			{
+				kq_bind v = { KB_TEXT, 0, 0, s, strlen(s), 1 };
+
+				if (kq_binds_add(c->binds, &v) < 0)
+					free(s);
+			}
+			placeholder(c);
+			break;
+		}
+		case 'L':
+			bind_text(c, f->lit, strlen(f->lit));
+			break;
+		default:
+			if (*t < '0' || *t > '9' || *t - '0' >= n->nargs)
+				return kueri_err_set(c->err, KUERI_EINTERNAL, -1,
+				                     "bad SQL template for %s", f->name);
+			if (expr(c, n->args[*t - '0'], 0) < 0)
+				return -1;
+		}
 	}
-	case F_MAXDT:
-		bind_text(c, "9999-12-31T23:59:59.999Z", 24);
-		return 0;
-	case F_MINDT:
-		bind_text(c, "0001-01-01T00:00:00Z", 20);
-		return 0;
-	default:
-		if ((k = dtpart_of(n->fn)) < 0)
-			return kueri_err_set(c->err, KUERI_EINTERNAL, -1,
-			                     "unhandled function");
-		put(c, "kq_dtpart(");
-		if (expr(c, n->args[0], 0) < 0)
-			return -1;
-		snprintf(tmp, sizeof(tmp), ", %d)", k);
-		put(c, tmp);
-		return 0;
-	}
+	return 0;
 }
 
 static int

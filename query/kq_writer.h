@@ -1,0 +1,83 @@
+/*
+ * kq_writer.h -- how an answer's rows become a body: one writer per
+ * format behind one interface, so the driver (exec.c) never branches on
+ * the format.  JSON is json.c, CSV is csv.c; a new format (HTML,
+ * GeoJSON) is one new file defining a kq_writer plus one row in
+ * writers.c's table.
+ *
+ * The driver calls, for a collection:
+ *   begin(w, b)                     once, before the first row
+ *   row(w, b, i)                    per row, i = 0, 1, ... in this page;
+ *                                   the row's values are w->st's columns
+ *                                   0 .. w->nout-1, typed by w->out[]
+ *   end(w, b, nrows, next_link)     once; next_link is the absolute URL
+ *                                   of the next page, or NULL
+ * for a single entity the same with w->entity = 1 and exactly one row;
+ * and for an error answer only error(w, b, err) (err->pos is the byte
+ * offset in the option err->target names, or -1).  Writers append to
+ * `b`; the driver flushes it to the sink between rows, so a writer keeps
+ * no state of its own beyond what w holds.  Each returns 0, or -1 to
+ * stop the answer (out of memory).
+ *
+ * Everything a writer may read is in kq_wctx, borrowed from the answer
+ * and valid for its whole life: the set (title, fields, OData name), the
+ * request (service root, raw path, every option as sent: for links), the
+ * output columns, $count, the format parameters.
+ */
+#ifndef KUERI_KQ_WRITER_H
+#define KUERI_KQ_WRITER_H
+
+#include "kq_int.h"
+
+typedef struct kq_wctx {
+	const kp_set      *set;          /* the entity set answered          */
+	const char        *setname;      /* its OData name                   */
+	const char        *service_root; /* absolute root URL, or ""         */
+	const char        *rawpath;      /* resource path as requested       */
+	const kq_options  *opt;          /* every option, decoded            */
+	const char        *context;      /* @odata.context value             */
+	const kq_outcol   *out;          /* output columns: name, type       */
+	char *const       *outname;      /* "\"name\":" pre-escaped (JSON)   */
+	int                nout;
+	int                entity;       /* one entity, not a collection     */
+	int                has_count;    /* $count=true: count is set        */
+	long long          count;
+	int                ieee754;      /* IEEE754Compatible=true           */
+	int                meta_none;    /* odata.metadata=none              */
+	sqlite3_stmt      *st;           /* holds the current row in row()   */
+} kq_wctx;
+
+typedef struct kq_writer {
+	const char *format;     /* $format word: "json", "csv"              */
+	const char *media;      /* its media type: "application/json"       */
+	const char *wildcard;   /* an Accept range it also answers, e.g.
+	                           text/ + star for CSV, or NULL; the first
+	                           writer in writers.c is the default     */
+	int         paged;      /* 1: pages with nextLink (server page
+	                           size, Prefer odata.maxpagesize); 0: one
+	                           export up to kq_limits.export_cap        */
+	const char *download;   /* file extension for Content-Disposition
+	                           (".csv"), or NULL for inline             */
+	/* The Content-Type of an answer (is_error: of an error answer). */
+	void (*content_type)(const kq_wctx *w, int is_error, char *buf,
+	                     size_t len);
+	int  (*begin)(const kq_wctx *w, ku_buf *b);
+	int  (*row)(const kq_wctx *w, ku_buf *b, long long i);
+	int  (*end)(const kq_wctx *w, ku_buf *b, long long nrows,
+	            const char *next_link);
+	int  (*error)(const kq_wctx *w, ku_buf *b, const kueri_err *err);
+} kq_writer;
+
+extern const kq_writer kq_writer_json;   /* json.c */
+extern const kq_writer kq_writer_csv;    /* csv.c  */
+
+/* writers.c: the writer whose $format word or media type is t[0..n)
+ * (with from_accept, also wildcards); NULL when none.  The first writer
+ * in the table is the default. */
+const kq_writer *kq_writer_find(const char *t, size_t n, int from_accept);
+const kq_writer *kq_writer_default(void);
+
+/* The OData error body {"error":{...}} for err (json.c). */
+void kq_error_json(ku_buf *b, const kueri_err *err);
+
+#endif /* KUERI_KQ_WRITER_H */

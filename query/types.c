@@ -1,0 +1,48 @@
+/*
+ * types.c -- the engine's value types (kq_type): their EDM names, the
+ * type of a published field, which are numeric.  Below every stage:
+ * the parser's tree dump, the resolver, $apply and the writers read it.
+ */
+#include "kq_int.h"
+
+static const char *const edm[KT__MAX] = {
+	[KT_NULL] = "null", [KT_BOOL] = "Edm.Boolean", [KT_INT32] = "Edm.Int32",
+	[KT_INT] = "Edm.Int64", [KT_DECIMAL] = "Edm.Decimal",
+	[KT_DOUBLE] = "Edm.Double", [KT_STRING] = "Edm.String",
+	[KT_DATE] = "Edm.Date", [KT_DATETIME] = "Edm.DateTimeOffset",
+	[KT_TIME] = "Edm.TimeOfDay", [KT_DURATION] = "Edm.Duration",
+	[KT_GUID] = "Edm.Guid", [KT_GEO] = "Edm.GeographyPoint",
+	[KT_ANY] = "any",
+};
+
+const char *
+kq_type_edm(kq_type t)
+{
+	return (int)t >= 0 && t < KT__MAX ? edm[t] : "?";
+}
+
+kq_type
+kq_type_of_field(const kp_field *f)
+{
+	switch (f->type) {
+	case KP_STRING: return KT_STRING;
+	case KP_INTEGER: return KT_INT;
+	case KP_NUMBER: return f->decimal ? KT_DECIMAL : KT_DOUBLE;
+	case KP_BOOLEAN: return KT_BOOL;
+	case KP_DATE: return KT_DATE;
+	case KP_DATETIME: return KT_DATETIME;
+	case KP_TIME: return KT_TIME;
+	case KP_YEAR: return KT_INT32;
+	case KP_YEARMONTH: return KT_STRING;
+	case KP_DURATION: return KT_DURATION;
+	case KP_GEOPOINT: return KT_GEO;
+	default: return KT_STRING;
+	}
+}
+
+int
+kq_type_numeric(kq_type t)
+{
+	return t == KT_INT32 || t == KT_INT || t == KT_DECIMAL || t == KT_DOUBLE;
+}
+
