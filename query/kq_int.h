@@ -383,6 +383,24 @@ typedef struct kq_authctx {
 int kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
                   const char *a5, const char *a6);
 
+/* ---------------------------------------------------------------- conn */
+
+/* conn.c: per-connection state in the portal's aux slot (statement
+ * cache, authorizer trampoline, function registration).
+ * kq_conn_hook puts `auth` in force for p's connection and returns the
+ * mode to hand to kq_conn_unhook / kq_conn_prepare (auth must live until
+ * kq_conn_unhook).  kq_conn_prepare registers our functions on first use
+ * and prepares sql under the authorizer; returns a SQLite result code.
+ * kq_conn_take takes a cached statement for sql (its heap text in
+ * *sqlp) or returns NULL; kq_conn_put gives one back (sql and st owned
+ * by the cache from then on). */
+int  kq_conn_hook(kportal *p, kq_authctx *auth);
+void kq_conn_unhook(kportal *p, int mode);
+int  kq_conn_prepare(kportal *p, int mode, const char *sql,
+                     sqlite3_stmt **st);
+sqlite3_stmt *kq_conn_take(kportal *p, const char *sql, char **sqlp);
+void kq_conn_put(kportal *p, char *sql, sqlite3_stmt *st);
+
 /* ---------------------------------------------------------------- writers */
 
 /* Output column: its name (JSON member / CSV header) and type. */
