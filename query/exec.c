@@ -105,56 +105,8 @@ progress(void *ctx)
 	        now.tv_nsec >= a->deadline.tv_nsec);
 }
 
-static const char b64url[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static void
-b64_encode(ku_buf *b, const unsigned char *s, size_t n)
-{
-	size_t i;
 
-	for (i = 0; i + 2 < n; i += 3) {
-		char o[4] = { b64url[s[i] >> 2],
-		              b64url[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
-		              b64url[((s[i + 1] & 15) << 2) | (s[i + 2] >> 6)],
-		              b64url[s[i + 2] & 63] };
-		ku_buf_add(b, o, 4);
-	}
-	if (n - i == 1) {
-		char o[2] = { b64url[s[i] >> 2], b64url[(s[i] & 3) << 4] };
-		ku_buf_add(b, o, 2);
-	} else if (n - i == 2) {
-		char o[3] = { b64url[s[i] >> 2],
-		              b64url[((s[i] & 3) << 4) | (s[i + 1] >> 4)],
-		              b64url[(s[i + 1] & 15) << 2] };
-		ku_buf_add(b, o, 3);
-	}
-}
-
-/* Returns decoded length or -1 on any invalid character. */
-static long
-b64_decode(const char *s, size_t n, unsigned char *out)
-{
-	unsigned v = 0;
-	int      bits = 0;
-	long     k = 0;
-	size_t   i;
-
-	for (i = 0; i < n; i++) {
-		const char *p = s[i] ? strchr(b64url, s[i]) : NULL;
-
-		if (p == NULL)
-			return -1;
-		v = (v << 6) | (unsigned)(p - b64url);
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[k++] = (unsigned char)(v >> bits);
-			v &= (1u << bits) - 1;
-		}
-	}
-	return k;
-}
 
 
 int
@@ -600,33 +552,6 @@ token_err(kq_answer *a)
 	return opt_err(a, KQ_O_SKIPTOKEN);
 }
 
-/* Decode the token into binds; returns key count or -1. */
-static json_t *
-token_decode(kq_answer *a)
-{
-	const char    *t = a->opt.val[KQ_O_SKIPTOKEN];
-	size_t         n = a->opt.len[KQ_O_SKIPTOKEN];
-	unsigned char *raw;
-	long           rn;
-	json_t        *j, *h;
-	char           hx[24];
-
-	if (n == 0 || n > 4096 || (raw = ku_alloc(&a->arena, n)) == NULL)
-		return NULL;
-	if ((rn = b64_decode(t, n, raw)) <= 0)
-		return NULL;
-	if ((j = json_loadb((const char *)raw, (size_t)rn, JSON_REJECT_DUPLICATES,
-	                    NULL)) == NULL)
-		return NULL;
-	snprintf(hx, sizeof(hx), "%016llx", a->qhash);
-	h = json_object_get(j, "h");
-	if (!json_is_object(j) || !json_is_string(h) ||
-	    strcmp(json_string_value(h), hx) != 0) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
-}
 
 static int
 bind_json(kq_answer *a, json_t *v)
@@ -998,43 +923,6 @@ out:
 	return rc;
 }
 
-static long long
-prefer_maxpagesize(const char *prefer)
-{
-	const char *p = prefer;
-
-	while (p && *p) {
-		const char *q;
-
-		while (*p == ' ' || *p == ',' || *p == '\t')
-			p++;
-		q = p;
-		if (strncasecmp(q, "odata.", 6) == 0)
-			q += 6;
-		if (strncasecmp(q, "maxpagesize", 11) == 0) {
-			q += 11;
-			while (*q == ' ')
-				q++;
-			if (*q == '=') {
-				char     *end;
-				long long v;
-
-				q++;
-				while (*q == ' ')
-					q++;
-				if (!isdigit((unsigned char)*q))
-					return -1;
-				v = strtoll(q, &end, 10);
-				if (v > 0 && (*end == '\0' || *end == ',' || *end == ' ' ||
-				              *end == ';'))
-					return v;
-				return -1;
-			}
-		}
-		p = strchr(p, ',');
-	}
-	return -1;
-}
 
 static int
 build_collection(kq_answer *a, const kq_request *req)
@@ -1137,7 +1025,7 @@ build_collection(kq_answer *a, const kq_request *req)
 			ku_buf_printf(&order, "%s%s", i || nkeys ? ", " : "",
 			              q.s.cols[i].expr ? "NULL" : q.s.cols[i].sql);
 	/* page size */
-	pref = prefer_maxpagesize(req->prefer);
+	pref = kq_prefer_maxpagesize(req->prefer);
 	a->page = a->lim.max_page;
 	if (pref > 0 && pref <= a->lim.max_page) {
 		a->page = pref;
@@ -1181,7 +1069,8 @@ build_collection(kq_answer *a, const kq_request *req)
 	if (a->opt.val[KQ_O_SKIPTOKEN]) {
 		json_t *kv;
 
-		if ((tok = token_decode(a)) == NULL) {
+		if ((tok = kq_page_token_decode(&a->arena, a->opt.val[KQ_O_SKIPTOKEN],
+		                                a->opt.len[KQ_O_SKIPTOKEN], a->qhash)) == NULL) {
 			token_err(a);
 			goto out;
 		}
@@ -1557,90 +1446,7 @@ flush(ku_buf *b, const kueri_sink *sink, int force)
 	return rc;
 }
 
-/* nextLink = root + path + every option but $skip/$top/$skiptoken,
- * then the remaining $top and the new $skiptoken. */
-static void
-next_link(kq_answer *a, ku_buf *b, const char *token, long long top_left)
-{
-	int i, first = 1;
 
-	ku_buf_puts(b, a->service_root);
-	ku_buf_puts(b, a->rawpath);
-	ku_buf_puts(b, "?");
-	for (i = 0; i < a->opt.nparams; i++) {
-		const kq_param *pp = &a->opt.params[i];
-
-		if (pp->id == KQ_O_SKIP || pp->id == KQ_O_TOP ||
-		    pp->id == KQ_O_SKIPTOKEN)
-			continue;
-		if (!first)
-			ku_buf_puts(b, "&");
-		first = 0;
-		if (pp->id >= 0)
-			ku_buf_puts(b, kq_option_name(pp->id));
-		else
-			kq_pct_encode(b, pp->name, strlen(pp->name));
-		ku_buf_puts(b, "=");
-		kq_pct_encode(b, pp->val, pp->vlen);
-	}
-	if (top_left >= 0) {
-		ku_buf_printf(b, "%s$top=%lld", first ? "" : "&", top_left);
-		first = 0;
-	}
-	ku_buf_printf(b, "%s$skiptoken=%s", first ? "" : "&", token);
-}
-
-/* The skiptoken for the row the statement currently holds. */
-static char *
-make_token(kq_answer *a, long long rows_written)
-{
-	json_t *j = json_object(), *k;
-	char   *dump, *res = NULL, hx[24];
-	ku_buf  b = { 0 };
-	int     i;
-
-	if (j == NULL)
-		return NULL;
-	snprintf(hx, sizeof(hx), "%016llx", a->qhash);
-	json_object_set_new(j, "h", json_string(hx));
-	if (a->offset_mode)
-		json_object_set_new(j, "o", json_integer(a->offset + rows_written));
-	else {
-		k = json_array();
-		for (i = 0; i < a->nhidden; i++) {
-			int c = a->nout + i;
-
-			switch (sqlite3_column_type(a->st, c)) {
-			case SQLITE_INTEGER:
-				json_array_append_new(k,
-				    json_integer(sqlite3_column_int64(a->st, c)));
-				break;
-			case SQLITE_FLOAT:
-				json_array_append_new(k,
-				    json_real(sqlite3_column_double(a->st, c)));
-				break;
-			case SQLITE_NULL:
-				json_array_append_new(k, json_null());
-				break;
-			default:
-				json_array_append_new(k, json_stringn(
-				    (const char *)sqlite3_column_text(a->st, c),
-				    (size_t)sqlite3_column_bytes(a->st, c)));
-			}
-		}
-		json_object_set_new(j, "k", k);
-	}
-	dump = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
-	json_decref(j);
-	if (dump == NULL)
-		return NULL;
-	b64_encode(&b, (const unsigned char *)dump, strlen(dump));
-	free(dump);
-	if (!b.oom)
-		res = ku_strndup(&a->arena, b.s, b.n);
-	ku_buf_free(&b);
-	return res;
-}
 
 /* What the writer reads, from the answer (kq_writer.h). */
 static void
@@ -1693,7 +1499,8 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		}
 		n++;
 		if (n == a->page && wr->paged && !a->last_page)
-			token = make_token(a, n);
+			token = kq_page_token(&a->arena, a->st, a->nout, a->nhidden,
+			                      a->offset_mode, a->offset + n, a->qhash);
 		if (flush(&b, sink, 0) < 0) {
 			ret = -1;
 			goto out;
@@ -1711,7 +1518,8 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		ku_buf l = { 0 };
 
 		if (more && token)
-			next_link(a, &l, token, a->top >= 0 ? a->top - n : -1);
+			kq_page_next_link(&l, a->service_root, a->rawpath, &a->opt,
+			                  token, a->top >= 0 ? a->top - n : -1);
 		if (wr->end(&a->w, &b, n, more && token ? (l.s ? l.s : "")
 		                                        : NULL) < 0)
 			ret = -1;

@@ -383,6 +383,27 @@ typedef struct kq_authctx {
 int kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
                   const char *a5, const char *a6);
 
+/* ---------------------------------------------------------------- paging */
+
+/* page.c.  The page size a Prefer header asks for, or -1. */
+long long kq_prefer_maxpagesize(const char *prefer);
+/* A $skiptoken for the row st holds: its nkeys sort keys + rowid are
+ * columns first.. (or, with offset_mode, `offset` rows were written); in
+ * the arena, NULL out of memory. */
+char *kq_page_token(ku_arena *ar, sqlite3_stmt *st, int first, int nkeys,
+                    int offset_mode, long long offset,
+                    unsigned long long qhash);
+/* The token t[0..n) decoded: a JSON object whose "h" matches qhash (the
+ * caller json_decref()s it), or NULL when it is invalid or stale. */
+struct json_t;
+struct json_t *kq_page_token_decode(ku_arena *ar, const char *t, size_t n,
+                                    unsigned long long qhash);
+/* The nextLink: root + rawpath + every option of o but $skip, $top and
+ * $skiptoken, then $top=top_left (when >= 0) and $skiptoken=token. */
+void kq_page_next_link(ku_buf *b, const char *root, const char *rawpath,
+                       const kq_options *o, const char *token,
+                       long long top_left);
+
 /* ---------------------------------------------------------------- conn */
 
 /* conn.c: per-connection state in the portal's aux slot (statement
