@@ -6,14 +6,17 @@
  * writes headers from kq_head and then calls kq_stream.
  *
  * Pipeline (one file per stage under query/):
+ *   route.c    request → route, status, headers, error body (kq_route)
+ *   exec.c     the driver (kq_prepare / kq_stream)
  *   options.c  raw query string → options (split on & and =, decode once)
  *   lex.c      option text → tokens (slices of the text)
  *   parse.c    tokens → AST ($filter, $orderby, $select, $compute, $apply,
- *              $search), with depth and node limits
+ *              $search), with depth and node limits; functab.c functions
  *   resolve.c  AST → names and types checked against the set's schema
- *   sql.c      checked AST → one SQL statement + bound values
- *   exec.c     run it under a time budget, step rows
- *   json.c / csv.c  rows → OData JSON / CSV through a kueri_sink
+ *   codegen.c  checked AST → the whole statement + bound values (sql.c
+ *              expressions, apply.c, search.c, page.c skiptokens)
+ *   conn.c     prepared on the portal connection, run under a time budget
+ *   json.c / csv.c  rows → OData JSON / CSV (kq_writer) through a sink
  *   metadata.c service document and $metadata (CSDL XML and JSON)
  */
 #ifndef KUERI_QUERY_H
