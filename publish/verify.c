@@ -737,18 +737,18 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One progress line on a terminal: rows, rows/s since t0, percent of bytes. */
+/* One progress note: rows, rows/s since t0, percent of bytes. */
 static void
-progress(vres *v, long long size, int final, double t0)
+progress(const kv_opts *o, vres *v, long long size, int final, double t0)
 {
 	double dt = now_s() - t0;
 
 	if (size <= 0)
 		return;
-	fprintf(stderr, "\r%s: %lld rows, %.0f rows/s, %3d%%%s", v->r->name,
-	        v->st.rows, dt > 0 ? (double)v->st.rows / dt : 0.0,
-	        (int)(100.0 * (double)v->st.bytes / (double)size),
-	        final ? "\n" : "");
+	kv_notef(o, final ? KV_NOTE_PROGRESS_END : KV_NOTE_PROGRESS,
+	         "%s: %lld rows, %.0f rows/s, %3d%%", v->r->name,
+	         v->st.rows, dt > 0 ? (double)v->st.rows / dt : 0.0,
+	         (int)(100.0 * (double)v->st.bytes / (double)size));
 }
 
 static int
@@ -839,7 +839,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		if (size && (v->st.rows & 0xffff) == 0 && time(NULL) != last) {
 			last = time(NULL);
 			v->st.bytes = kcsv_bytes(c);
-			progress(v, size, 0, t0);
+			progress(opts, v, size, 0, t0);
 		}
 		if (rec.enc_field) {
 			add_error(x, v, "encoding-error", rec.row, rec.enc_field, NULL, 0,
@@ -1094,7 +1094,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 	v->st.bytes = kcsv_bytes(c);
 	kcsv_sha256(c, v->st.sha256);
 	if (size)
-		progress(v, size, 1, t0);
+		progress(opts, v, size, 1, t0);
 	v->done = 1;
 	result = 0;
 	goto out;
