@@ -4,8 +4,9 @@
  * FTS table (diacritics folded, "kueri:search": false honoured), versions,
  * idempotence, all-or-nothing on invalid data, private refusal, a
  * reader's portal_refresh seeing each new version, the stored row count,
- * and the library's notes going to the caller's note function, never to
- * stderr.
+ * the library's notes going to the caller's note function, never to
+ * stderr, and a duplicate key far apart (row 2 and the last row) reported
+ * with both row numbers, with the key set in memory and spilled to runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "../../publish/keyset.h"
 #include "portal.h"
 #include "publish.h"
 #include "tap.h"
@@ -95,6 +97,43 @@ q(const char *sql)
 	}
 	sqlite3_close(h);
 	return out;
+}
+
+/*
+ * A file of `n` data rows whose last row repeats the key of the first
+ * (CSV row 2); publish must refuse it and name rows 2 and n + 1.
+ */
+static void
+far_duplicate(long long n, const char *mode)
+{
+	char want[160], sqlbuf[64];
+	FILE *f = fopen(csvpath, "w");
+	json_t *report = NULL, *errs;
+	const char *msg;
+	kueri_err err;
+	long long i;
+	int rc;
+
+	fputs("kota,id,nama,catatan,harga,buka\n", f);
+	for (i = 1; i <= n - 1; i++)
+		fprintf(f, "Kota,%lld,Nama %lld,,1.5,true\n", i, i);
+	fputs("Kota,1,Nama lagi,,2,false\n", f);
+	fclose(f);
+	kueri_err_clear(&err);
+	snprintf(sqlbuf, sizeof sqlbuf, "SELECT count(*) FROM kueri_package");
+	rc = kv_publish(db, pkgpath, NULL, &report, &err);
+	is_int(rc, 1, "%s: %lld rows, last repeats row 2's key: refused", mode,
+	       n);
+	errs = json_object_get(json_array_get(json_object_get(report, "tasks"),
+	                                      0), "errors");
+	is_int((int)json_array_size(errs), 1, "%s: exactly one error", mode);
+	msg = json_string_value(json_object_get(json_array_get(errs, 0),
+	                                        "message"));
+	snprintf(want, sizeof want, "Row at position \"%lld\" violates the"
+	         " primary key: the same as in row at position \"2\"", n + 1);
+	is_str(msg ? msg : "(none)", want, "%s: both row numbers named", mode);
+	is_str(q(sqlbuf), "0", "%s: nothing published", mode);
+	json_decref(report);
 }
 
 int
@@ -290,6 +329,15 @@ main(void)
 		   "kp_set.rows holds the row count stored at publish");
 		portal_close(r);
 	}
+
+	/* Duplicate keys far apart.  The portal is empty again first. */
+	kv_unpublish(db, "uji", NULL, &err);
+	far_duplicate(20000, "key set in memory");
+	/* 1024 slots: a run every 768 keys, so row 2's key lies in the
+	 * oldest of ~26 runs on disk when the last row looks it up. */
+	kvs_set_mem_slots(1024);
+	far_duplicate(20000, "key set spilled to runs");
+	kvs_set_mem_slots(0);
 
 	snprintf(sql, sizeof sql, "rm -rf '%s'", dir);
 	if (system(sql) != 0)
