@@ -202,7 +202,7 @@ if [ "$HAVE_PORTAL" = 1 ]; then
 		WHEN name LIKE '${T}_fts%' THEN 'FTS'
 		WHEN name LIKE '${T}%' THEN 'other indexes'
 		ELSE 'catalog' END, sum(pgsize) FROM dbstat GROUP BY 1" >"$RUN/size" 2>/dev/null || : >"$RUN/size"
-	sz() { awk -F'|' -v k="$1" '$1 == k { print $2 }' "$RUN/size"; }
+	sz() { awk -F'|' -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' "$RUN/size"; }
 	PB=$(wc -c <"$PORTAL")
 	row "portal size / CSV bytes (total, $(fmt "$(div "$PB" 1000000)" 0) MB)" \
 		"$(fmt "$(div "$PB" "$CSV_BYTES")" 2)" "-" "-" "-" "-" "<= 2.5" "-"
