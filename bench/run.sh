@@ -4,6 +4,10 @@
 #   make bench            1,000,000 rows, full runs (< 5 min on 2 cores)
 #   make bench QUICK=1    100,000 rows, short runs (< 60 s)
 #   ROWS=N                any row count; BUILD=dir picks the kueri build
+#   make bench ROWS=10000000   ten million rows (~860 MB of CSV; put it
+#                         outside the repo with BENCH_DATA=/work/tmp, say)
+#   BENCH_DATA=dir        where the generated CSVs are cached
+#                         (default bench/data, ignored by git)
 #
 # Every figure is kueri next to the cheapest thing that could produce the
 # same answer on this machine, in the same run, interleaved A/B/A/B so
@@ -34,7 +38,7 @@ fi
 BUILD=${BUILD:-build}
 KUERI=$BUILD/kueri
 BB=$BUILD/bench
-DATA=bench/data/villages-$ROWS
+DATA=${BENCH_DATA:-bench/data}/villages-$ROWS
 RESULTS=bench/results
 NPROC=$(nproc)
 CC=${CC:-cc}
@@ -188,6 +192,34 @@ row "publish rows/s, MB/s" \
 	"$(awk -v r="$ROWS" -v t="$PK" 'BEGIN { if (t == "nan" || t == 0) print "n/a"; else printf "%.0f", r / t }'), $(fmt "$(div "$CSV_MB" "$PK")" 1)" \
 	"$(awk -v r="$ROWS" -v t="$PS" 'BEGIN { printf "%.0f", r / t }'), $(fmt "$(div "$CSV_MB" "$PS")" 1)" \
 	"-" "-" "-" "-" "-"
+
+# Disk: the portal per CSV byte, split by what the bytes are for (dbstat
+# over the last published portal; the floor has no file to compare).
+if [ "$HAVE_PORTAL" = 1 ]; then
+	sqlite3 -readonly "$PORTAL" "SELECT CASE
+		WHEN name = '$T' THEN 'table'
+		WHEN name = '${T}_pk' THEN 'key index'
+		WHEN name LIKE '${T}_fts%' THEN 'FTS'
+		WHEN name LIKE '${T}%' THEN 'other indexes'
+		ELSE 'catalog' END, sum(pgsize) FROM dbstat GROUP BY 1" >"$RUN/size" 2>/dev/null || : >"$RUN/size"
+	sz() { awk -F'|' -v k="$1" '$1 == k { v = $2 } END { print v + 0 }' "$RUN/size"; }
+	PB=$(wc -c <"$PORTAL")
+	row "portal size / CSV bytes (total, $(fmt "$(div "$PB" 1000000)" 0) MB)" \
+		"$(fmt "$(div "$PB" "$CSV_BYTES")" 2)" "-" "-" "-" "-" "<= 2.5" "-"
+	row "  of which table / key index / other indexes / FTS" \
+		"$(fmt "$(div "$(sz table)" "$CSV_BYTES")" 2) / $(fmt "$(div "$(sz 'key index')" "$CSV_BYTES")" 2) / $(fmt "$(div "$(sz 'other indexes')" "$CSV_BYTES")" 2) / $(fmt "$(div "$(sz FTS)" "$CSV_BYTES")" 2)" \
+		"-" "-" "-" "-" "-" "-"
+fi
+
+# Verify alone (no SQLite): time and peak memory.
+if /usr/bin/time -f '%e %M' -o "$RUN/t" "$KUERI" verify "$DATA/datapackage.json" \
+	>/dev/null 2>"$RUN/ver.err"; then
+	VT=$(cut -d' ' -f1 "$RUN/t"); VM=$(cut -d' ' -f2 "$RUN/t")
+	row "verify $ROWS rows (s)" "$(fmt "$VT" 2)" "-" "-" "-" "-" "-" "-"
+	row "verify peak RSS (MB)" "$(fmt "$(div "$VM" 1024)" 1)" "-" "-" "-" "-" "< 64 MB" "-"
+else
+	say "kueri verify failed: $(tail -n 3 "$RUN/ver.err" | head -c 400)"
+fi
 
 # ---- scenarios ---------------------------------------------------------------
 

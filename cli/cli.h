@@ -7,6 +7,8 @@
 #ifndef KUERI_CLI_H
 #define KUERI_CLI_H
 
+#include "publish.h"
+
 int cmd_verify(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_unpublish(int argc, char **argv);
@@ -16,5 +18,13 @@ int cmd_serve(int argc, char **argv);
 
 /* argv[i] is "--help" or "-h" for some i ≥ 1. */
 int cli_wants_help(int argc, char **argv);
+
+/*
+ * The publisher's notes on stderr (a kv_note_fn; ctx is the FILE *):
+ * lines as they are, warnings after "kueri: warning: ", progress lines
+ * rewritten in place with '\r' (the CLI asks for them only on a terminal).
+ * Defined in cmd_verify.c.
+ */
+void cli_note(void *ctx, kv_note_kind kind, const char *text);
 
 #endif

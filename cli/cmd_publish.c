@@ -148,6 +148,8 @@ cmd_publish(int argc, char **argv)
 	kueri_err_clear(&err);
 	ko.limit_errors = o.limit;
 	ko.progress = isatty(STDERR_FILENO);
+	ko.note = cli_note;
+	ko.note_ctx = stderr;
 	rc = kv_publish(o.db, o.arg, &ko, &report, &err);
 	if (report && rc == 1) {
 		json_dumpf(report, stdout, JSON_INDENT(2));
@@ -172,6 +174,7 @@ int
 cmd_unpublish(int argc, char **argv)
 {
 	kueri_err err;
+	kv_opts ko = { 1000, 0, cli_note, NULL };
 	opts o;
 	int rc;
 
@@ -182,7 +185,8 @@ cmd_unpublish(int argc, char **argv)
 	if (parse(argc, argv, 0, unpublish_usage, &o))
 		return 2;
 	kueri_err_clear(&err);
-	rc = kv_unpublish(o.db, o.arg, &err);
+	ko.note_ctx = stderr;
+	rc = kv_unpublish(o.db, o.arg, &ko, &err);
 	if (rc == 0) {
 		fprintf(stderr, "%s: removed\n", o.arg);
 		return 0;

@@ -69,11 +69,33 @@ print_text(FILE *f, json_t *report)
 	                       ? "valid" : "invalid");
 }
 
+void
+cli_note(void *ctx, kv_note_kind kind, const char *text)
+{
+	FILE *f = ctx;
+
+	switch (kind) {
+	case KV_NOTE_WARNING:
+		fprintf(f, "kueri: warning: %s\n", text);
+		break;
+	case KV_NOTE_PROGRESS:
+		fprintf(f, "\r%s", text);
+		break;
+	case KV_NOTE_PROGRESS_END:
+		fprintf(f, "\r%s\n", text);
+		break;
+	case KV_NOTE_INFO:
+	default:
+		fprintf(f, "%s\n", text);
+		break;
+	}
+}
+
 int
 cmd_verify(int argc, char **argv)
 {
 	const char *path = NULL, *format = "json";
-	kv_opts     opts = { 1000, 0 };
+	kv_opts     opts = { 1000, 0, cli_note, NULL };
 	kv_package *pkg;
 	kueri_err   err;
 	json_t     *report = NULL;
@@ -125,6 +147,7 @@ cmd_verify(int argc, char **argv)
 		return 2;
 	}
 	opts.progress = isatty(STDERR_FILENO);  /* rows, rows/s and percent on a terminal */
+	opts.note_ctx = stderr;
 	rc = kv_verify(pkg, &opts, NULL, NULL, NULL, &report, NULL, &err);
 	kv_package_free(pkg);
 	if (rc < 0) {

@@ -1,9 +1,11 @@
 /*
  * portal.h -- the portal database: one SQLite file (WAL mode) holding every
- * published dataset and the catalog.  The publisher writes it; the query
- * engine and the service read it.  This header is the contract between them.
+ * published dataset and the catalog.  The publisher writes it through the
+ * portal's writer (portal_write.h); the query engine and the service read
+ * it through this header.
  *
- * Physical layout (owned by portal/portal.c and publish/load.c):
+ * Physical layout (owned by portal/: portal.c reads it, writer.c writes it;
+ * no other module names a table):
  *  - kueri_package  one row per published package (catalog metadata, version)
  *  - kueri_resource one row per entity set: name, package, physical table,
  *                   FTS table, row count, schema JSON, version, publish time
@@ -78,7 +80,8 @@ typedef struct kp_set {
 	kp_field  *fields;       /* physical column i is "c<i>"          */
 	int        nkeys;        /* primary key fields (0: none)         */
 	int       *keys;         /* indexes into fields                  */
-	long long  rows;
+	long long  rows;         /* row count stored at publish: $count of
+	                          * the whole set needs no scan          */
 	long long  version;      /* package version, 1, 2, ...           */
 	long long  published_at; /* unix seconds (UTC)                   */
 } kp_set;

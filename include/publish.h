@@ -15,7 +15,9 @@
 #include <jansson.h>
 
 #include "kueri.h"
+#include "ksha256.h"  /* ksha256_*: publishers fingerprint their input */
 #include "portal.h"
+#include "portal_write.h"
 
 /* One resource of a package, with its schema reduced to what the portal
  * needs (the full Table Schema stays in `schema`). */
@@ -61,16 +63,10 @@ void        kv_package_free(kv_package *pkg);
  */
 int kv_package_check_catalog(const kv_package *pkg, kueri_err *err);
 
-/* A typed cell handed to the loader.  Which member is meaningful follows
- * the field's kp_type: INTEGER/BOOLEAN/YEAR → i; NUMBER → d; every other
- * type → s/len, canonical text as portal.h describes. */
-typedef struct kv_value {
-	int         null;
-	long long   i;
-	double      d;
-	const char *s;   /* borrowed; valid only during the callback */
-	size_t      len;
-} kv_value;
+/* A typed cell handed to the loader: the portal writer's value (which
+ * member is meaningful follows the field's kp_type, see portal_write.h);
+ * `s` is borrowed, valid only during the callback. */
+typedef kp_value kv_value;
 
 /* Called once per data row while the resource is still valid; stop
  * calling it after the first error (the loader will roll back).
@@ -78,9 +74,25 @@ typedef struct kv_value {
 typedef int (*kv_row_fn)(void *ctx, long long row, const kv_value *vals,
                          int nvals);
 
+/*
+ * The library never prints: what an operator should read goes to the
+ * caller's note function (the CLI writes it to stderr).  `text` is one
+ * line without its newline, borrowed for the call.
+ */
+typedef enum kv_note_kind {
+	KV_NOTE_INFO,         /* "villages: 1,000 rows, version 3, 0.2 s"   */
+	KV_NOTE_WARNING,      /* something to act on (without "warning:")   */
+	KV_NOTE_PROGRESS,     /* replaces the previous progress line        */
+	KV_NOTE_PROGRESS_END  /* the last progress line of a resource       */
+} kv_note_kind;
+
+typedef void (*kv_note_fn)(void *ctx, kv_note_kind kind, const char *text);
+
 typedef struct kv_opts {
-	long long limit_errors;  /* cap on reported errors (default 1000) */
-	int       progress;      /* print progress to stderr              */
+	long long  limit_errors; /* cap on reported errors (default 1000)   */
+	int        progress;     /* send progress notes (rows, rows/s, %)   */
+	kv_note_fn note;         /* NULL: notes are dropped                 */
+	void      *note_ctx;     /* note's first argument                   */
 } kv_opts;
 
 typedef struct kv_stats {
@@ -109,8 +121,8 @@ int kv_verify(kv_package *pkg, const kv_opts *opts,
 
 /*
  * Verify and publish the package into the portal at `db_path` as a new
- * version, all-or-nothing.  Refuses private packages.  Writes the
- * one-line summary per resource to `log` (stderr in the CLI).  Returns
+ * version, all-or-nothing.  Refuses private packages.  Sends the
+ * one-line summary per resource to opts->note (KV_NOTE_INFO).  Returns
  * 0 published, 1 refused (invalid or private; *report set when invalid),
  * 2 unchanged (identical input already published), -1 error.
  */
@@ -118,18 +130,10 @@ int kv_publish(const char *db_path, const char *package_path,
                const kv_opts *opts, json_t **report, kueri_err *err);
 
 /* Remove a package and every byte of it (secure delete + vacuum).
- * 0 removed, 1 not found, -1 error. */
-int kv_unpublish(const char *db_path, const char *name, kueri_err *err);
+ * `opts` (may be NULL) receives a warning when a reader kept removed
+ * bytes in the WAL.  0 removed, 1 not found, -1 error. */
+int kv_unpublish(const char *db_path, const char *name, const kv_opts *opts,
+                 kueri_err *err);
 
-/* SHA-256 (util/sha256.c): incremental. */
-typedef struct ksha256 {
-	unsigned int       h[8];
-	unsigned long long n;
-	unsigned char      buf[64];
-	size_t             fill;
-} ksha256;
-void ksha256_init(ksha256 *c);
-void ksha256_update(ksha256 *c, const void *data, size_t len);
-void ksha256_hex(ksha256 *c, char out[65]);
 
 #endif /* KUERI_PUBLISH_H */

@@ -1,7 +1,8 @@
 /*
- * portal_int.h -- what the portal module shares with the publisher
- * (publish/load.c) and nothing else: the meta-table DDL, the physical
- * name check, the Table Schema type parser.
+ * portal_int.h -- what the files of portal/ share (reader, writer,
+ * catalog) and nothing else: the meta-table DDL, the physical name check,
+ * the Table Schema type parser.  Other modules use portal.h (read) and
+ * portal_write.h (write).
  */
 #ifndef KUERI_PORTAL_INT_H
 #define KUERI_PORTAL_INT_H

@@ -1,5 +1,5 @@
 /*
- * pkgint.h -- what package.c shares with verify.c (private to publish/).
+ * pkgint.h -- what the files of publish/ share (private to publish/).
  */
 #ifndef KUERI_PKGINT_H
 #define KUERI_PKGINT_H
@@ -21,5 +21,9 @@ int *kvp_field_list(json_t *list, json_t *schema, int *n, const char *what,
 
 /* Index of resource `name` in the package, or -1. */
 int kvp_resource_index(const kv_package *pkg, const char *name);
+
+/* Format one line and hand it to o->note (nothing when either is NULL). */
+void kv_notef(const kv_opts *o, kv_note_kind kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -6,14 +6,15 @@
  * and missing cells, then the checks that need memory of earlier rows:
  * unique fields, uniqueKeys, the primary key, foreign keys.
  *
- * Memory for those checks stays small and independent of row width: a set
- * holds one 8-byte slot per row (32 bits of the key's hash and the 32-bit
- * row number) in an open-addressing table.  A slot whose hash bits match
- * is only a candidate: the earlier row is re-read from the CSV (we keep
- * the byte offset of every 32nd record, so a re-read parses at most 32
- * records) and its typed key compared byte for byte.  So equality is
- * exact; hash collisions cost a re-read, never a wrong answer.  1M rows of
- * a primary key take 16 MB of slots at most.
+ * Memory for those checks stays small and independent of row width and,
+ * past 1.5M keys, of row count: a key set (keyset.c) holds one 8-byte
+ * entry per row (32 bits of the key's hash and the 32-bit row number), at
+ * most 16 MB of them in memory and the rest in sorted runs on temporary
+ * files behind Bloom filters.  An entry whose hash bits match is only a
+ * candidate: the earlier row is re-read from the CSV (we keep the byte
+ * offset of every 32nd record, so a re-read parses at most 32 records)
+ * and its typed key compared byte for byte.  So equality is exact; hash
+ * collisions cost a re-read, never a wrong answer.
  *
  * Foreign keys: resources are verified referenced-first, so the target's
  * key set is complete when a row looks into it.  For a self-reference (or
@@ -35,151 +36,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "keyset.h"
 #include "pkgint.h"
 #include "types.h"
 
 #define CKPT      32       /* a checkpoint every CKPT records      */
 #define MAX_GAVEUP 10      /* pattern limit hits before we stop     */
 #define CELL_MAX  200      /* bytes of a cell quoted in the report  */
-
-/* ---- the key set ------------------------------------------------------ */
-
-typedef struct kvset {
-	uint64_t *slot;   /* (hash >> 32) << 32 | row; 0 = empty */
-	size_t    cap;    /* power of two */
-	size_t    n;
-	int       bits;   /* log2(cap) */
-} kvset;
-
-static uint64_t hash_seed;
-
-static uint64_t
-hash64(const unsigned char *p, size_t n)
-{
-	uint64_t h = hash_seed ^ (n * 0x9e3779b97f4a7c15ULL), w;
-
-	while (n >= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-		p += 8;
-		n -= 8;
-	}
-	w = 0;
-	memcpy(&w, p, n);
-	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
-	h ^= h >> 29;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 32;
-	return h;
-}
-
-/* Position from the top bits of the stored 32 hash bits, so a rehash
- * needs nothing but the slots. */
-static size_t
-set_pos(const kvset *s, uint32_t tag)
-{
-	return s->bits ? (size_t)(tag >> (32 - s->bits)) : 0;
-}
-
-/* Slots are probed at random: for big tables ask for transparent huge
- * pages, which turns a TLB miss per row into a cache miss per row. */
-static uint64_t *
-slots_alloc(size_t n)
-{
-	size_t    bytes = n * sizeof(uint64_t);
-	uint64_t *p;
-
-	if (bytes < (4u << 20))
-		return calloc(n, sizeof(uint64_t));
-	if (posix_memalign((void **)&p, 2u << 20, bytes) != 0)
-		return NULL;
-	(void)madvise(p, bytes, MADV_HUGEPAGE);
-	memset(p, 0, bytes);
-	return p;
-}
-
-/* Grow to at least `want` slots (a power of two, at least double). */
-static int
-set_resize(kvset *s, size_t want)
-{
-	size_t    ncap = s->cap ? s->cap * 2 : 1024, i, oldcap = s->cap;
-	uint64_t *old = s->slot;
-	int       bits = 0;
-
-	while (ncap < want)
-		ncap *= 2;
-	if (ncap > ((size_t)1 << 32))
-		return -1;
-	if (!(s->slot = slots_alloc(ncap))) {
-		s->slot = old;
-		return -1;
-	}
-	while (((size_t)1 << bits) < ncap)
-		bits++;
-	s->cap = ncap;
-	s->bits = bits;
-	for (i = 0; i < oldcap; i++)
-		if (old[i]) {
-			size_t p = set_pos(s, (uint32_t)(old[i] >> 32));
-
-			while (s->slot[p])
-				p = (p + 1) & (ncap - 1);
-			s->slot[p] = old[i];
-		}
-	free(old);
-	return 0;
-}
-
-static int
-set_grow(kvset *s)
-{
-	return set_resize(s, 0);
-}
-
-/* Size for about `rows` entries at most 3/4 full: one allocation instead
- * of a cascade of rehashes (which would also double peak memory). */
-static void
-set_reserve(kvset *s, size_t rows)
-{
-	size_t want = rows / 3 * 4 + 1024;
-
-	if (want > s->cap && want < ((size_t)1 << 31))
-		(void)set_resize(s, want);
-}
-
-typedef int (*confirm_fn)(void *ctx, uint32_t row);
-
-/* Find a confirmed equal row (returns it) or 0.  If none and `insert_row`
- * is non-zero, insert it.  -1 on allocation failure. */
-static long long
-set_find(kvset *s, uint64_t h, confirm_fn confirm, void *ctx,
-         uint32_t insert_row)
-{
-	uint32_t tag = (uint32_t)(h >> 32);
-	size_t   p;
-
-	if (s->cap == 0 || (s->n + 1) * 4 > s->cap * 3)
-		if (set_grow(s) < 0)
-			return -1;
-	p = set_pos(s, tag);
-	while (s->slot[p]) {
-		if ((uint32_t)(s->slot[p] >> 32) == tag) {
-			int c = confirm(ctx, (uint32_t)s->slot[p]);
-
-			if (c < 0)
-				return -1;
-			if (c)
-				return (long long)(uint32_t)s->slot[p];
-		}
-		p = (p + 1) & (s->cap - 1);
-	}
-	if (insert_row) {
-		s->slot[p] = (uint64_t)tag << 32 | insert_row;
-		s->n++;
-	}
-	return 0;
-}
 
 /* ---- per-resource state ------------------------------------------------ */
 
@@ -589,14 +452,14 @@ teardown(vctx *x)
 		free(v->f);
 		for (i = 0; i < v->nuniq; i++) {
 			free(v->uniq[i].idx);
-			free(v->uniq[i].set.slot);
+			kvs_free(&v->uniq[i].set);
 		}
 		free(v->uniq);
 		free(v->pk.idx);
-		free(v->pk.set.slot);
+		kvs_free(&v->pk.set);
 		for (i = 0; i < v->nrefs; i++) {
 			free(v->refs[i].idx);
-			free(v->refs[i].set.slot);
+			kvs_free(&v->refs[i].set);
 		}
 		free(v->refs);
 		for (i = 0; i < v->nfks; i++)
@@ -737,18 +600,18 @@ now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One progress line on a terminal: rows, rows/s since t0, percent of bytes. */
+/* One progress note: rows, rows/s since t0, percent of bytes. */
 static void
-progress(vres *v, long long size, int final, double t0)
+progress(const kv_opts *o, vres *v, long long size, int final, double t0)
 {
 	double dt = now_s() - t0;
 
 	if (size <= 0)
 		return;
-	fprintf(stderr, "\r%s: %lld rows, %.0f rows/s, %3d%%%s", v->r->name,
-	        v->st.rows, dt > 0 ? (double)v->st.rows / dt : 0.0,
-	        (int)(100.0 * (double)v->st.bytes / (double)size),
-	        final ? "\n" : "");
+	kv_notef(o, final ? KV_NOTE_PROGRESS_END : KV_NOTE_PROGRESS,
+	         "%s: %lld rows, %.0f rows/s, %3d%%", v->r->name,
+	         v->st.rows, dt > 0 ? (double)v->st.rows / dt : 0.0,
+	         (int)(100.0 * (double)v->st.bytes / (double)size));
 }
 
 static int
@@ -830,16 +693,16 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			                      4096.0 * 1.1);
 
 			for (k = 0; k < v->nuniq; k++)
-				set_reserve(&v->uniq[k].set, est);
+				kvs_reserve(&v->uniq[k].set, est);
 			if (v->pk.n)
-				set_reserve(&v->pk.set, est);
+				kvs_reserve(&v->pk.set, est);
 			for (k = 0; k < v->nrefs; k++)
-				set_reserve(&v->refs[k].set, est);
+				kvs_reserve(&v->refs[k].set, est);
 		}
 		if (size && (v->st.rows & 0xffff) == 0 && time(NULL) != last) {
 			last = time(NULL);
 			v->st.bytes = kcsv_bytes(c);
-			progress(v, size, 0, t0);
+			progress(opts, v, size, 0, t0);
 		}
 		if (rec.enc_field) {
 			add_error(x, v, "encoding-error", rec.row, rec.enc_field, NULL, 0,
@@ -952,7 +815,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			x->cres = v;
 			x->cidx = u->idx;
 			x->cn = u->n;
-			dup = set_find(&u->set, hash64(key, x->cklen), confirm_equal, x,
+			dup = kvs_find(&u->set, kvs_hash(key, x->cklen), confirm_equal, x,
 			               (uint32_t)rec.row);
 			if (dup < 0)
 				goto oom_or_io;
@@ -1003,7 +866,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				x->cres = v;
 				x->cidx = v->pk.idx;
 				x->cn = v->pk.n;
-				dup = set_find(&v->pk.set, hash64(key, x->cklen),
+				dup = kvs_find(&v->pk.set, kvs_hash(key, x->cklen),
 				               confirm_equal, x, (uint32_t)rec.row);
 				if (dup < 0)
 					goto oom_or_io;
@@ -1033,8 +896,8 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			x->cres = t;
 			x->cidx = t->refs[fk->ref].idx;
 			x->cn = t->refs[fk->ref].n;
-			h = hash64(key, x->cklen);
-			hit = set_find(&t->refs[fk->ref].set, h, confirm_equal, x, 0);
+			h = kvs_hash(key, x->cklen);
+			hit = kvs_find(&t->refs[fk->ref].set, h, confirm_equal, x, 0);
 			if (hit < 0)
 				goto oom_or_io;
 			if (hit > 0)
@@ -1070,17 +933,9 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				continue;
 			x->cklen = key_bytes(v, rf->idx, rf->n, vals, key);
 			{
-				kvset   *s = &rf->set;
-				uint64_t h = hash64(key, x->cklen);
-				size_t   p;
-
-				if ((s->cap == 0 || (s->n + 1) * 4 > s->cap * 3) && set_grow(s) < 0)
+				if (kvs_add(&rf->set, kvs_hash(key, x->cklen),
+				            (uint32_t)rec.row) < 0)
 					goto oom_or_io;
-				p = set_pos(s, (uint32_t)(h >> 32));
-				while (s->slot[p])
-					p = (p + 1) & (s->cap - 1);
-				s->slot[p] = (h >> 32) << 32 | (uint32_t)rec.row;
-				s->n++;
 			}
 		}
 		row_errs = v->nerr != before;
@@ -1094,7 +949,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 	v->st.bytes = kcsv_bytes(c);
 	kcsv_sha256(c, v->st.sha256);
 	if (size)
-		progress(v, size, 1, t0);
+		progress(opts, v, size, 1, t0);
 	v->done = 1;
 	result = 0;
 	goto out;
@@ -1162,7 +1017,7 @@ resolve_pending(vctx *x, vres *v)
 			x->ckey = key;
 		}
 		/* confirm_equal re-reads the target with t->reread, not `own`. */
-		hit = set_find(&t->refs[fk->ref].set, p->h, confirm_equal, x, 0);
+		hit = kvs_find(&t->refs[fk->ref].set, p->h, confirm_equal, x, 0);
 		if (hit < 0)
 			goto fail;
 		if (hit > 0)
@@ -1226,9 +1081,7 @@ kv_verify(kv_package *pkg, const kv_opts *opts,
 	kueri_err_clear(err);
 	if (report)
 		*report = NULL;
-	if (!hash_seed)
-		hash_seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
-		            (uint64_t)(uintptr_t)&x;
+	kvs_seed();
 	if (!(x.v = calloc((size_t)pkg->nres + 1, sizeof(*x.v)))) {
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		return -1;

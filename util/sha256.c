@@ -1,5 +1,5 @@
 /*
- * sha256.c -- FIPS 180-4 SHA-256, incremental (ksha256_* in publish.h).
+ * sha256.c -- FIPS 180-4 SHA-256, incremental (ksha256_* in ksha256.h).
  * The publisher fingerprints each source CSV while it streams through the
  * verifier, so the digest costs no second read of the file.
  */
@@ -11,7 +11,7 @@
 #define KSHA_NI 1
 #endif
 
-#include "publish.h"
+#include "ksha256.h"
 
 static const unsigned int K[64] = {
 	0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1,

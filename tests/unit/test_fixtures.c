@@ -123,7 +123,7 @@ run_case(json_t *c)
 	char        dir[400], path[600];
 	kv_package *pkg;
 	kueri_err   err;
-	kv_opts     o = { 1000, 0 };
+	kv_opts     o = { 1000, 0, NULL, NULL };
 	size_t      i, j;
 	int         rc, eq;
 	const char *why = NULL;

@@ -2,8 +2,11 @@
  * test_portal_publish.c -- kv_publish / kv_unpublish through the library:
  * typed storage (SQLite types per portal.h), the primary-key index, the
  * FTS table (diacritics folded, "kueri:search": false honoured), versions,
- * idempotence, all-or-nothing on invalid data, private refusal, and a
- * reader's portal_refresh seeing each new version.
+ * idempotence, all-or-nothing on invalid data, private refusal, a
+ * reader's portal_refresh seeing each new version, the stored row count,
+ * the library's notes going to the caller's note function, never to
+ * stderr, and a duplicate key far apart (row 2 and the last row) reported
+ * with both row numbers, with the key set in memory and spilled to runs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +16,31 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "../../publish/keyset.h"
 #include "portal.h"
 #include "publish.h"
 #include "tap.h"
 
 static char dir[] = "/tmp/kueri-publish.XXXXXX";
+
+/* What a kv_note_fn received: kinds and lines in order. */
+typedef struct notes {
+	int  n;
+	int  kind[16];
+	char line[16][256];
+} notes;
+
+static void
+collect(void *ctx, kv_note_kind kind, const char *text)
+{
+	notes *ns = ctx;
+
+	if (ns->n < 16) {
+		ns->kind[ns->n] = kind;
+		snprintf(ns->line[ns->n], sizeof ns->line[0], "%s", text);
+		ns->n++;
+	}
+}
 static char db[300], pkgpath[300], csvpath[300];
 
 static void
@@ -74,6 +97,43 @@ q(const char *sql)
 	}
 	sqlite3_close(h);
 	return out;
+}
+
+/*
+ * A file of `n` data rows whose last row repeats the key of the first
+ * (CSV row 2); publish must refuse it and name rows 2 and n + 1.
+ */
+static void
+far_duplicate(long long n, const char *mode)
+{
+	char want[160], sqlbuf[64];
+	FILE *f = fopen(csvpath, "w");
+	json_t *report = NULL, *errs;
+	const char *msg;
+	kueri_err err;
+	long long i;
+	int rc;
+
+	fputs("kota,id,nama,catatan,harga,buka\n", f);
+	for (i = 1; i <= n - 1; i++)
+		fprintf(f, "Kota,%lld,Nama %lld,,1.5,true\n", i, i);
+	fputs("Kota,1,Nama lagi,,2,false\n", f);
+	fclose(f);
+	kueri_err_clear(&err);
+	snprintf(sqlbuf, sizeof sqlbuf, "SELECT count(*) FROM kueri_package");
+	rc = kv_publish(db, pkgpath, NULL, &report, &err);
+	is_int(rc, 1, "%s: %lld rows, last repeats row 2's key: refused", mode,
+	       n);
+	errs = json_object_get(json_array_get(json_object_get(report, "tasks"),
+	                                      0), "errors");
+	is_int((int)json_array_size(errs), 1, "%s: exactly one error", mode);
+	msg = json_string_value(json_object_get(json_array_get(errs, 0),
+	                                        "message"));
+	snprintf(want, sizeof want, "Row at position \"%lld\" violates the"
+	         " primary key: the same as in row at position \"2\"", n + 1);
+	is_str(msg ? msg : "(none)", want, "%s: both row numbers named", mode);
+	is_str(q(sqlbuf), "0", "%s: nothing published", mode);
+	json_decref(report);
 }
 
 int
@@ -194,7 +254,7 @@ main(void)
 	portal_close(reader);
 
 	kueri_err_clear(&err);
-	is_int(kv_unpublish(db, "uji", &err), 1, "unpublish absent: 1");
+	is_int(kv_unpublish(db, "uji", NULL, &err), 1, "unpublish absent: 1");
 	is_int(kv_publish(db, "/nonexistent/datapackage.json", NULL, &report,
 	       &err), -1, "missing package file: -1");
 
@@ -210,7 +270,7 @@ main(void)
 		kv_publish(db, pkgpath, NULL, &report, &err);
 		r = portal_open_ro(db, &err);
 		portal_version_token(r, t1, sizeof t1);
-		is_int(kv_unpublish(db, "uji", &err), 0, "unpublish: 0");
+		is_int(kv_unpublish(db, "uji", NULL, &err), 0, "unpublish: 0");
 		kv_publish(db, pkgpath, NULL, &report, &err);
 		portal_refresh(r, &err);
 		portal_version_token(r, t2, sizeof t2);
@@ -219,6 +279,65 @@ main(void)
 		ok(strcmp(t1, t2) != 0, "version token differs (%s vs %s)", t1, t2);
 		portal_close(r);
 	}
+
+	/* Notes: the summary, progress and "unchanged" reach the caller's
+	 * function; stderr stays silent (the library never prints). */
+	{
+		notes ns;
+		kv_opts o = { 1000, 1, collect, &ns };
+		char errpath[320];
+		FILE *ef;
+		long errlen = -1;
+		int saved = dup(2);
+		kportal *r;
+
+		memset(&ns, 0, sizeof ns);
+		snprintf(errpath, sizeof errpath, "%s/stderr.txt", dir);
+		write_file(csvpath, "kota,id,nama,catatan,harga,buka\n"
+		           "Bandung,1,Pasar,,1,true\n"
+		           "Bandung,2,Pasar Baru,,2,false\n", "w");
+		fflush(stderr);
+		ef = freopen(errpath, "w", stderr);
+		rc = kv_publish(db, pkgpath, &o, &report, &err);
+		rc = rc * 10 + kv_publish(db, pkgpath, &o, &report, &err);
+		fflush(stderr);
+		dup2(saved, 2);
+		close(saved);
+		if (ef && (ef = fopen(errpath, "r")) != NULL) {
+			fseek(ef, 0, SEEK_END);
+			errlen = ftell(ef);
+			fclose(ef);
+		}
+		is_int(rc, 2, "publish then unchanged: 0 then 2");
+		is_int((int)errlen, 0, "nothing written to stderr");
+		is_int(ns.n, 4, "four notes: progress, indexes, summary, unchanged");
+		is_int(ns.kind[0], KV_NOTE_PROGRESS_END, "note 1 ends the progress");
+		ok(strncmp(ns.line[0], "pasar: 2 rows, ", 15) == 0 &&
+		   strstr(ns.line[0], "100%") != NULL,
+		   "progress names rows and percent (%s)", ns.line[0]);
+		ok(ns.kind[1] == KV_NOTE_INFO &&
+		   strcmp(ns.line[1], "pasar: building indexes...") == 0,
+		   "note 2: building indexes (%s)", ns.line[1]);
+		ok(ns.kind[2] == KV_NOTE_INFO &&
+		   strncmp(ns.line[2], "pasar: 2 rows, version 2, ", 26) == 0,
+		   "note 3: the summary (%s)", ns.line[2]);
+		ok(ns.kind[3] == KV_NOTE_INFO &&
+		   strcmp(ns.line[3], "uji: unchanged, version 2") == 0,
+		   "note 4: unchanged (%s)", ns.line[3]);
+		r = portal_open_ro(db, &err);
+		ok(r && portal_set(r, "pasar") && portal_set(r, "pasar")->rows == 2,
+		   "kp_set.rows holds the row count stored at publish");
+		portal_close(r);
+	}
+
+	/* Duplicate keys far apart.  The portal is empty again first. */
+	kv_unpublish(db, "uji", NULL, &err);
+	far_duplicate(20000, "key set in memory");
+	/* 1024 slots: a run every 768 keys, so row 2's key lies in the
+	 * oldest of ~26 runs on disk when the last row looks it up. */
+	kvs_set_mem_slots(1024);
+	far_duplicate(20000, "key set spilled to runs");
+	kvs_set_mem_slots(0);
 
 	snprintf(sql, sizeof sql, "rm -rf '%s'", dir);
 	if (system(sql) != 0)

@@ -130,7 +130,7 @@ run(const char *desc, long long limit)
 {
 	char        path[600];
 	kv_package *pkg;
-	kv_opts     o = { limit, 0 };
+	kv_opts     o = { limit, 0, NULL, NULL };
 	int         rc;
 
 	json_decref(last_report);

@@ -1,0 +1,746 @@
+/*
+ * writer.c -- the portal's write side (portal_write.h): new tables
+ * "t<N>", their rows, key index, FTS table and catalog rows as one new
+ * version of a package, all-or-nothing; and removing a package.
+ *
+ * The whole version is ONE write transaction (BEGIN IMMEDIATE) on a WAL
+ * database: tables are created and filled through one reused prepared
+ * INSERT per set; the indexes and FTS tables are built only after the
+ * rows are in (a bulk build is cheaper than per-row maintenance); the
+ * previous version's tables are dropped and the catalog rows replaced in
+ * the same transaction, then COMMIT.  An error or a kill -9 at any point
+ * leaves the previous version exactly as it was (WAL rollback), and
+ * readers keep serving it throughout.
+ *
+ * Removing a package drops its tables and catalog rows with secure_delete
+ * on, then VACUUMs and truncates the WAL so that none of its bytes remain.
+ *
+ * Every identifier spliced into SQL here is portal-made ("t<N>", "c<i>"),
+ * checked by portal_name_ok when read back; every value is bound.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "portal_int.h"
+#include "portal_write.h"
+
+/* SQLite column type per kp_type (portal.h's "values as stored"). */
+static const char *const sql_type[KP__MAX] = {
+	[KP_STRING] = "TEXT",     [KP_INTEGER] = "INTEGER",
+	[KP_NUMBER] = "REAL",     [KP_BOOLEAN] = "INTEGER",
+	[KP_DATE] = "TEXT",       [KP_DATETIME] = "TEXT",
+	[KP_TIME] = "TEXT",       [KP_YEAR] = "INTEGER",
+	[KP_YEARMONTH] = "TEXT",  [KP_DURATION] = "TEXT",
+	[KP_GEOPOINT] = "TEXT",
+};
+
+/* One set of the new version. */
+typedef struct kw_set {
+	char         *name;     /* owned copies of the definition       */
+	char         *title;
+	char         *sha256;
+	char         *fields;   /* the catalog's `fields` JSON (owned)   */
+	char         *keys;     /* the catalog's `keys` JSON (owned)     */
+	kp_type      *types;    /* per field (owned)                     */
+	int           nfields;
+	char          tbl[32];
+	char          fts[40];  /* "" when no field is searchable        */
+	char         *pk_sql;   /* CREATE UNIQUE INDEX ..., or NULL      */
+	char         *fts_sql;  /* CREATE VIRTUAL TABLE ..., or NULL     */
+	long long     rows;
+	sqlite3_stmt *ins;      /* INSERT (owned)                        */
+} kw_set;
+
+struct kp_writer {
+	kportal   *p;
+	sqlite3   *db;
+	char      *package;
+	int        existed;     /* a version is published                */
+	long long  version;     /* ... and its number                    */
+	char       fp[65];      /* ... and its fingerprint               */
+	long long  n0;          /* first free table number               */
+	kw_set    *sets;
+	int        nsets, cap;
+};
+
+static int
+db_err(sqlite3 *db, kueri_err *err, const char *what)
+{
+	return kueri_err_set(err, KUERI_EDB, -1, "%s: %s", what,
+	                     sqlite3_errmsg(db));
+}
+
+/* Run SQL built with sqlite3_mprintf-style formatting: identifiers only
+ * (portal-made names), never values. */
+static int
+exec_fmt(sqlite3 *db, kueri_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int
+exec_fmt(sqlite3 *db, kueri_err *err, const char *fmt, ...)
+{
+	va_list ap;
+	char *sql, *msg = NULL;
+	int rc;
+
+	va_start(ap, fmt);
+	sql = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	if (sql == NULL)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK) {
+		kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
+		              msg ? msg : sqlite3_errmsg(db));
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL)
+		return NULL;
+	n = strlen(s) + 1;
+	d = malloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* ---- removing a package --------------------------------------------- */
+
+/* Drop the tables and catalog rows of package `name` inside the caller's
+ * transaction.  *found is set to whether it existed. */
+static int
+drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
+{
+	sqlite3_stmt *st = NULL;
+	char (*names)[40] = NULL;
+	int rc, n = 0, cap = 0, i;
+
+	if (found)
+		*found = 0;
+	/* Collect first: SQLite cannot DROP while a read is pending. */
+	if (sqlite3_prepare_v2(db, "SELECT tbl, fts FROM kueri_resource"
+	        " WHERE package = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "portal");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *tbl = (const char *)sqlite3_column_text(st, 0);
+		const char *fts = (const char *)sqlite3_column_text(st, 1);
+
+		/* Only portal-shaped names are ever spliced into SQL. */
+		if (!portal_name_ok(tbl, "") ||
+		    (fts && *fts && !portal_name_ok(fts, "_fts"))) {
+			sqlite3_finalize(st);
+			free(names);
+			return kueri_err_set(err, KUERI_EDB, -1,
+			        "portal: bad physical table name in catalog");
+		}
+		if (n + 2 > cap) {
+			void *nn;
+
+			cap = cap ? cap * 2 : 8;
+			nn = realloc(names, (size_t)cap * sizeof *names);
+			if (nn == NULL) {
+				sqlite3_finalize(st);
+				free(names);
+				return kueri_err_set(err, KUERI_ENOMEM, -1,
+				                     "out of memory");
+			}
+			names = nn;
+		}
+		/* FTS first: dropping it drops its shadow tables too. */
+		if (fts && *fts)
+			snprintf(names[n++], sizeof names[0], "%s", fts);
+		snprintf(names[n++], sizeof names[0], "%s", tbl);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(names);
+		return db_err(db, err, "portal");
+	}
+	for (i = 0; i < n; i++)
+		if (exec_fmt(db, err, "DROP TABLE IF EXISTS \"%s\"", names[i])) {
+			free(names);
+			return -1;
+		}
+	free(names);
+	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_resource WHERE"
+	        " package = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "portal");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(db, err, "portal");
+	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_package WHERE"
+	        " name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "portal");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_err(db, err, "portal");
+	if (found)
+		*found = sqlite3_changes(db) > 0;
+	return 0;
+}
+
+/*
+ * After a removal: rewrite the file without free pages (VACUUM) and copy
+ * the WAL back and truncate it, so no removed byte survives in either
+ * file.  A reader holding an old snapshot blocks the truncation: we wait
+ * a little (readers' queries are short) and then say so rather than
+ * pretend; running the removal again finishes the job.
+ */
+static int
+scrub(sqlite3 *db, int vacuum, int *wal_busy, kueri_err *err)
+{
+	sqlite3_stmt *st;
+	int busy = 1;
+
+	if (vacuum && exec_fmt(db, err, "VACUUM"))
+		return -1;
+	sqlite3_busy_timeout(db, 10000);
+	if (sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st,
+	                       NULL) != SQLITE_OK)
+		return db_err(db, err, "portal");
+	if (sqlite3_step(st) == SQLITE_ROW)
+		busy = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (wal_busy)
+		*wal_busy = busy != 0;
+	return 0;
+}
+
+int
+kp_remove_package(kportal *p, const char *name, int *found, int *wal_busy,
+                  kueri_err *err)
+{
+	sqlite3 *db = portal_db(p);
+	int f = 0;
+
+	if (wal_busy)
+		*wal_busy = 0;
+	if (exec_fmt(db, err, "BEGIN IMMEDIATE"))
+		return -1;
+	if (drop_package(db, name, &f, err)) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (exec_fmt(db, err, "COMMIT")) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (found)
+		*found = f;
+	/* Not found: still finish an earlier removal's checkpoint. */
+	return scrub(db, f, wal_busy, err);
+}
+
+/* ---- the current version -------------------------------------------- */
+
+int
+kp_package_version(kportal *p, const char *name, long long *version,
+                   char fp[65], kueri_err *err)
+{
+	sqlite3 *db = portal_db(p);
+	sqlite3_stmt *st;
+	int found = 0, rc;
+
+	*version = 0;
+	fp[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT version, fingerprint FROM"
+	        " kueri_package WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "portal"), -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *f = (const char *)sqlite3_column_text(st, 1);
+
+		*version = sqlite3_column_int64(st, 0);
+		snprintf(fp, 65, "%s", f ? f : "");
+		found = 1;
+	} else if (rc != SQLITE_DONE) {
+		found = -1;
+		db_err(db, err, "portal");
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+static int
+next_table_number(sqlite3 *db, long long *n, kueri_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 1;
+	if (sqlite3_prepare_v2(db,
+	        "SELECT max(coalesce((SELECT value FROM kueri_meta WHERE"
+	        " key = 'next_table'), 1), coalesce((SELECT max(CAST(substr(tbl,"
+	        " 2) AS INTEGER)) + 1 FROM kueri_resource), 1))",
+	        -1, &st, NULL) != SQLITE_OK)
+		return db_err(db, err, "portal");
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : db_err(db, err, "portal");
+}
+
+/* ---- a writer ------------------------------------------------------- */
+
+static void
+set_free(kw_set *s)
+{
+	sqlite3_finalize(s->ins);
+	free(s->name);
+	free(s->title);
+	free(s->sha256);
+	free(s->fields);
+	free(s->keys);
+	free(s->types);
+	sqlite3_free(s->pk_sql);
+	sqlite3_free(s->fts_sql);
+}
+
+static void
+writer_free(kp_writer *w)
+{
+	int i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < w->nsets; i++)
+		set_free(&w->sets[i]);
+	free(w->sets);
+	free(w->package);
+	free(w);
+}
+
+void
+kp_writer_rollback(kp_writer *w)
+{
+	if (w == NULL)
+		return;
+	sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+	writer_free(w);
+}
+
+kp_writer *
+kp_writer_begin(kportal *p, const char *package, kueri_err *err)
+{
+	kp_writer *w = calloc(1, sizeof *w);
+	int found;
+
+	if (w == NULL || (w->package = xstrdup(package)) == NULL) {
+		free(w);
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		return NULL;
+	}
+	w->p = p;
+	w->db = portal_db(p);
+	/* A bounded page cache keeps RSS flat whatever the file size; the
+	 * WAL is truncated back after a big transaction. */
+	sqlite3_exec(w->db, "PRAGMA cache_size=-8192;"
+	             " PRAGMA journal_size_limit=67108864;", NULL, NULL, NULL);
+	if (exec_fmt(w->db, err, "BEGIN IMMEDIATE")) {
+		writer_free(w);
+		return NULL;
+	}
+	/* Inside the write lock: no other publisher moves the version or
+	 * takes a table number between here and COMMIT. */
+	found = kp_package_version(p, package, &w->version, w->fp, err);
+	if (found < 0 || next_table_number(w->db, &w->n0, err)) {
+		kp_writer_rollback(w);
+		return NULL;
+	}
+	w->existed = found;
+	return w;
+}
+
+int
+kp_writer_current(kp_writer *w, long long *version, const char **fp)
+{
+	if (version)
+		*version = w->version;
+	if (fp)
+		*fp = w->fp;
+	return w->existed;
+}
+
+/* The `fields` JSON of kueri_resource. */
+static char *
+fields_json(const kp_set_def *d)
+{
+	json_t *a = json_array();
+	char *out;
+	int i;
+
+	for (i = 0; i < d->nfields; i++) {
+		const kp_field *f = &d->fields[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(f->name));
+		json_object_set_new(o, "type", json_string(kp_type_name(f->type)));
+		json_object_set_new(o, "nullable", json_boolean(f->nullable));
+		json_object_set_new(o, "decimal", json_boolean(f->decimal));
+		json_object_set_new(o, "searchable",
+		        json_boolean(f->type == KP_STRING && f->searchable));
+		if (f->title)
+			json_object_set_new(o, "title", json_string(f->title));
+		if (f->description)
+			json_object_set_new(o, "description",
+			                    json_string(f->description));
+		json_array_append_new(a, o);
+	}
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static char *
+keys_json(const kp_set_def *d)
+{
+	json_t *a = json_array();
+	char *out;
+	int i;
+
+	for (i = 0; i < d->nkeys; i++)
+		json_array_append_new(a, json_integer(d->keys[i]));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+/* An entity set name owned by another package. */
+static int
+check_clash(kp_writer *w, const char *name, kueri_err *err)
+{
+	sqlite3_stmt *st;
+	int rc = 0;
+
+	if (sqlite3_prepare_v2(w->db, "SELECT package FROM kueri_resource WHERE"
+	        " name = ?1 AND package <> ?2", -1, &st, NULL) != SQLITE_OK)
+		return db_err(w->db, err, "portal");
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, w->package, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		rc = kueri_err_set(err, KUERI_ESCHEMA, -1,
+		        "entity set name '%s' is already published by"
+		        " package '%s'; rename the resource",
+		        name, sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* CREATE TABLE, the INSERT, and the index/FTS statements kept for
+ * kp_writer_build. */
+static int
+set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
+{
+	sqlite3_str *q;
+	char *sql, *msg = NULL;
+	int i, n, rc;
+
+	q = sqlite3_str_new(w->db);
+	sqlite3_str_appendf(q, "CREATE TABLE \"%s\"(", s->tbl);
+	for (i = 0; i < d->nfields; i++) {
+		kp_type t = d->fields[i].type;
+
+		sqlite3_str_appendf(q, "%sc%d %s", i ? ", " : "", i,
+		        (int)t >= 0 && t < KP__MAX ? sql_type[t] : "TEXT");
+	}
+	sqlite3_str_appendall(q, ")");
+	sql = sqlite3_str_finish(q);
+	if (sql == NULL)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	rc = sqlite3_exec(w->db, sql, NULL, NULL, &msg);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK) {
+		kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
+		              msg ? msg : "create table failed");
+		sqlite3_free(msg);
+		return -1;
+	}
+
+	q = sqlite3_str_new(w->db);
+	sqlite3_str_appendf(q, "INSERT INTO \"%s\" VALUES(", s->tbl);
+	for (i = 0; i < d->nfields; i++)
+		sqlite3_str_appendf(q, i ? ",?%d" : "?%d", i + 1);
+	sqlite3_str_appendall(q, ")");
+	sql = sqlite3_str_finish(q);
+	if (sql == NULL ||
+	    sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	                       &s->ins, NULL) != SQLITE_OK) {
+		sqlite3_free(sql);
+		return db_err(w->db, err, "loader");
+	}
+	sqlite3_free(sql);
+
+	if (d->nkeys > 0) {
+		q = sqlite3_str_new(w->db);
+		sqlite3_str_appendf(q, "CREATE UNIQUE INDEX \"%s_pk\" ON \"%s\"(",
+		                    s->tbl, s->tbl);
+		for (i = 0; i < d->nkeys; i++)
+			sqlite3_str_appendf(q, "%sc%d", i ? "," : "", d->keys[i]);
+		sqlite3_str_appendall(q, ")");
+		if ((s->pk_sql = sqlite3_str_finish(q)) == NULL)
+			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	}
+	if (s->fts[0]) {
+		q = sqlite3_str_new(w->db);
+		sqlite3_str_appendf(q, "CREATE VIRTUAL TABLE \"%s\" USING fts5(",
+		                    s->fts);
+		for (i = 0, n = 0; i < d->nfields; i++)
+			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
+				sqlite3_str_appendf(q, "%sc%d", n++ ? ", " : "", i);
+		/* automerge 16 (not the default 4): the bulk rebuild merges
+		 * less often, ~25% faster, with no measurable query cost. */
+		sqlite3_str_appendf(q, ", content='%s', content_rowid='rowid',"
+		        " tokenize='unicode61 remove_diacritics 2');"
+		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);"
+		        "INSERT INTO \"%s\"(\"%s\") VALUES('rebuild');",
+		        s->tbl, s->fts, s->fts, s->fts, s->fts);
+		if ((s->fts_sql = sqlite3_str_finish(q)) == NULL)
+			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	}
+	return 0;
+}
+
+int
+kp_writer_create_set(kp_writer *w, const kp_set_def *d, kueri_err *err)
+{
+	kw_set *s;
+	int i, ns = 0;
+
+	if (check_clash(w, d->name, err))
+		return -1;
+	if (w->nsets == w->cap) {
+		int cap = w->cap ? w->cap * 2 : 4;
+		kw_set *n = realloc(w->sets, (size_t)cap * sizeof *n);
+
+		if (n == NULL)
+			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		w->sets = n;
+		w->cap = cap;
+	}
+	s = &w->sets[w->nsets++];
+	memset(s, 0, sizeof *s);
+	s->nfields = d->nfields;
+	s->name = xstrdup(d->name);
+	s->title = d->title ? xstrdup(d->title) : NULL;
+	s->sha256 = xstrdup(d->sha256 ? d->sha256 : "");
+	s->fields = fields_json(d);
+	s->keys = keys_json(d);
+	s->types = calloc((size_t)d->nfields + 1, sizeof *s->types);
+	if (!s->name || (d->title && !s->title) || !s->sha256 || !s->fields ||
+	    !s->keys || !s->types)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	for (i = 0; i < d->nfields; i++) {
+		s->types[i] = d->fields[i].type;
+		ns += d->fields[i].type == KP_STRING && d->fields[i].searchable;
+	}
+	snprintf(s->tbl, sizeof s->tbl, "t%lld", w->n0 + w->nsets - 1);
+	if (ns)
+		snprintf(s->fts, sizeof s->fts, "t%lld_fts", w->n0 + w->nsets - 1);
+	if (set_sql(w, s, d, err))
+		return -1;
+	return w->nsets - 1;
+}
+
+int
+kp_writer_insert(kp_writer *w, int si, const kp_value *v, int nv,
+                 kueri_err *err)
+{
+	kw_set *s;
+	sqlite3_stmt *st;
+	int i, rc;
+
+	if (si < 0 || si >= w->nsets)
+		return kueri_err_set(err, KUERI_EINTERNAL, -1,
+		                     "loader: no resource %d", si);
+	s = &w->sets[si];
+	st = s->ins;
+	if (nv != s->nfields)
+		return kueri_err_set(err, KUERI_EINTERNAL, -1,
+		        "%d values, schema %d", nv, s->nfields);
+	for (i = 0; i < nv; i++) {
+		if (v[i].null) {
+			sqlite3_bind_null(st, i + 1);
+			continue;
+		}
+		switch (s->types[i]) {
+		case KP_INTEGER:
+		case KP_BOOLEAN:
+		case KP_YEAR:
+			sqlite3_bind_int64(st, i + 1, v[i].i);
+			break;
+		case KP_NUMBER:
+			sqlite3_bind_double(st, i + 1, v[i].d);
+			break;
+		default:
+			sqlite3_bind_text(st, i + 1, v[i].s ? v[i].s : "",
+			                  (int)v[i].len, SQLITE_STATIC);
+			break;
+		}
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return kueri_err_set(err, KUERI_EDB, -1, "%s",
+		                     sqlite3_errmsg(w->db));
+	s->rows++;
+	return 0;
+}
+
+int
+kp_writer_set_sha256(kp_writer *w, int si, const char *sha256,
+                     kueri_err *err)
+{
+	char *d;
+
+	if (si < 0 || si >= w->nsets)
+		return kueri_err_set(err, KUERI_EINTERNAL, -1,
+		                     "loader: no resource %d", si);
+	if ((d = xstrdup(sha256)) == NULL)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	free(w->sets[si].sha256);
+	w->sets[si].sha256 = d;
+	return 0;
+}
+
+long long
+kp_writer_rows(kp_writer *w, int si)
+{
+	return si >= 0 && si < w->nsets ? w->sets[si].rows : 0;
+}
+
+int
+kp_writer_build(kp_writer *w, int si, kueri_err *err)
+{
+	kw_set *s;
+	char *msg = NULL;
+	int rc = SQLITE_OK;
+
+	if (si < 0 || si >= w->nsets)
+		return kueri_err_set(err, KUERI_EINTERNAL, -1,
+		                     "loader: no resource %d", si);
+	s = &w->sets[si];
+	/* The INSERT is done with: its statement need not outlive it. */
+	sqlite3_finalize(s->ins);
+	s->ins = NULL;
+	if (s->pk_sql)
+		rc = sqlite3_exec(w->db, s->pk_sql, NULL, NULL, &msg);
+	if (rc == SQLITE_OK && s->fts_sql)
+		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		kueri_err_set(err, KUERI_EDB, -1, "%s: index: %s", s->name,
+		              msg ? msg : "failed");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+write_catalog(kp_writer *w, const kp_package_def *d, long long version,
+              kueri_err *err)
+{
+	sqlite3 *db = w->db;
+	sqlite3_stmt *st = NULL;
+	int i, rc;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO kueri_package(name, title,"
+	        " publisher, classification, update_frequency, version,"
+	        " published_at, descriptor, fingerprint)"
+	        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1, &st, NULL) != SQLITE_OK)
+		goto dberr;
+	sqlite3_bind_text(st, 1, w->package, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->title, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, d->publisher, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, d->classification, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, d->update_frequency, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, version);
+	sqlite3_bind_int64(st, 7, (long long)time(NULL));
+	sqlite3_bind_text(st, 8, d->descriptor, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, d->fingerprint, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto dberr;
+
+	if (sqlite3_prepare_v2(db, "INSERT INTO kueri_resource(name, package,"
+	        " title, tbl, fts, rows, fields, keys, sha256)"
+	        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)", -1, &st, NULL) != SQLITE_OK)
+		goto dberr;
+	for (i = 0; i < w->nsets; i++) {
+		kw_set *s = &w->sets[i];
+
+		sqlite3_bind_text(st, 1, s->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, w->package, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, s->title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, s->tbl, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, s->fts, -1, SQLITE_STATIC);
+		/* The row count kp_set.rows serves, so $count of a whole
+		 * set needs no scan. */
+		sqlite3_bind_int64(st, 6, s->rows);
+		sqlite3_bind_text(st, 7, s->fields, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 8, s->keys, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 9, s->sha256, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			goto dberr;
+	}
+	sqlite3_finalize(st);
+	return 0;
+dberr:
+	db_err(db, err, "portal");
+	sqlite3_finalize(st);
+	return -1;
+}
+
+int
+kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
+                 kueri_err *err)
+{
+	long long v = w->existed ? w->version + 1 : 1;
+	sqlite3 *db = w->db;
+
+	/* The previous version goes in the same transaction as the new one
+	 * arrives: readers see one or the other, never both or neither. */
+	if ((w->existed && drop_package(db, w->package, NULL, err)) ||
+	    write_catalog(w, d, v, err) ||
+	    exec_fmt(db, err, "INSERT OR REPLACE INTO kueri_meta(key, value)"
+	             " VALUES('next_table', %lld)", w->n0 + w->nsets) ||
+	    exec_fmt(db, err, "COMMIT")) {
+		kp_writer_rollback(w);
+		return -1;
+	}
+	writer_free(w);
+	if (version)
+		*version = v;
+	/* Fold the big WAL back into the file and truncate it; freed pages
+	 * of the old version were zeroed (secure_delete).  Busy readers only
+	 * delay this: wait a little, then leave it to the next checkpoint. */
+	sqlite3_busy_timeout(db, 5000);
+	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	return 0;
+}
