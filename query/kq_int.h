@@ -240,6 +240,20 @@ int kq_parse_orderby(kq_parser *p, kq_orderkey **out, kq_tokt stop);
 int kq_parse_compute(kq_parser *p, kq_compute **out, kq_tokt stop);
 int kq_parse_select(kq_parser *p, kq_selitem **out);
 
+/* parse.c's token helpers, shared with parse_apply.c: token text is kw
+ * (not case); a syntax error "msg at position N" / "expected what at
+ * position N, found X" (both return NULL); the current token must be t
+ * (then advance); grow an arena array of n elements of sz by 8 when n
+ * is a multiple of 8 (NULL out of memory); a list of names ('*' too
+ * when allow_star) up to the stop token. */
+int   kq_tokeq(const kq_tok *t, const char *kw);
+void *kq_perr(kq_parser *p, kueri_code code, size_t pos, const char *msg);
+void *kq_expected(kq_parser *p, const char *what);
+int   kq_expect(kq_parser *p, kq_tokt t);
+void *kq_grow(kq_parser *p, void *old, int n, size_t sz);
+int   kq_namelist(kq_parser *p, kq_selitem **out, kq_tokt stop,
+                  int allow_star);
+
 /* S-expression dump of a tree, for tests: (eq provinsi 'Bali'). */
 void kq_node_dump(const kq_node *n, ku_buf *b);
 const char *kq_op_name(kq_op op);
