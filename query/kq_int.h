@@ -83,6 +83,7 @@ void kq_pct_encode(ku_buf *b, const char *s, size_t n);
 
 typedef struct kq_binds kq_binds;
 typedef struct kq_scope kq_scope;
+typedef struct kq_search kq_search;   /* a parsed $search (search.c) */
 
 /* ---------------------------------------------------------------- lexer */
 
@@ -287,32 +288,44 @@ struct kq_trans {
 	long long    count;              /* top / skip                      */
 	const char  *search; size_t search_n; /* search text (slice)        */
 	size_t       search_pos;
+	kq_search   *sq;                 /* search: parsed (parse stage)    */
+	kq_scope    *in;                 /* resolve: the scope its
+	                                    expressions see              */
+	kq_scope    *out;                /* resolve: the scope after it     */
 };
 
 /* The whole $apply option: transformations separated by '/'. */
 int kq_parse_apply(kq_parser *p, kq_trans **out);
 
+typedef struct kq_parse kq_parse;
+typedef struct kq_query kq_query;
+
 /*
- * Compile $apply into a FROM source in `from` (a parenthesised SELECT),
- * updating scope `s` to the output columns.  *order gets the keys of a
- * trailing orderby(), the default order of the result (apply.c).
+ * apply.c.  kq_apply_resolve (resolve stage): check every name and type
+ * of q->apply in order, each transformation against the scope the one
+ * before it left (t->in → t->out), leaving pc->scope as $apply's output
+ * and q->order/q->norder as a trailing orderby(); 0 or -1 + pc->err.
+ * kq_apply_codegen (codegen stage): the resolved transformations as one
+ * FROM source in `from` (a parenthesised SELECT), binds in pc->binds;
+ * 0 or -1 (out of memory).
  */
-int kq_apply_compile(ku_arena *arena, const kp_set *set, kq_trans *tr,
-                     int ntr, kq_scope *s, ku_buf *from, kq_binds *binds,
-                     const kq_limits *lim, kq_orderkey **order, int *norder,
-                     kueri_err *err);
+int kq_apply_resolve(kq_parse *pc, kq_query *q);
+int kq_apply_codegen(kq_parse *pc, const kq_query *q, ku_buf *from);
 
 /* ---------------------------------------------------------------- $search */
 
 /*
- * Parse $search text into SQL: a boolean expression over `rowid` of the
- * set's data, using FTS5 MATCH subqueries on `fts` whose query strings
- * are built here (every term double-quoted) and appended to `binds`.
- * Returns 0 or -1 + err (400).
+ * $search in two halves.  kq_search_parse: the text → its tree (arena),
+ * or NULL + err (400, positions in the text).  kq_search_emit: the tree
+ * → a boolean SQL expression over `rowid_expr` of the set's data, using
+ * FTS5 MATCH subqueries on `fts` whose query strings (every term
+ * double-quoted) are appended to `binds`; 0 or -1 (out of memory).
  */
-int kq_search_sql(ku_arena *a, const char *text, size_t len,
-                  const char *fts, const char *rowid_expr, ku_buf *sql,
-                  kq_binds *binds, int max_nodes, kueri_err *err);
+kq_search *kq_search_parse(ku_arena *a, const char *text, size_t len,
+                           int max_nodes, kueri_err *err);
+int kq_search_emit(ku_arena *a, const kq_search *t, const char *fts,
+                   const char *rowid_expr, ku_buf *sql, kq_binds *binds,
+                   kueri_err *err);
 
 /* ---------------------------------------------------------------- resolve */
 
@@ -452,5 +465,81 @@ void kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
                    int ieee754);
 void kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
 void kq_csv_field(ku_buf *b, const char *s, size_t n);
+
+/* ---------------------------------------------------------------- the query tree */
+
+/*
+ * One parse context per request (after SQLite's Parse): what every stage
+ * reads and writes, torn down once by kq_parse_free.  Borrowed: set
+ * (from the portal, which outlives the request).  Owned: the arena
+ * (every node, name and string of the request) and binds.
+ */
+struct kq_parse {
+	ku_arena       arena;
+	const kp_set  *set;
+	const char    *setname;   /* the set's OData name, as requested     */
+	kq_scope       scope;     /* resolve: what the options see (base
+	                             fields, $apply's output, $compute)     */
+	kq_binds       binds;     /* codegen: values of the statement's ?N  */
+	kq_limits      lim;
+	kueri_err      err;       /* the first error, with its position     */
+};
+
+void kq_parse_free(kq_parse *pc);
+/* Name the option an error is about (err->target) and say so in the
+ * message ("... in $filter"); returns -1. */
+int  kq_opt_err(kq_parse *pc, int id);
+/* pc->err = out of memory; returns -1. */
+int  kq_oom(kq_parse *pc);
+
+typedef enum kq_qkind { KQ_Q_COLLECTION, KQ_Q_ENTITY, KQ_Q_COUNT } kq_qkind;
+
+/* One key of an entity's key predicate: name=value, or a bare value. */
+typedef struct kq_keyitem {
+	const char *name;     /* NULL for a bare value                       */
+	size_t      n, pos;   /* the name's length and position             */
+	kq_node    *lit;      /* the value (a non-null literal)             */
+	kq_node    *eq;       /* resolve: key property eq value             */
+} kq_keyitem;
+
+/*
+ * The query tree: every option of one request.  tree.c fills the parse
+ * half from the options (kq_query_parse), resolve.c the resolve half
+ * (kq_query_resolve), and codegen.c turns the whole tree into one
+ * statement.  Everything in the arena of the request's kq_parse, except
+ * the decoded $skiptoken (kq_query_free).
+ */
+struct kq_query {
+	kq_qkind     kind;
+	/* parse stage: each option as written, NULL / 0 / -1 when absent */
+	long long    top, skip;
+	int          count;                  /* $count=true                 */
+	kq_trans    *apply;    int napply;
+	kq_compute  *compute;  int ncompute;
+	kq_node     *filter;
+	int          has_search;             /* $search present             */
+	kq_search   *search;                 /*   parsed (NULL on a set with
+	                                         no text to search)          */
+	kq_selitem  *select;   int nselect;
+	kq_orderkey *orderby;  int norderby;
+	struct json_t *token;                /* $skiptoken, decoded          */
+	kq_keyitem  *key;      int nkey;     /* entity: the key predicate   */
+	unsigned long long qhash;            /* what a $skiptoken must match */
+	/* resolve stage */
+	const char  *rowid;      /* "rowid", "r_", NULL after aggregation   */
+	kq_orderkey *order;    int norder;   /* $orderby, else a trailing
+	                                         orderby() of $apply         */
+	int         *out;      int nout;     /* output columns: pc->scope
+	                                         indexes, in order           */
+	int          keys[16]; int nkeys;    /* entity: the set's key        */
+};
+
+/* tree.c: parse every option of o (and an entity's key predicate
+ * pred[0..npred)) into q; 0 or -1 + pc->err. */
+int  kq_query_parse(kq_parse *pc, const kq_options *o, kq_qkind kind,
+                    const char *pred, size_t npred, kq_query *q);
+void kq_query_free(kq_query *q);
+/* resolve.c: resolve the whole tree in one pass; 0 or -1 + pc->err. */
+int  kq_query_resolve(kq_parse *pc, kq_query *q);
 
 #endif /* KUERI_KQ_INT_H */
