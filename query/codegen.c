@@ -1,6 +1,6 @@
 /*
  * codegen.c -- the codegen stage: the resolved query tree (kq_query,
- * parsed by tree.c, resolved by resolve.c) becomes the answer's whole
+ * parsed by tree.c, resolved by resolve_query.c) becomes the answer's whole
  * statement in one place -- FROM ($apply), WHERE ($filter, $search, the
  * key, the skiptoken's keyset condition), the output columns ($select,
  * $compute), ORDER BY, LIMIT/OFFSET -- and its $count twin, for a

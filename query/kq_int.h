@@ -301,15 +301,11 @@ typedef struct kq_parse kq_parse;
 typedef struct kq_query kq_query;
 
 /*
- * apply.c.  kq_apply_resolve (resolve stage): check every name and type
- * of q->apply in order, each transformation against the scope the one
- * before it left (t->in → t->out), leaving pc->scope as $apply's output
- * and q->order/q->norder as a trailing orderby(); 0 or -1 + pc->err.
- * kq_apply_codegen (codegen stage): the resolved transformations as one
- * FROM source in `from` (a parenthesised SELECT), binds in pc->binds;
- * 0 or -1 (out of memory).
+ * apply.c: the resolved transformations of q->apply (resolve_query.c
+ * recorded each one's scopes, t->in → t->out) as one FROM source in
+ * `from` (a parenthesised SELECT), binds in pc->binds; 0 or -1 (out of
+ * memory).
  */
-int kq_apply_resolve(kq_parse *pc, kq_query *q);
 int kq_apply_codegen(kq_parse *pc, const kq_query *q, ku_buf *from);
 
 /* ---------------------------------------------------------------- $search */
@@ -504,8 +500,8 @@ typedef struct kq_keyitem {
 
 /*
  * The query tree: every option of one request.  tree.c fills the parse
- * half from the options (kq_query_parse), resolve.c the resolve half
- * (kq_query_resolve), and codegen.c turns the whole tree into one
+ * half from the options (kq_query_parse), resolve_query.c the resolve
+ * half (kq_query_resolve), and codegen.c turns the whole tree into one
  * statement.  Everything in the arena of the request's kq_parse, except
  * the decoded $skiptoken (kq_query_free).
  */
@@ -539,7 +535,8 @@ struct kq_query {
 int  kq_query_parse(kq_parse *pc, const kq_options *o, kq_qkind kind,
                     const char *pred, size_t npred, kq_query *q);
 void kq_query_free(kq_query *q);
-/* resolve.c: resolve the whole tree in one pass; 0 or -1 + pc->err. */
+/* resolve_query.c: resolve the whole tree in one pass (each expression
+ * through resolve.c); 0 or -1 + pc->err. */
 int  kq_query_resolve(kq_parse *pc, kq_query *q);
 
 #endif /* KUERI_KQ_INT_H */

@@ -6,7 +6,7 @@
  * for $search); $top, $skip and $count are checked here, $skiptoken is
  * decoded (page.c), an entity's key predicate is split into its keys.
  * Nothing here looks at a column: unknown names and wrong types are the
- * resolve stage's (resolve.c).  Errors name their option (kq_opt_err).
+ * resolve stage's (resolve_query.c).  Errors name their option (kq_opt_err).
  */
 #include <ctype.h>
 #include <jansson.h>
