@@ -1,22 +1,27 @@
 /*
  * kq_int.h -- what the query engine's stages share and nothing else.
  *
- * Data flow (one file per stage):
+ * Data flow (one file per stage; exec.c drives them in this order):
  *   options.c  raw query string → kq_options (split on & and =, decode once)
- *   lex.c      option text → tokens (slices of the text, never copied)
- *   parse.c    tokens → AST nodes in the request's arena (depth/node caps)
- *   search.c   $search text → its own small AST, then FTS5 query text
- *   resolve.c  AST → names bound to columns, types checked (the 400s)
- *   sql.c      resolved AST → SQL text of "t<N>", "c<i>", operators and '?'
- *   apply.c    $apply transformations → nested SELECTs
- *   exec.c     kq_prepare / kq_stream: the request, paging, skiptokens
- *   json.c     rows → OData JSON; csv.c rows → RFC 4180 CSV
+ *   tree.c     parse stage: every option → one query tree (kq_query),
+ *              through lex.c (tokens, slices of the text, never copied),
+ *              parse.c (expressions, lists; depth/node caps),
+ *              parse_apply.c ($apply) and search.c ($search)
+ *   resolve_query.c  resolve stage, the whole tree in one pass: scope
+ *              ($apply, $compute), each expression through resolve.c
+ *              (names bound to columns, types checked: the 400s)
+ *   codegen.c  codegen stage: the whole statement from the resolved tree
+ *              (sql.c expressions, apply.c $apply, search.c FTS5, page.c
+ *              skiptokens), prepared through conn.c
+ *   exec.c     kq_prepare / kq_stream: the request, the stages, the rows
+ *   json.c     rows → OData JSON; csv.c rows → RFC 4180 CSV (kq_writer.h)
  *   funcs.c    SQLite functions we register (PCRE2, case-sensitive
  *              string tests, date parts) and the authorizer allow-list
  *
- * Memory: everything a request builds hangs off one ku_arena, freed once
- * (like SQLite's Parse object).  Errors are kueri_err values with a byte
- * position in the option named by err->target.
+ * Memory: everything a request builds hangs off the arena of its one
+ * kq_parse, freed once (like SQLite's Parse object).  Errors are
+ * kueri_err values with a byte position in the option named by
+ * err->target.
  */
 #ifndef KUERI_KQ_INT_H
 #define KUERI_KQ_INT_H

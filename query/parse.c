@@ -39,21 +39,6 @@ static const struct binop {
 };
 #define UNARY_PRI 7
 
-static const char *const opnames[O__MAX] = {
-	[O_NONE] = "?", [O_OR] = "or", [O_AND] = "and", [O_EQ] = "eq",
-	[O_NE] = "ne", [O_GT] = "gt", [O_GE] = "ge", [O_LT] = "lt",
-	[O_LE] = "le", [O_HAS] = "has", [O_ADD] = "add", [O_SUB] = "sub",
-	[O_MUL] = "mul", [O_DIV] = "div", [O_DIVBY] = "divby", [O_MOD] = "mod",
-	[O_CAST] = "cast", [O_ISOF] = "isof",
-};
-
-const char *
-kq_op_name(kq_op op)
-{
-	return (int)op >= 0 && op < O__MAX ? opnames[op] : "?";
-}
-
-
 /* Valid OData we do not implement: 501, not "unknown function". */
 static const char *const fn_unimpl[] = {
 	"hassubset", "hassubsequence",
