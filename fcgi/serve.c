@@ -429,8 +429,12 @@ worker_main(const ks_conf *c, int lfd)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_worker_alarm;
 	sigaction(SIGALRM, &sa, NULL);
+	/* SA_RESTART: the demotion signal may land in any system call
+	 * (SQLite's reads, our polls); it must not make one fail. */
 	sa.sa_handler = on_worker_heavy;
+	sa.sa_flags = SA_RESTART;
 	sigaction(SIGPROF, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);

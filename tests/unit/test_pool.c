@@ -170,7 +170,7 @@ connect_unix(void)
 /* Shared with the load processes: what they achieved. */
 struct tally {
 	long long export_bytes[2];
-	int       expensive_ok, expensive_other, trickle_bytes;
+	int       expensive_ok, expensive_503, expensive_other, trickle_bytes;
 };
 static struct tally *tally;
 
@@ -202,8 +202,13 @@ load(int kind, int i)
 				close(fd);
 			usleep(100000);
 		} else {                  /* expensive queries back to back */
-			if (http_get(expensive, 0, 30000, NULL) == 200)
+			int st = http_get(expensive, 0, 30000, NULL);
+
+			if (st == 200)
 				__atomic_add_fetch(&tally->expensive_ok, 1,
+				                   __ATOMIC_RELAXED);
+			else if (st == 503)     /* past its time budget */
+				__atomic_add_fetch(&tally->expensive_503, 1,
 				                   __ATOMIC_RELAXED);
 			else
 				__atomic_add_fetch(&tally->expensive_other, 1,
@@ -231,11 +236,21 @@ static int
 probe(long long *lat, long long *base, int n)
 {
 	int i, bad = 0;
+	/* A pinned pool makes each probe wait: bound the whole series
+	 * (~10 s when healthy); probes past the end count as failed and
+	 * slowest. */
+	long long end = now_ms() + 90000;
 
 	for (i = 0; i < n; i++) {
 		long long t0 = now_ms();
 
-		if (http_get(cheap, 0, 30000, NULL) != 200)
+		if (t0 >= end) {
+			lat[i] = 99999;
+			base[i] = 0;
+			bad++;
+			continue;
+		}
+		if (http_get(cheap, 0, (int)(end - t0), NULL) != 200)
 			bad++;
 		lat[i] = now_ms() - t0;
 		t0 = now_ms();
@@ -341,17 +356,22 @@ main(void)
 	       " p99 %lld ms, max %lld ms\n", base[150], base[285], base[297],
 	       base[299]);
 	printf("# load: CSV export bytes read at 4 KiB/s: %lld and %lld;"
-	       " expensive answers 200: %d, other: %d; slowloris bytes sent: %d\n",
+	       " expensive answers 200: %d, 503 (time budget): %d, other: %d;"
+	       " slowloris bytes sent: %d\n",
 	       tally->export_bytes[0], tally->export_bytes[1],
-	       tally->expensive_ok, tally->expensive_other,
-	       tally->trickle_bytes);
+	       tally->expensive_ok, tally->expensive_503,
+	       tally->expensive_other, tally->trickle_bytes);
 	is_int(bad_floor + bad, 0, "every probe is answered 200");
 	limit = base[297] + 50 > 50 ? base[297] + 50 : 50;
 	ok(lat[297] <= limit, "a cheap query's p99 under load is %lld ms"
 	   " (goal 50 ms; bound here: max(50, nginx-alone p99 %lld + 50) ="
 	   " %lld)", lat[297], base[297], limit);
-	ok(tally->expensive_ok >= 4, "the expensive queries ran meanwhile"
-	   " (%d answered)", tally->expensive_ok);
+	/* Under ASan on a busy machine most run out of their 1000 ms
+	 * budget: that is still a second of CPU each. */
+	ok(tally->expensive_ok + tally->expensive_503 >= 4 &&
+	   tally->expensive_other == 0, "the expensive queries ran meanwhile"
+	   " (%d answered, %d stopped by the time budget, %d other)",
+	   tally->expensive_ok, tally->expensive_503, tally->expensive_other);
 	ok(tally->export_bytes[0] > 0 && tally->export_bytes[1] > 0,
 	   "the slow readers were receiving their exports");
 	ok(tally->trickle_bytes >= 8, "the slow peers were trickling"
