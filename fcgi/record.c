@@ -7,7 +7,7 @@
  * worker; a flood of such records kept a whole pool down (issue 11).  Here
  * every length is compared with the bytes actually received, never added
  * to another length first, and every total has a cap, so no input can ask
- * for more than KR_MAX_PARAMS bytes.  The record layer is ~400 lines; it
+ * for more than KR_MAX_PARAMS bytes.  The record layer is ~500 lines; it
  * replaces libfcgi's request layer entirely (kueri no longer links it).
  *
  * Reading has one deadline for the whole request (BEGIN_REQUEST through
