@@ -21,7 +21,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -g $(WARN) -Iinclude $(PKG_CFLAGS) \
              -fstack-protector-strong -fPIE
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now
-LIBS = $(PKG_LIBS) -lfcgi -lm
+LIBS = $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
 BUILD = build/san
