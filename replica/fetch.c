@@ -123,8 +123,10 @@ kr_replicate_once(const kr_opts *o, kr_manifest *live, kueri_err *err)
 
 	unlink(inc_man);
 	if (run_rsync(o, KR_MANIFEST_NAME, inc, NULL, err) != 0 ||
-	    kr_manifest_read(inc_man, &m, err) != 0)
+	    kr_manifest_read(inc_man, &m, err) != 0) {
+		unlink(inc_man);
 		return -1;
+	}
 	have_live = access(live_db, F_OK) == 0 &&
 	            kr_manifest_read(live_man, &lm, NULL) == 0;
 	if (have_live && strcmp(lm.sha256, m.sha256) == 0) {
