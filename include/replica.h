@@ -70,7 +70,8 @@ int kr_swap(const char *newpath, const char *livepath, int *old_fd,
 /*
  * Securely retire a replaced file: wait `grace_s` seconds (readers that
  * still hold it finish their answer; `kueri serve` reopens by name at its
- * next request), overwrite every byte with zeros, fdatasync, close.
+ * next request), overwrite every byte with zeros (size kept: a stale
+ * reader gets SQLITE_NOTADB, not an empty portal), fdatasync, close.
  * fd < 0 is a no-op.  Returns 0 or -1 (I/O error; fd is closed anyway).
  * On copy-on-write or flash storage an overwrite is not a guarantee the
  * old blocks are gone: see docs/scaling.md.

@@ -103,7 +103,11 @@ kr_retire(int fd, int grace_s)
 		}
 		off += w;
 	}
-	if (fdatasync(fd) != 0 || ftruncate(fd, 0) != 0)
+	/* Not truncated: a reader that (wrongly) still used this file would
+	 * see an empty database and answer "no such set"; zeros make SQLite
+	 * fail with SQLITE_NOTADB, which kueri serve answers with 503, and
+	 * the front retries elsewhere. */
+	if (fdatasync(fd) != 0)
 		rc = -1;
 	close(fd);
 	return rc;

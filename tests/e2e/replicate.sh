@@ -4,8 +4,8 @@
 #  - the snapshot is a rollback-journal SQLite file whose sha256, size and
 #    portal version are the manifest's;
 #  - a replica fetches it, says "current" when nothing changed, and swaps
-#    in a new version by rename, after which the replaced file holds no
-#    bytes (zeroed, then truncated) for a reader that still had it open;
+#    in a new version by rename, after which the replaced file holds only
+#    zeros for a reader that still had it open;
 #  - a snapshot that does not match its manifest (bytes, version, shape)
 #    is refused with exit 1 and a message naming what differs, and the
 #    live file and the landing directory are left as they were.
@@ -44,7 +44,8 @@ ino_old=$(stat -c %i "$R/portal.db")
 is "$rc" 0 "kueri replicate swaps in the new version"
 like "$(cat "$TMP/err")" "version $(field version "$SNAP/manifest.json") .* is live" "and says which version is live"
 [ "$(stat -c %i "$R/portal.db")" != "$ino_old" ]; ok $? "by rename: the live path names a new inode"
-is "$(stat -L -c %s /proc/$$/fd/3)" 0 "the replaced file, still open here, holds no bytes"
+sz=$(stat -L -c %s /proc/$$/fd/3)
+is "$sz $(tr -d '\0' <&3 | wc -c)" "$sz 0" "the replaced file, still open here, holds only zeros ($sz bytes)"
 exec 3<&-
 ! grep -rqa 'KUERI-CANARY' "$R" "$SNAP"; ok $? "no canary byte in the replica or snapshot directory"
 is "$(ls -A "$R/.incoming")" "" "the landing directory is empty after a swap"
