@@ -55,8 +55,9 @@ static const char replicate_usage[] =
 	"  -h, --help       this help\n"
 	"\n"
 	"Exit status (once): 0 swapped or already current, 1 the snapshot was\n"
-	"refused (manifest, size, sha256 or version mismatch), 2 usage error\n"
-	"or the fetch failed.  With --every, errors are reported and retried.\n";
+	"refused (manifest, size, sha256 or version mismatch, not a portal),\n"
+	"2 usage error or the fetch failed.  With --every, errors are reported\n"
+	"and retried.\n";
 
 /* A whole number in [lo, hi], or -1. */
 static long long
@@ -197,8 +198,10 @@ cmd_replicate(int argc, char **argv)
 		rc = kr_replicate_once(&o, NULL, &err);
 		if (rc < 0) {
 			fprintf(stderr, "kueri replicate: %s\n", err.msg);
+			/* EDB: the fetched file does not open as a portal. */
 			return err.code == KUERI_EINVALID ||
-			       err.code == KUERI_ELIMIT ? 1 : 2;
+			       err.code == KUERI_ELIMIT ||
+			       err.code == KUERI_EDB ? 1 : 2;
 		}
 		if (!o.quiet && rc == 0)
 			fprintf(stderr, "replicate: %s is current\n", o.dir);
