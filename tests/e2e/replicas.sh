@@ -28,6 +28,9 @@
 # swap by rename must be noticed between requests, without restart) are
 # marked [reopen]; those that need the pending engine skiptoken change
 # (docs/scaling.md, "Paging across versions") are marked [skiptoken-version].
+# Without the reopen, more fail than the marked ones: the first swap's
+# replaced file is zeroed under the replicas' still-open kueri serve, which
+# then answers 503 to everything (fail closed), so (1)-(4) see errors.
 . "$(dirname "$0")/../lib.sh"
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BOUND=${REPLICAS_BOUND:-10}   # seconds: poll 1 s + fetch + verify + swap
