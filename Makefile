@@ -39,6 +39,7 @@ LDFLAGS_ALL += $(LDFLAGS)
 # (CSV → verified rows → SQLite) → portal (the published database) →
 # query (URL → SQL → rows → JSON/CSV) → fcgi (HTTP).  cli/ is thin mains.
 LIB_SRC  = $(wildcard util/*.c portal/*.c publish/*.c query/*.c fcgi/*.c)
+LIB_SRC += $(wildcard replica/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -92,6 +93,9 @@ install: $(BUILD)/kueri
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kueri/nginx
 	install -m 0755 $(BUILD)/kueri $(DESTDIR)$(PREFIX)/bin/kueri
 	install -m 0644 nginx/kueri.conf nginx/kueri-http.conf nginx/lighttpd.conf \
+		$(DESTDIR)$(PREFIX)/share/kueri/nginx/
+	install -m 0644 nginx/kueri-front-http.conf nginx/kueri-front.conf \
+		nginx/kueri-replica-http.conf nginx/rsyncd.conf \
 		$(DESTDIR)$(PREFIX)/share/kueri/nginx/
 
 clean:
