@@ -20,6 +20,9 @@
 # KUERI_SUITES="file..." replaces the suite list (used by tests/e2e/runner.sh).
 cd "$(dirname "$0")/.." || exit 2
 passed=0 failed=0 skipped=0 todo=0 broken="" logdirs=""
+# ../shared (ODATA.md, data) next to the checkout, unless given.
+SHARED=${SHARED:-$(cd .. && pwd)/shared}
+export SHARED
 
 # tap_count LOG: prints "PASS FAIL SKIP TODO PLAN" for one TAP output; PLAN
 # is the N of "1..N", "-" when there is none, "x" when there are several.
