@@ -36,8 +36,9 @@ tap_count() {
 }
 
 for build in "$@"; do
+	# Each suite's log is rewritten when it runs (never the whole directory:
+	# a second run of one suite must not pull another run's logs away).
 	logdir=$build/test-logs
-	rm -rf "$logdir"
 	mkdir -p "$logdir"
 	logdirs="$logdirs $logdir"
 	suites=${KUERI_SUITES:-"$build/tests/test_* tests/e2e/*.sh"}
