@@ -60,7 +60,10 @@ $(BUILD)/libkueri.a: $(LIB_OBJ)
 $(BUILD)/kueri: $(CLI_OBJ) $(BUILD)/libkueri.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libkueri.a $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libkueri.a $(HEADERS)
+# A test binary also depends on the test helpers it may include
+# (tests/unit/qtest.h, kq_fixture.h, tap.h ...).
+TEST_HEADERS = $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HEADERS) $(BUILD)/libkueri.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libkueri.a $(LIBS)
 

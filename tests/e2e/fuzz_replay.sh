@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
 if ! command -v clang >/dev/null 2>&1; then
-	echo "# skip: clang not installed, fuzz corpus not replayed"
+	skip "clang not installed, fuzz corpus not replayed"
 	done_testing
 	exit 0
 fi
