@@ -9,6 +9,9 @@
  *                        path as `kueri query`
  *   base catalog[/NAME]  the catalog JSON (portal_catalog_json)
  *   base health          200 + the portal's version summary
+ *   base catalog.jsonld, catalog.ttl, catalog (Accept ld+json/turtle),
+ *        catalog/NAME/datapackage.json, catalog/NAME/RES.csv,
+ *        api/3/action/NAME  harvest/ (kd_prepare), see harvest.h
  * Only GET and HEAD; OPTIONS is a CORS preflight; anything else is 405.
  *
  * Nothing from the request is ever copied into a header: header values
@@ -26,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "harvest.h"
 #include "service.h"
 
 /* ---- output ------------------------------------------------------------ */
@@ -561,7 +565,84 @@ route_catalog(kportal *p, req *r, const char *name)
 		return answer_error(r, 500, "InternalError",
 		                    "the catalog could not be read", NULL);
 	}
-	return answer_json(r, &h, j);
+	{
+		/* The body holds `overdue`, which changes with the clock, not
+		 * only with publishing: the ETag is a hash of the body. */
+		char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		unsigned long long x = 1469598103934665603ULL;
+		const char *c;
+		char etag[64];
+
+		for (c = s ? s : ""; *c; c++)
+			x = (x ^ (unsigned char)*c) * 1099511628211ULL;
+		free(s);
+		snprintf(etag, sizeof etag, "\"c-%016llx\"", x);
+		h.etag = etag;
+		h.last_modified = portal_last_modified(p);
+		if (not_modified(r, etag, h.last_modified)) {
+			json_decref(j);
+			return answer_304(r, etag, h.last_modified);
+		}
+		return answer_json(r, &h, j);
+	}
+}
+
+/* Harvest answers (harvest/: DCAT-AP, CKAN API, package downloads); the
+ * module decides status and headers, we write them. */
+static int
+route_harvest(kportal *p, req *r, const char *rest, size_t blen)
+{
+	kd_request q;
+	kd_answer *a;
+	const kd_head *kh;
+	char base[600], odata[600], extra[160], fname[100];
+	resp h;
+	int rc = 0;
+
+	/* root_url is scheme://host + root; the base is its parent. */
+	snprintf(base, sizeof base, "%.*s",
+	         (int)(strlen(r->root_url) - strlen(r->c->root) + blen),
+	         r->root_url);
+	snprintf(odata, sizeof odata, "%s", r->root_url);
+	memset(&q, 0, sizeof q);
+	q.base = base;
+	q.odata = odata;
+	q.path = rest;
+	q.query = r->query;
+	q.accept = param(r, "HTTP_ACCEPT");
+	q.head_only = r->head;
+	if ((a = kd_prepare(p, &q)) == NULL)
+		return answer_error(r, 500, "InternalError", "out of memory",
+		                    NULL);
+	kh = kd_answer_head(a);
+	if (kh->status == 200 && not_modified(r, kh->etag, kh->last_modified)) {
+		rc = answer_304(r, kh->etag, kh->last_modified);
+		kd_free(a);
+		return rc;
+	}
+	extra[0] = '\0';
+	if (kh->filename[0]) {
+		safe_filename(kh->filename, fname, sizeof fname);
+		snprintf(extra, sizeof extra,
+		         "Content-Disposition: attachment; filename=\"%s\"\r\n",
+		         fname);
+	}
+	h.status = kh->status;
+	h.content_type = kh->content_type;
+	h.etag = kh->status == 200 ? kh->etag : NULL;
+	h.last_modified = kh->status == 200 ? kh->last_modified : 0;
+	h.cache = kh->status == 200 ? r->cache : "no-store";
+	h.extra = extra;
+	r->st->status = kh->status;
+	if (write_head(r->body.out, &h)) {
+		kd_free(a);
+		return -1;
+	}
+	if (!r->head)
+		rc = kd_stream(a, &(kueri_sink){ body_write, &r->body },
+		               &r->st->rows);
+	kd_free(a);
+	return rc;
 }
 
 static int
@@ -699,6 +780,9 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 			rc = route_metadata(p, &r);
 		else
 			rc = route_engine(p, &r, rest);
+	} else if (strncmp(r.path, c->root, blen) == 0 &&
+	           kd_is_route(r.path + blen, param(&r, "HTTP_ACCEPT"))) {
+		rc = route_harvest(p, &r, r.path + blen, blen);
 	} else if ((rest = match(r.path, c->root, blen, "catalog", 1))) {
 		rc = route_catalog(p, &r, *rest ? rest : NULL);
 	} else if (match(r.path, c->root, blen, "health", 0)) {
