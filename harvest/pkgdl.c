@@ -243,14 +243,20 @@ kd_datapackage_write(kportal *p, json_t *pkg, const char *base,
                      const kueri_sink *sink)
 {
 	const char *name = json_string_value(json_object_get(pkg, "name"));
-	json_t *d = name ? descriptor(p, name) : NULL, *r;
+	json_t *d = NULL, *r;
 	kd_buf url = { 0 };
 	size_t i;
 	char *s;
-	int rc = -1;
+	sqlite3 *db = portal_db(p);
+	int rc = -1, began = 0;
 
-	if (d == NULL)
-		return -1;
+	/* One snapshot for the descriptor and every CSV hashed, so a publish
+	 * committing meanwhile cannot mix versions. */
+	if (sqlite3_get_autocommit(db) &&
+	    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK)
+		began = 1;
+	if (name == NULL || (d = descriptor(p, name)) == NULL)
+		goto done;
 	json_object_set_new(d, "version", json_sprintf("%lld.0.0",
 	        (long long)json_integer_value(json_object_get(pkg,
 	                                                      "version"))));
@@ -292,6 +298,8 @@ kd_datapackage_write(kportal *p, json_t *pkg, const char *base,
 		free(s);
 	}
 done:
+	if (began)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	free(url.s);
 	json_decref(d);
 	return rc;
