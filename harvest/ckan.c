@@ -163,10 +163,20 @@ static void
 ckan_error(kd_answer *a, const kd_request *r, const char *action,
            int status, const char *type, const char *field, const char *msg)
 {
-	json_t *e = json_pack("{s:s,s:s}", "__type", type, "message", msg);
+	char clean[256];
+	json_t *e;
+	size_t i;
+
+	/* Messages may quote the request (an action name, an fq term): only
+	 * printable ASCII of it is echoed, so the JSON is always valid. */
+	snprintf(clean, sizeof clean, "%s", msg);
+	for (i = 0; clean[i]; i++)
+		if ((unsigned char)clean[i] < 0x20 || (unsigned char)clean[i] >= 0x7f)
+			clean[i] = '?';
+	e = json_pack("{s:s,s:s}", "__type", type, "message", clean);
 
 	if (field)
-		json_object_set_new(e, field, json_pack("[s]", msg));
+		json_object_set_new(e, field, json_pack("[s]", clean));
 	envelope(a, r, action, status, NULL, e);
 }
 
@@ -779,9 +789,6 @@ kd_ckan(kportal *p, const kd_request *r, const char *action, kd_answer *a)
 
 		snprintf(msg, sizeof msg, "Bad request - Action name not known:"
 		         " %.60s", action);
-		for (i = 0; msg[i]; i++)  /* our text, never raw bytes */
-			if ((unsigned char)msg[i] < 0x20)
-				msg[i] = '?';
 		ckan_error(a, r, action, 400, "Bad Request", NULL, msg);
 	}
 	free(names);

@@ -396,10 +396,10 @@ kd_prepare(kportal *p, const kd_request *r)
 		json_decref(pkgs);
 		break;
 	case R_CKAN:
-		if (decode_segment(an, al, name, sizeof name) != 0) {
-			fail(a, 404, "no such action");
-			break;
-		}
+		/* A malformed action name is an unknown action, answered
+		 * in CKAN's envelope like any other. */
+		if (decode_segment(an, al, name, sizeof name) != 0)
+			snprintf(name, sizeof name, "%s", "(malformed)");
 		make_etag(&a->h, "ckan", tok, r);
 		a->h.last_modified = portal_last_modified(p);
 		kd_ckan(p, r, name, a);

@@ -10,7 +10,8 @@
  *   - kd_prepare never returns NULL (there is memory);
  *   - the status is one of 200, 400, 404, 409, 500;
  *   - a 200 answer has an ETag and a Last-Modified;
- *   - a CKAN answer (api/…) is JSON with "success" matching the status;
+ *   - a CKAN answer (api/…) is JSON with "success" matching the status,
+ *     and an error answer has error.__type;
  *   - a JSON answer that streamed completely parses.
  * A broken property aborts, so libFuzzer saves the input.
  *
@@ -199,8 +200,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (j == NULL)
 			abort();
 		if (strncmp(req.path, "api/", 4) == 0 &&
-		    json_is_true(json_object_get(j, "success")) !=
-		    (h->status == 200))
+		    (json_is_true(json_object_get(j, "success")) !=
+		     (h->status == 200) ||
+		     (h->status != 200 && !json_is_string(json_object_get(
+		         json_object_get(j, "error"), "__type")))))
 			abort();
 		json_decref(j);
 	}

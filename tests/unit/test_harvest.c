@@ -241,6 +241,20 @@ test_catalog_and_ckan(void)
 	        "%5B2023-11-14T22:13:21Z+TO+*%5D", NULL);
 	ok(strstr(r, "\"count\":0") != NULL, "... one second later excludes it");
 	free(r);
+	r = run("GET", "/api/3/action/x%FFy", NULL);
+	{
+		json_t *j = json_loads(body_of(r), 0, NULL);
+
+		ok(strncmp(r, "Status: 400", 11) == 0 && j != NULL &&
+		   strcmp(json_string_value(json_object_get(json_object_get(j,
+		          "error"), "__type")) ? json_string_value(json_object_get(
+		          json_object_get(j, "error"), "__type")) : "", "Bad Request")
+		   == 0 && strstr(body_of(r), "known: x?y") != NULL,
+		   "unknown action with a non-ASCII byte: 400, valid JSON, the"
+		   " byte shown as '?'");
+		json_decref(j);
+	}
+	free(r);
 	r = run("POST", "/api/3/action/package_list", NULL);
 	ok(strncmp(r, "Status: 405", 11) == 0, "POST → 405 (read-only)");
 	free(r);
