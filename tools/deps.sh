@@ -13,12 +13,32 @@ libxml2-utils wrk time ca-certificates libclang-rt-14-dev jq procps python3"
 # Read replicas (docs/scaling.md, tests/e2e/replicas.sh): rsync ships snapshots,
 # iproute2 builds the test's network namespaces.
 PKGS="$PKGS rsync iproute2"
+# Test tooling from npm (tests/shacl, tests/browser) needs node and npm;
+# take Debian's only when the machine has none of its own.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	case "$st" in *"ok installed"*) ;; *) missing="$missing $p" ;; esac
 done
-[ -z "$missing" ] && exit 0
+npm_tools() {
+	# Test tooling only (never at run time), versions pinned in each
+	# package-lock.json.  Without npm, or offline, the suites that need it
+	# skip and say so (KUERI_REQUIRE_SHACL=1 makes the DCAT-AP one fail).
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	for d in tests/shacl; do
+		[ -f "$root/$d/package-lock.json" ] || continue
+		[ -d "$root/$d/node_modules" ] && continue
+		if command -v npm >/dev/null 2>&1; then
+			echo "deps: npm ci in $d (test tooling, pinned)"
+			(cd "$root/$d" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) ||
+				echo "deps: npm ci in $d failed; its checks will be skipped" >&2
+		else
+			echo "deps: npm not found; the checks that need $d will be skipped" >&2
+		fi
+	done
+}
+if [ -z "$missing" ]; then npm_tools; exit 0; fi
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
 	if ! command -v sudo >/dev/null 2>&1; then
@@ -46,4 +66,5 @@ for p in $missing; do
 done
 # The packaged nginx/lighttpd services are not ours: kueri runs its own.
 $SUDO systemctl disable --now nginx lighttpd >/dev/null 2>&1 || true
+npm_tools
 echo "deps: done"
