@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "service.h"
+#include "inventory.h"
 
 /* ---- output ------------------------------------------------------------ */
 
@@ -564,6 +565,32 @@ route_catalog(kportal *p, req *r, const char *name)
 	return answer_json(r, &h, j);
 }
 
+/* base catalog/units, catalog/schedule (+ .csv): inventory/write.c. */
+static int
+route_inventory(kportal *p, req *r, const char *what)
+{
+	kueri_err err;
+	ki_http *a;
+	resp h = { 200, NULL, NULL, 0, r->cache, NULL };
+	int rc = 0;
+
+	kueri_err_clear(&err);
+	if ((a = ki_http_prepare(p, what, r->query, (long long)time(NULL),
+	                         &err)) == NULL)
+		return answer_error(r, kueri_http_status(err.code),
+		                    err.code == KUERI_EBADREQ ? "BadRequest"
+		                                              : "InternalError",
+		                    err.code == KUERI_EBADREQ ? err.msg
+		                    : "the inventory could not be read", NULL);
+	h.content_type = ki_http_content_type(a);
+	r->st->status = 200;
+	rc = write_head(r->body.out, &h);
+	if (rc == 0 && !r->head)
+		rc = ki_http_stream(a, &(kueri_sink){ body_write, &r->body });
+	ki_http_free(a);
+	return rc;
+}
+
 static int
 route_health(kportal *p, req *r)
 {
@@ -699,6 +726,9 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 			rc = route_metadata(p, &r);
 		else
 			rc = route_engine(p, &r, rest);
+	} else if ((rest = match(r.path, c->root, blen, "catalog", 1)) &&
+	           ki_http_handles(rest)) {
+		rc = route_inventory(p, &r, rest);
 	} else if ((rest = match(r.path, c->root, blen, "catalog", 1))) {
 		rc = route_catalog(p, &r, *rest ? rest : NULL);
 	} else if (match(r.path, c->root, blen, "health", 0)) {
