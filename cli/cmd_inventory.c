@@ -17,7 +17,7 @@ static const char usage_text[] =
 	"       kueri inventory report   --db PORTAL [--json|--csv] [--today D] [--due-window DAYS]\n"
 	"       kueri inventory schedule --db PORTAL [--csv] [--today D]\n"
 	"       kueri inventory plan     --db PORTAL --year YYYY [--csv]\n"
-	"       kueri inventory record   --db PORTAL --date D [--by UNIT] NAME\n"
+	"       kueri inventory record   --db PORTAL --date D [--by UNIT] [--today D] NAME\n"
 	"       kueri inventory history  --db PORTAL [NAME]\n"
 	"       kueri inventory schema\n"
 	"\n"
@@ -255,7 +255,7 @@ act_record(int argc, char **argv)
 	iopts o;
 	int rc;
 
-	if (parse(argc, argv, "dDb", &o))
+	if (parse(argc, argv, "dDbt", &o))
 		return 2;
 	if (o.npos != 1 || o.date == NULL)
 		return bad("record", "--date D and one NAME, please%s", "");
@@ -265,6 +265,10 @@ act_record(int argc, char **argv)
 	if ((p = portal_open_rw(o.db, &err)) == NULL)
 		return fail("record", &err);
 	rc = ki_record_delivery(p, o.arg, d, o.by, &err);
+	/* A delivery can change statuses: history keeps the change, as of
+	 * --today (default today). */
+	if (rc == 0 && ki_record_statuses(p, o.today, &err) < 0)
+		rc = -1;
 	portal_close(p);
 	return rc ? fail("record", &err) : 0;
 }
