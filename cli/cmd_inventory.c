@@ -179,8 +179,9 @@ act_import(int argc, char **argv)
 	io.report = &rep;
 	rc = ki_import(p, o.arg, &io, &v, &err);
 	portal_close(p);
-	if (rc == 0) {
-		fprintf(stderr, "inventory: version %lld imported from %s\n", v,
+	if (rc == 0 || rc == 2) {
+		fprintf(stderr, rc == 0 ? "inventory: version %lld imported from"
+		        " %s\n" : "inventory: unchanged, version %lld (%s)\n", v,
 		        o.arg);
 		return 0;
 	}

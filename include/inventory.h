@@ -155,7 +155,8 @@ typedef struct ki_import_opts {
  * Every bad row is reported to opts->report as "row R, field F (name):
  * message".  Returns 0 imported (version in *version), 1 refused (bad
  * rows, or a public package already published under an entry now
- * private), -1 error (err set).
+ * private), 2 unchanged (the same entries and window are the current
+ * version, *version), -1 error (err set).
  */
 int ki_import(kportal *p, const char *path, const ki_import_opts *opts,
               long long *version, kueri_err *err);

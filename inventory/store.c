@@ -40,7 +40,7 @@ static const char ki_ddl[] =
 	"CREATE TABLE IF NOT EXISTS kueri_inventory_version("
 	" version INTEGER PRIMARY KEY, imported_at INTEGER NOT NULL,"
 	" source TEXT NOT NULL, entries INTEGER NOT NULL,"
-	" due_window INTEGER NOT NULL);"
+	" due_window INTEGER NOT NULL, fingerprint TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS kueri_inventory("
 	" version INTEGER NOT NULL, name TEXT NOT NULL, title TEXT NOT NULL,"
 	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
@@ -550,6 +550,7 @@ typedef struct ictx {
 	long long         bad;          /* rows refused                */
 	const kueri_sink *report;
 	int               oom;
+	char              fp[65];       /* SHA-256 of entries + window */
 } ictx;
 
 #define KI_MAX_ENTRIES 100000
@@ -823,6 +824,47 @@ entry_change(sqlite3_stmt *prev, const irow *r, char *buf, size_t len)
 	return buf[0] ? buf : NULL;
 }
 
+/* The content's fingerprint: every field of every row in name order,
+ * and the due window; an identical re-import is then a no-op. */
+static void
+fingerprint(ictx *x, long long window)
+{
+	ksha256 c;
+	char w[32];
+	int i, f;
+
+	qsort(x->rows, (size_t)x->n, sizeof *x->rows, irow_name_cmp);
+	ksha256_init(&c);
+	snprintf(w, sizeof w, "%lld", window);
+	ksha256_update(&c, w, strlen(w) + 1);
+	for (i = 0; i < x->n; i++)
+		for (f = 0; f < F__MAX; f++) {
+			const char *v = x->rows[i].v[f];
+
+			/* NUL ends a value, \x01 marks an absent one. */
+			ksha256_update(&c, v ? v : "\x01", v ? strlen(v) + 1 : 2);
+		}
+	ksha256_hex(&c, x->fp);
+}
+
+/* The current version if its fingerprint is `fp`, else 0. */
+static long long
+same_as_current(sqlite3 *db, const char *fp)
+{
+	sqlite3_stmt *st;
+	long long v = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT version, fingerprint FROM"
+	        " kueri_inventory_version ORDER BY version DESC LIMIT 1", -1,
+	        &st, NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 1) &&
+	    strcmp((const char *)sqlite3_column_text(st, 1), fp) == 0)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 static int
 write_version(sqlite3 *db, ictx *x, const char *source,
               const ki_import_opts *o, long long *version, kueri_err *err)
@@ -841,8 +883,9 @@ write_version(sqlite3 *db, ictx *x, const char *source,
 	sqlite3_finalize(st);
 	st = NULL;
 	if (sqlite3_prepare_v2(db, "INSERT INTO kueri_inventory_version VALUES"
-	        "(?1, ?2, ?3, ?4, ?5)", -1, &st, NULL) != SQLITE_OK)
+	        "(?1, ?2, ?3, ?4, ?5, ?6)", -1, &st, NULL) != SQLITE_OK)
 		goto dberr;
+	sqlite3_bind_text(st, 6, x->fp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 1, v);
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
@@ -979,8 +1022,14 @@ ki_import(kportal *p, const char *path, const ki_import_opts *o,
 		rc = 1;
 		goto out;
 	}
-	if (ki_schema(p, err) || write_version(portal_db(p), &x, path, o,
-	                                       version, err))
+	if (ki_schema(p, err))
+		goto out;
+	fingerprint(&x, o->due_window);
+	if ((*version = same_as_current(portal_db(p), x.fp)) > 0) {
+		rc = 2;
+		goto out;
+	}
+	if (write_version(portal_db(p), &x, path, o, version, err))
 		goto out;
 	rc = ki_record_statuses(p, o->today, err) < 0 ? -1 : 0;
 out:

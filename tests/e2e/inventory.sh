@@ -29,6 +29,9 @@ ok $? "kueri verify checks the inventory file against its own Table Schema"
 inv import --db "$DB" --today $T "$FIX/datapackage.json" 2>"$TMP/imp.err"
 ok $? "kueri inventory import: the 30-entry fixture is imported"
 like "$(cat "$TMP/imp.err")" "version 1 imported" "the import names the new version"
+inv import --db "$DB" --today $T "$FIX/datapackage.json" 2>"$TMP/imp.err"
+ok $? "importing the same file again succeeds"
+like "$(cat "$TMP/imp.err")" "unchanged, version 1" "... as a no-op that says so (no new version)"
 
 # Deliveries made on known days (kueri publish records today's date, so
 # the fixed-day tests use recorded deliveries).
