@@ -1150,8 +1150,27 @@ ki_publish_record(const char *db_path, const char *package_path,
 	if (pkg == NULL)
 		return -1;
 	p = portal_open_rw(db_path, err);
-	if (p == NULL || ki_schema(p, err))
+	if (p == NULL)
 		goto out;
+	/* Only a package with an inventory entry gets a history: without
+	 * one there is no deadline to be on time for, and unpublishing such
+	 * a package must leave no byte of its name behind. */
+	{
+		char *pub = NULL, *cls = NULL;
+		long long v = 0;
+		int found = entry_for(portal_db(p), pkg->name, &pub, &cls, &v);
+
+		free(pub);
+		free(cls);
+		if (found < 0) {
+			db_err(portal_db(p), err);
+			goto out;
+		}
+		if (found != 1) {
+			rc = 0;
+			goto out;
+		}
+	}
 	if (sqlite3_prepare_v2(portal_db(p), "SELECT version, published_at,"
 	        " publisher FROM kueri_package WHERE name = ?1", -1, &st,
 	        NULL) != SQLITE_OK) {

@@ -527,7 +527,7 @@ ki_write_plan(const ki_inventory *inv, int year, ki_format f,
 						lo = d;
 					hi = d;
 					if (f == KI_CSV) {
-						char mo[8];
+						char mo[24];
 
 						snprintf(mo, sizeof mo, "%04d-%02d", year, m);
 						rc |= csv_cell(out, e->publisher, 0);

@@ -79,7 +79,7 @@ main(void)
 		} else if (strcmp(kind, "months") == 0) {
 			long long m;
 
-			if (sscanf(line, "%*s %63s %lld %127s", a, &m, c) != 3 ||
+			if (sscanf(line, "%*s %63s %lld %63s", a, &m, c) != 3 ||
 			    ki_day_parse(a, strlen(a), &d, &why)) {
 				ok(0, "malformed months case: %s", line);
 				continue;
