@@ -212,6 +212,8 @@ act_read(int argc, char **argv, const char *allowed)
 		           " published, stale or withdrawn, not '%s'", o.status);
 	if (strcmp(act, "plan") == 0 && o.year == 0)
 		return bad(act, "--year YYYY is required%s", "");
+	if (strcmp(act, "plan") == 0 && o.f == KI_JSON)
+		return bad(act, "the plan is text or --csv, not %s", "--json");
 	kueri_err_clear(&err);
 	if ((p = portal_open_ro(o.db, &err)) == NULL)
 		return fail(act, &err);

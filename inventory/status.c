@@ -57,14 +57,23 @@ ki_status_parse(const char *s, ki_status *out)
 	return -1;
 }
 
-int
-ki_deadline(const ki_entry *e, long long k, ki_day *d)
+/* Deadline k of the schedule, whether or not withdrawn cuts it off. */
+static int
+raw_deadline(const ki_entry *e, long long k, ki_day *d)
 {
 	if (k < 0 || (k > 0 && e->frequency == NULL))
 		return -1;
-	if (k == 0)
+	if (k == 0) {
 		*d = e->first;
-	else if (ki_day_add(e->first, &e->period, k, d))
+		return 0;
+	}
+	return ki_day_add(e->first, &e->period, k, d);
+}
+
+int
+ki_deadline(const ki_entry *e, long long k, ki_day *d)
+{
+	if (raw_deadline(e, k, d))
 		return -1;
 	if (e->has_withdrawn && *d >= e->withdrawn)
 		return -1;
@@ -94,8 +103,9 @@ ki_period_of(const ki_entry *e, ki_day x)
 		if (k < 0)
 			k = 0;
 	}
-	/* Back while the previous deadline is still on or after x. */
-	while (k > 0 && ki_deadline(e, k - 1, &d) == 0 && d >= x)
+	/* Back while the previous deadline is still on or after x (on the
+	 * raw schedule: a withdrawn date must not stop the walk early). */
+	while (k > 0 && raw_deadline(e, k - 1, &d) == 0 && d >= x)
 		k--;
 	for (;;) {
 		if (ki_deadline(e, k, &d))
