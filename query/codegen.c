@@ -873,8 +873,17 @@ kq_build_collection(kq_answer *a, const kq_request *req)
 		json_t *kv;
 
 		if ((tok = kq_page_token_decode(&a->arena, a->opt.val[KQ_O_SKIPTOKEN],
-		                                a->opt.len[KQ_O_SKIPTOKEN], a->qhash)) == NULL) {
-			token_err(a);
+		                                a->opt.len[KQ_O_SKIPTOKEN], a->set,
+		                                a->qhash, &a->err)) == NULL) {
+			if (a->err.code == KUERI_OK)
+				token_err(a);
+			else {
+				/* made on another version (page.c) */
+				if (a->err.code == KUERI_EBEHIND)
+					a->head.retry_after = 1;
+				kueri_err_target(&a->err,
+				                 kq_option_name(KQ_O_SKIPTOKEN));
+			}
 			goto out;
 		}
 		if (a->offset_mode) {

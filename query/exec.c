@@ -464,7 +464,8 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		n++;
 		if (n == a->page && wr->paged && !a->last_page)
 			token = kq_page_token(&a->arena, a->st, a->nout, a->nhidden,
-			                      a->offset_mode, a->offset + n, a->qhash);
+			                      a->offset_mode, a->offset + n, a->set,
+			                      a->qhash);
 		if (flush(&b, sink, 0) < 0) {
 			ret = -1;
 			goto out;

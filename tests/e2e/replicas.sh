@@ -314,19 +314,25 @@ done
 t0=$(date +%s.%N)
 publish "$REPO/tests/data/private-canary/datapackage.json"
 VC=$(manifest_version)
+tpub=$(since "$t0")
 gone=""
+declare -A FIRST=()
 while :; do
-	n=0
+	n=0 last=""
 	for a in "${ADDR_R[@]}"; do
 		c=$(inns "$NS_F" curl -s -o "$TMP/c" -w '%{http_code}' "http://$a:8080/odata/canary_rows")
-		if [ "$c" = 404 ] && ! grep -q "$CAN" "$TMP/c"; then n=$((n + 1)); fi
+		if [ "$c" = 404 ] && ! grep -q "$CAN" "$TMP/c"; then
+			n=$((n + 1)); [ -n "${FIRST[$a]}" ] || FIRST[$a]=$(since "$t0")
+		fi
+		last="$last $a=$c:$(head -c 80 "$TMP/c")"
 	done
 	el=$(since "$t0")
 	[ $n -eq 3 ] && { gone=$el; break; }
 	le "$el" $((BOUND + 5)) || break
 	sleep 0.2
 done
-echo "# (3) the canary set answered 404 on all replicas after ${gone:-never} s"
+echo "# (3) the canary set answered 404 on all replicas after ${gone:-never} s (publish + snapshot returned after $tpub s; first 404 per replica: ${FIRST[*]})"
+[ -n "$gone" ] || { echo "last answers:$last"; date +%T; tail -n 3 "$TMP"/r*/replicate.log "$TMP"/r*/kueri.log "$PUB/publish.log"; } | sed 's/^/#   /' 
 [ -n "$gone" ] && le "$gone" "$BOUND"
 ok $? "(3) [reopen] the withdrawn set is gone from all 3 replicas within $BOUND s (took ${gone:-more than $((BOUND + 5))} s)"
 echo "# t=${SECONDS}s"
