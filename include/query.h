@@ -64,6 +64,7 @@ typedef struct kq_head {
 	char      filename[96];        /* CSV download name or ""             */
 	char      etag[96];            /* strong ETag incl. quotes, or ""     */
 	long long last_modified;       /* unix seconds, 0 when unknown        */
+	int       retry_after;         /* seconds for Retry-After, 0: none    */
 } kq_head;
 
 typedef struct kq_answer kq_answer;

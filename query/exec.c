@@ -334,6 +334,10 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	/* headers */
 	if (a->kind == A_ERROR) {
 		a->head.status = kueri_http_status(a->pc.err.code);
+		/* a nextLink from a newer version than ours (page.c): another
+		 * replica has it, so a front may retry at once */
+		if (a->pc.err.code == KUERI_EBEHIND)
+			a->head.retry_after = 1;
 		a->writer->content_type(&a->w, 1, a->head.content_type,
 		                        sizeof(a->head.content_type));
 		a->head.preference_applied[0] = '\0';
@@ -472,7 +476,8 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		n++;
 		if (n == a->page && wr->paged && !a->last_page)
 			token = kq_page_token(&a->pc.arena, a->st, a->nout, a->nhidden,
-			                      a->offset_mode, a->offset + n, a->qhash);
+			                      a->offset_mode, a->offset + n, a->pc.set,
+			                      a->qhash);
 		if (flush(&b, sink, 0) < 0) {
 			ret = -1;
 			goto out;

@@ -419,13 +419,18 @@ long long kq_prefer_maxpagesize(const char *prefer);
  * columns first.. (or, with offset_mode, `offset` rows were written); in
  * the arena, NULL out of memory. */
 char *kq_page_token(ku_arena *ar, sqlite3_stmt *st, int first, int nkeys,
-                    int offset_mode, long long offset,
+                    int offset_mode, long long offset, const kp_set *set,
                     unsigned long long qhash);
-/* The token t[0..n) decoded: a JSON object whose "h" matches qhash (the
- * caller json_decref()s it), or NULL when it is invalid or stale. */
+/* The token t[0..n) decoded: a JSON object made on this table and
+ * version of `set` whose "h" matches qhash (the caller json_decref()s
+ * it), or NULL: with err untouched when the token is invalid, with err
+ * KUERI_EBEHIND (token newer than the set here) or KUERI_EGONE (older)
+ * when it was made on another version. */
 struct json_t;
 struct json_t *kq_page_token_decode(ku_arena *ar, const char *t, size_t n,
-                                    unsigned long long qhash);
+                                    const kp_set *set,
+                                    unsigned long long qhash,
+                                    kueri_err *err);
 /* The nextLink: root + rawpath + every option of o but $skip, $top and
  * $skiptoken, then $top=top_left (when >= 0) and $skiptoken=token. */
 void kq_page_next_link(ku_buf *b, const char *root, const char *rawpath,

@@ -194,10 +194,14 @@ parse_token(kq_parse *pc, const kq_options *o, kq_query *q)
 	if (o->val[KQ_O_SKIPTOKEN] == NULL)
 		return 0;
 	q->token = kq_page_token_decode(&pc->arena, o->val[KQ_O_SKIPTOKEN],
-	                                o->len[KQ_O_SKIPTOKEN], q->qhash);
+	                                o->len[KQ_O_SKIPTOKEN], pc->set,
+	                                q->qhash, &pc->err);
 	if (q->token == NULL) {
-		kueri_err_set(&pc->err, KUERI_EBADREQ, 0, "invalid or stale "
-		              "$skiptoken: follow @odata.nextLink exactly as given");
+		/* page.c names a token made on another version (410 older,
+		 * 503 newer); anything else is one we did not make */
+		if (pc->err.code == KUERI_OK)
+			kueri_err_set(&pc->err, KUERI_EBADREQ, 0, "invalid or stale "
+			              "$skiptoken: follow @odata.nextLink exactly as given");
 		return kq_opt_err(pc, KQ_O_SKIPTOKEN);
 	}
 	return 0;
