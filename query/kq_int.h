@@ -439,4 +439,16 @@ void kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 void kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
 void kq_csv_field(ku_buf *b, const char *s, size_t n);
 
+/* ---------------------------------------------------------------- accept */
+
+/*
+ * accept.c: the index of the offer (media types like "text/plain") that
+ * `accept` admits with the highest quality (ties: offer order), or -1
+ * when it admits none.  A NULL or empty accept admits offers[0].  With
+ * params non-NULL, [*params, *pend) are the winning range's parameters
+ * (";odata.metadata=none;q=1") or NULL.
+ */
+int kq_accept_pick(const char *accept, const char *const *offers,
+                   int noffers, const char **params, const char **pend);
+
 #endif /* KUERI_KQ_INT_H */

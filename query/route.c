@@ -196,11 +196,27 @@ portal_etag(kportal *p, const kq_route_req *q, const char *kind,
 	r->head.last_modified = portal_last_modified(p);
 }
 
+/* 1 if the request's Accept admits application/json (accept.c's rule);
+ * else r is the 406 answer.  For routes that only speak JSON. */
+static int
+json_acceptable(const kq_route_req *q, kq_resp *r)
+{
+	static const char *const offers[] = { "application/json" };
+
+	if (kq_accept_pick(q->accept, offers, 1, NULL, NULL) == 0)
+		return 1;
+	fail(r, 406, "NotAcceptable", "none of the Accept types is "
+	     "available: this resource is application/json", NULL);
+	return 0;
+}
+
 static int
 route_service(kportal *p, const kq_route_req *q, kq_resp *r,
               const char *rest)
 {
 	(void)rest;
+	if (!json_acceptable(q, r))
+		return r->text ? 0 : -1;
 	r->head.status = 200;
 	set_ctype(r, "application/json;odata.metadata=minimal");
 	cacheable(r, q);
@@ -249,10 +265,20 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 		json = format_is_json(q->format);
 	else if (o.val[KQ_O_FORMAT])
 		json = format_is_json(o.val[KQ_O_FORMAT]);
-	else
-		json = q->accept != NULL &&
-		       strstr(q->accept, "application/json") != NULL &&
-		       strstr(q->accept, "application/xml") == NULL;
+	else {
+		/* accept.c's rule; XML first, so a tie is XML. */
+		static const char *const offers[] = { "application/xml",
+		                                      "application/json" };
+		int i = kq_accept_pick(q->accept, offers, 2, NULL, NULL);
+
+		if (i < 0) {
+			ku_arena_free(&a);
+			return fail(r, 406, "NotAcceptable", "none of the Accept "
+			            "types is available: $metadata is "
+			            "application/xml or application/json", NULL);
+		}
+		json = i == 1;
+	}
 	ku_arena_free(&a);
 	r->head.status = 200;
 	set_ctype(r, json ? "application/json" : "application/xml");
@@ -363,6 +389,8 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 	json_t *j;
 
 	kueri_err_clear(&err);
+	if (!json_acceptable(q, r))
+		return r->text ? 0 : -1;
 	if (name != NULL && decode_name(name, decoded, sizeof decoded))
 		return fail(r, 404, "NotFound", "no such package", NULL);
 	j = portal_catalog_json(p, name ? decoded : NULL, (long long)time(NULL),
@@ -372,6 +400,15 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 			return fail(r, 404, "NotFound", "no such package", NULL);
 		return fail(r, 500, "InternalError",
 		            "the catalog could not be read", NULL);
+	}
+	/* /catalog/NAME is the package itself, not a one-element list. */
+	if (name != NULL && json_is_array(j)) {
+		json_t *one = json_incref(json_array_get(j, 0));
+
+		json_decref(j);
+		if (one == NULL)
+			return fail(r, 404, "NotFound", "no such package", NULL);
+		j = one;
 	}
 	cacheable(r, q);
 	return answer_json(r, j);
@@ -383,8 +420,9 @@ route_health(kportal *p, const kq_route_req *q, kq_resp *r,
 {
 	char tok[64];
 
-	(void)q;
 	(void)rest;
+	if (!json_acceptable(q, r))
+		return r->text ? 0 : -1;
 	portal_version_token(p, tok, sizeof tok);
 	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
 	return answer_json(r, json_pack("{s:s,s:i,s:s,s:I}", "status", "ok",

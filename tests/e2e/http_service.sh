@@ -99,7 +99,7 @@ is "$(jq -r '.[0].name' "$TMP/b")" pangan "the catalog lists the package"
 is "$(jq -r '.[0].resources | map(.name) | sort | join(",")' "$TMP/b")" "apel-2,harga" \
 	"the catalog lists the package's resources"
 is "$(get "$BASE/catalog/pangan")" 200 "GET /catalog/NAME is 200"
-is "$(jq -r '.[0].publisher // .publisher' "$TMP/b")" "Dinas Pangan" "/catalog/NAME carries the owner"
+is "$(jq -r '.publisher' "$TMP/b")" "Dinas Pangan" "/catalog/NAME carries the owner"
 is "$(get "$BASE/catalog/nope")" 404 "/catalog/UNKNOWN is 404"
 is "$(jq -r '.error.code' "$TMP/b")" NotFound "... with an OData error body"
 like "$(get "$BASE/catalog/%00x")" '^(400|404)$' "/catalog/%00x is refused (400 by nginx or 404)"

@@ -1,0 +1,58 @@
+#!/bin/sh
+# What OData clients (Excel/Power Query, client libraries, browsers) send
+# to the routes outside the entity-set engine, through `kueri query`
+# (the same kq_route the HTTP service calls): content negotiation on every
+# route (query/accept.c), /catalog/NAME as one object, and $metadata as
+# valid CSDL with the facets the Table Schema knows.
+. "$(dirname "$0")/../lib.sh"
+cd "$(dirname "$0")/../.." || exit 2
+DB="$TMP/portal.db"
+"$KUERI" publish --db "$DB" tests/data/query-fixture/datapackage.json >"$TMP/pub" 2>&1
+is "$?" 0 "the query fixture publishes"
+
+# hq ACCEPT PATH: body to $TMP/b, status and Content-Type on stdout.
+hq() {
+	if [ "$1" = - ]; then
+		"$KUERI" query --db "$DB" --root http://kueri.test/odata/ --headers "$2" \
+			>"$TMP/b" 2>"$TMP/h"
+	else
+		"$KUERI" query --db "$DB" --root http://kueri.test/odata/ --accept "$1" \
+			--headers "$2" >"$TMP/b" 2>"$TMP/h"
+	fi
+	printf '%s %s' "$(sed -n 's/^Status: //p' "$TMP/h")" \
+		"$(sed -n 's/^Content-Type: //p' "$TMP/h")"
+}
+
+# ---- negotiation: $metadata
+is "$(hq application/xml '$metadata')" "200 application/xml" "\$metadata with Accept: application/xml is XML"
+is "$(hq '*/*' '$metadata')" "200 application/xml" "\$metadata with Accept: */* is XML"
+is "$(hq 'application/*' '$metadata')" "200 application/xml" "\$metadata with Accept: application/* is XML"
+is "$(hq 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8' '$metadata')" \
+	"200 application/xml" "\$metadata with a browser's Accept is XML"
+is "$(hq 'application/json;odata.metadata=minimal' '$metadata')" "200 application/json" \
+	"\$metadata with Accept: application/json (with parameters) is CSDL JSON"
+is "$(hq 'application/xml;q=0, */*' '$metadata')" "200 application/json" \
+	"\$metadata with XML excluded by q=0 and */* is CSDL JSON"
+is "$(hq 'application/xml;q=0.5, application/json;q=0.9' '$metadata')" "200 application/json" \
+	"\$metadata follows the q-values"
+is "$(hq 'text/csv' '$metadata')" "406 application/json;odata.metadata=minimal" \
+	"\$metadata with an Accept that admits neither XML nor JSON is 406"
+is "$(jq -r .error.code "$TMP/b")" NotAcceptable "the 406 carries an OData error body"
+
+# ---- negotiation: JSON-only routes
+for u in '' /catalog /health; do
+	is "$(hq '*/*' "$u")" "200 $(case $u in '') echo 'application/json;odata.metadata=minimal';; *) echo application/json;; esac)" \
+		"'${u:-service document}' with Accept: */* is 200"
+	is "$(hq 'text/plain;q=0.5, application/*' "$u" | cut -c1-3)" 200 \
+		"'${u:-service document}' with Accept: application/* is 200"
+	is "$(hq 'text/csv' "$u" | cut -c1-3)" 406 "'${u:-service document}' with Accept: text/csv is 406"
+done
+
+# ---- /catalog/NAME
+is "$(hq - /catalog/query-fixture | cut -c1-3)" 200 "/catalog/NAME is 200"
+is "$(jq -r 'type + " " + .name' "$TMP/b")" "object query-fixture" "/catalog/NAME is the package object, not a list"
+is "$(hq - /catalog/nosuch | cut -c1-3)" 404 "/catalog/UNKNOWN is 404"
+is "$(jq -r '(keys|join(",")) + " " + .error.code' "$TMP/b")" "error NotFound" \
+	"/catalog/UNKNOWN has the OData error body"
+
+done_testing
