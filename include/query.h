@@ -95,7 +95,8 @@ void kq_free(kq_answer *a);
  */
 int kq_write_error(const kueri_sink *sink, const kueri_err *err);
 
-/* Service document and $metadata (query/metadata.c). */
+/* Service document and $metadata (query/metadata.c).  A NULL
+ * service_root writes no @odata.context (odata.metadata=none). */
 int kq_service_document(kportal *p, const char *service_root,
                         const kueri_sink *sink);
 int kq_metadata_xml(kportal *p, const kueri_sink *sink);

@@ -254,12 +254,11 @@ kq_service_document(kportal *p, const char *service_root,
 	int i, n = portal_nsets(p);
 	size_t len;
 
-	if (service_root == NULL)
-		service_root = "";
-	len = strlen(service_root);
+	len = service_root ? strlen(service_root) : 0;
 	if ((ctx = malloc(len + sizeof "$metadata")) == NULL)
 		return -1;
-	memcpy(ctx, service_root, len);
+	if (len)
+		memcpy(ctx, service_root, len);
 	memcpy(ctx + len, "$metadata", sizeof "$metadata");
 	doc = json_object();
 	arr = json_array();
@@ -270,7 +269,8 @@ kq_service_document(kportal *p, const char *service_root,
 		json_decref(arr);
 		return -1;
 	}
-	json_object_set_new(doc, "@odata.context", json_string(ctx));
+	if (service_root != NULL)
+		json_object_set_new(doc, "@odata.context", json_string(ctx));
 	free(ctx);
 	for (i = 0; i < n; i++) {
 		json_t *e = json_object();

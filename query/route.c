@@ -53,6 +53,7 @@ struct kq_resp {
 	kportal          *portal;
 	const char       *root_url;
 	int               head_only;
+	int               meta_none;    /* odata.metadata=none asked for */
 	kq_limits         lim;
 	kueri_err         err;
 };
@@ -210,17 +211,50 @@ json_acceptable(const kq_route_req *q, kq_resp *r)
 	return 0;
 }
 
+/* 1 if the media parameters [p, end) say odata.metadata=none. */
+static int
+params_none(const char *p, const char *end)
+{
+	static const char key[] = "odata.metadata=none";
+	size_t n = sizeof key - 1;
+
+	for (; p && p + n <= end; p++)
+		if (strncasecmp(p, key, n) == 0 &&
+		    (p + n == end || p[n] == ';' || p[n] == ' ' || p[n] == ','))
+			return 1;
+	return 0;
+}
+
 static int
 route_service(kportal *p, const kq_route_req *q, kq_resp *r,
               const char *rest)
 {
+	static const char *const offers[] = { "application/json" };
+	const char *ps = NULL, *pe = NULL;
+	ku_arena    a = { 0 };
+	kq_options  o;
+	kueri_err   err;
+
 	(void)rest;
 	if (!json_acceptable(q, r))
 		return r->text ? 0 : -1;
+	/* odata.metadata=none from $format (first) or the Accept range
+	 * that admitted JSON: no @odata.context, said in Content-Type. */
+	kueri_err_clear(&err);
+	if (q->query && kq_options_parse(&a, q->query, r->lim.max_query_len,
+	                                 &o, &err) == 0 &&
+	    o.val[KQ_O_FORMAT]) {
+		const char *f = o.val[KQ_O_FORMAT];
+
+		r->meta_none = params_none(f, f + strlen(f));
+	} else if (kq_accept_pick(q->accept, offers, 1, &ps, &pe) == 0)
+		r->meta_none = params_none(ps, pe);
+	ku_arena_free(&a);
 	r->head.status = 200;
-	set_ctype(r, "application/json;odata.metadata=minimal");
+	set_ctype(r, r->meta_none ? "application/json;odata.metadata=none"
+	                          : "application/json;odata.metadata=minimal");
 	cacheable(r, q);
-	portal_etag(p, q, "s", r);
+	portal_etag(p, q, r->meta_none ? "sn" : "s", r);
 	r->body = B_SERVICE;
 	return 0;
 }
@@ -597,7 +631,8 @@ kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows)
 	case B_ENGINE:
 		return kq_stream(r->ans, sink, nrows);
 	case B_SERVICE:
-		return kq_service_document(r->portal, r->root_url, sink);
+		return kq_service_document(r->portal,
+		    r->meta_none ? NULL : r->root_url, sink);
 	case B_METAXML:
 		return kq_metadata_xml(r->portal, sink);
 	case B_METAJSON:

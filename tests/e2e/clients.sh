@@ -55,4 +55,25 @@ is "$(hq - /catalog/nosuch | cut -c1-3)" 404 "/catalog/UNKNOWN is 404"
 is "$(jq -r '(keys|join(",")) + " " + .error.code' "$TMP/b")" "error NotFound" \
 	"/catalog/UNKNOWN has the OData error body"
 
+# ---- odata.metadata=none / full (JSON 3.1), by Accept or $format
+for how in accept format; do
+	for u in '' 'items?$top=1&$select=id' 'items(1)?$select=id'; do
+		if [ $how = accept ]; then
+			st=$(hq 'application/json;odata.metadata=none' "$u")
+		else
+			case "$u" in *\?*) uu="$u&" ;; *) uu="$u?" ;; esac
+			st=$(hq - "${uu}\$format=application/json;odata.metadata=none")
+		fi
+		is "$st" "200 application/json;odata.metadata=none" \
+			"odata.metadata=none by $how on '${u:-service document}': said in Content-Type"
+		is "$(jq 'has("@odata.context")' "$TMP/b")" false \
+			"odata.metadata=none by $how on '${u:-service document}': no @odata.context"
+	done
+done
+for u in '' 'items?$top=1&$select=id' 'items(1)?$select=id'; do
+	is "$(hq 'application/json;odata.metadata=full' "$u")" "200 application/json;odata.metadata=minimal" \
+		"odata.metadata=full on '${u:-service document}' answers the level used (minimal) in Content-Type"
+	is "$(jq 'has("@odata.context")' "$TMP/b")" true "... with its @odata.context"
+done
+
 done_testing
