@@ -4,8 +4,21 @@
  * Order matters and is the spec's: split on '&', then on the first '=',
  * then percent-decode each part exactly once.  So an encoded "%26" inside
  * a $filter string stays data, and "%2527" decodes to the three bytes
- * "%27", not to a quote.  '+' is a literal plus (OData is not form
- * encoding).  Names are case-insensitive and the '$' is optional (4.01).
+ * "%27", not to a quote.  Names are case-insensitive and the '$' is
+ * optional (4.01).
+ *
+ * '+' has two readings (../shared/ODATA.md), told apart per query string:
+ *  - form-encoded (URLSearchParams, HTML forms, Python requests, Java's
+ *    URLEncoder): such an encoder turns a space into '+', a plus into
+ *    %2B, and always percent-encodes '$', '\'' and '(' -- and never
+ *    writes %20.  A query string holding %24, %27 or %28 (any case) and
+ *    no %20 is read that way: every raw '+' is a space.
+ *  - anything else (hand-typed, OData client libraries, the ABNF): a raw
+ *    '+' is a plus -- a sign, an exponent sign (1e+10), a time-zone
+ *    offset (T08:00+07:00).
+ * %2B is always a plus and %20 always a space.  Both readings give the
+ * same option text for every URL a form encoder can produce, and for
+ * every URL that spells spaces as %20 or ' '.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +160,43 @@ kq_pct_encode(ku_buf *b, const char *s, size_t n)
 
 /* ---------------------------------------------------------------- split */
 
+/* 1 if the raw query string is form-encoded (see the top of the file). */
+static int
+form_encoded(const char *q)
+{
+	int marks = 0;
+
+	for (; *q; q++)
+		if (q[0] == '%' && q[1] && q[2]) {
+			if (q[1] == '2' && q[2] == '0')
+				return 0;
+			if (q[1] == '2' && (q[2] == '4' || q[2] == '7' || q[2] == '8'))
+				marks = 1;
+		}
+	return marks;
+}
+
+/* kq_pct_decode, with a form-encoded string's '+' read as a space (one
+ * byte for one byte, so positions stay those of the raw text). */
+static char *
+opt_decode(ku_arena *a, const char *s, size_t n, size_t *outlen,
+           const char *what, long long base, kueri_err *err, int form)
+{
+	char  *t;
+	size_t i;
+
+	if (!form || memchr(s, '+', n) == NULL)
+		return kq_pct_decode(a, s, n, outlen, what, base, err);
+	if ((t = ku_strndup(a, s, n)) == NULL) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (t[i] == '+')
+			t[i] = ' ';
+	return kq_pct_decode(a, t, n, outlen, what, base, err);
+}
+
 static int
 classify(const char *name, int *is_system)
 {
@@ -169,11 +219,13 @@ kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
                  kq_options *o, kueri_err *err)
 {
 	size_t qlen, start, cap = 0;
+	int    form;
 
 	memset(o, 0, sizeof(*o));
 	if (query == NULL || *query == '\0')
 		return 0;
 	qlen = strlen(query);
+	form = form_encoded(query);
 	if (qlen > maxlen)
 		return kueri_err_set(err, KUERI_ETOOLONG, -1,
 		    "the query string is %zu bytes; the limit is %zu", qlen, maxlen);
@@ -190,13 +242,13 @@ kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
 		}
 		eq = strcspn(seg, "=&");
 		nlen = eq < segn ? eq : segn;
-		name = kq_pct_decode(a, seg, nlen, NULL, "a query option name",
-		                     (long long)start, err);
+		name = opt_decode(a, seg, nlen, NULL, "a query option name",
+		                  (long long)start, err, form);
 		if (name == NULL)
 			return -1;
 		if (eq < segn)
-			val = kq_pct_decode(a, seg + eq + 1, segn - eq - 1, &vlen,
-			                    "a query option value", 0, err);
+			val = opt_decode(a, seg + eq + 1, segn - eq - 1, &vlen,
+			                 "a query option value", 0, err, form);
 		else {
 			val = ku_strndup(a, "", 0);
 			vlen = 0;
