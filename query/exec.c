@@ -240,8 +240,7 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 	a->setname = name;
 	if (a->set == NULL)
 		/* one wording for every unknown (or private) name */
-		return kueri_err_set(&a->err, KUERI_ENOTFOUND, -1,
-		    "resource '%.64s' not found", name);
+		return kq_unknown_set(p, name, &a->err);
 	a->auth.table = a->set->table;
 	a->auth.fts = a->set->fts;
 	a->qhash = query_hash(a);
@@ -309,6 +308,7 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	if (prepare_inner(a, p, req) < 0) {
 		if (a->err.code == KUERI_OK)
 			a->err.code = KUERI_EINTERNAL;
+		kq_hint_opt(&a->err, &a->opt);     /* caret and hint */
 		a->kind = A_ERROR;
 		kq_release_st(a);
 		kq_unhook(a);

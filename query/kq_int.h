@@ -439,6 +439,22 @@ void kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 void kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
 void kq_csv_field(ku_buf *b, const char *s, size_t n);
 
+/* Levenshtein distance of two names (999 past 128 bytes); resolve.c. */
+size_t kq_editdist(const char *a, size_t an, const char *b, size_t bn);
+
+/* ---------------------------------------------------------------- hints */
+
+/*
+ * hint.c.  kq_hint fills err->excerpt/caret from the option text t[0..n)
+ * that err->pos indexes and, unless err->hint is set, a hint for the slip
+ * found there.  kq_hint_opt does it for the option err->target names.
+ * kq_unknown_set sets the 404 for an unknown entity set name, with "did
+ * you mean" among the published sets; returns -1.
+ */
+void kq_hint(kueri_err *err, const char *t, size_t n);
+void kq_hint_opt(kueri_err *err, const kq_options *o);
+int  kq_unknown_set(kportal *p, const char *name, kueri_err *err);
+
 /* ---------------------------------------------------------------- accept */
 
 /*

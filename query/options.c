@@ -160,6 +160,47 @@ kq_pct_encode(ku_buf *b, const char *s, size_t n)
 
 /* ---------------------------------------------------------------- split */
 
+/*
+ * A malformed percent-escape in an option value (err->pos is its raw
+ * offset): say where it is in the text as typed -- the value decoded with
+ * its valid escapes (a browser sends "name like '%MAKMUR%'" as
+ * "name%20like%20'%MAKMUR%'") -- and hand that text to hint.c, which
+ * knows '%' as a wildcard.
+ */
+static void
+bad_escape(ku_arena *a, kueri_err *err, const char *s, size_t n, int form,
+           const char *opt)
+{
+	char  *d;
+	size_t i, k = 0, at = 0;
+	int    h, l;
+
+	if (err->code != KUERI_EBADREQ || err->pos < 0 ||
+	    strncmp(err->msg, "malformed percent-escape", 24) != 0 ||
+	    (size_t)err->pos >= n || s[err->pos] != '%' ||
+	    (d = ku_alloc(a, n + 1)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (i == (size_t)err->pos)
+			at = k;
+		if (s[i] == '%' && i + 2 < n &&
+		    (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (l = hexval((unsigned char)s[i + 2])) >= 0 && h * 16 + l) {
+			d[k++] = (char)(h * 16 + l);
+			i += 2;
+		} else
+			d[k++] = form && s[i] == '+' ? ' ' : s[i];
+	}
+	d[k] = '\0';
+	if (!kq_utf8_valid(d, k, NULL))
+		return;
+	kueri_err_set(err, KUERI_EBADREQ, (long long)at,
+	    "malformed percent-escape at position %zu in %s: '%%' must be "
+	    "followed by two hexadecimal digits", at, opt);
+	kueri_err_target(err, opt);
+	kq_hint(err, d, k);
+}
+
 /* 1 if the raw query string is form-encoded (see the top of the file). */
 static int
 form_encoded(const char *q)
@@ -255,8 +296,11 @@ kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
 		}
 		id = classify(name, &sys);
 		if (val == NULL) {
-			if (err->code != KUERI_ENOMEM && id >= 0)
+			if (err->code != KUERI_ENOMEM && id >= 0) {
 				kueri_err_target(err, optnames[id]);
+				bad_escape(a, err, seg + eq + 1, segn - eq - 1, form,
+				           optnames[id]);
+			}
 			return -1;
 		}
 		if (name[0] == '@') {

@@ -76,4 +76,28 @@ for u in '' 'items?$top=1&$select=id' 'items(1)?$select=id'; do
 	is "$(jq 'has("@odata.context")' "$TMP/b")" true "... with its @odata.context"
 done
 
+# ---- the caret excerpt of an error (query/hint.c; exact hints: cases.txt)
+hq - "items?\$filter=name = 'ACEH'" >/dev/null
+is "$(jq -r '.error.innererror.excerpt' "$TMP/b")" "$(printf "name = 'ACEH'\n%5s^" "")" \
+	"the error excerpt is the option text with a caret under position 5"
+is "$(jq -r '.error | (keys_unsorted|join(",")) + " " + (.innererror|keys_unsorted|join(","))' "$TMP/b")" \
+	"code,message,target,details,innererror position,excerpt,hint" \
+	"one error object: code, message, target, details, innererror{position, excerpt, hint}"
+is "$(jq -r 'keys|join(",")' "$TMP/b")" error "exactly one top-level member 'error'"
+hq - "items?\$filter=name eq 'Jalan Ke'Rumah' and n eq 1" >/dev/null
+is "$(jq -r '.error.innererror.excerpt' "$TMP/b")" \
+	"$(printf "name eq 'Jalan Ke'Rumah' and n eq 1\n%18s^" "")" "the caret points at the character after the stray apostrophe"
+hq - "items?\$filter=name eq 'Sélatan' and n = 1" >/dev/null
+is "$(jq -r '.error.innererror.excerpt' "$TMP/b")" \
+	"$(printf "name eq 'Sélatan' and n = 1\n%24s^" "")" "the caret counts characters, not bytes (é is two bytes)"
+long="contains(descr,'$(head -c 120 /dev/zero | tr '\0' x)') and n = 1"
+hq - "items?\$filter=$long" >/dev/null
+ex=$(jq -r '.error.innererror.excerpt' "$TMP/b")
+like "$ex" '^\.\.\.x+'"'"'\) and n = 1' "a long option is cut to a window around the position, marked with ..."
+is "$(printf '%s' "$ex" | tail -n 1 | tr -d ' ')" "^" "... with the caret line under it"
+hq - "items?\$filter=name like '%MAKMUR%'" >/dev/null
+is "$(jq -r '.error.innererror | "\(.position) \(.hint)"' "$TMP/b")" \
+	"11 '%' is not a wildcard in OData: use contains(name,'MAKMUR')" \
+	"a '%' wildcard from an address bar: position in the text as typed, and the hint"
+
 done_testing

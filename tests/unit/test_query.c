@@ -248,8 +248,8 @@ static const struct {
 	int         status;
 	const char *frag;       /* must occur in the error message */
 } errs[] = {
-	{ "villages?$filter=provins eq 'BALI'", 400, "unknown property 'provins' at position 0 in $filter; did you mean 'provinsi'?" },
-	{ "villages?$filter=Pop gt 1", 400, "unknown property 'Pop' at position 0 in $filter; did you mean 'pop'?" },
+	{ "villages?$filter=provins eq 'BALI'", 400, "unknown property 'provins' at position 0 in $filter; hint: did you mean 'provinsi'?" },
+	{ "villages?$filter=Pop gt 1", 400, "unknown property 'Pop' at position 0 in $filter; hint: did you mean 'pop'?" },
 	{ "villages?$filter=pop eq '5'", 400, "cannot compare Edm.Int64 with Edm.String" },
 	{ "villages?$filter=name eq 5", 400, "cannot compare" },
 	{ "villages?$filter=pop", 400, "must be a Boolean expression" },
