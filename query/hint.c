@@ -297,6 +297,12 @@ kq_hint(kueri_err *err, const char *t, size_t n)
 		operator_hint(err, t, n, p);
 		return;
 	}
+	/* the word-level slips only where the parser met a word it could
+	 * not use: not inside a literal it rejected for its own reasons */
+	if (strncmp(err->msg, "unknown property", 16) != 0 &&
+	    strncmp(err->msg, "expected an operator", 20) != 0 &&
+	    strncmp(err->msg, "unsupported typed literal", 25) != 0)
+		return;
 	if (apostrophe_hint(err, t, n, p))
 		return;
 	if (p < n && is_word(t, p, word_at(t, n, p), "like")) {

@@ -439,6 +439,10 @@ void kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 void kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
 void kq_csv_field(ku_buf *b, const char *s, size_t n);
 
+/* types.c: a duration literal's text, ISO 8601 with years, months and
+ * weeks as Table Schema has it (see types.c). */
+int kq_duration_ok(const char *s, size_t n);
+
 /* Levenshtein distance of two names (999 past 128 bytes); resolve.c. */
 size_t kq_editdist(const char *a, size_t an, const char *b, size_t bn);
 

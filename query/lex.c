@@ -381,10 +381,10 @@ kq_lex(const char *src, size_t len, size_t pos, kq_tok *t, kueri_err *err)
 			if (k >= len)
 				return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 				    "unterminated duration literal at position %zu", i);
-			if (!ku_duration_valid(src + j + 1, k - j - 1))
+			if (!kq_duration_ok(src + j + 1, k - j - 1))
 				return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 				    "invalid duration at position %zu: expected "
-				    "[-]P[nD][T[nH][nM][n[.n]S]]", i);
+				    "[-]P[nY][nM][nW][nD][T[nH][nM][n[.n]S]]", i);
 			t->type = TK_DURATION;
 			t->n = k + 1 - i;
 			return 0;

@@ -174,7 +174,7 @@ static void
 coerce_duration(kq_node *lit, kq_type other)
 {
 	if (other == KT_DURATION && lit->kind == N_LIT && lit->lt == KT_STRING &&
-	    ku_duration_valid(lit->s, lit->n)) {
+	    kq_duration_ok(lit->s, lit->n)) {
 		lit->lt = KT_DURATION;
 		lit->type = KT_DURATION;
 	}
