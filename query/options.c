@@ -310,6 +310,25 @@ kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
 			    "unknown system query option '%.64s'", name);
 			return -1;
 		}
+		if (id == KQ_O_SEARCH && eq < segn) {
+			/* ABNF searchWord: ';' and '#' only percent-encoded.
+			 * Unencoded, '#' would start the fragment (a browser
+			 * never sends it) and ';' is a delimiter: a syntax error
+			 * at its place, with the escape to use. */
+			size_t k = strcspn(seg + eq + 1, ";#&");
+
+			if (k < segn - eq - 1) {
+				char ch = seg[eq + 1 + k];
+
+				kueri_err_set(err, KUERI_ESYNTAX, (long long)k,
+				    "unexpected '%c' at position %zu in $search", ch, k);
+				kueri_err_target(err, "$search");
+				kq_hint(err, seg + eq + 1, segn - eq - 1);
+				kueri_err_hint(err, "write %s for a '%c' in $search",
+				               ch == ';' ? "%3B" : "%23", ch);
+				return -1;
+			}
+		}
 		if (id >= 0) {
 			if (o->val[id] != NULL)
 				return kueri_err_set(err, KUERI_EBADREQ, (long long)start,

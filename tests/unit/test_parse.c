@@ -79,7 +79,10 @@ static const struct { const char *in; kueri_code code; long long pos; } bad[] = 
 	{ "a eq duration'P1X'", KUERI_ESYNTAX, 5 },
 	{ "a eq binary'AA'", KUERI_ESYNTAX, 5 },
 	{ "a in ('x',)", KUERI_ESYNTAX, 10 },
-	{ "a in (b)", KUERI_ESYNTAX, 6 },
+	/* "a in (b)" is "a eq b" (ABNF inExpr: a parenthesised commonExpr);
+	 * a list must still be literals */
+	{ "a in (b, c)", KUERI_ESYNTAX, 7 },
+	{ "a in (1, b)", KUERI_ESYNTAX, 9 },
 	{ "a eq 1 \x01", KUERI_ESYNTAX, 7 },
 };
 
