@@ -15,7 +15,7 @@ usage(FILE *f)
 	"usage: kueri serve --db PORTAL [--socket PATH | --listen HOST:PORT]\n"
 	"                   [--workers N] [--max-age S] [--root /odata/]\n"
 	"                   [--time-budget MS] [--max-page N] [--export-cap N]\n"
-	"                   [--io-timeout S] [--drain S]\n"
+	"                   [--io-timeout S] [--drain S] [--trust-proxy ADDR,...]\n"
 	"\n"
 	"Run the FastCGI service: a pre-forked pool of workers (default one\n"
 	"per core) accepting on one socket.  With neither --socket nor\n"
@@ -38,7 +38,12 @@ usage(FILE *f)
 	"  --max-page N       server page size cap (default 1000)\n"
 	"  --export-cap N     max rows in a CSV export (default 1000000)\n"
 	"  --io-timeout S     reading a request / writing to a stalled peer\n"
-	"                     (default 30)\n");
+	"                     (default 30)\n"
+	"  --trust-proxy A,B  peer addresses (the web server's REMOTE_ADDR, e.g.\n"
+	"                     a TLS-terminating proxy) whose X-Forwarded-Proto\n"
+	"                     and X-Forwarded-Host set the scheme and host of\n"
+	"                     @odata.context and nextLink; from other peers those\n"
+	"                     headers are ignored (default: none)\n");
 }
 
 /* A decimal in [lo, hi], or -1. */
@@ -63,7 +68,7 @@ known_option(const char *o)
 	static const char *const names[] = {
 		"--db", "--socket", "--listen", "--root", "--workers",
 		"--max-age", "--time-budget", "--max-page", "--export-cap",
-		"--io-timeout", "--drain",
+		"--io-timeout", "--drain", "--trust-proxy",
 	};
 	size_t i;
 
@@ -127,6 +132,12 @@ cmd_serve(int argc, char **argv)
 		else if (strcmp(o, "--io-timeout") == 0 &&
 		         (n = num(v, 1, 3600)) > 0)
 			c.io_timeout = (int)n;
+		else if (strcmp(o, "--trust-proxy") == 0 && *v &&
+		         strlen(v) < 1024 &&
+		         strspn(v, "0123456789abcdefABCDEF.:,") == strlen(v) &&
+		         v[0] != ',' && v[strlen(v) - 1] != ',' &&
+		         strstr(v, ",,") == NULL)
+			c.trust_proxy = v;
 		else if (strcmp(o, "--drain") == 0 &&
 		         (n = num(v, 0, 3600)) >= 0)
 			c.drain = (int)n;

@@ -27,6 +27,9 @@ typedef struct ks_conf {
 	int         io_timeout;  /* s: reading a request's params, writing  */
 	int         drain;       /* s: SIGTERM waits this long for workers   */
 	kq_limits   lim;         /* handed to kq_prepare                     */
+	const char *trust_proxy; /* "ADDR[,ADDR]": peers (REMOTE_ADDR) whose
+	                            X-Forwarded-Proto/-Host are believed for
+	                            @odata.context and nextLink; NULL: none */
 } ks_conf;
 
 /* Defaults: workers = online CPUs, max_age 60, root "/odata/",
