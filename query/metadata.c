@@ -7,8 +7,12 @@
  * whole feed on any deviation, so this file is deliberately plain: one
  * namespace ("kueri"), one EntityType per entity set, every property
  * typed with an explicit Nullable, a Key on every type, one
- * EntityContainer.  No annotations (they would need edmx:Reference to
- * vocabularies that clients then try to fetch).
+ * EntityContainer.  The one annotation is Core.Description (with
+ * Core.LongDescription when there is a title and a description), from the
+ * resource title and each field's title/description, referencing the
+ * standard Core vocabulary -- which every OData client knows and none
+ * needs to fetch.  Nullable="false" marks required and key fields.
+ * (maxLength is not kept by the portal yet, so no MaxLength facet.)
  *
  * Names.  CSDL requires SimpleIdentifiers for entity sets, types and
  * properties; CSV headers are free text ("Harga Kemarin").  The rule that
@@ -287,6 +291,12 @@ kq_service_document(kportal *p, const char *service_root,
 
 /* ---- CSDL XML -------------------------------------------------------- */
 
+/* The OASIS Core vocabulary (referenced, never fetched by us). */
+#define CORE_XML "https://oasis-tcs.github.io/odata-vocabularies/" \
+                 "vocabularies/Org.OData.Core.V1.xml"
+#define CORE_JSON "https://oasis-tcs.github.io/odata-vocabularies/" \
+                  "vocabularies/Org.OData.Core.V1.json"
+
 /* Write `s` with the five XML special characters escaped (attribute-safe).
  * Control characters other than tab/newline cannot appear in XML 1.0 at
  * all; they become U+FFFD.  Our names are ASCII identifiers already; the
@@ -319,6 +329,39 @@ xml_put(const kueri_sink *sink, const char *s)
 	if (s > run && sink->write(sink->ctx, run, (size_t)(s - run)))
 		return -1;
 	return 0;
+}
+
+/* <Annotation Term="Core.Description" String="..."/> for a title and/or
+ * description (either may be NULL or empty); nothing when both are. */
+static int
+xml_descr(const kueri_sink *sink, const char *title, const char *descr)
+{
+	const char *shorttext = title && *title ? title : descr;
+
+	if (shorttext == NULL || *shorttext == '\0')
+		return 0;
+	if (kueri_sink_puts(sink, "<Annotation Term=\"Core.Description\" "
+	                          "String=\"") ||
+	    xml_put(sink, shorttext) || kueri_sink_puts(sink, "\"/>"))
+		return -1;
+	if (shorttext == title && descr && *descr &&
+	    (kueri_sink_puts(sink, "<Annotation Term=\"Core.LongDescription\""
+	                           " String=\"") ||
+	     xml_put(sink, descr) || kueri_sink_puts(sink, "\"/>")))
+		return -1;
+	return 0;
+}
+
+static void
+json_descr(json_t *o, const char *title, const char *descr)
+{
+	const char *shorttext = title && *title ? title : descr;
+
+	if (shorttext == NULL || *shorttext == '\0')
+		return;
+	json_object_set_new(o, "@Core.Description", json_string(shorttext));
+	if (shorttext == title && descr && *descr)
+		json_object_set_new(o, "@Core.LongDescription", json_string(descr));
 }
 
 /* One <EntityType> for set `s` named `tname`. */
@@ -357,10 +400,17 @@ xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
 		if (f->type == KP_NUMBER && f->decimal &&
 		    kueri_sink_puts(sink, " Scale=\"variable\""))
 			goto fail;
-		if (kueri_sink_puts(sink, "/>"))
+		if ((f->title && *f->title) || (f->description && *f->description)) {
+			if (kueri_sink_puts(sink, ">") ||
+			    xml_descr(sink, f->title, f->description) ||
+			    kueri_sink_puts(sink, "</Property>"))
+				goto fail;
+		} else if (kueri_sink_puts(sink, "/>"))
 			goto fail;
 	}
 	free(pn);
+	if (xml_descr(sink, s->title, NULL))
+		return -1;
 	return kueri_sink_puts(sink, "</EntityType>");
 fail:
 	free(pn);
@@ -381,6 +431,9 @@ kq_metadata_xml(kportal *p, const kueri_sink *sink)
 	        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	        "<edmx:Edmx Version=\"4.0\""
 	        " xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">"
+	        "<edmx:Reference Uri=\"" CORE_XML "\">"
+	        "<edmx:Include Namespace=\"Org.OData.Core.V1\" Alias=\"Core\"/>"
+	        "</edmx:Reference>"
 	        "<edmx:DataServices>"
 	        "<Schema Namespace=\"kueri\""
 	        " xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">"))
@@ -433,8 +486,10 @@ json_entity_type(const kp_set *s)
 		if (f->type == KP_NUMBER && f->decimal)
 			json_object_set_new(prop, "$Scale",
 			                    json_string("variable"));
+		json_descr(prop, f->title, f->description);
 		json_object_set_new(t, pn[i].s, prop);
 	}
+	json_descr(t, s->title, NULL);
 	free(pn);
 	return t;
 }
@@ -454,6 +509,9 @@ kq_metadata_json(kportal *p, const kueri_sink *sink)
 	schema = json_object();
 	container = json_object();
 	json_object_set_new(doc, "$Version", json_string("4.0"));
+	json_object_set_new(doc, "$Reference", json_pack("{s:{s:[{s:s,s:s}]}}",
+	    CORE_JSON, "$Include", "$Namespace", "Org.OData.Core.V1",
+	    "$Alias", "Core"));
 	snprintf(qname, sizeof qname, "kueri.%s", cname);
 	json_object_set_new(doc, "$EntityContainer", json_string(qname));
 	for (i = 0; i < n; i++)

@@ -100,4 +100,44 @@ is "$(jq -r '.error.innererror | "\(.position) \(.hint)"' "$TMP/b")" \
 	"11 '%' is not a wildcard in OData: use contains(name,'MAKMUR')" \
 	"a '%' wildcard from an address bar: position in the text as typed, and the hint"
 
+# ---- $metadata: Core.Description annotations, Nullable=false for required,
+# valid against the OASIS CSDL XSD (tests/data/odata-csdl, offline)
+mkdir -p "$TMP/ann"
+printf 'kode,nama,catatan\n1,A,x\n2,B,\n' >"$TMP/ann/t.csv"
+cat >"$TMP/ann/datapackage.json" <<'JSON'
+{"name": "ann", "title": "Annotated & <checked>", "publisher": "Test", "classification": "public",
+ "resources": [{"name": "anno", "path": "t.csv", "title": "Annotated \"set\"", "schema": {"fields": [
+   {"name": "kode", "type": "integer", "title": "Kode", "description": "Nomor urut"},
+   {"name": "nama", "type": "string", "description": "Nama desa", "constraints": {"required": true}},
+   {"name": "catatan", "type": "string"}], "primaryKey": "kode"}}]}
+JSON
+"$KUERI" publish --db "$DB" "$TMP/ann/datapackage.json" >"$TMP/pub" 2>&1
+is "$?" 0 "a package with titles, descriptions and a required field publishes"
+hq - '$metadata' >/dev/null
+CSDL=tests/data/odata-csdl
+XML_CATALOG_FILES=$CSDL/catalog.xml xmllint --nonet --noout --schema "$CSDL/edmx.xsd" "$TMP/b" 2>"$TMP/xv"
+ok $? "\$metadata with annotations is valid against the OASIS edmx.xsd/edm.xsd"
+xp() { xmllint --xpath "$1" "$TMP/b" 2>/dev/null; }
+N='local-name()'
+is "$(xp "string(//*[$N='Reference']/*[$N='Include']/@Namespace)")" Org.OData.Core.V1 \
+	"\$metadata references the Core vocabulary"
+is "$(xp "string(//*[$N='Reference']/*[$N='Include']/@Alias)")" Core "... with the alias Core"
+P="//*[$N='EntityType'][@Name='anno']"
+is "$(xp "string($P/*[$N='Property'][@Name='kode']/*[@Term='Core.Description']/@String)")" Kode \
+	"a field title is its Core.Description"
+is "$(xp "string($P/*[$N='Property'][@Name='kode']/*[@Term='Core.LongDescription']/@String)")" "Nomor urut" \
+	"... and its description, beside a title, Core.LongDescription"
+is "$(xp "string($P/*[$N='Property'][@Name='nama']/*[@Term='Core.Description']/@String)")" "Nama desa" \
+	"a description without a title is the Core.Description"
+is "$(xp "string($P/*[$N='Property'][@Name='nama']/@Nullable)")" false "a required field is Nullable=false"
+is "$(xp "string($P/*[$N='Property'][@Name='catatan']/@Nullable)")" true "an optional field is Nullable=true"
+is "$(xp "count($P/*[$N='Property'][@Name='catatan']/*)")" 0 "a field with neither has no annotation"
+is "$(xp "string($P/*[$N='Annotation']/@String)")" 'Annotated "set"' "the set's title annotates its EntityType (escaped)"
+hq - '$metadata?$format=json' >/dev/null
+is "$(jq -r '."$Reference"[]."$Include"[0] | ."$Namespace" + " " + ."$Alias"' "$TMP/b")" "Org.OData.Core.V1 Core" \
+	"CSDL JSON references the Core vocabulary"
+is "$(jq -r '.kueri.anno.kode | ."@Core.Description" + "|" + ."@Core.LongDescription"' "$TMP/b")" "Kode|Nomor urut" \
+	"CSDL JSON carries the same annotations"
+is "$(jq -r '.kueri.anno.nama."$Nullable"' "$TMP/b")" false "CSDL JSON: required is \$Nullable false"
+
 done_testing
