@@ -122,11 +122,17 @@ int kq_field_by_odata_name(const kp_set *s, const char *name);
 
 /*
  * The key $metadata declares for s (field indexes into keys[], at most
- * max; returns the count, ≥ 1 for a set with fields): the primary key,
- * else the first non-nullable key-able field, else the first key-able
- * field (Double and GeographyPoint cannot be keys in CSDL).
+ * max; returns the count): the package's primary key; else the synthetic
+ * row key "_row" (index s->nfields, see kq_row_key), because no other
+ * column is known to be unique.  Only when a field is itself named
+ * "_row" (no room for the synthetic one): the first non-nullable
+ * key-able field, else the first key-able field.
  */
 int kq_set_key(const kp_set *s, int *keys, int max);
+/* 1 if s is served with the synthetic key "_row": its row number in the
+ * published CSV (SQLite rowid), stable for a published version. */
+int kq_row_key(const kp_set *s);
+#define KQ_ROW_NAME "_row"
 
 /*
  * Routing (query/route.c): one HTTP-shaped request in, every decision

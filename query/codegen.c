@@ -70,6 +70,18 @@ base_scope(kq_answer *a, kq_scope *s)
 
 	memset(s, 0, sizeof(*s));
 	s->has_rowid = 1;
+	if (kq_row_key(a->set)) {
+		/* the synthetic key of a set without a primary key */
+		kq_col c;
+
+		memset(&c, 0, sizeof(c));
+		c.name = KQ_ROW_NAME;
+		c.type = KT_INT;
+		c.field = a->set->nfields;
+		snprintf(c.sql, sizeof(c.sql), "rowid");
+		if (kq_scope_add(&a->arena, s, &c) < 0)
+			return kq_oom(a);
+	}
 	for (i = 0; i < a->set->nfields; i++) {
 		kq_col c;
 
@@ -578,7 +590,7 @@ kq_build_entity(kq_answer *a, const char *pred, size_t n)
 		    "by key; use $filter", a->setname);
 	if (build_source(a, &q, 0) < 0)
 		goto out;
-	if ((seen = ku_alloc(&a->arena, (size_t)a->set->nfields)) == NULL) {
+	if ((seen = ku_alloc(&a->arena, (size_t)a->set->nfields + 1)) == NULL) {
 		kq_oom(a);
 		goto out;
 	}
@@ -642,7 +654,8 @@ kq_build_entity(kq_answer *a, const char *pred, size_t n)
 			goto out;
 		}
 		prop->kind = N_PROP;
-		prop->s = a->set->fields[field].name;
+		prop->s = field < a->set->nfields ? a->set->fields[field].name
+		                                  : KQ_ROW_NAME;
 		prop->n = strlen(prop->s);
 		eq->kind = N_BIN;
 		eq->op = O_EQ;

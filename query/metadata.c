@@ -178,6 +178,19 @@ keyable(const kp_field *f)
 }
 
 int
+kq_row_key(const kp_set *s)
+{
+	int i;
+
+	if (s->nkeys > 0)
+		return 0;
+	for (i = 0; i < s->nfields; i++)
+		if (strcmp(s->fields[i].name, KQ_ROW_NAME) == 0)
+			return 0;
+	return 1;
+}
+
+int
 kq_set_key(const kp_set *s, int *keys, int max)
 {
 	int i, n = 0;
@@ -187,7 +200,15 @@ kq_set_key(const kp_set *s, int *keys, int max)
 			keys[n++] = s->keys[i];
 		return n;
 	}
-	if (max < 1 || s->nfields < 1)
+	if (max < 1)
+		return 0;
+	/* No primary key: no column is known to be unique (the BPS villages
+	 * repeat an id), so the honest key is the row itself. */
+	if (kq_row_key(s)) {
+		keys[0] = s->nfields;
+		return 1;
+	}
+	if (s->nfields < 1)
 		return 0;
 	for (i = 0; i < s->nfields; i++)
 		if (!s->fields[i].nullable && keyable(&s->fields[i])) {
@@ -364,6 +385,9 @@ json_descr(json_t *o, const char *title, const char *descr)
 		json_object_set_new(o, "@Core.LongDescription", json_string(descr));
 }
 
+#define ROW_DESCR "Row number in the published CSV (1 = first data row): " \
+                  "the key of a resource without a primaryKey"
+
 /* One <EntityType> for set `s` named `tname`. */
 static int
 xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
@@ -379,10 +403,17 @@ xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
 		goto fail;
 	for (k = 0; k < nkeys; k++)
 		if (kueri_sink_puts(sink, "<PropertyRef Name=\"") ||
-		    xml_put(sink, pn[keys[k]].s) ||
+		    xml_put(sink, keys[k] < s->nfields ? pn[keys[k]].s
+		                                       : KQ_ROW_NAME) ||
 		    kueri_sink_puts(sink, "\"/>"))
 			goto fail;
 	if (kueri_sink_puts(sink, "</Key>"))
+		goto fail;
+	if (kq_row_key(s) &&
+	    (kueri_sink_puts(sink, "<Property Name=\"" KQ_ROW_NAME "\" "
+	                           "Type=\"Edm.Int64\" Nullable=\"false\">") ||
+	     xml_descr(sink, ROW_DESCR, NULL) ||
+	     kueri_sink_puts(sink, "</Property>")))
 		goto fail;
 	for (i = 0; i < s->nfields; i++) {
 		const kp_field *f = &s->fields[i];
@@ -474,8 +505,16 @@ json_entity_type(const kp_set *s)
 	nkeys = kq_set_key(s, keys, 64);
 	json_object_set_new(t, "$Kind", json_string("EntityType"));
 	for (i = 0; i < nkeys; i++)
-		json_array_append_new(karr, json_string(pn[keys[i]].s));
+		json_array_append_new(karr, json_string(keys[i] < s->nfields ?
+		                                        pn[keys[i]].s : KQ_ROW_NAME));
 	json_object_set_new(t, "$Key", karr);
+	if (kq_row_key(s)) {
+		json_t *prop = json_pack("{s:s,s:b}", "$Type", "Edm.Int64",
+		                         "$Nullable", 0);
+
+		json_descr(prop, ROW_DESCR, NULL);
+		json_object_set_new(t, KQ_ROW_NAME, prop);
+	}
 	for (i = 0; i < s->nfields; i++) {
 		const kp_field *f = &s->fields[i];
 		json_t *prop = json_object();

@@ -140,4 +140,33 @@ is "$(jq -r '.kueri.anno.kode | ."@Core.Description" + "|" + ."@Core.LongDescrip
 	"CSDL JSON carries the same annotations"
 is "$(jq -r '.kueri.anno.nama."$Nullable"' "$TMP/b")" false "CSDL JSON: required is \$Nullable false"
 
+# ---- an honest key: a resource without a primaryKey whose id repeats (as
+# the bundled BPS villages do) is keyed by its row number _row
+mkdir -p "$TMP/rk"
+printf 'id,name\n9107182005,KAMLIN\n9107182005,KWARI\n9109070015,ANARUM\n' >"$TMP/rk/v.csv"
+cat >"$TMP/rk/datapackage.json" <<'JSON'
+{"name": "rk", "publisher": "Test", "classification": "public",
+ "resources": [{"name": "desa", "path": "v.csv", "schema": {"fields": [
+   {"name": "id", "type": "string"}, {"name": "name", "type": "string"}]}}]}
+JSON
+"$KUERI" publish --db "$DB" "$TMP/rk/datapackage.json" >"$TMP/pub" 2>&1
+is "$?" 0 "a resource without a primaryKey and a repeated id publishes"
+hq - '$metadata' >/dev/null
+P="//*[local-name()='EntityType'][@Name='desa']"
+is "$(xp "string($P/*[local-name()='Key']/*/@Name)")" _row "\$metadata declares the key _row, not the repeated id"
+is "$(xp "string($P/*[local-name()='Property'][1]/@Name)"):$(xp "string($P/*[local-name()='Property'][1]/@Type)")" \
+	"_row:Edm.Int64" "... declared first as an Edm.Int64 property"
+hq - "desa?\$filter=id eq '9107182005'" >/dev/null
+is "$(jq -c '[.value[] | [._row, .name]]' "$TMP/b")" '[[1,"KAMLIN"],[2,"KWARI"]]' \
+	"both rows with the repeated id come back, with distinct _row values"
+hq - 'desa(2)' >/dev/null
+is "$(jq -c '[._row, .name]' "$TMP/b")" '[2,"KWARI"]' "desa(2) addresses the second row"
+hq - 'desa(_row=3)' >/dev/null
+is "$(jq -c '[._row, .name]' "$TMP/b")" '[3,"ANARUM"]' "desa(_row=3) too"
+is "$(hq - "desa('9107182005')" | cut -c1-3)" 400 "the repeated id is not a key"
+hq - 'desa?$orderby=_row desc&$top=1&$select=_row' >/dev/null
+is "$(jq -c '.value' "$TMP/b")" '[{"_row":3}]' "_row orders and selects"
+hq - 'desa?$format=csv' >/dev/null
+is "$(head -1 "$TMP/b" | tr -d '\r')" "_row,id,name" "CSV carries _row"
+
 done_testing

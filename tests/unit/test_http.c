@@ -237,7 +237,9 @@ test_names(void)
 	ok(kq_set_by_odata_name(P, "harga") == s, "identity set name");
 	is_int(kq_set_key(s, keys, 4), 1, "a set without a primary key gets"
 	       " one key property");
-	is_int(keys[0], 0, "... the first key-able one");
+	is_int(keys[0], s->nfields, "... the synthetic row key _row (index "
+	       "nfields): no column is known to be unique");
+	ok(kq_row_key(s), "... and kq_row_key says so");
 	s = portal_set(P, "set-1");
 	is_int(kq_set_key(s, keys, 4), 1, "a set of Double and geopoint only"
 	       " still gets a key (CSDL requires one)");
