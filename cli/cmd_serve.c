@@ -15,10 +15,11 @@ usage(FILE *f)
 	"usage: kueri serve --db PORTAL [--socket PATH | --listen HOST:PORT]\n"
 	"                   [--workers N] [--max-age S] [--root /odata/]\n"
 	"                   [--time-budget MS] [--max-page N] [--export-cap N]\n"
-	"                   [--io-timeout S] [--drain S] [--trust-proxy ADDR,...]\n"
+	"                   [--io-timeout S] [--read-timeout S] [--drain S]\n"
+	"                   [--trust-proxy ADDR,...]\n"
 	"\n"
-	"Run the FastCGI service: a pre-forked pool of workers (default one\n"
-	"per core) accepting on one socket.  With neither --socket nor\n"
+	"Run the FastCGI service: a pre-forked pool of workers (default four\n"
+	"per core, at least 8) accepting on one socket.  With neither --socket nor\n"
 	"--listen it accepts on fd 0, as spawn-fcgi, lighttpd and mod_fcgid\n"
 	"expect.  Each worker opens PORTAL read-only; a new `kueri publish`\n"
 	"is visible to the next request without a restart.  SIGTERM lets\n"
@@ -28,7 +29,7 @@ usage(FILE *f)
 	"  --db PORTAL        the portal database (required)\n"
 	"  --socket PATH      create and listen on this unix socket\n"
 	"  --listen HOST:PORT listen on TCP (keep it on loopback)\n"
-	"  --workers N        worker processes (default: online CPUs)\n"
+	"  --workers N        worker processes (default: 4 x online CPUs, min 8)\n"
 	"  --max-age S        Cache-Control max-age of answers (default 0: clients\n"
 	"                     revalidate by ETag, nginx does not cache, so a new\n"
 	"                     version or a withdrawal is visible at once)\n"
@@ -37,8 +38,10 @@ usage(FILE *f)
 	"  --time-budget MS   per-query time budget (default 1000)\n"
 	"  --max-page N       server page size cap (default 1000)\n"
 	"  --export-cap N     max rows in a CSV export (default 1000000)\n"
-	"  --io-timeout S     reading a request / writing to a stalled peer\n"
-	"                     (default 30)\n"
+	"  --io-timeout S     a write to a peer that stops reading fails after\n"
+	"                     S seconds without progress (default 30)\n"
+	"  --read-timeout S   a request's FastCGI records must all arrive within\n"
+	"                     S seconds of the connection (default 3)\n"
 	"  --trust-proxy A,B  peer addresses (the web server's REMOTE_ADDR, e.g.\n"
 	"                     a TLS-terminating proxy) whose X-Forwarded-Proto\n"
 	"                     and X-Forwarded-Host set the scheme and host of\n"
@@ -68,7 +71,7 @@ known_option(const char *o)
 	static const char *const names[] = {
 		"--db", "--socket", "--listen", "--root", "--workers",
 		"--max-age", "--time-budget", "--max-page", "--export-cap",
-		"--io-timeout", "--drain", "--trust-proxy",
+		"--io-timeout", "--drain", "--read-timeout", "--trust-proxy",
 	};
 	size_t i;
 
@@ -132,6 +135,9 @@ cmd_serve(int argc, char **argv)
 		else if (strcmp(o, "--io-timeout") == 0 &&
 		         (n = num(v, 1, 3600)) > 0)
 			c.io_timeout = (int)n;
+		else if (strcmp(o, "--read-timeout") == 0 &&
+		         (n = num(v, 1, 3600)) > 0)
+			c.read_timeout = (int)n;
 		else if (strcmp(o, "--trust-proxy") == 0 && *v &&
 		         strlen(v) < 1024 &&
 		         strspn(v, "0123456789abcdefABCDEF.:,") == strlen(v) &&
