@@ -16,6 +16,7 @@ usage(FILE *f)
 	"                   [--workers N] [--max-age S] [--root /odata/]\n"
 	"                   [--time-budget MS] [--max-page N] [--export-cap N]\n"
 	"                   [--io-timeout S] [--read-timeout S] [--drain S]\n"
+	"                   [--trust-proxy ADDR,...]\n"
 	"\n"
 	"Run the FastCGI service: a pre-forked pool of workers (default four\n"
 	"per core, at least 8) accepting on one socket.  With neither --socket nor\n"
@@ -40,7 +41,12 @@ usage(FILE *f)
 	"  --io-timeout S     a write to a peer that stops reading fails after\n"
 	"                     S seconds without progress (default 30)\n"
 	"  --read-timeout S   a request's FastCGI records must all arrive within\n"
-	"                     S seconds of the connection (default 3)\n");
+	"                     S seconds of the connection (default 3)\n"
+	"  --trust-proxy A,B  peer addresses (the web server's REMOTE_ADDR, e.g.\n"
+	"                     a TLS-terminating proxy) whose X-Forwarded-Proto\n"
+	"                     and X-Forwarded-Host set the scheme and host of\n"
+	"                     @odata.context and nextLink; from other peers those\n"
+	"                     headers are ignored (default: none)\n");
 }
 
 /* A decimal in [lo, hi], or -1. */
@@ -65,7 +71,7 @@ known_option(const char *o)
 	static const char *const names[] = {
 		"--db", "--socket", "--listen", "--root", "--workers",
 		"--max-age", "--time-budget", "--max-page", "--export-cap",
-		"--io-timeout", "--drain", "--read-timeout",
+		"--io-timeout", "--drain", "--read-timeout", "--trust-proxy",
 	};
 	size_t i;
 
@@ -132,6 +138,12 @@ cmd_serve(int argc, char **argv)
 		else if (strcmp(o, "--read-timeout") == 0 &&
 		         (n = num(v, 1, 3600)) > 0)
 			c.read_timeout = (int)n;
+		else if (strcmp(o, "--trust-proxy") == 0 && *v &&
+		         strlen(v) < 1024 &&
+		         strspn(v, "0123456789abcdefABCDEF.:,") == strlen(v) &&
+		         v[0] != ',' && v[strlen(v) - 1] != ',' &&
+		         strstr(v, ",,") == NULL)
+			c.trust_proxy = v;
 		else if (strcmp(o, "--drain") == 0 &&
 		         (n = num(v, 0, 3600)) >= 0)
 			c.drain = (int)n;

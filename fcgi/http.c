@@ -167,21 +167,83 @@ host_ok(const char *h)
 	return n <= 255;
 }
 
-/* scheme://host + root: the absolute service root for @odata.context
- * and nextLink, from the request so it works behind any host name. */
+/* 1 if `addr` is one of the comma-separated addresses in `list`. */
+static int
+addr_listed(const char *list, const char *addr)
+{
+	size_t n;
+
+	if (list == NULL || addr == NULL || *addr == '\0')
+		return 0;
+	n = strlen(addr);
+	while (*list) {
+		size_t k = strcspn(list, ",");
+
+		if (k == n && strncmp(list, addr, n) == 0)
+			return 1;
+		list += k;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+/* The first item of a comma list header value ("https, http": the one
+ * the client-facing proxy wrote), trimmed, into buf; NULL if none. */
+static const char *
+first_item(const char *v, char *buf, size_t len)
+{
+	size_t k;
+
+	if (v == NULL)
+		return NULL;
+	while (*v == ' ' || *v == '\t')
+		v++;
+	k = strcspn(v, ", \t");
+	if (k == 0 || k >= len)
+		return NULL;
+	memcpy(buf, v, k);
+	buf[k] = '\0';
+	return buf;
+}
+
+/*
+ * scheme://host + root: the absolute service root for @odata.context
+ * and nextLink, from the request so it works behind any host name.
+ * The scheme comes from the web server's own HTTPS / REQUEST_SCHEME
+ * params (nginx: fastcgi_param HTTPS $https, REQUEST_SCHEME $scheme).
+ * Behind a TLS-terminating proxy those say "http"; then, and only when
+ * the peer (REMOTE_ADDR) is listed in --trust-proxy, X-Forwarded-Proto
+ * and X-Forwarded-Host (first item each) give the client's scheme and
+ * host.  From anyone else they are ignored: a client cannot make our
+ * links point elsewhere.
+ */
 static void
 build_root_url(req *r)
 {
 	const char *https = param(r, "HTTPS");
 	const char *scheme = param(r, "REQUEST_SCHEME");
 	const char *host = param(r, "HTTP_HOST");
-	char fallback[300];
+	char fallback[300], fproto[16], fhost[300];
 
 	if (https != NULL && (strcasecmp(https, "on") == 0 ||
 	                      strcmp(https, "1") == 0))
 		scheme = "https";
 	else if (scheme == NULL || (strcmp(scheme, "https") != 0))
 		scheme = "http";
+	if (addr_listed(r->c->trust_proxy, param(r, "REMOTE_ADDR"))) {
+		const char *fp = first_item(param(r, "HTTP_X_FORWARDED_PROTO"),
+		                            fproto, sizeof fproto);
+		const char *fh = first_item(param(r, "HTTP_X_FORWARDED_HOST"),
+		                            fhost, sizeof fhost);
+
+		if (fp && strcasecmp(fp, "https") == 0)
+			scheme = "https";
+		else if (fp && strcasecmp(fp, "http") == 0)
+			scheme = "http";
+		if (fh && host_ok(fh))
+			host = fh;
+	}
 	if (!host_ok(host)) {
 		const char *sn = param(r, "SERVER_NAME");
 		const char *sp = param(r, "SERVER_PORT");

@@ -32,6 +32,9 @@ typedef struct ks_conf {
 	kq_limits   lim;         /* handed to kq_prepare                     */
 	int         read_timeout; /* s: a whole request (records in) by then  */
 	int         heavy_ms;    /* CPU ms after which a request is demoted  */
+	const char *trust_proxy; /* "ADDR[,ADDR]": peers (REMOTE_ADDR) whose
+	                            X-Forwarded-Proto/-Host are believed for
+	                            @odata.context and nextLink; NULL: none */
 } ks_conf;
 
 /* Defaults: workers = 4 per online CPU (at least 8), max_age 0, root

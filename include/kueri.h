@@ -52,6 +52,12 @@ typedef struct kueri_err {
 	long long  field;
 	char       target[32];
 	char       msg[320];
+	/* For a person fixing a query (query/hint.c): advice for a common
+	 * slip ("use eq"), and the text around pos with pos's column, or
+	 * "" / -1.  kueri_err_set clears both. */
+	char       hint[160];
+	char       excerpt[96];
+	int        caret;
 } kueri_err;
 
 const char *kueri_strerror(kueri_code code);
@@ -71,6 +77,10 @@ void kueri_err_clear(kueri_err *e);
 int kueri_err_set(kueri_err *e, kueri_code code, long long pos,
                   const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Set the hint (printf-style, truncated); keeps everything else. */
+void kueri_err_hint(kueri_err *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Set the option or file the error is about (copied, truncated). */
 void kueri_err_target(kueri_err *e, const char *target);

@@ -98,7 +98,8 @@ void kq_free(kq_answer *a);
  */
 int kq_write_error(const kueri_sink *sink, const kueri_err *err);
 
-/* Service document and $metadata (query/metadata.c). */
+/* Service document and $metadata (query/metadata.c).  A NULL
+ * service_root writes no @odata.context (odata.metadata=none). */
 int kq_service_document(kportal *p, const char *service_root,
                         const kueri_sink *sink);
 int kq_metadata_xml(kportal *p, const kueri_sink *sink);
@@ -124,11 +125,17 @@ int kq_field_by_odata_name(const kp_set *s, const char *name);
 
 /*
  * The key $metadata declares for s (field indexes into keys[], at most
- * max; returns the count, ≥ 1 for a set with fields): the primary key,
- * else the first non-nullable key-able field, else the first key-able
- * field (Double and GeographyPoint cannot be keys in CSDL).
+ * max; returns the count): the package's primary key; else the synthetic
+ * row key "_row" (index s->nfields, see kq_row_key), because no other
+ * column is known to be unique.  Only when a field is itself named
+ * "_row" (no room for the synthetic one): the first non-nullable
+ * key-able field, else the first key-able field.
  */
 int kq_set_key(const kp_set *s, int *keys, int max);
+/* 1 if s is served with the synthetic key "_row": its row number in the
+ * published CSV (SQLite rowid), stable for a published version. */
+int kq_row_key(const kp_set *s);
+#define KQ_ROW_NAME "_row"
 
 /*
  * Routing (query/route.c): one HTTP-shaped request in, every decision

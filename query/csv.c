@@ -54,6 +54,31 @@ kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
 		ku_buf_puts(b, tmp);
 		return;
 	}
+	if (c->type == KT_GEO) {
+		/* Stored "lat,lon" (portal.h); written "lon,lat" like the
+		 * published CSV, Table Schema's default geopoint format and
+		 * the GeoJSON [lon, lat] of the JSON answer.  Each number
+		 * keeps its published text. */
+		const char *s = (const char *)sqlite3_column_text(st, i);
+		size_t      n = s ? (size_t)sqlite3_column_bytes(st, i) : 0;
+		const char *comma = s ? memchr(s, ',', n) : NULL;
+		ku_buf      g = { 0 };
+
+		if (comma == NULL) {
+			if (s)
+				kq_csv_field(b, s, n);
+			return;
+		}
+		ku_buf_add(&g, comma + 1, n - (size_t)(comma + 1 - s));
+		ku_buf_add(&g, ",", 1);
+		ku_buf_add(&g, s, (size_t)(comma - s));
+		if (g.oom)
+			b->oom = 1;
+		else
+			kq_csv_field(b, g.s, g.n);
+		ku_buf_free(&g);
+		return;
+	}
 	{
 		const char *s = (const char *)sqlite3_column_text(st, i);
 

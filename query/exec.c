@@ -93,8 +93,9 @@ media_params(kq_answer *a, const char *p, const char *end)
 }
 
 
+/* count: the path is SET/$count. */
 static int
-negotiate(kq_answer *a, const kq_request *req)
+negotiate(kq_answer *a, const kq_request *req, int count)
 {
 	const char *f = a->opt.val[KQ_O_FORMAT];
 
@@ -127,42 +128,30 @@ negotiate(kq_answer *a, const kq_request *req)
 	if (req->format && *req->format)
 		return 0;
 	if (req->accept && *req->accept) {
-		/* First acceptable range with the highest q (stable). */
-		const char *p = req->accept;
-		const kq_writer *best = NULL;
-		double      bestq = -1;
-		const char *bestp = NULL, *beste = NULL;
+		/* accept.c's rule.  SET/$count is text/plain (PROT 11.2.10);
+		 * a JSON-only Accept still gets the number, which is also a
+		 * JSON document, as before. */
+		static const char *const coll[] = { "application/json",
+		                                    "text/csv" };
+		static const char *const cnt[] = { "text/plain",
+		                                   "application/json" };
+		const char *ps, *pe;
+		int         i;
 
-		while (*p) {
-			const char *end = strchr(p, ',');
-			const char *semi;
-			double      q = 1;
-			const kq_writer *k;
-
-			if (end == NULL)
-				end = p + strlen(p);
-			semi = memchr(p, ';', (size_t)(end - p));
-			k = kq_writer_find(p, (size_t)((semi ? semi : end) - p), 1);
-			if (semi) {
-				const char *qp = strstr(semi, "q=");
-
-				if (qp && qp < end)
-					q = strtod(qp + 2, NULL);
-			}
-			if (k && q > 0 && q > bestq) {
-				best = k;
-				bestq = q;
-				bestp = semi;
-				beste = end;
-			}
-			p = *end ? end + 1 : end;
+		if (count) {
+			if (kq_accept_pick(req->accept, cnt, 2, NULL, NULL) < 0)
+				return kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
+				    "none of the Accept types is available: SET/$count "
+				    "answers text/plain");
+			return 0;
 		}
-		if (best == NULL)
+		i = kq_accept_pick(req->accept, coll, 2, &ps, &pe);
+		if (i < 0)
 			return kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
 			    "none of the Accept types is available: this service "
 			    "speaks application/json and text/csv");
-		a->writer = best;
-		if (bestp && media_params(a, bestp, beste) < 0)
+		a->writer = kq_writer_find(coll[i], strlen(coll[i]), 0);
+		if (ps && media_params(a, ps, pe) < 0)
 			return -1;
 	}
 	return 0;
@@ -241,7 +230,9 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 			kueri_err_target(&a->pc.err, kq_option_name(i));
 			return -1;
 		}
-	if (negotiate(a, req) < 0 || leading_space(a) < 0)
+	if (negotiate(a, req, plen >= 7 &&
+	              strcmp(path + plen - 7, "/$count") == 0) < 0 ||
+	    leading_space(a) < 0)
 		return -1;
 	nl = strcspn(path, "(/");
 	name = ku_strndup(&a->pc.arena, path, nl);
@@ -251,8 +242,7 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 	a->pc.setname = name;
 	if (a->pc.set == NULL)
 		/* one wording for every unknown (or private) name */
-		return kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1,
-		    "resource '%.64s' not found", name);
+		return kq_unknown_set(p, name, &a->pc.err);
 	a->auth.table = a->pc.set->table;
 	a->auth.fts = a->pc.set->fts;
 	a->qhash = query_hash(a);
@@ -327,6 +317,7 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	if (prepare_inner(a, p, req) < 0) {
 		if (a->pc.err.code == KUERI_OK)
 			a->pc.err.code = KUERI_EINTERNAL;
+		kq_hint_opt(&a->pc.err, &a->opt);     /* caret and hint */
 		a->kind = A_ERROR;
 		kq_release_st(a);
 		kq_unhook(a);

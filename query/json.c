@@ -208,7 +208,15 @@ kq_error_json(ku_buf *b, const kueri_err *err)
 	ku_buf_puts(b, "{\"error\":{\"code\":");
 	kq_json_str(b, code_name(err->code), strlen(code_name(err->code)));
 	ku_buf_puts(b, ",\"message\":");
-	kq_json_str(b, msg, strlen(msg));
+	if (err->hint[0]) {
+		/* the hint is in the message too: most clients show only it */
+		ku_buf m = { 0 };
+
+		ku_buf_printf(&m, "%s; hint: %s", msg, err->hint);
+		kq_json_str(b, m.s ? m.s : msg, m.s ? m.n : strlen(msg));
+		ku_buf_free(&m);
+	} else
+		kq_json_str(b, msg, strlen(msg));
 	if (err->target[0]) {
 		ku_buf_puts(b, ",\"target\":");
 		kq_json_str(b, err->target, strlen(err->target));
@@ -228,7 +236,36 @@ kq_error_json(ku_buf *b, const kueri_err *err)
 		ku_buf_puts(b, ",\"target\":");
 		kq_json_str(b, err->target, strlen(err->target));
 	}
-	ku_buf_puts(b, "}]}}\n");
+	ku_buf_puts(b, "}]");
+	/* JSON 21: innererror is service-defined.  Ours: the position, the
+	 * option text around it with a caret line under the position, and
+	 * the hint on its own (query/hint.c). */
+	if ((err->excerpt[0] && err->caret >= 0) || err->hint[0]) {
+		ku_buf_puts(b, ",\"innererror\":{");
+		if (err->pos >= 0)
+			ku_buf_printf(b, "\"position\":%lld,", err->pos);
+		if (err->excerpt[0] && err->caret >= 0) {
+			ku_buf x = { 0 };
+			int   i;
+
+			ku_buf_puts(&x, err->excerpt);
+			ku_buf_puts(&x, "\n");
+			for (i = 0; i < err->caret && i < 200; i++)
+				ku_buf_puts(&x, " ");
+			ku_buf_puts(&x, "^");
+			ku_buf_puts(b, "\"excerpt\":");
+			kq_json_str(b, x.s ? x.s : "", x.s ? x.n : 0);
+			ku_buf_free(&x);
+			if (err->hint[0])
+				ku_buf_puts(b, ",");
+		}
+		if (err->hint[0]) {
+			ku_buf_puts(b, "\"hint\":");
+			kq_json_str(b, err->hint, strlen(err->hint));
+		}
+		ku_buf_puts(b, "}");
+	}
+	ku_buf_puts(b, "}}\n");
 }
 
 /* ---------------------------------------------------------------- writer */

@@ -549,4 +549,36 @@ void kq_query_free(kq_query *q);
  * through resolve.c); 0 or -1 + pc->err. */
 int  kq_query_resolve(kq_parse *pc, kq_query *q);
 
+/* types.c: a duration literal's text, ISO 8601 with years, months and
+ * weeks as Table Schema has it (see types.c). */
+int kq_duration_ok(const char *s, size_t n);
+
+/* Levenshtein distance of two names (999 past 128 bytes); resolve.c. */
+size_t kq_editdist(const char *a, size_t an, const char *b, size_t bn);
+
+/* ---------------------------------------------------------------- hints */
+
+/*
+ * hint.c.  kq_hint fills err->excerpt/caret from the option text t[0..n)
+ * that err->pos indexes and, unless err->hint is set, a hint for the slip
+ * found there.  kq_hint_opt does it for the option err->target names.
+ * kq_unknown_set sets the 404 for an unknown entity set name, with "did
+ * you mean" among the published sets; returns -1.
+ */
+void kq_hint(kueri_err *err, const char *t, size_t n);
+void kq_hint_opt(kueri_err *err, const kq_options *o);
+int  kq_unknown_set(kportal *p, const char *name, kueri_err *err);
+
+/* ---------------------------------------------------------------- accept */
+
+/*
+ * accept.c: the index of the offer (media types like "text/plain") that
+ * `accept` admits with the highest quality (ties: offer order), or -1
+ * when it admits none.  A NULL or empty accept admits offers[0].  With
+ * params non-NULL, [*params, *pend) are the winning range's parameters
+ * (";odata.metadata=none;q=1") or NULL.
+ */
+int kq_accept_pick(const char *accept, const char *const *offers,
+                   int noffers, const char **params, const char **pend);
+
 #endif /* KUERI_KQ_INT_H */

@@ -151,12 +151,40 @@ time_at(const unsigned char *s, size_t len, size_t i, kueri_err *err)
 	return j - i;
 }
 
-/* yyyy-mm-dd at s[i] (already known to have the shape). */
-static int
-date_check(const unsigned char *s, size_t i, kueri_err *err)
+/* Digits of the year at s[i] when s[i..] starts like a date: ABNF year
+ * = "0" 3DIGIT / oneToNine 3*DIGIT, then "-"; 0 otherwise. */
+static size_t
+year_digits(const unsigned char *s, size_t len, size_t i)
 {
-	int y = num2(s + i) * 100 + num2(s + i + 2);
-	int m = num2(s + i + 5), d = num2(s + i + 8), md;
+	size_t k = 0;
+
+	while (i + k < len && isdig(s[i + k]) && k < 12)
+		k++;
+	if (k < 4 || (k > 4 && s[i] == '0') || i + k >= len || s[i + k] != '-')
+		return 0;
+	return k;
+}
+
+/* 1 if s[i..] is yyyy-mm-dd (any year length year_digits allows). */
+static int
+date_shaped(const unsigned char *s, size_t len, size_t i)
+{
+	size_t k = year_digits(s, len, i);
+
+	return k && digits(s, len, i + k + 1, 2) && i + k + 3 < len &&
+	       s[i + k + 3] == '-' && digits(s, len, i + k + 4, 2);
+}
+
+/* yyyy-mm-dd at s[i] (already known to have the shape; the year may
+ * have more than 4 digits: yk of them). */
+static int
+date_check_y(const unsigned char *s, size_t i, size_t yk, kueri_err *err)
+{
+	int    y = 0, m = num2(s + i + yk + 1), d = num2(s + i + yk + 4), md;
+	size_t k;
+
+	for (k = 0; k < yk; k++)
+		y = (y % 100000000) * 10 + (s[i + k] - '0');
 
 	if (m < 1 || m > 12)
 		return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
@@ -164,8 +192,8 @@ date_check(const unsigned char *s, size_t i, kueri_err *err)
 	md = ku_days_in_month(y, m);
 	if (d < 1 || d > md)
 		return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
-		    "invalid date at position %zu: %.10s does not exist", i,
-		    (const char *)s + i);
+		    "invalid date at position %zu: %.*s does not exist", i,
+		    (int)(yk + 6), (const char *)s + i);
 	return 0;
 }
 
@@ -193,7 +221,18 @@ kq_lex(const char *src, size_t len, size_t pos, kq_tok *t, kueri_err *err)
 	case '/': t->type = TK_SLASH; t->n = 1; return 0;
 	case ':': t->type = TK_COLON; t->n = 1; return 0;
 	case '*': t->type = TK_STAR; t->n = 1; return 0;
-	case '-': t->type = TK_MINUS; t->n = 1; return 0;
+	case '-':
+		if (date_shaped(s, len, i + 1)) {
+			/* ABNF year = [ "-" ] ...: a signed date is one literal
+			 * (OData has no binary '-', so nothing else is lost) */
+			if (kq_lex(src, len, i + 1, t, err) < 0)
+				return -1;
+			t->pos = i;
+			t->s = src + i;
+			t->n += 1;
+			return 0;
+		}
+		t->type = TK_MINUS; t->n = 1; return 0;
 	case '=': t->type = TK_EQUALS; t->n = 1; return 0;
 	case ';': t->type = TK_SEMI; t->n = 1; return 0;
 	case '\'':
@@ -252,16 +291,18 @@ kq_lex(const char *src, size_t len, size_t pos, kq_tok *t, kueri_err *err)
 	}
 	if (isdig(c)) {
 		/* date / datetimeoffset: yyyy-mm-dd[Thh:mm[:ss[.f]](Z|±hh:mm)] */
-		if (digits(s, len, i, 4) && i + 4 < len && s[i + 4] == '-') {
-			if (!digits(s, len, i + 5, 2) || i + 7 >= len ||
-			    s[i + 7] != '-' || !digits(s, len, i + 8, 2) ||
-			    (i + 10 < len && isdig(s[i + 10])))
+		size_t yk = year_digits(s, len, i);
+
+		if (yk) {
+			if (!digits(s, len, i + yk + 1, 2) || i + yk + 3 >= len ||
+			    s[i + yk + 3] != '-' || !digits(s, len, i + yk + 4, 2) ||
+			    (i + yk + 6 < len && isdig(s[i + yk + 6])))
 				return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 				    "malformed date at position %zu: expected yyyy-mm-dd",
 				    i);
-			if (date_check(s, i, err) < 0)
+			if (date_check_y(s, i, yk, err) < 0)
 				return -1;
-			j = i + 10;
+			j = i + yk + 6;
 			if (j < len && (s[j] == 'T' || s[j] == 't')) {
 				size_t tl = time_at(s, len, j + 1, err);
 
@@ -381,10 +422,10 @@ kq_lex(const char *src, size_t len, size_t pos, kq_tok *t, kueri_err *err)
 			if (k >= len)
 				return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 				    "unterminated duration literal at position %zu", i);
-			if (!ku_duration_valid(src + j + 1, k - j - 1))
+			if (!kq_duration_ok(src + j + 1, k - j - 1))
 				return kueri_err_set(err, KUERI_ESYNTAX, (long long)i,
 				    "invalid duration at position %zu: expected "
-				    "[-]P[nD][T[nH][nM][n[.n]S]]", i);
+				    "[-]P[nY][nM][nW][nD][T[nH][nM][n[.n]S]]", i);
 			t->type = TK_DURATION;
 			t->n = k + 1 - i;
 			return 0;

@@ -7,8 +7,12 @@
  * whole feed on any deviation, so this file is deliberately plain: one
  * namespace ("kueri"), one EntityType per entity set, every property
  * typed with an explicit Nullable, a Key on every type, one
- * EntityContainer.  No annotations (they would need edmx:Reference to
- * vocabularies that clients then try to fetch).
+ * EntityContainer.  The one annotation is Core.Description (with
+ * Core.LongDescription when there is a title and a description), from the
+ * resource title and each field's title/description, referencing the
+ * standard Core vocabulary -- which every OData client knows and none
+ * needs to fetch.  Nullable="false" marks required and key fields.
+ * (maxLength is not kept by the portal yet, so no MaxLength facet.)
  *
  * Names.  CSDL requires SimpleIdentifiers for entity sets, types and
  * properties; CSV headers are free text ("Harga Kemarin").  The rule that
@@ -174,6 +178,19 @@ keyable(const kp_field *f)
 }
 
 int
+kq_row_key(const kp_set *s)
+{
+	int i;
+
+	if (s->nkeys > 0)
+		return 0;
+	for (i = 0; i < s->nfields; i++)
+		if (strcmp(s->fields[i].name, KQ_ROW_NAME) == 0)
+			return 0;
+	return 1;
+}
+
+int
 kq_set_key(const kp_set *s, int *keys, int max)
 {
 	int i, n = 0;
@@ -183,7 +200,15 @@ kq_set_key(const kp_set *s, int *keys, int max)
 			keys[n++] = s->keys[i];
 		return n;
 	}
-	if (max < 1 || s->nfields < 1)
+	if (max < 1)
+		return 0;
+	/* No primary key: no column is known to be unique (the BPS villages
+	 * repeat an id), so the honest key is the row itself. */
+	if (kq_row_key(s)) {
+		keys[0] = s->nfields;
+		return 1;
+	}
+	if (s->nfields < 1)
 		return 0;
 	for (i = 0; i < s->nfields; i++)
 		if (!s->fields[i].nullable && keyable(&s->fields[i])) {
@@ -254,12 +279,11 @@ kq_service_document(kportal *p, const char *service_root,
 	int i, n = portal_nsets(p);
 	size_t len;
 
-	if (service_root == NULL)
-		service_root = "";
-	len = strlen(service_root);
+	len = service_root ? strlen(service_root) : 0;
 	if ((ctx = malloc(len + sizeof "$metadata")) == NULL)
 		return -1;
-	memcpy(ctx, service_root, len);
+	if (len)
+		memcpy(ctx, service_root, len);
 	memcpy(ctx + len, "$metadata", sizeof "$metadata");
 	doc = json_object();
 	arr = json_array();
@@ -270,7 +294,8 @@ kq_service_document(kportal *p, const char *service_root,
 		json_decref(arr);
 		return -1;
 	}
-	json_object_set_new(doc, "@odata.context", json_string(ctx));
+	if (service_root != NULL)
+		json_object_set_new(doc, "@odata.context", json_string(ctx));
 	free(ctx);
 	for (i = 0; i < n; i++) {
 		json_t *e = json_object();
@@ -286,6 +311,12 @@ kq_service_document(kportal *p, const char *service_root,
 }
 
 /* ---- CSDL XML -------------------------------------------------------- */
+
+/* The OASIS Core vocabulary (referenced, never fetched by us). */
+#define CORE_XML "https://oasis-tcs.github.io/odata-vocabularies/" \
+                 "vocabularies/Org.OData.Core.V1.xml"
+#define CORE_JSON "https://oasis-tcs.github.io/odata-vocabularies/" \
+                  "vocabularies/Org.OData.Core.V1.json"
 
 /* Write `s` with the five XML special characters escaped (attribute-safe).
  * Control characters other than tab/newline cannot appear in XML 1.0 at
@@ -321,6 +352,42 @@ xml_put(const kueri_sink *sink, const char *s)
 	return 0;
 }
 
+/* <Annotation Term="Core.Description" String="..."/> for a title and/or
+ * description (either may be NULL or empty); nothing when both are. */
+static int
+xml_descr(const kueri_sink *sink, const char *title, const char *descr)
+{
+	const char *shorttext = title && *title ? title : descr;
+
+	if (shorttext == NULL || *shorttext == '\0')
+		return 0;
+	if (kueri_sink_puts(sink, "<Annotation Term=\"Core.Description\" "
+	                          "String=\"") ||
+	    xml_put(sink, shorttext) || kueri_sink_puts(sink, "\"/>"))
+		return -1;
+	if (shorttext == title && descr && *descr &&
+	    (kueri_sink_puts(sink, "<Annotation Term=\"Core.LongDescription\""
+	                           " String=\"") ||
+	     xml_put(sink, descr) || kueri_sink_puts(sink, "\"/>")))
+		return -1;
+	return 0;
+}
+
+static void
+json_descr(json_t *o, const char *title, const char *descr)
+{
+	const char *shorttext = title && *title ? title : descr;
+
+	if (shorttext == NULL || *shorttext == '\0')
+		return;
+	json_object_set_new(o, "@Core.Description", json_string(shorttext));
+	if (shorttext == title && descr && *descr)
+		json_object_set_new(o, "@Core.LongDescription", json_string(descr));
+}
+
+#define ROW_DESCR "Row number in the published CSV (1 = first data row): " \
+                  "the key of a resource without a primaryKey"
+
 /* One <EntityType> for set `s` named `tname`. */
 static int
 xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
@@ -336,10 +403,17 @@ xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
 		goto fail;
 	for (k = 0; k < nkeys; k++)
 		if (kueri_sink_puts(sink, "<PropertyRef Name=\"") ||
-		    xml_put(sink, pn[keys[k]].s) ||
+		    xml_put(sink, keys[k] < s->nfields ? pn[keys[k]].s
+		                                       : KQ_ROW_NAME) ||
 		    kueri_sink_puts(sink, "\"/>"))
 			goto fail;
 	if (kueri_sink_puts(sink, "</Key>"))
+		goto fail;
+	if (kq_row_key(s) &&
+	    (kueri_sink_puts(sink, "<Property Name=\"" KQ_ROW_NAME "\" "
+	                           "Type=\"Edm.Int64\" Nullable=\"false\">") ||
+	     xml_descr(sink, ROW_DESCR, NULL) ||
+	     kueri_sink_puts(sink, "</Property>")))
 		goto fail;
 	for (i = 0; i < s->nfields; i++) {
 		const kp_field *f = &s->fields[i];
@@ -357,10 +431,17 @@ xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
 		if (f->type == KP_NUMBER && f->decimal &&
 		    kueri_sink_puts(sink, " Scale=\"variable\""))
 			goto fail;
-		if (kueri_sink_puts(sink, "/>"))
+		if ((f->title && *f->title) || (f->description && *f->description)) {
+			if (kueri_sink_puts(sink, ">") ||
+			    xml_descr(sink, f->title, f->description) ||
+			    kueri_sink_puts(sink, "</Property>"))
+				goto fail;
+		} else if (kueri_sink_puts(sink, "/>"))
 			goto fail;
 	}
 	free(pn);
+	if (xml_descr(sink, s->title, NULL))
+		return -1;
 	return kueri_sink_puts(sink, "</EntityType>");
 fail:
 	free(pn);
@@ -381,6 +462,9 @@ kq_metadata_xml(kportal *p, const kueri_sink *sink)
 	        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	        "<edmx:Edmx Version=\"4.0\""
 	        " xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">"
+	        "<edmx:Reference Uri=\"" CORE_XML "\">"
+	        "<edmx:Include Namespace=\"Org.OData.Core.V1\" Alias=\"Core\"/>"
+	        "</edmx:Reference>"
 	        "<edmx:DataServices>"
 	        "<Schema Namespace=\"kueri\""
 	        " xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">"))
@@ -421,8 +505,16 @@ json_entity_type(const kp_set *s)
 	nkeys = kq_set_key(s, keys, 64);
 	json_object_set_new(t, "$Kind", json_string("EntityType"));
 	for (i = 0; i < nkeys; i++)
-		json_array_append_new(karr, json_string(pn[keys[i]].s));
+		json_array_append_new(karr, json_string(keys[i] < s->nfields ?
+		                                        pn[keys[i]].s : KQ_ROW_NAME));
 	json_object_set_new(t, "$Key", karr);
+	if (kq_row_key(s)) {
+		json_t *prop = json_pack("{s:s,s:b}", "$Type", "Edm.Int64",
+		                         "$Nullable", 0);
+
+		json_descr(prop, ROW_DESCR, NULL);
+		json_object_set_new(t, KQ_ROW_NAME, prop);
+	}
 	for (i = 0; i < s->nfields; i++) {
 		const kp_field *f = &s->fields[i];
 		json_t *prop = json_object();
@@ -433,8 +525,10 @@ json_entity_type(const kp_set *s)
 		if (f->type == KP_NUMBER && f->decimal)
 			json_object_set_new(prop, "$Scale",
 			                    json_string("variable"));
+		json_descr(prop, f->title, f->description);
 		json_object_set_new(t, pn[i].s, prop);
 	}
+	json_descr(t, s->title, NULL);
 	free(pn);
 	return t;
 }
@@ -454,6 +548,9 @@ kq_metadata_json(kportal *p, const kueri_sink *sink)
 	schema = json_object();
 	container = json_object();
 	json_object_set_new(doc, "$Version", json_string("4.0"));
+	json_object_set_new(doc, "$Reference", json_pack("{s:{s:[{s:s,s:s}]}}",
+	    CORE_JSON, "$Include", "$Namespace", "Org.OData.Core.V1",
+	    "$Alias", "Core"));
 	snprintf(qname, sizeof qname, "kueri.%s", cname);
 	json_object_set_new(doc, "$EntityContainer", json_string(qname));
 	for (i = 0; i < n; i++)

@@ -4,8 +4,21 @@
  * Order matters and is the spec's: split on '&', then on the first '=',
  * then percent-decode each part exactly once.  So an encoded "%26" inside
  * a $filter string stays data, and "%2527" decodes to the three bytes
- * "%27", not to a quote.  '+' is a literal plus (OData is not form
- * encoding).  Names are case-insensitive and the '$' is optional (4.01).
+ * "%27", not to a quote.  Names are case-insensitive and the '$' is
+ * optional (4.01).
+ *
+ * '+' has two readings (../shared/ODATA.md), told apart per query string:
+ *  - form-encoded (URLSearchParams, HTML forms, Python requests, Java's
+ *    URLEncoder): such an encoder turns a space into '+', a plus into
+ *    %2B, and always percent-encodes '$', '\'' and '(' -- and never
+ *    writes %20.  A query string holding %24, %27 or %28 (any case) and
+ *    no %20 is read that way: every raw '+' is a space.
+ *  - anything else (hand-typed, OData client libraries, the ABNF): a raw
+ *    '+' is a plus -- a sign, an exponent sign (1e+10), a time-zone
+ *    offset (T08:00+07:00).
+ * %2B is always a plus and %20 always a space.  Both readings give the
+ * same option text for every URL a form encoder can produce, and for
+ * every URL that spells spaces as %20 or ' '.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -147,6 +160,84 @@ kq_pct_encode(ku_buf *b, const char *s, size_t n)
 
 /* ---------------------------------------------------------------- split */
 
+/*
+ * A malformed percent-escape in an option value (err->pos is its raw
+ * offset): say where it is in the text as typed -- the value decoded with
+ * its valid escapes (a browser sends "name like '%MAKMUR%'" as
+ * "name%20like%20'%MAKMUR%'") -- and hand that text to hint.c, which
+ * knows '%' as a wildcard.
+ */
+static void
+bad_escape(ku_arena *a, kueri_err *err, const char *s, size_t n, int form,
+           const char *opt)
+{
+	char  *d;
+	size_t i, k = 0, at = 0;
+	int    h, l;
+
+	if (err->code != KUERI_EBADREQ || err->pos < 0 ||
+	    strncmp(err->msg, "malformed percent-escape", 24) != 0 ||
+	    (size_t)err->pos >= n || s[err->pos] != '%' ||
+	    (d = ku_alloc(a, n + 1)) == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (i == (size_t)err->pos)
+			at = k;
+		if (s[i] == '%' && i + 2 < n &&
+		    (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (l = hexval((unsigned char)s[i + 2])) >= 0 && h * 16 + l) {
+			d[k++] = (char)(h * 16 + l);
+			i += 2;
+		} else
+			d[k++] = form && s[i] == '+' ? ' ' : s[i];
+	}
+	d[k] = '\0';
+	if (!kq_utf8_valid(d, k, NULL))
+		return;
+	kueri_err_set(err, KUERI_EBADREQ, (long long)at,
+	    "malformed percent-escape at position %zu in %s: '%%' must be "
+	    "followed by two hexadecimal digits", at, opt);
+	kueri_err_target(err, opt);
+	kq_hint(err, d, k);
+}
+
+/* 1 if the raw query string is form-encoded (see the top of the file). */
+static int
+form_encoded(const char *q)
+{
+	int marks = 0;
+
+	for (; *q; q++)
+		if (q[0] == '%' && q[1] && q[2]) {
+			if (q[1] == '2' && q[2] == '0')
+				return 0;
+			if (q[1] == '2' && (q[2] == '4' || q[2] == '7' || q[2] == '8'))
+				marks = 1;
+		}
+	return marks;
+}
+
+/* kq_pct_decode, with a form-encoded string's '+' read as a space (one
+ * byte for one byte, so positions stay those of the raw text). */
+static char *
+opt_decode(ku_arena *a, const char *s, size_t n, size_t *outlen,
+           const char *what, long long base, kueri_err *err, int form)
+{
+	char  *t;
+	size_t i;
+
+	if (!form || memchr(s, '+', n) == NULL)
+		return kq_pct_decode(a, s, n, outlen, what, base, err);
+	if ((t = ku_strndup(a, s, n)) == NULL) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < n; i++)
+		if (t[i] == '+')
+			t[i] = ' ';
+	return kq_pct_decode(a, t, n, outlen, what, base, err);
+}
+
 static int
 classify(const char *name, int *is_system)
 {
@@ -169,11 +260,13 @@ kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
                  kq_options *o, kueri_err *err)
 {
 	size_t qlen, start, cap = 0;
+	int    form;
 
 	memset(o, 0, sizeof(*o));
 	if (query == NULL || *query == '\0')
 		return 0;
 	qlen = strlen(query);
+	form = form_encoded(query);
 	if (qlen > maxlen)
 		return kueri_err_set(err, KUERI_ETOOLONG, -1,
 		    "the query string is %zu bytes; the limit is %zu", qlen, maxlen);
@@ -190,21 +283,24 @@ kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
 		}
 		eq = strcspn(seg, "=&");
 		nlen = eq < segn ? eq : segn;
-		name = kq_pct_decode(a, seg, nlen, NULL, "a query option name",
-		                     (long long)start, err);
+		name = opt_decode(a, seg, nlen, NULL, "a query option name",
+		                  (long long)start, err, form);
 		if (name == NULL)
 			return -1;
 		if (eq < segn)
-			val = kq_pct_decode(a, seg + eq + 1, segn - eq - 1, &vlen,
-			                    "a query option value", 0, err);
+			val = opt_decode(a, seg + eq + 1, segn - eq - 1, &vlen,
+			                 "a query option value", 0, err, form);
 		else {
 			val = ku_strndup(a, "", 0);
 			vlen = 0;
 		}
 		id = classify(name, &sys);
 		if (val == NULL) {
-			if (err->code != KUERI_ENOMEM && id >= 0)
+			if (err->code != KUERI_ENOMEM && id >= 0) {
 				kueri_err_target(err, optnames[id]);
+				bad_escape(a, err, seg + eq + 1, segn - eq - 1, form,
+				           optnames[id]);
+			}
 			return -1;
 		}
 		if (name[0] == '@') {
@@ -213,6 +309,25 @@ kq_options_parse(ku_arena *a, const char *query, size_t maxlen,
 			kueri_err_set(err, KUERI_EBADREQ, (long long)start,
 			    "unknown system query option '%.64s'", name);
 			return -1;
+		}
+		if (id == KQ_O_SEARCH && eq < segn) {
+			/* ABNF searchWord: ';' and '#' only percent-encoded.
+			 * Unencoded, '#' would start the fragment (a browser
+			 * never sends it) and ';' is a delimiter: a syntax error
+			 * at its place, with the escape to use. */
+			size_t k = strcspn(seg + eq + 1, ";#&");
+
+			if (k < segn - eq - 1) {
+				char ch = seg[eq + 1 + k];
+
+				kueri_err_set(err, KUERI_ESYNTAX, (long long)k,
+				    "unexpected '%c' at position %zu in $search", ch, k);
+				kueri_err_target(err, "$search");
+				kq_hint(err, seg + eq + 1, segn - eq - 1);
+				kueri_err_hint(err, "write %s for a '%c' in $search",
+				               ch == ';' ? "%3B" : "%23", ch);
+				return -1;
+			}
 		}
 		if (id >= 0) {
 			if (o->val[id] != NULL)

@@ -616,6 +616,23 @@ postfix(kq_parser *p)
 		} else if (is_literal_tok(p->tok.type)) {
 			if ((item = literal(p, neg, ipos)) == NULL)
 				return NULL;
+		} else if (n->nargs == 0 && !neg) {
+			/* ABNF inExpr: IN ( listExpr / commonExpr ), so a
+			 * parenthesised single expression is an operand too:
+			 * "x in (y)" is "x eq y". */
+			kq_node *e = subexpr(p, 0);
+
+			if (e == NULL)
+				return NULL;
+			if (p->tok.type != TK_RPAREN)
+				return expected(p, "')': an 'in' list of more than one "
+				                "item holds literals only,");
+			if (kq_next(p) < 0)
+				return NULL;
+			n->kind = N_BIN;
+			n->op = O_EQ;
+			n->b = e;
+			return n;
 		} else
 			return expected(p, "a literal in the 'in' list");
 		if (n->nargs % 8 == 0) {

@@ -67,8 +67,8 @@ kq_scope_find(const kq_scope *s, const char *name, size_t n)
 }
 
 /* Levenshtein distance, capped inputs (names are ≤ 128 bytes). */
-static size_t
-editdist(const char *a, size_t an, const char *b, size_t bn)
+size_t
+kq_editdist(const char *a, size_t an, const char *b, size_t bn)
 {
 	size_t row[130], i, j;
 
@@ -105,7 +105,7 @@ kq_unknown_name(const kq_scope *s, const char *what, const char *name,
 	int         i;
 
 	for (i = 0; i < s->ncols; i++) {
-		size_t d = editdist(name, n, s->cols[i].name,
+		size_t d = kq_editdist(name, n, s->cols[i].name,
 		                    strlen(s->cols[i].name));
 
 		if (d < bestd) {
@@ -113,13 +113,23 @@ kq_unknown_name(const kq_scope *s, const char *what, const char *name,
 			best = s->cols[i].name;
 		}
 	}
-	if (best && bestd <= lim)
-		return kueri_err_set(err, KUERI_ETYPE, (long long)pos,
-		    "unknown %s '%.*s' at position %zu in %s; did you mean '%s'?",
-		    what, (int)(n > 64 ? 64 : n), name, pos, opt, best);
-	return kueri_err_set(err, KUERI_ETYPE, (long long)pos,
+	kueri_err_set(err, KUERI_ETYPE, (long long)pos,
 	    "unknown %s '%.*s' at position %zu in %s", what,
 	    (int)(n > 64 ? 64 : n), name, pos, opt);
+	if (!s->has_rowid && strcmp(opt, "$apply") != 0) {
+		/* After an aggregation only its output is left: say so, and
+		 * name what is there (query/hint.c gives the other hints). */
+		ku_buf l = { 0 };
+
+		for (i = 0; i < s->ncols && l.n < 100; i++)
+			ku_buf_printf(&l, "%s%s", i ? ", " : "", s->cols[i].name);
+		kueri_err_hint(err, "%s runs after $apply, whose output has only "
+		               "%s%s", opt, l.s ? l.s : "no columns",
+		               i < s->ncols ? ", ..." : "");
+		ku_buf_free(&l);
+	} else if (best && bestd <= lim)
+		kueri_err_hint(err, "did you mean '%s'?", best);
+	return -1;
 }
 
 typedef struct rctx {
@@ -164,7 +174,7 @@ static void
 coerce_duration(kq_node *lit, kq_type other)
 {
 	if (other == KT_DURATION && lit->kind == N_LIT && lit->lt == KT_STRING &&
-	    ku_duration_valid(lit->s, lit->n)) {
+	    kq_duration_ok(lit->s, lit->n)) {
 		lit->lt = KT_DURATION;
 		lit->type = KT_DURATION;
 	}

@@ -229,6 +229,18 @@ base_scope(kq_parse *pc)
 
 	memset(s, 0, sizeof(*s));
 	s->has_rowid = 1;
+	if (kq_row_key(pc->set)) {
+		/* the synthetic key of a set without a primary key */
+		kq_col c;
+
+		memset(&c, 0, sizeof(c));
+		c.name = KQ_ROW_NAME;
+		c.type = KT_INT;
+		c.field = pc->set->nfields;
+		snprintf(c.sql, sizeof(c.sql), "rowid");
+		if (kq_scope_add(&pc->arena, s, &c) < 0)
+			return kq_oom(pc);
+	}
 	for (i = 0; i < pc->set->nfields; i++) {
 		kq_col c;
 
@@ -484,7 +496,8 @@ resolve_key(kq_parse *pc, kq_query *q)
 		if (prop == NULL || eq == NULL)
 			return kq_oom(pc);
 		prop->kind = N_PROP;
-		prop->s = pc->set->fields[field].name;
+		prop->s = field < pc->set->nfields ? pc->set->fields[field].name
+		                                   : KQ_ROW_NAME;
 		prop->n = strlen(prop->s);
 		eq->kind = N_BIN;
 		eq->op = O_EQ;

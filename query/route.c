@@ -64,6 +64,7 @@ struct kq_resp {
 	kportal          *portal;
 	const char       *root_url;
 	int               head_only;
+	int               meta_none;    /* odata.metadata=none asked for */
 	kq_limits         lim;
 	kueri_err         err;
 	size_t            base_len;  /* length of the base path ("/" → 1) */
@@ -208,15 +209,64 @@ portal_etag(kportal *p, const kq_route_req *q, const char *kind,
 	r->head.last_modified = portal_last_modified(p);
 }
 
+/* 1 if the request's Accept admits application/json (accept.c's rule);
+ * else r is the 406 answer.  For routes that only speak JSON. */
+static int
+json_acceptable(const kq_route_req *q, kq_resp *r)
+{
+	static const char *const offers[] = { "application/json" };
+
+	if (kq_accept_pick(q->accept, offers, 1, NULL, NULL) == 0)
+		return 1;
+	fail(r, 406, "NotAcceptable", "none of the Accept types is "
+	     "available: this resource is application/json", NULL);
+	return 0;
+}
+
+/* 1 if the media parameters [p, end) say odata.metadata=none. */
+static int
+params_none(const char *p, const char *end)
+{
+	static const char key[] = "odata.metadata=none";
+	size_t n = sizeof key - 1;
+
+	for (; p && p + n <= end; p++)
+		if (strncasecmp(p, key, n) == 0 &&
+		    (p + n == end || p[n] == ';' || p[n] == ' ' || p[n] == ','))
+			return 1;
+	return 0;
+}
+
 static int
 route_service(kportal *p, const kq_route_req *q, kq_resp *r,
               const char *rest)
 {
+	static const char *const offers[] = { "application/json" };
+	const char *ps = NULL, *pe = NULL;
+	ku_arena    a = { 0 };
+	kq_options  o;
+	kueri_err   err;
+
 	(void)rest;
+	if (!json_acceptable(q, r))
+		return r->text ? 0 : -1;
+	/* odata.metadata=none from $format (first) or the Accept range
+	 * that admitted JSON: no @odata.context, said in Content-Type. */
+	kueri_err_clear(&err);
+	if (q->query && kq_options_parse(&a, q->query, r->lim.max_query_len,
+	                                 &o, &err) == 0 &&
+	    o.val[KQ_O_FORMAT]) {
+		const char *f = o.val[KQ_O_FORMAT];
+
+		r->meta_none = params_none(f, f + strlen(f));
+	} else if (kq_accept_pick(q->accept, offers, 1, &ps, &pe) == 0)
+		r->meta_none = params_none(ps, pe);
+	ku_arena_free(&a);
 	r->head.status = 200;
-	set_ctype(r, "application/json;odata.metadata=minimal");
+	set_ctype(r, r->meta_none ? "application/json;odata.metadata=none"
+	                          : "application/json;odata.metadata=minimal");
 	cacheable(r, q);
-	portal_etag(p, q, "s", r);
+	portal_etag(p, q, r->meta_none ? "sn" : "s", r);
 	r->body = B_SERVICE;
 	return 0;
 }
@@ -261,10 +311,20 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 		json = format_is_json(q->format);
 	else if (o.val[KQ_O_FORMAT])
 		json = format_is_json(o.val[KQ_O_FORMAT]);
-	else
-		json = q->accept != NULL &&
-		       strstr(q->accept, "application/json") != NULL &&
-		       strstr(q->accept, "application/xml") == NULL;
+	else {
+		/* accept.c's rule; XML first, so a tie is XML. */
+		static const char *const offers[] = { "application/xml",
+		                                      "application/json" };
+		int i = kq_accept_pick(q->accept, offers, 2, NULL, NULL);
+
+		if (i < 0) {
+			ku_arena_free(&a);
+			return fail(r, 406, "NotAcceptable", "none of the Accept "
+			            "types is available: $metadata is "
+			            "application/xml or application/json", NULL);
+		}
+		json = i == 1;
+	}
 	ku_arena_free(&a);
 	r->head.status = 200;
 	set_ctype(r, json ? "application/json" : "application/xml");
@@ -378,6 +438,8 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 	json_t *j;
 
 	kueri_err_clear(&err);
+	if (!json_acceptable(q, r))
+		return r->text ? 0 : -1;
 	if (name != NULL && decode_name(name, decoded, sizeof decoded))
 		return fail(r, 404, "NotFound", "no such package", NULL);
 	j = portal_catalog_json(p, name ? decoded : NULL, (long long)time(NULL),
@@ -387,6 +449,15 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 			return fail(r, 404, "NotFound", "no such package", NULL);
 		return fail(r, 500, "InternalError",
 		            "the catalog could not be read", NULL);
+	}
+	/* /catalog/NAME is the package itself, not a one-element list. */
+	if (name != NULL && json_is_array(j)) {
+		json_t *one = json_incref(json_array_get(j, 0));
+
+		json_decref(j);
+		if (one == NULL)
+			return fail(r, 404, "NotFound", "no such package", NULL);
+		j = one;
 	}
 	cacheable(r, q);
 	if (answer_json(r, j) < 0)
@@ -488,8 +559,9 @@ route_health(kportal *p, const kq_route_req *q, kq_resp *r,
 {
 	char tok[64];
 
-	(void)q;
 	(void)rest;
+	if (!json_acceptable(q, r))
+		return r->text ? 0 : -1;
 	portal_version_token(p, tok, sizeof tok);
 	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
 	return answer_json(r, json_pack("{s:s,s:i,s:s,s:I}", "status", "ok",
@@ -667,7 +739,8 @@ kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows)
 	case B_ENGINE:
 		return kq_stream(r->ans, sink, nrows);
 	case B_SERVICE:
-		return kq_service_document(r->portal, r->root_url, sink);
+		return kq_service_document(r->portal,
+		    r->meta_none ? NULL : r->root_url, sink);
 	case B_METAXML:
 		return kq_metadata_xml(r->portal, sink);
 	case B_METAJSON:

@@ -147,6 +147,14 @@ lit(sctx *c, const kq_node *n)
 		v.t = KB_TEXT;
 		v.s = n->s;
 		v.n = n->n;
+		/* Dates compare as yyyy-mm-dd text, and published dates have
+		 * 4-digit years.  A negative year ("-10000-04-01") already
+		 * sorts before them all ('-' < '0'); a 5+-digit year must sort
+		 * after them all and equal none. */
+		if (n->lt == KT_DATE && n->n > 10 && n->s[0] != '-') {
+			v.s = "9999-12-31~";
+			v.n = 11;
+		}
 		break;
 	}
 	kq_binds_add(c->binds, &v);

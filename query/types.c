@@ -60,3 +60,57 @@ kq_op_name(kq_op op)
 {
 	return (int)op >= 0 && op < O__MAX ? opnames[op] : "?";
 }
+
+/*
+ * A duration literal (duration'...', or a string compared with a
+ * duration).  The ABNF's durationValue is a day-time duration
+ * ([-]P[nD][T[nH][nM][n[.n]S]]), but Table Schema's duration -- what the
+ * published cells hold and $metadata declares as Edm.Duration -- is ISO
+ * 8601's full form with years, months and weeks (P1M, P1Y2M3DT4H).  So a
+ * literal may use the same form as the data:
+ *   [-]P[nY][nM][nW][nD][T[nH][nM][n[.n]S]]
+ * in that order, at least one part, a T followed by a part.  Years and
+ * months compare by their average length (kq_duration in funcs.c).
+ */
+int
+kq_duration_ok(const char *s, size_t n)
+{
+	static const char units[] = "YMWDHMS";   /* index 4.. after 'T' */
+	size_t i = 0;
+	int    last = -1, t = 0, any = 0, anyt = 0;
+
+	if (i < n && s[i] == '-')
+		i++;
+	if (i >= n || s[i] != 'P')
+		return 0;
+	for (i++; i < n;) {
+		size_t d = 0;
+		int    frac = 0, u;
+
+		if (s[i] == 'T') {
+			if (t)
+				return 0;
+			t = 1;
+			i++;
+			continue;
+		}
+		for (; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			d++;
+		if (i < n && s[i] == '.') {
+			frac = 1;
+			for (i++; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+				;
+		}
+		if (d == 0 || i >= n)
+			return 0;
+		for (u = t ? 4 : 0; u < (t ? 7 : 4) && units[u] != s[i]; u++)
+			;
+		if (u == (t ? 7 : 4) || u <= last || (frac && u != 6))
+			return 0;
+		last = u;
+		any = 1;
+		anyt |= t;
+		i++;
+	}
+	return any && (!t || anyt);
+}

@@ -60,6 +60,9 @@ kueri_err_clear(kueri_err *e)
 	e->pos = e->row = e->field = -1;
 	e->target[0] = '\0';
 	e->msg[0] = '\0';
+	e->hint[0] = '\0';
+	e->excerpt[0] = '\0';
+	e->caret = -1;
 }
 
 int
@@ -72,10 +75,25 @@ kueri_err_set(kueri_err *e, kueri_code code, long long pos,
 		return -1;
 	e->code = code;
 	e->pos = pos;
+	e->hint[0] = '\0';
+	e->excerpt[0] = '\0';
+	e->caret = -1;
 	va_start(ap, fmt);
 	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+void
+kueri_err_hint(kueri_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->hint, sizeof(e->hint), fmt, ap);
+	va_end(ap);
 }
 
 void

@@ -22,7 +22,7 @@ is "$out" "3" "SET/\$count prints a plain number"
 
 out=$("$KUERI" query --db "$DB" "villages?\$filter=provins eq 'BALI'"); rc=$?
 is "$rc" 1 "a 400 exits 1"
-like "$out" '^\{"error":\{"code":"[A-Za-z]+","message":"unknown property .provins. at position 0 in \$filter; did you mean .provinsi.\?"' \
+like "$out" '^\{"error":\{"code":"[A-Za-z]+","message":"unknown property .provins. at position 0 in \$filter; hint: did you mean .provinsi.\?"' \
 	"the OData error JSON is still printed"
 
 out=$("$KUERI" query --db "$DB" "nosuch"); rc=$?

@@ -46,7 +46,8 @@ static const char layout[] =
 	"INSERT INTO kueri_resource VALUES('Container','pangan',NULL,'t3','',0,"
 	" '[{\"name\":\"k\",\"type\":\"integer\",\"nullable\":false}]','[0]','s');"
 	"CREATE TABLE t1(c0,c1,c2,c3,c4,c5,c6,c7);"
-	"CREATE TABLE t2(c0,c1); CREATE TABLE t3(c0);";
+	"CREATE TABLE t2(c0,c1); CREATE TABLE t3(c0);"
+	"INSERT INTO t3 VALUES(1),(2);";
 
 /* ---- a fake request ---------------------------------------------------- */
 
@@ -125,6 +126,78 @@ body_of(const char *resp)
 	return b ? b + 4 : "";
 }
 
+/* Run with more params (NULL-terminated name/value pairs). */
+static char *
+run_with(const char *uri, const char *const *kv)
+{
+	fake f = { { "REQUEST_METHOD", "GET", "REQUEST_URI", uri,
+	             "HTTP_HOST", "internal:8080", NULL } };
+	buf b = { NULL, 0 };
+	kueri_sink out = { buf_write, &b };
+	int i = 6, k;
+
+	for (k = 0; kv[k] && i < 30; k++)
+		f.kv[i++] = kv[k];
+	f.kv[i] = NULL;
+	kh_handle(P, &C, fake_param, &f, &out, &ST);
+	if (b.s == NULL)
+		b.s = calloc(1, 1);
+	return b.s;
+}
+
+/* Behind a TLS-terminating proxy: X-Forwarded-Proto/-Host only from a
+ * peer listed in --trust-proxy (ks_conf.trust_proxy). */
+static void
+test_forwarded(void)
+{
+	static const char *const fwd[] = {
+		"REMOTE_ADDR", "10.0.0.7",
+		"HTTP_X_FORWARDED_PROTO", "https, http",
+		"HTTP_X_FORWARDED_HOST", "data.example.go.id", NULL };
+	static const char *const bad[] = {
+		"REMOTE_ADDR", "10.0.0.7",
+		"HTTP_X_FORWARDED_PROTO", "gopher",
+		"HTTP_X_FORWARDED_HOST", "evil.example/x?", NULL };
+	static const char *const paged[] = {
+		"REMOTE_ADDR", "10.0.0.7", "HTTP_PREFER", "odata.maxpagesize=1",
+		"HTTP_X_FORWARDED_PROTO", "https",
+		"HTTP_X_FORWARDED_HOST", "data.example.go.id", NULL };
+	static const char *const https[] = {
+		"REMOTE_ADDR", "10.0.0.9", "HTTPS", "on", NULL };
+	const char *saved = C.trust_proxy;
+	char *r;
+
+	C.trust_proxy = NULL;
+	r = run_with("/odata/", fwd);
+	ok(strstr(r, "\"@odata.context\":\"http://internal:8080/odata/") != NULL,
+	   "without --trust-proxy X-Forwarded-* is ignored");
+	free(r);
+	C.trust_proxy = "127.0.0.1,10.0.0.7";
+	r = run_with("/odata/", fwd);
+	ok(strstr(r, "\"@odata.context\":\"https://data.example.go.id/odata/") != NULL,
+	   "from a trusted proxy X-Forwarded-Proto/-Host (first items) set the context");
+	free(r);
+	r = run_with("/odata/Container", paged);
+	ok(strstr(r, "\"@odata.nextLink\":\"https://data.example.go.id/odata/Container?") != NULL,
+	   "... and the nextLink");
+	free(r);
+	C.trust_proxy = "10.0.0.70";
+	r = run_with("/odata/", fwd);
+	ok(strstr(r, "http://internal:8080/odata/") != NULL,
+	   "a peer not in the list (10.0.0.7 vs 10.0.0.70) is not trusted");
+	free(r);
+	C.trust_proxy = "10.0.0.7";
+	r = run_with("/odata/", bad);
+	ok(strstr(r, "http://internal:8080/odata/") != NULL,
+	   "a trusted proxy's unknown scheme and malformed host are ignored");
+	free(r);
+	r = run_with("/odata/", https);
+	ok(strstr(r, "https://internal:8080/odata/") != NULL,
+	   "the web server's own HTTPS param needs no trust");
+	free(r);
+	C.trust_proxy = saved;
+}
+
 static void
 test_names(void)
 {
@@ -164,7 +237,9 @@ test_names(void)
 	ok(kq_set_by_odata_name(P, "harga") == s, "identity set name");
 	is_int(kq_set_key(s, keys, 4), 1, "a set without a primary key gets"
 	       " one key property");
-	is_int(keys[0], 0, "... the first key-able one");
+	is_int(keys[0], s->nfields, "... the synthetic row key _row (index "
+	       "nfields): no column is known to be unique");
+	ok(kq_row_key(s), "... and kq_row_key says so");
 	s = portal_set(P, "set-1");
 	is_int(kq_set_key(s, keys, 4), 1, "a set of Double and geopoint only"
 	       " still gets a key (CSDL requires one)");
@@ -232,6 +307,8 @@ test_routes(void)
 	ok(strncmp(r, "Status: 200", 11) == 0 &&
 	   strstr(r, "\"name\":\"pangan\"") != NULL, "/catalog/NAME");
 	free(r);
+
+	test_forwarded();
 
 	r = run("GET", "/catalog/p%zz", NULL, NULL);
 	ok(strncmp(r, "Status: 404", 11) == 0, "broken escape in a catalog"

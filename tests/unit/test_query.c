@@ -278,9 +278,16 @@ main(int argc, char **argv)
 	                "\"value\":[{\"_1st\":\"b\",\"Harga_Kemarin\":2.5}]}\n") == 0,
 	   "free-text headers are addressed and written by their OData names");
 	free(body);
-	ok(run("plain('x')", NULL, NULL, &body, NULL) == 200 &&
-	   strstr(body, "\"a\":\"x\",\"b\":1.5"),
-	   "a set without a primary key is addressed by $metadata's stand-in key");
+	ok(run("plain('x')", NULL, NULL, &body, NULL) == 400,
+	   "a set without a primary key is not addressed by a column value");
+	free(body);
+	ok(run("plain(2)", NULL, NULL, &body, NULL) == 200 &&
+	   strstr(body, "\"_row\":2,\"a\":\"y\""),
+	   "... but by its row key _row: plain(2)");
+	free(body);
+	ok(run("plain(_row=1)", NULL, NULL, &body, NULL) == 200 &&
+	   strstr(body, "\"_row\":1,\"a\":\"x\",\"b\":1.5"),
+	   "... or plain(_row=1)");
 	free(body);
 
 	/* JSON types */
@@ -307,7 +314,8 @@ main(int argc, char **argv)
 	is_str(body, "name,pop\r\nO'Neil 50%_x,\r\n", "CSV: null is an empty field");
 	free(body);
 	run("plain?$format=csv", NULL, NULL, &body, NULL);
-	is_str(body, "a,b\r\nx,1.5\r\ny,\r\n", "CSV of a set without a key");
+	is_str(body, "_row,a,b\r\n1,x,1.5\r\n2,y,\r\n", "CSV of a set without a "
+	       "key carries its row key _row");
 	free(body);
 	run("villages?$apply=groupby((provinsi),aggregate(pop with sum as total,"
 	    "area with average as avg,$count as n))&$filter=n gt 1&$orderby=total desc",

@@ -28,6 +28,9 @@
  *   status: STATUS         just the status (error shape checked if >= 400);
  *                          "<500": anything but a crash or a 5xx
  *   ctype: TEXT            the Content-Type contains TEXT (any case)
+ *   hint: TEXT             error.innererror.hint is exactly TEXT and the
+ *                          message ends with "; hint: TEXT" (query/hint.c)
+ *   message: TEXT          error.message is exactly TEXT
  *   why: TEXT              (pending.txt) why the case is pending
  * A line starting with whitespace continues the previous directive.
  *
@@ -206,10 +209,10 @@ plain_db(void)
 /* ---- cases -------------------------------------------------------------- */
 
 enum { D_KEYS, D_SET, D_ROWS, D_ROWSET, D_COUNT, D_TEXT, D_JSON, D_NEXT,
-       D_ERROR, D_STATUS, D_CTYPE, D__N };
+       D_ERROR, D_STATUS, D_CTYPE, D_HINT, D_MESSAGE, D__N };
 static const char *const dnames[D__N] = {
 	"keys", "set", "rows", "rowset", "count", "text", "json", "nextlink",
-	"error", "status", "ctype"
+	"error", "status", "ctype", "hint", "message"
 };
 
 typedef struct qcase {
@@ -614,6 +617,25 @@ run_case(checker *k, kportal *portal, qcase *c)
 			const char *p = strstr(spec, "pos=");
 			if (p && !has_position(msg, atoll(p + 4))) {
 				fail(k, "message lacks 'position %lld': %s", atoll(p + 4), msg);
+				goto out;
+			}
+			if (c->d[D_HINT]) {
+				const char *h = json_string_value(json_object_get(
+				    json_object_get(e, "innererror"), "hint"));
+				size_t ml = msg ? strlen(msg) : 0, hl = strlen(c->d[D_HINT]);
+				if (!h || strcmp(h, c->d[D_HINT]) != 0) {
+					fail(k, "hint '%s', want '%s'", h ? h : "(none)", c->d[D_HINT]);
+					goto out;
+				}
+				if (ml < hl + 8 || strcmp(msg + ml - hl, c->d[D_HINT]) != 0 ||
+				    strncmp(msg + ml - hl - 8, "; hint: ", 8) != 0) {
+					fail(k, "message does not end with '; hint: %s': %s",
+					     c->d[D_HINT], msg);
+					goto out;
+				}
+			}
+			if (c->d[D_MESSAGE] && strcmp(msg, c->d[D_MESSAGE]) != 0) {
+				fail(k, "message '%s', want '%s'", msg, c->d[D_MESSAGE]);
 				goto out;
 			}
 			const char *t = strstr(spec, "target=");
