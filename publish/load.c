@@ -65,27 +65,21 @@ fmt_thousands(long long v, char *buf, size_t len)
 
 /* ---- removing a package --------------------------------------------- */
 
-static const char wal_busy_warning[] =
-	"a reader kept the WAL busy, so removed bytes may remain in the"
-	" files until the next checkpoint; run the same command again to"
-	" finish";
-
 int
 kv_unpublish(const char *db_path, const char *name, const kv_opts *opts,
              kueri_err *err)
 {
 	kportal *p;
-	int found = 0, busy = 0, rc;
+	int found = 0, rc;
 
+	(void)opts;
 	if (access(db_path, F_OK) != 0)
 		return 1; /* no portal: nothing published */
 	p = portal_open_rw(db_path, err);
 	if (p == NULL)
 		return -1;
-	rc = kp_remove_package(p, name, &found, &busy, err);
+	rc = kp_remove_package(p, name, &found, err);
 	portal_close(p);
-	if (busy)
-		kv_notef(opts, KV_NOTE_WARNING, "%s", wal_busy_warning);
 	if (rc)
 		return -1;
 	if (!found) {
@@ -439,13 +433,11 @@ kv_publish(const char *db_path, const char *package_path,
 
 	if (pkg->classification == NULL ||
 	    strcmp(pkg->classification, "public") != 0) {
-		int found = 0, busy = 0;
+		int found = 0;
 
 		/* Private data is never published; if an earlier version was
 		 * public, it is removed now, every byte of it. */
-		rc = kp_remove_package(p, pkg->name, &found, &busy, err);
-		if (busy)
-			kv_notef(opts, KV_NOTE_WARNING, "%s", wal_busy_warning);
+		rc = kp_remove_package(p, pkg->name, &found, err);
 		if (rc) {
 			rc = -1;
 			goto out;
