@@ -25,6 +25,9 @@ typedef struct kv_resource {
 	char      *name;       /* entity set name                           */
 	char      *title;      /* or NULL                                   */
 	char      *path;       /* CSV path, resolved against the package dir */
+	int        fd;         /* that file, opened once, confined and checked
+	                          regular (package.c); every read goes through
+	                          it, never the path again                    */
 	int        nfields;
 	kp_field  *fields;     /* type, nullable, decimal, searchable       */
 	int        nkeys;      /* primary key fields                        */

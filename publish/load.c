@@ -11,6 +11,7 @@
  * Invalid data, an error or a kill -9 at any point leaves the previous
  * version exactly as it was, and readers keep serving it throughout.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,31 +123,32 @@ fingerprint(kv_package *pkg, char (*csv_sha)[65], char out[65])
 	ksha256_hex(&c, out);
 }
 
-/* SHA-256 of a file's bytes; 0 ok, -1 unreadable. */
+/* SHA-256 of a file's bytes, read through the resource's own descriptor
+ * (pread: its offset is nobody's business); 0 ok, -1 unreadable. */
 static int
-sha_file(const char *path, char out[65])
+sha_file(int fd, char out[65])
 {
-	FILE *f = fopen(path, "rb");
 	ksha256 c;
 	char *buf;
-	size_t n;
-	int rc;
+	ssize_t n;
+	off_t off = 0;
 
-	if (f == NULL)
-		return -1;
 	buf = malloc(1 << 16);
-	if (buf == NULL) {
-		fclose(f);
+	if (buf == NULL)
 		return -1;
-	}
 	ksha256_init(&c);
-	while ((n = fread(buf, 1, 1 << 16, f)) > 0)
-		ksha256_update(&c, buf, n);
-	rc = ferror(f) ? -1 : 0;
-	fclose(f);
+	while ((n = pread(fd, buf, 1 << 16, off)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		ksha256_update(&c, buf, (size_t)n);
+		off += n;
+	}
 	free(buf);
 	ksha256_hex(&c, out);
-	return rc;
+	return n < 0 ? -1 : 0;
 }
 
 /* ---- loading rows --------------------------------------------------- */
@@ -392,7 +394,7 @@ unchanged(kportal *p, kv_package *pkg, const kv_opts *opts)
 	if (shas == NULL)
 		return 0;
 	for (i = 0; i < pkg->nres; i++)
-		if (sha_file(pkg->res[i].path, shas[i]))
+		if (sha_file(pkg->res[i].fd, shas[i]))
 			break;
 	if (i == pkg->nres) {
 		fingerprint(pkg, shas, fp);

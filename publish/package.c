@@ -9,12 +9,19 @@
  * the wrong shape, patterns that do not compile, keys naming no field.
  * A resource without a schema gets one inferred from its first rows.
  */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/openat2.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pkgint.h"
 #include "types.h"
@@ -76,45 +83,129 @@ rel_path_ok(const char *p)
 	return 1;
 }
 
-/* Join and confine: the real path of dir/rel must lie under the real
- * path of dir (this also stops symlinks that point outside). */
-static char *
-confined(const char *dir, const char *rel, const char *what, kueri_err *err)
+/*
+ * Open dir/rel for reading, confined to dir, ONCE: the descriptor is what
+ * every later read goes through (kcsv_open_fd, sha of the bytes), so a
+ * file swapped for a symlink after the check cannot be read instead.
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) lets symlinks that stay
+ * inside the folder work; where the kernel lacks openat2 every component
+ * is opened with O_NOFOLLOW (no symlinks at all).  O_NONBLOCK: opening a
+ * FIFO must not wait for a writer; fstat then accepts regular files only.
+ * Returns the descriptor and the joined display path in *shown (owned),
+ * or -1 + err.
+ */
+static int
+open_beneath(int dfd, const char *rel)
 {
-	char   joined[PATH_MAX], rdir[PATH_MAX], rfile[PATH_MAX];
-	size_t dl;
+	struct open_how how;
+	char   comp[PATH_MAX];
+	const char *c = rel;
+	int    fd, cur, nfd;
+	long   r;
 
-	if (!rel_path_ok(rel)) {
-		kueri_err_set(err, KUERI_ESCHEMA, -1,
+	memset(&how, 0, sizeof how);
+	how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	r = syscall(SYS_openat2, dfd, rel, &how, sizeof how);
+	if (r >= 0 || (errno != ENOSYS && errno != EPERM))
+		return (int)r;
+	/* No openat2 (or a seccomp filter refusing it): walk it ourselves. */
+	if ((cur = dup(dfd)) < 0)
+		return -1;
+	for (;;) {
+		size_t len = strcspn(c, "/");
+
+		if (len >= sizeof comp) {
+			close(cur);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, c, len);
+		comp[len] = '\0';
+		c += len;
+		while (*c == '/')
+			c++;
+		if (len == 0 || strcmp(comp, ".") == 0) {
+			if (*c)
+				continue;
+			fd = openat(cur, ".", O_RDONLY | O_CLOEXEC);
+			close(cur);
+			return fd;
+		}
+		if (*c == '\0') {
+			fd = openat(cur, comp, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+			            O_NOCTTY | O_NOFOLLOW);
+			close(cur);
+			return fd;
+		}
+		nfd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		             O_NOFOLLOW);
+		close(cur);
+		if (nfd < 0)
+			return -1;
+		cur = nfd;
+	}
+}
+
+static int
+confined_open(const char *dir, const char *rel, const char *what,
+              char **shown, kueri_err *err)
+{
+	char   joined[PATH_MAX];
+	struct stat sb;
+	int    dfd, fd, e, fl;
+
+	*shown = NULL;
+	if (!rel_path_ok(rel))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		              "%s path \"%s\" must be relative and stay inside the "
 		              "package folder", what, rel);
-		return NULL;
-	}
 	if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", dir, rel) >=
-	    sizeof(joined)) {
-		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s path is too long", what);
-		return NULL;
+	    sizeof(joined))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1, "%s path is too long",
+		                     what);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return kueri_err_set(err, KUERI_EIO, -1, "package folder %s: %s",
+		                     dir, strerror(errno));
+	fd = open_beneath(dfd, rel);
+	e = errno;
+	close(dfd);
+	if (fd < 0) {
+		if (e == EXDEV || e == ELOOP)
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			        "%s path \"%s\" leads outside the package folder"
+			        " (or through a symlink that does)", what, rel);
+		return kueri_err_set(err, KUERI_EIO, -1, "%s \"%s\": %s", what,
+		                     rel, strerror(e));
 	}
-	if (!realpath(dir, rdir) || !realpath(joined, rfile)) {
-		kueri_err_set(err, KUERI_EIO, -1, "%s \"%s\": %s", what, rel,
-		              strerror(errno));
-		return NULL;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		const char *kind = S_ISFIFO(sb.st_mode) ? "a FIFO" :
+		        S_ISDIR(sb.st_mode) ? "a directory" :
+		        S_ISSOCK(sb.st_mode) ? "a socket" :
+		        S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" :
+		        "not a regular file";
+
+		close(fd);
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		        "%s \"%s\" is %s: only regular files are read", what,
+		        rel, kind);
 	}
-	dl = strlen(rdir);
-	if (strncmp(rfile, rdir, dl) != 0 || (rfile[dl] != '/' && dl > 1)) {
-		kueri_err_set(err, KUERI_ESCHEMA, -1,
-		              "%s path \"%s\" leads outside the package folder", what,
-		              rel);
-		return NULL;
+	/* Regular file: blocking reads from here on. */
+	if ((fl = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if ((*shown = strdup(joined)) == NULL) {
+		close(fd);
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	}
-	return strdup(joined);
+	return fd;
 }
 
 static json_t *
-load_json(const char *path, kueri_err *err)
+load_json_at(const char *path, int fd, kueri_err *err)
 {
 	json_error_t je;
-	json_t      *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	json_t      *j = fd >= 0 ? json_loadfd(fd, JSON_REJECT_DUPLICATES, &je)
+	                         : json_load_file(path, JSON_REJECT_DUPLICATES, &je);
 
 	if (!j && je.line > 0) {
 		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s:%d:%d: %s", path, je.line,
@@ -123,9 +214,15 @@ load_json(const char *path, kueri_err *err)
 		err->field = je.column;
 	} else if (!j) {
 		/* Jansson's text already names the file. */
-		kueri_err_set(err, KUERI_EIO, -1, "%s", je.text);
+		kueri_err_set(err, KUERI_EIO, -1, "%s: %s", path, je.text);
 	}
 	return j;
+}
+
+static json_t *
+load_json(const char *path, kueri_err *err)
+{
+	return load_json_at(path, -1, err);
 }
 
 int
@@ -268,9 +365,9 @@ static const char *const infer_types[] = { "integer", "number", "boolean",
  * them as blank/duplicate labels).
  */
 static json_t *
-infer_schema(const char *path, const kcsv_dialect *d, kueri_err *err)
+infer_schema(const kv_resource *res, const kcsv_dialect *d, kueri_err *err)
 {
-	kcsv     *c = kcsv_open(path, d, 0, err);
+	kcsv     *c = kcsv_open_fd(res->fd, res->path, d, 0, err);
 	kcsv_rec  r;
 	json_t   *labels = json_array(), *schema = NULL, *fields;
 	int       ncols = 0, rows = 0, rc = 0, i, t;
@@ -387,7 +484,8 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "resource \"%s\": path must be one string "
 		                     "(a CSV file inside the package folder)", r->name);
-	if (!(r->path = confined(pkg->dir, json_string_value(v), "resource", err)))
+	if ((r->fd = confined_open(pkg->dir, json_string_value(v), "resource",
+	                           &r->path, err)) < 0)
 		return -1;
 	if ((s = json_string_value(json_object_get(rj, "format"))) &&
 	    strcasecmp(s, "csv") && strcasecmp(s, "tsv"))
@@ -410,18 +508,21 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 
 	schema = json_object_get(rj, "schema");
 	if (json_is_string(schema)) {
-		char   *sp = confined(pkg->dir, json_string_value(schema), "schema", err);
+		char   *sp;
+		int     sfd = confined_open(pkg->dir, json_string_value(schema),
+		                            "schema", &sp, err);
 		json_t *loaded;
 
-		if (!sp)
+		if (sfd < 0)
 			return -1;
-		loaded = load_json(sp, err);
+		loaded = load_json_at(sp, sfd, err);
+		close(sfd);
 		free(sp);
 		if (!loaded)
 			return -1;
 		json_object_set_new(rj, "schema", loaded);  /* owned by pkg->json */
 	} else if (!schema) {
-		json_t *guess = infer_schema(r->path, &d, err);
+		json_t *guess = infer_schema(r, &d, err);
 
 		if (!guess)
 			return -1;
@@ -641,6 +742,8 @@ kv_package_load(const char *path, kueri_err *err)
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		goto fail;
 	}
+	for (i = 0; i < json_array_size(res); i++)
+		pkg->res[i].fd = -1;
 	json_array_foreach(res, i, v) {
 		pkg->nres = (int)i + 1;
 		if (load_resource(pkg, &pkg->res[i], v, (int)i, err) < 0)
@@ -689,6 +792,8 @@ kv_package_free(kv_package *pkg)
 		free(r->name);
 		free(r->title);
 		free(r->path);
+		if (r->fd >= 0)
+			close(r->fd);
 		for (j = 0; r->fields && j < r->nfields; j++) {
 			free(r->fields[j].name);
 			free(r->fields[j].title);
