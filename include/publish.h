@@ -19,6 +19,18 @@
 #include "portal.h"
 #include "portal_write.h"
 
+/*
+ * Limits on a package (docs/publishing.md), each named in its error:
+ * the descriptor file (datapackage.json, and each schema file) in bytes,
+ * fields per resource (SQLite allows 2000 columns; the FTS table and the
+ * $select lists stay workable well below), resources per package, and the
+ * longest updateFrequency.
+ */
+#define KV_MAX_DESCRIPTOR_BYTES (4L * 1024 * 1024)
+#define KV_MAX_FIELDS           1000
+#define KV_MAX_RESOURCES        1000
+#define KV_MAX_UPDATE_YEARS     100
+
 /* One resource of a package, with its schema reduced to what the portal
  * needs (the full Table Schema stays in `schema`). */
 typedef struct kv_resource {

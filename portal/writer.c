@@ -18,6 +18,7 @@
  * Every identifier spliced into SQL here is portal-made ("t<N>", "c<i>"),
  * checked by portal_name_ok when read back; every value is bound.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,9 +70,29 @@ struct kp_writer {
 	int        nsets, cap;
 };
 
+/* A full disk is the operator's to fix, not a bug: say so plainly. */
+static int
+full_err(sqlite3 *db, kueri_err *err, const char *what)
+{
+	return kueri_err_set(err, KUERI_EIO, -1, "%s: the disk is full (no space"
+	                     " left for the portal or its WAL; SQLite: %s): free"
+	                     " space and publish again -- nothing was changed",
+	                     what, sqlite3_errmsg(db));
+}
+
+static int
+is_full(sqlite3 *db)
+{
+	return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+	       sqlite3_system_errno(db) == ENOSPC ||
+	       sqlite3_system_errno(db) == EDQUOT;
+}
+
 static int
 db_err(sqlite3 *db, kueri_err *err, const char *what)
 {
+	if (is_full(db))
+		return full_err(db, err, what);
 	return kueri_err_set(err, KUERI_EDB, -1, "%s: %s", what,
 	                     sqlite3_errmsg(db));
 }
@@ -97,8 +118,11 @@ exec_fmt(sqlite3 *db, kueri_err *err, const char *fmt, ...)
 	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK) {
-		kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
-		              msg ? msg : sqlite3_errmsg(db));
+		if (is_full(db))
+			full_err(db, err, "portal");
+		else
+			kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
+			              msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -594,9 +618,12 @@ kp_writer_insert(kp_writer *w, int si, const kp_value *v, int nv,
 	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		if (is_full(w->db))
+			return full_err(w->db, err, "loading rows");
 		return kueri_err_set(err, KUERI_EDB, -1, "%s",
 		                     sqlite3_errmsg(w->db));
+	}
 	s->rows++;
 	return 0;
 }
@@ -642,8 +669,11 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	if (rc == SQLITE_OK && s->fts_sql)
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		kueri_err_set(err, KUERI_EDB, -1, "%s: index: %s", s->name,
-		              msg ? msg : "failed");
+		if (is_full(w->db))
+			full_err(w->db, err, "building the indexes");
+		else
+			kueri_err_set(err, KUERI_EDB, -1, "%s: index: %s", s->name,
+			              msg ? msg : "failed");
 		sqlite3_free(msg);
 		return -1;
 	}

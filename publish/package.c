@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kutil.h"
 #include "pkgint.h"
 #include "types.h"
 
@@ -200,12 +201,31 @@ confined_open(const char *dir, const char *rel, const char *what,
 	return fd;
 }
 
+/* A descriptor or schema file, read through `fd` (borrowed): a regular
+ * file of at most KV_MAX_DESCRIPTOR_BYTES (a 23 MB descriptor used to be
+ * accepted and made /catalog as large). */
 static json_t *
 load_json_at(const char *path, int fd, kueri_err *err)
 {
 	json_error_t je;
-	json_t      *j = fd >= 0 ? json_loadfd(fd, JSON_REJECT_DUPLICATES, &je)
-	                         : json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	struct stat  sb;
+	json_t      *j;
+	int          fl;
+
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		kueri_err_set(err, KUERI_EIO, -1, "%s: not a regular file", path);
+		return NULL;
+	}
+	if (sb.st_size > KV_MAX_DESCRIPTOR_BYTES) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s: %lld bytes is over the"
+		              " limit of %ld bytes per descriptor or schema file"
+		              " (KV_MAX_DESCRIPTOR_BYTES)", path,
+		              (long long)sb.st_size, KV_MAX_DESCRIPTOR_BYTES);
+		return NULL;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
 
 	if (!j && je.line > 0) {
 		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s:%d:%d: %s", path, je.line,
@@ -222,7 +242,16 @@ load_json_at(const char *path, int fd, kueri_err *err)
 static json_t *
 load_json(const char *path, kueri_err *err)
 {
-	return load_json_at(path, -1, err);
+	int     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	json_t *j;
+
+	if (fd < 0) {
+		kueri_err_set(err, KUERI_EIO, -1, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	j = load_json_at(path, fd, err);
+	close(fd);
+	return j;
 }
 
 int
@@ -457,7 +486,7 @@ static int
 load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
               kueri_err *err)
 {
-	json_t      *v, *schema, *fields, *f;
+	json_t      *v, *schema, *fields, *f, *seen = NULL;
 	const char  *s;
 	kcsv_dialect d;
 	size_t       i;
@@ -548,17 +577,30 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		if (!(pk = kvp_field_list(v, schema, &npk, "primaryKey", err)))
 			goto fail_named;
 	}
+	if (json_array_size(fields) > KV_MAX_FIELDS) {
+		free(pk);
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		        "resource \"%s\": %zu fields is over the limit of %d fields"
+		        " per resource (KV_MAX_FIELDS)", r->name,
+		        json_array_size(fields), KV_MAX_FIELDS);
+	}
 	r->nfields = (int)json_array_size(fields);
-	if (!(r->fields = calloc((size_t)r->nfields + 1, sizeof(*r->fields))))
+	if (!(r->fields = calloc((size_t)r->nfields + 1, sizeof(*r->fields))) ||
+	    !(seen = json_object())) {
+		free(pk);
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	}
 	json_array_foreach(fields, i, f) {
 		kvt_field kf;
 		kp_field *pf = &r->fields[i];
 		int       k, rc = kvt_compile(&kf, f, json_object_get(schema, "missingValues"), err);
 
-		if (rc == 0 && field_index(schema, kf.name) != (int)i)
+		/* A hash of the names so far: a scan per field was quadratic. */
+		if (rc == 0 && json_object_get(seen, kf.name))
 			rc = kueri_err_set(err, KUERI_ESCHEMA, -1,
 			                   "field \"%s\" is defined twice", kf.name);
+		else if (rc == 0)
+			json_object_set_new(seen, kf.name, json_true());
 		if (rc == 0) {
 			pf->name = strdup(kf.name);
 			pf->title = dupstr(json_string_value(json_object_get(f, "title")));
@@ -582,6 +624,8 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		if (rc < 0)
 			goto fail_named;
 	}
+	json_decref(seen);
+	seen = NULL;
 	r->keys = pk;
 	r->nkeys = npk;
 	pk = NULL;
@@ -608,6 +652,7 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 	return 0;
 
 fail_named:
+	json_decref(seen);
 	free(pk);
 	if (strncmp(err->msg, "resource", 8) != 0) {
 		char m[sizeof(err->msg)];
@@ -677,7 +722,7 @@ kv_package *
 kv_package_load(const char *path, kueri_err *err)
 {
 	kv_package *pkg = calloc(1, sizeof(*pkg));
-	json_t     *res, *v;
+	json_t     *res, *v, *names = NULL;
 	const char *s, *slash;
 	size_t      i;
 
@@ -723,10 +768,21 @@ kv_package_load(const char *path, kueri_err *err)
 	}
 	if ((v = json_object_get(pkg->json, "updateFrequency"))) {
 		s = json_string_value(v);
+		double span = 0;
+
 		if (!s || !kvt_duration_ok(s, strlen(s))) {
 			kueri_err_set(err, KUERI_ESCHEMA, -1,
 			              "updateFrequency must be an ISO 8601 duration such "
 			              "as P1D, P1W, P1M, P3M or P1Y");
+			goto fail;
+		}
+		/* Range, not just shape: the catalog adds it to a date. */
+		if (ku_duration_span(s, strlen(s), &span) != 0 || span < 1 ||
+		    span > KV_MAX_UPDATE_YEARS * 31556952.0) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "updateFrequency \"%s\" is out of range: from one"
+			              " second to P%dY (KV_MAX_UPDATE_YEARS)", s,
+			              KV_MAX_UPDATE_YEARS);
 			goto fail;
 		}
 		pkg->update_frequency = strdup(s);
@@ -737,8 +793,14 @@ kv_package_load(const char *path, kueri_err *err)
 		              "resources must be a non-empty array");
 		goto fail;
 	}
+	if (json_array_size(res) > KV_MAX_RESOURCES) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%zu resources is over the"
+		              " limit of %d resources per package (KV_MAX_RESOURCES)",
+		              json_array_size(res), KV_MAX_RESOURCES);
+		goto fail;
+	}
 	pkg->res = calloc(json_array_size(res), sizeof(*pkg->res));
-	if (!pkg->res) {
+	if (!pkg->res || !(names = json_object())) {
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		goto fail;
 	}
@@ -748,17 +810,23 @@ kv_package_load(const char *path, kueri_err *err)
 		pkg->nres = (int)i + 1;
 		if (load_resource(pkg, &pkg->res[i], v, (int)i, err) < 0)
 			goto fail;
-		if (kvp_resource_index(pkg, pkg->res[i].name) != (int)i) {
+		/* A hash of the names so far: a scan per resource was
+		 * quadratic. */
+		if (json_object_get(names, pkg->res[i].name)) {
 			kueri_err_set(err, KUERI_ESCHEMA, -1,
 			              "resource name \"%s\" is used twice",
 			              pkg->res[i].name);
 			goto fail;
 		}
+		json_object_set_new(names, pkg->res[i].name, json_true());
 	}
+	json_decref(names);
+	names = NULL;
 	if (check_foreign_keys(pkg, err) < 0)
 		goto fail;
 	return pkg;
 fail:
+	json_decref(names);
 	kv_package_free(pkg);
 	return NULL;
 }

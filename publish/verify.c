@@ -645,7 +645,9 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		goto out;
 	}
 	if (begin && !x->pkg_invalid && begin(ctx, ri) != 0) {
-		kueri_err_set(x->err, KUERI_EINTERNAL, -1, "the loader stopped");
+		if (x->err->code == KUERI_OK || x->err->msg[0] == '\0')
+			kueri_err_set(x->err, KUERI_EINTERNAL, -1,
+			              "the loader stopped");
 		goto out;
 	}
 	v->started = 1;
@@ -941,8 +943,11 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		row_errs = v->nerr != before;
 		if (fn && !x->pkg_invalid && !row_errs &&
 		    fn(ctx, rec.row, vals, v->nf) != 0) {
-			kueri_err_set(x->err, KUERI_EINTERNAL, -1,
-			              "the loader stopped at row %lld", rec.row);
+			/* The loader's own reason (e.g. the disk is full) is
+			 * the one to report; this is only a fallback. */
+			if (x->err->code == KUERI_OK || x->err->msg[0] == '\0')
+				kueri_err_set(x->err, KUERI_EINTERNAL, -1,
+				              "the loader stopped at row %lld", rec.row);
 			goto out;
 		}
 	}
