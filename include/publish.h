@@ -23,12 +23,15 @@
  * Limits on a package (docs/publishing.md), each named in its error:
  * the descriptor file (datapackage.json, and each schema file) in bytes,
  * fields per resource (SQLite allows 2000 columns; the FTS table and the
- * $select lists stay workable well below), resources per package, and the
- * longest updateFrequency.
+ * $select lists stay workable well below), resources per package (each
+ * is a table, an index and an FTS5 table with its shadow tables: SQLite's
+ * DDL walks every table of the schema per statement, so a publish costs
+ * resources x tables -- 1,000 resources took 10 s, 256 take about 1 s),
+ * and the longest updateFrequency.
  */
 #define KV_MAX_DESCRIPTOR_BYTES (4L * 1024 * 1024)
 #define KV_MAX_FIELDS           1000
-#define KV_MAX_RESOURCES        1000
+#define KV_MAX_RESOURCES        256
 #define KV_MAX_UPDATE_YEARS     100
 
 /* One resource of a package, with its schema reduced to what the portal
