@@ -23,6 +23,7 @@
  */
 #include <sys/stat.h>
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -579,11 +580,21 @@ rw_setup(kportal *p, kueri_err *err)
 	}
 	/* A publish killed mid-load leaves its rolled-back frames in the
 	 * WAL (tens of MB): fold back and truncate now, without waiting on
-	 * readers (they only postpone it to the next checkpoint). */
-	sqlite3_busy_timeout(p->db, 0);
-	sqlite3_wal_checkpoint_v2(p->db, "main", SQLITE_CHECKPOINT_TRUNCATE,
-	                          NULL, NULL);
-	sqlite3_busy_timeout(p->db, 120000);
+	 * readers (they only postpone it to the next checkpoint).  Only
+	 * when the WAL holds something: a checkpoint resets the WAL, which
+	 * readers count as a change and reload the catalog for. */
+	{
+		char wal[PATH_MAX];
+		struct stat sb;
+
+		snprintf(wal, sizeof wal, "%s-wal", p->path);
+		if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+			sqlite3_busy_timeout(p->db, 0);
+			sqlite3_wal_checkpoint_v2(p->db, "main",
+			        SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+			sqlite3_busy_timeout(p->db, 120000);
+		}
+	}
 	return 0;
 }
 

@@ -179,6 +179,7 @@ confined_open(const char *dir, const char *rel, const char *what,
 		return kueri_err_set(err, KUERI_EIO, -1, "%s \"%s\": %s", what,
 		                     rel, strerror(e));
 	}
+	memset(&sb, 0, sizeof sb);
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
 		const char *kind = S_ISFIFO(sb.st_mode) ? "a FIFO" :
 		        S_ISDIR(sb.st_mode) ? "a directory" :
