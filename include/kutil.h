@@ -76,4 +76,9 @@ int ku_days_in_month(long long y, int m);
  * (OData's Edm.Duration as the query language accepts it). */
 int ku_duration_valid(const char *s, size_t n);
 
+/* The span of a well-formed PnYnMnWnDTnHnMnS in seconds (a year =
+ * 365.2425 days, a month = a twelfth of it), computed without wrapping
+ * so callers can range-check it; 0 ok, -1 malformed. */
+int ku_duration_span(const char *s, size_t n, double *seconds);
+
 #endif /* KUERI_KUTIL_H */

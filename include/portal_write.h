@@ -115,12 +115,13 @@ void kp_writer_rollback(kp_writer *w);
 
 /*
  * Remove package `name` and every byte of it: drop its tables and catalog
- * rows (secure_delete), VACUUM, truncate the WAL.  *found says whether it
- * was published; *wal_busy is set when a reader kept the WAL from being
- * truncated (removed bytes may remain until the next checkpoint; running
- * the removal again finishes it).  0 ok, -1 + err.
+ * rows (secure_delete), VACUUM, truncate the WAL; readers that hold an old
+ * snapshot past a bounded wait are cut off by replacing the file with a
+ * compact copy (portal/scrub.c).  *found says whether it was published.
+ * 0 only when no removed byte remains in any file under the portal's
+ * directory; -1 + err otherwise (never a silent partial success).
  */
 int kp_remove_package(kportal *p, const char *name, int *found,
-                      int *wal_busy, kueri_err *err);
+                      kueri_err *err);
 
 #endif /* KUERI_PORTAL_WRITE_H */

@@ -19,12 +19,30 @@
 #include "portal.h"
 #include "portal_write.h"
 
+/*
+ * Limits on a package (docs/publishing.md), each named in its error:
+ * the descriptor file (datapackage.json, and each schema file) in bytes,
+ * fields per resource (SQLite allows 2000 columns; the FTS table and the
+ * $select lists stay workable well below), resources per package (each
+ * is a table, an index and an FTS5 table with its shadow tables: SQLite's
+ * DDL walks every table of the schema per statement, so a publish costs
+ * resources x tables -- 1,000 resources took 10 s, 256 take about 1 s),
+ * and the longest updateFrequency.
+ */
+#define KV_MAX_DESCRIPTOR_BYTES (4L * 1024 * 1024)
+#define KV_MAX_FIELDS           1000
+#define KV_MAX_RESOURCES        256
+#define KV_MAX_UPDATE_YEARS     100
+
 /* One resource of a package, with its schema reduced to what the portal
  * needs (the full Table Schema stays in `schema`). */
 typedef struct kv_resource {
 	char      *name;       /* entity set name                           */
 	char      *title;      /* or NULL                                   */
 	char      *path;       /* CSV path, resolved against the package dir */
+	int        fd;         /* that file, opened once, confined and checked
+	                          regular (package.c); every read goes through
+	                          it, never the path again                    */
 	int        nfields;
 	kp_field  *fields;     /* type, nullable, decimal, searchable       */
 	int        nkeys;      /* primary key fields                        */

@@ -92,6 +92,9 @@ portal_duration_parse(const char *s, kp_duration *d)
 		 * fraction for seconds alone and refuse it elsewhere. */
 		if (v != (long long)v && !(in_time && *s == 'S'))
 			return -1;
+		/* Range: no cast below may wrap (P99999999999Y did). */
+		if (v < 0 || v > 1e9)
+			return -1;
 		if (!in_time) {
 			switch (*s) {
 			case 'Y': d->years = (long long)v; break;
@@ -125,6 +128,9 @@ portal_duration_add(long long t, const kp_duration *d)
 	m = tm.tm_mon + d->months + 12 * d->years;
 	y = tm.tm_year + 1900LL + (m >= 0 ? m / 12 : -((11 - m) / 12));
 	m = ((m % 12) + 12) % 12;
+	/* ISO 8601's four-digit years: beyond them tm_year would wrap. */
+	if (y < 1 || y > 9999)
+		return -1;
 	md = month_days(y, (int)m);
 	if (tm.tm_mday > md)
 		tm.tm_mday = (int)md;
@@ -300,7 +306,10 @@ package_json(sqlite3 *db, sqlite3_stmt *st, long long now, kueri_err *err)
 	json_object_set_new(o, "published_at", json_string(when));
 	json_object_set_new(o, "updateFrequency", str_or_null(
 	        (const unsigned char *)freq));
-	if (freq && portal_duration_parse(freq, &d) == 0) {
+	if (freq && portal_duration_parse(freq, &d) == 0 &&
+	    portal_duration_add(pub, &d) >= 0) {
+		/* Out of range (a file written before the publisher's range
+		 * check): no promise we can state, rather than a wrapped year. */
 		long long due = portal_duration_add(pub, &d);
 
 		portal_iso8601(due, when);

@@ -21,6 +21,9 @@
  * identifiers ever spliced into SQL, so a tampered file cannot smuggle SQL
  * through them.
  */
+#include <sys/stat.h>
+
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +47,9 @@ struct kportal {
 	                             portal_refresh runs before every request */
 	void      *aux;           /* portal_set_aux: another module's state */
 	void     (*aux_free)(void *);
+	char      *path;          /* as opened (owned)                      */
+	dev_t      dev;           /* the file opened: a withdrawal may put  */
+	ino_t      ino;           /* a scrubbed copy in its place           */
 };
 
 /* ---- types ---------------------------------------------------------- */
@@ -458,6 +464,20 @@ fail:
 
 /* ---- open / close --------------------------------------------------- */
 
+/* Remember which file `path` names now: the inode the connection has
+ * (SQLite opened it a moment ago; a replacement in between is caught by
+ * the writer's check under the write lock). */
+static void
+portal_mark_identity(kportal *p)
+{
+	struct stat sb;
+
+	if (stat(p->path, &sb) == 0) {
+		p->dev = sb.st_dev;
+		p->ino = sb.st_ino;
+	}
+}
+
 static kportal *
 portal_new(const char *path, int flags, kueri_err *err)
 {
@@ -485,6 +505,13 @@ portal_new(const char *path, int flags, kueri_err *err)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(p->db, 1);
+	if ((p->path = strdup(path)) == NULL) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "portal: out of memory");
+		sqlite3_close(p->db);
+		free(p);
+		return NULL;
+	}
+	portal_mark_identity(p);
 	return p;
 }
 
@@ -507,6 +534,9 @@ portal_open_ro(const char *path, kueri_err *err)
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, NULL);
 	sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_VIEW, 0, NULL);
+	/* A reader never checkpoints or deletes the WAL on close: after a
+	 * withdrawal replaced the file, "<path>-wal" is the new file's. */
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, 0);
 	sqlite3_limit(db, SQLITE_LIMIT_EXPR_DEPTH, 100);
 	sqlite3_limit(db, SQLITE_LIMIT_LENGTH, 64 * 1024 * 1024);
@@ -523,15 +553,12 @@ portal_open_ro(const char *path, kueri_err *err)
 	return p;
 }
 
-kportal *
-portal_open_rw(const char *path, kueri_err *err)
+/* The writable connection's settings (open and re-open). */
+static int
+rw_setup(kportal *p, kueri_err *err)
 {
-	kportal *p;
 	char *msg = NULL;
 
-	p = portal_new(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
-	if (p == NULL)
-		return NULL;
 	sqlite3_db_config(p->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	sqlite3_db_config(p->db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	sqlite3_db_config(p->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, NULL);
@@ -545,18 +572,102 @@ portal_open_rw(const char *path, kueri_err *err)
 	        " PRAGMA secure_delete=ON; PRAGMA foreign_keys=OFF;",
 	        NULL, NULL, &msg) != SQLITE_OK ||
 	    sqlite3_exec(p->db, portal_ddl, NULL, NULL, &msg) != SQLITE_OK) {
-		kueri_err_set(err, KUERI_EDB, -1, "%s: %s", path,
+		kueri_err_set(err, KUERI_EDB, -1, "%s: %s", p->path,
 		              msg ? msg : sqlite3_errmsg(p->db));
-		kueri_err_target(err, path);
+		kueri_err_target(err, p->path);
 		sqlite3_free(msg);
-		portal_close(p);
-		return NULL;
+		return -1;
 	}
-	if (portal_load(p, err)) {
+	/* A publish killed mid-load leaves its rolled-back frames in the
+	 * WAL (tens of MB): fold back and truncate now, without waiting on
+	 * readers (they only postpone it to the next checkpoint).  Only
+	 * when the WAL holds something: a checkpoint resets the WAL, which
+	 * readers count as a change and reload the catalog for. */
+	{
+		char wal[PATH_MAX];
+		struct stat sb;
+
+		snprintf(wal, sizeof wal, "%s-wal", p->path);
+		if (stat(wal, &sb) == 0 && sb.st_size > 0) {
+			sqlite3_busy_timeout(p->db, 0);
+			sqlite3_wal_checkpoint_v2(p->db, "main",
+			        SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+			sqlite3_busy_timeout(p->db, 120000);
+		}
+	}
+	return 0;
+}
+
+kportal *
+portal_open_rw(const char *path, kueri_err *err)
+{
+	kportal *p;
+
+	p = portal_new(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+	if (p == NULL)
+		return NULL;
+	if (rw_setup(p, err) || portal_load(p, err)) {
 		portal_close(p);
 		return NULL;
 	}
 	return p;
+}
+
+int
+portal_replaced(kportal *p)
+{
+	struct stat sb;
+
+	if (stat(p->path, &sb) != 0)
+		return 1;
+	return sb.st_dev != p->dev || sb.st_ino != p->ino;
+}
+
+const char *
+portal_path(kportal *p)
+{
+	return p->path;
+}
+
+/* This connection's file was replaced under it: closing must not
+ * checkpoint, and above all must not delete "<path>-wal" by name, which
+ * now belongs to the new file. */
+static void
+close_detached(sqlite3 *db)
+{
+	int on = 1;
+
+	sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &on);
+	sqlite3_close_v2(db);
+}
+
+int
+portal_reopen_rw(kportal *p, kueri_err *err)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	sqlite3_finalize(p->dv_st);
+	p->dv_st = NULL;
+	if (p->readonly)
+		return kueri_err_set(err, KUERI_EINTERNAL, -1,
+		                     "portal: reopen of a read-only portal");
+	close_detached(p->db);
+	p->db = NULL;
+	rc = sqlite3_open_v2(p->path, &db, SQLITE_OPEN_READWRITE |
+	                     SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
+	p->db = db;
+	if (rc != SQLITE_OK) {
+		kueri_err_set(err, KUERI_EDB, -1, "%s: %s", p->path,
+		              db ? sqlite3_errmsg(db) : "cannot open");
+		return -1;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	portal_mark_identity(p);
+	if (rw_setup(p, err))
+		return -1;
+	return portal_reload(p, err);
 }
 
 void
@@ -568,7 +679,11 @@ portal_close(kportal *p)
 		p->aux_free(p->aux);
 	sets_free(p->sets, p->nsets);
 	sqlite3_finalize(p->dv_st);
-	sqlite3_close_v2(p->db);
+	if (!p->readonly && p->db && portal_replaced(p))
+		close_detached(p->db);
+	else
+		sqlite3_close_v2(p->db);
+	free(p->path);
 	free(p);
 }
 

@@ -22,6 +22,24 @@ int kp_type_parse(const char *name, kp_type *out);
  * which PRAGMA data_version does not count). */
 int portal_reload(kportal *p, kueri_err *err);
 
+/* The path the portal was opened with (borrowed). */
+const char *portal_path(kportal *p);
+
+/* 1 if the path no longer names the file this connection has open (a
+ * withdrawal replaced it, or it was removed). */
+int portal_replaced(kportal *p);
+
+/* Re-open a writable portal on its path (after portal_replaced), with
+ * the same settings, and reload the catalog.  0 ok, -1 + err. */
+int portal_reopen_rw(kportal *p, kueri_err *err);
+
+/* After a removal committed: VACUUM (when `vacuum`), then make sure no
+ * removed byte remains in any file under the portal's directory, cutting
+ * off readers' old snapshots if they hold out (scrub.c).  0 done, -1 +
+ * err when it could not be finished (the caller must not report
+ * success). */
+int portal_scrub(kportal *p, int vacuum, kueri_err *err);
+
 /* An ISO 8601 duration PnYnMnWnDTnHnMnS, split into its calendar part
  * (years, months) and its exact part (days, seconds). */
 typedef struct kp_duration {

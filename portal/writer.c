@@ -13,11 +13,12 @@
  * readers keep serving it throughout.
  *
  * Removing a package drops its tables and catalog rows with secure_delete
- * on, then VACUUMs and truncates the WAL so that none of its bytes remain.
+ * on, then portal_scrub (scrub.c) makes sure none of its bytes remain.
  *
  * Every identifier spliced into SQL here is portal-made ("t<N>", "c<i>"),
  * checked by portal_name_ok when read back; every value is bound.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,9 +70,29 @@ struct kp_writer {
 	int        nsets, cap;
 };
 
+/* A full disk is the operator's to fix, not a bug: say so plainly. */
+static int
+full_err(sqlite3 *db, kueri_err *err, const char *what)
+{
+	return kueri_err_set(err, KUERI_EIO, -1, "%s: the disk is full (no space"
+	                     " left for the portal or its WAL; SQLite: %s): free"
+	                     " space and publish again -- nothing was changed",
+	                     what, sqlite3_errmsg(db));
+}
+
+static int
+is_full(sqlite3 *db)
+{
+	return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+	       sqlite3_system_errno(db) == ENOSPC ||
+	       sqlite3_system_errno(db) == EDQUOT;
+}
+
 static int
 db_err(sqlite3 *db, kueri_err *err, const char *what)
 {
+	if (is_full(db))
+		return full_err(db, err, what);
 	return kueri_err_set(err, KUERI_EDB, -1, "%s: %s", what,
 	                     sqlite3_errmsg(db));
 }
@@ -97,8 +118,11 @@ exec_fmt(sqlite3 *db, kueri_err *err, const char *fmt, ...)
 	rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK) {
-		kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
-		              msg ? msg : sqlite3_errmsg(db));
+		if (is_full(db))
+			full_err(db, err, "portal");
+		else
+			kueri_err_set(err, KUERI_EDB, -1, "portal: %s",
+			              msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -200,44 +224,36 @@ drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 	return 0;
 }
 
-/*
- * After a removal: rewrite the file without free pages (VACUUM) and copy
- * the WAL back and truncate it, so no removed byte survives in either
- * file.  A reader holding an old snapshot blocks the truncation: we wait
- * a little (readers' queries are short) and then say so rather than
- * pretend; running the removal again finishes the job.
- */
+/* BEGIN IMMEDIATE on the file the path names now: a withdrawal may have
+ * replaced it while we waited for the lock (scrub.c), and writing to the
+ * unlinked old file would lose the version. */
 static int
-scrub(sqlite3 *db, int vacuum, int *wal_busy, kueri_err *err)
+begin_current(kportal *p, kueri_err *err)
 {
-	sqlite3_stmt *st;
-	int busy = 1;
+	int tries;
 
-	if (vacuum && exec_fmt(db, err, "VACUUM"))
-		return -1;
-	sqlite3_busy_timeout(db, 10000);
-	if (sqlite3_prepare_v2(db, "PRAGMA wal_checkpoint(TRUNCATE)", -1, &st,
-	                       NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	if (sqlite3_step(st) == SQLITE_ROW)
-		busy = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (wal_busy)
-		*wal_busy = busy != 0;
-	return 0;
+	for (tries = 0; tries < 5; tries++) {
+		if (exec_fmt(portal_db(p), err, "BEGIN IMMEDIATE"))
+			return -1;
+		if (!portal_replaced(p))
+			return 0;
+		sqlite3_exec(portal_db(p), "ROLLBACK", NULL, NULL, NULL);
+		if (portal_reopen_rw(p, err))
+			return -1;
+	}
+	return kueri_err_set(err, KUERI_EDB, -1, "portal: %s keeps being"
+	                     " replaced; run the command again", portal_path(p));
 }
 
 int
-kp_remove_package(kportal *p, const char *name, int *found, int *wal_busy,
-                  kueri_err *err)
+kp_remove_package(kportal *p, const char *name, int *found, kueri_err *err)
 {
-	sqlite3 *db = portal_db(p);
+	sqlite3 *db;
 	int f = 0;
 
-	if (wal_busy)
-		*wal_busy = 0;
-	if (exec_fmt(db, err, "BEGIN IMMEDIATE"))
+	if (begin_current(p, err))
 		return -1;
+	db = portal_db(p);
 	if (drop_package(db, name, &f, err)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
@@ -248,8 +264,8 @@ kp_remove_package(kportal *p, const char *name, int *found, int *wal_busy,
 	}
 	if (found)
 		*found = f;
-	/* Not found: still finish an earlier removal's checkpoint. */
-	return scrub(db, f, wal_busy, err);
+	/* Not found: still finish an earlier removal's scrub. */
+	return portal_scrub(p, f, err);
 }
 
 /* ---- the current version -------------------------------------------- */
@@ -354,15 +370,15 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 		return NULL;
 	}
 	w->p = p;
+	if (begin_current(p, err)) {
+		writer_free(w);
+		return NULL;
+	}
 	w->db = portal_db(p);
 	/* A bounded page cache keeps RSS flat whatever the file size; the
 	 * WAL is truncated back after a big transaction. */
 	sqlite3_exec(w->db, "PRAGMA cache_size=-8192;"
 	             " PRAGMA journal_size_limit=67108864;", NULL, NULL, NULL);
-	if (exec_fmt(w->db, err, "BEGIN IMMEDIATE")) {
-		writer_free(w);
-		return NULL;
-	}
 	/* Inside the write lock: no other publisher moves the version or
 	 * takes a table number between here and COMMIT. */
 	found = kp_package_version(p, package, &w->version, w->fp, err);
@@ -602,9 +618,12 @@ kp_writer_insert(kp_writer *w, int si, const kp_value *v, int nv,
 	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
+	if (rc != SQLITE_DONE) {
+		if (is_full(w->db))
+			return full_err(w->db, err, "loading rows");
 		return kueri_err_set(err, KUERI_EDB, -1, "%s",
 		                     sqlite3_errmsg(w->db));
+	}
 	s->rows++;
 	return 0;
 }
@@ -650,8 +669,11 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	if (rc == SQLITE_OK && s->fts_sql)
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
-		kueri_err_set(err, KUERI_EDB, -1, "%s: index: %s", s->name,
-		              msg ? msg : "failed");
+		if (is_full(w->db))
+			full_err(w->db, err, "building the indexes");
+		else
+			kueri_err_set(err, KUERI_EDB, -1, "%s: index: %s", s->name,
+			              msg ? msg : "failed");
 		sqlite3_free(msg);
 		return -1;
 	}

@@ -108,17 +108,41 @@ kcsv_new(const kcsv_dialect *d)
 	return c;
 }
 
+static kcsv *open_owned(int fd, const kcsv_dialect *d, int hash,
+                        kueri_err *err);
+
 kcsv *
 kcsv_open(const char *path, const kcsv_dialect *d, int hash, kueri_err *err)
 {
-	kcsv *c;
-	int   fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0) {
 		kueri_err_set(err, KUERI_EIO, -1, "cannot open %s: %s", path,
 		              strerror(errno));
 		return NULL;
 	}
+	return open_owned(fd, d, hash, err);
+}
+
+kcsv *
+kcsv_open_fd(int fd, const char *name, const kcsv_dialect *d, int hash,
+             kueri_err *err)
+{
+	int own = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+
+	if (own < 0) {
+		kueri_err_set(err, KUERI_EIO, -1, "%s: %s", name, strerror(errno));
+		return NULL;
+	}
+	return open_owned(own, d, hash, err);
+}
+
+/* Takes `fd` (closed on failure too). */
+static kcsv *
+open_owned(int fd, const kcsv_dialect *d, int hash, kueri_err *err)
+{
+	kcsv *c;
+
 	if (!(c = kcsv_new(d))) {
 		close(fd);
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
@@ -203,8 +227,10 @@ fill(kcsv *c, kueri_err *err)
 		c->base = (long long)c->memlen;
 		return 1;
 	}
+	/* pread at our own offset: readers of one shared descriptor
+	 * (kcsv_open_fd) do not move each other. */
 	do
-		n = read(c->fd, c->chunk, c->chunkcap);
+		n = pread(c->fd, c->chunk, c->chunkcap, (off_t)c->base);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return kueri_err_set(err, KUERI_EIO, -1, "read error: %s",
@@ -229,9 +255,8 @@ kcsv_seek(kcsv *c, long long offset, long long row, kueri_err *err)
 			return kueri_err_set(err, KUERI_EINTERNAL, -1, "bad seek");
 		c->eof = 0;
 	} else {
-		if (lseek(c->fd, offset, SEEK_SET) < 0)
-			return kueri_err_set(err, KUERI_EIO, -1, "seek: %s",
-			                     strerror(errno));
+		if (offset < 0)
+			return kueri_err_set(err, KUERI_EINTERNAL, -1, "bad seek");
 		c->eof = 0;
 	}
 	c->base = offset;

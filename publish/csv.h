@@ -57,6 +57,12 @@ typedef struct kcsv kcsv;
 kcsv *kcsv_open(const char *path, const kcsv_dialect *d, int hash,
                 kueri_err *err);
 
+/* The same from an open descriptor (borrowed: duplicated, so the caller
+ * keeps and closes its own; reads use pread at this reader's offset, so
+ * several readers may share one file).  `name` is for messages. */
+kcsv *kcsv_open_fd(int fd, const char *name, const kcsv_dialect *d,
+                   int hash, kueri_err *err);
+
 /* Read from a borrowed buffer (must outlive the reader). */
 kcsv *kcsv_open_mem(const char *buf, size_t len, const kcsv_dialect *d);
 

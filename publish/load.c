@@ -11,6 +11,7 @@
  * Invalid data, an error or a kill -9 at any point leaves the previous
  * version exactly as it was, and readers keep serving it throughout.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,27 +66,21 @@ fmt_thousands(long long v, char *buf, size_t len)
 
 /* ---- removing a package --------------------------------------------- */
 
-static const char wal_busy_warning[] =
-	"a reader kept the WAL busy, so removed bytes may remain in the"
-	" files until the next checkpoint; run the same command again to"
-	" finish";
-
 int
 kv_unpublish(const char *db_path, const char *name, const kv_opts *opts,
              kueri_err *err)
 {
 	kportal *p;
-	int found = 0, busy = 0, rc;
+	int found = 0, rc;
 
+	(void)opts;
 	if (access(db_path, F_OK) != 0)
 		return 1; /* no portal: nothing published */
 	p = portal_open_rw(db_path, err);
 	if (p == NULL)
 		return -1;
-	rc = kp_remove_package(p, name, &found, &busy, err);
+	rc = kp_remove_package(p, name, &found, err);
 	portal_close(p);
-	if (busy)
-		kv_notef(opts, KV_NOTE_WARNING, "%s", wal_busy_warning);
 	if (rc)
 		return -1;
 	if (!found) {
@@ -128,31 +123,32 @@ fingerprint(kv_package *pkg, char (*csv_sha)[65], char out[65])
 	ksha256_hex(&c, out);
 }
 
-/* SHA-256 of a file's bytes; 0 ok, -1 unreadable. */
+/* SHA-256 of a file's bytes, read through the resource's own descriptor
+ * (pread: its offset is nobody's business); 0 ok, -1 unreadable. */
 static int
-sha_file(const char *path, char out[65])
+sha_file(int fd, char out[65])
 {
-	FILE *f = fopen(path, "rb");
 	ksha256 c;
 	char *buf;
-	size_t n;
-	int rc;
+	ssize_t n;
+	off_t off = 0;
 
-	if (f == NULL)
-		return -1;
 	buf = malloc(1 << 16);
-	if (buf == NULL) {
-		fclose(f);
+	if (buf == NULL)
 		return -1;
-	}
 	ksha256_init(&c);
-	while ((n = fread(buf, 1, 1 << 16, f)) > 0)
-		ksha256_update(&c, buf, n);
-	rc = ferror(f) ? -1 : 0;
-	fclose(f);
+	while ((n = pread(fd, buf, 1 << 16, off)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		ksha256_update(&c, buf, (size_t)n);
+		off += n;
+	}
 	free(buf);
 	ksha256_hex(&c, out);
-	return rc;
+	return n < 0 ? -1 : 0;
 }
 
 /* ---- loading rows --------------------------------------------------- */
@@ -398,7 +394,7 @@ unchanged(kportal *p, kv_package *pkg, const kv_opts *opts)
 	if (shas == NULL)
 		return 0;
 	for (i = 0; i < pkg->nres; i++)
-		if (sha_file(pkg->res[i].path, shas[i]))
+		if (sha_file(pkg->res[i].fd, shas[i]))
 			break;
 	if (i == pkg->nres) {
 		fingerprint(pkg, shas, fp);
@@ -439,13 +435,11 @@ kv_publish(const char *db_path, const char *package_path,
 
 	if (pkg->classification == NULL ||
 	    strcmp(pkg->classification, "public") != 0) {
-		int found = 0, busy = 0;
+		int found = 0;
 
 		/* Private data is never published; if an earlier version was
 		 * public, it is removed now, every byte of it. */
-		rc = kp_remove_package(p, pkg->name, &found, &busy, err);
-		if (busy)
-			kv_notef(opts, KV_NOTE_WARNING, "%s", wal_busy_warning);
+		rc = kp_remove_package(p, pkg->name, &found, err);
 		if (rc) {
 			rc = -1;
 			goto out;

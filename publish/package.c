@@ -9,13 +9,21 @@
  * the wrong shape, patterns that do not compile, keys naming no field.
  * A resource without a schema gets one inferred from its first rows.
  */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/openat2.h>
+
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "kutil.h"
 #include "pkgint.h"
 #include "types.h"
 
@@ -76,45 +84,149 @@ rel_path_ok(const char *p)
 	return 1;
 }
 
-/* Join and confine: the real path of dir/rel must lie under the real
- * path of dir (this also stops symlinks that point outside). */
-static char *
-confined(const char *dir, const char *rel, const char *what, kueri_err *err)
+/*
+ * Open dir/rel for reading, confined to dir, ONCE: the descriptor is what
+ * every later read goes through (kcsv_open_fd, sha of the bytes), so a
+ * file swapped for a symlink after the check cannot be read instead.
+ * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) lets symlinks that stay
+ * inside the folder work; where the kernel lacks openat2 every component
+ * is opened with O_NOFOLLOW (no symlinks at all).  O_NONBLOCK: opening a
+ * FIFO must not wait for a writer; fstat then accepts regular files only.
+ * Returns the descriptor and the joined display path in *shown (owned),
+ * or -1 + err.
+ */
+static int
+open_beneath(int dfd, const char *rel)
 {
-	char   joined[PATH_MAX], rdir[PATH_MAX], rfile[PATH_MAX];
-	size_t dl;
+	struct open_how how;
+	char   comp[PATH_MAX];
+	const char *c = rel;
+	int    fd, cur, nfd;
+	long   r;
 
-	if (!rel_path_ok(rel)) {
-		kueri_err_set(err, KUERI_ESCHEMA, -1,
-		              "%s path \"%s\" must be relative and stay inside the "
-		              "package folder", what, rel);
-		return NULL;
+	memset(&how, 0, sizeof how);
+	how.flags = O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
+	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+	r = syscall(SYS_openat2, dfd, rel, &how, sizeof how);
+	if (r >= 0 || (errno != ENOSYS && errno != EPERM))
+		return (int)r;
+	/* No openat2 (or a seccomp filter refusing it): walk it ourselves. */
+	if ((cur = dup(dfd)) < 0)
+		return -1;
+	for (;;) {
+		size_t len = strcspn(c, "/");
+
+		if (len >= sizeof comp) {
+			close(cur);
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(comp, c, len);
+		comp[len] = '\0';
+		c += len;
+		while (*c == '/')
+			c++;
+		if (len == 0 || strcmp(comp, ".") == 0) {
+			if (*c)
+				continue;
+			fd = openat(cur, ".", O_RDONLY | O_CLOEXEC);
+			close(cur);
+			return fd;
+		}
+		if (*c == '\0') {
+			fd = openat(cur, comp, O_RDONLY | O_NONBLOCK | O_CLOEXEC |
+			            O_NOCTTY | O_NOFOLLOW);
+			close(cur);
+			return fd;
+		}
+		nfd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+		             O_NOFOLLOW);
+		close(cur);
+		if (nfd < 0)
+			return -1;
+		cur = nfd;
 	}
-	if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", dir, rel) >=
-	    sizeof(joined)) {
-		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s path is too long", what);
-		return NULL;
-	}
-	if (!realpath(dir, rdir) || !realpath(joined, rfile)) {
-		kueri_err_set(err, KUERI_EIO, -1, "%s \"%s\": %s", what, rel,
-		              strerror(errno));
-		return NULL;
-	}
-	dl = strlen(rdir);
-	if (strncmp(rfile, rdir, dl) != 0 || (rfile[dl] != '/' && dl > 1)) {
-		kueri_err_set(err, KUERI_ESCHEMA, -1,
-		              "%s path \"%s\" leads outside the package folder", what,
-		              rel);
-		return NULL;
-	}
-	return strdup(joined);
 }
 
+static int
+confined_open(const char *dir, const char *rel, const char *what,
+              char **shown, kueri_err *err)
+{
+	char   joined[PATH_MAX];
+	struct stat sb;
+	int    dfd, fd, e, fl;
+
+	*shown = NULL;
+	if (!rel_path_ok(rel))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		              "%s path \"%s\" must be relative and stay inside the "
+		              "package folder", what, rel);
+	if ((size_t)snprintf(joined, sizeof(joined), "%s/%s", dir, rel) >=
+	    sizeof(joined))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1, "%s path is too long",
+		                     what);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return kueri_err_set(err, KUERI_EIO, -1, "package folder %s: %s",
+		                     dir, strerror(errno));
+	fd = open_beneath(dfd, rel);
+	e = errno;
+	close(dfd);
+	if (fd < 0) {
+		if (e == EXDEV || e == ELOOP)
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			        "%s path \"%s\" leads outside the package folder"
+			        " (or through a symlink that does)", what, rel);
+		return kueri_err_set(err, KUERI_EIO, -1, "%s \"%s\": %s", what,
+		                     rel, strerror(e));
+	}
+	memset(&sb, 0, sizeof sb);
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		const char *kind = S_ISFIFO(sb.st_mode) ? "a FIFO" :
+		        S_ISDIR(sb.st_mode) ? "a directory" :
+		        S_ISSOCK(sb.st_mode) ? "a socket" :
+		        S_ISCHR(sb.st_mode) || S_ISBLK(sb.st_mode) ? "a device" :
+		        "not a regular file";
+
+		close(fd);
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		        "%s \"%s\" is %s: only regular files are read", what,
+		        rel, kind);
+	}
+	/* Regular file: blocking reads from here on. */
+	if ((fl = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if ((*shown = strdup(joined)) == NULL) {
+		close(fd);
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	}
+	return fd;
+}
+
+/* A descriptor or schema file, read through `fd` (borrowed): a regular
+ * file of at most KV_MAX_DESCRIPTOR_BYTES (a 23 MB descriptor used to be
+ * accepted and made /catalog as large). */
 static json_t *
-load_json(const char *path, kueri_err *err)
+load_json_at(const char *path, int fd, kueri_err *err)
 {
 	json_error_t je;
-	json_t      *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	struct stat  sb;
+	json_t      *j;
+	int          fl;
+
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		kueri_err_set(err, KUERI_EIO, -1, "%s: not a regular file", path);
+		return NULL;
+	}
+	if (sb.st_size > KV_MAX_DESCRIPTOR_BYTES) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s: %lld bytes is over the"
+		              " limit of %ld bytes per descriptor or schema file"
+		              " (KV_MAX_DESCRIPTOR_BYTES)", path,
+		              (long long)sb.st_size, KV_MAX_DESCRIPTOR_BYTES);
+		return NULL;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
 
 	if (!j && je.line > 0) {
 		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s:%d:%d: %s", path, je.line,
@@ -123,8 +235,23 @@ load_json(const char *path, kueri_err *err)
 		err->field = je.column;
 	} else if (!j) {
 		/* Jansson's text already names the file. */
-		kueri_err_set(err, KUERI_EIO, -1, "%s", je.text);
+		kueri_err_set(err, KUERI_EIO, -1, "%s: %s", path, je.text);
 	}
+	return j;
+}
+
+static json_t *
+load_json(const char *path, kueri_err *err)
+{
+	int     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	json_t *j;
+
+	if (fd < 0) {
+		kueri_err_set(err, KUERI_EIO, -1, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	j = load_json_at(path, fd, err);
+	close(fd);
 	return j;
 }
 
@@ -268,9 +395,9 @@ static const char *const infer_types[] = { "integer", "number", "boolean",
  * them as blank/duplicate labels).
  */
 static json_t *
-infer_schema(const char *path, const kcsv_dialect *d, kueri_err *err)
+infer_schema(const kv_resource *res, const kcsv_dialect *d, kueri_err *err)
 {
-	kcsv     *c = kcsv_open(path, d, 0, err);
+	kcsv     *c = kcsv_open_fd(res->fd, res->path, d, 0, err);
 	kcsv_rec  r;
 	json_t   *labels = json_array(), *schema = NULL, *fields;
 	int       ncols = 0, rows = 0, rc = 0, i, t;
@@ -360,7 +487,7 @@ static int
 load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
               kueri_err *err)
 {
-	json_t      *v, *schema, *fields, *f;
+	json_t      *v, *schema, *fields, *f, *seen = NULL;
 	const char  *s;
 	kcsv_dialect d;
 	size_t       i;
@@ -387,7 +514,8 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "resource \"%s\": path must be one string "
 		                     "(a CSV file inside the package folder)", r->name);
-	if (!(r->path = confined(pkg->dir, json_string_value(v), "resource", err)))
+	if ((r->fd = confined_open(pkg->dir, json_string_value(v), "resource",
+	                           &r->path, err)) < 0)
 		return -1;
 	if ((s = json_string_value(json_object_get(rj, "format"))) &&
 	    strcasecmp(s, "csv") && strcasecmp(s, "tsv"))
@@ -410,18 +538,21 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 
 	schema = json_object_get(rj, "schema");
 	if (json_is_string(schema)) {
-		char   *sp = confined(pkg->dir, json_string_value(schema), "schema", err);
+		char   *sp;
+		int     sfd = confined_open(pkg->dir, json_string_value(schema),
+		                            "schema", &sp, err);
 		json_t *loaded;
 
-		if (!sp)
+		if (sfd < 0)
 			return -1;
-		loaded = load_json(sp, err);
+		loaded = load_json_at(sp, sfd, err);
+		close(sfd);
 		free(sp);
 		if (!loaded)
 			return -1;
 		json_object_set_new(rj, "schema", loaded);  /* owned by pkg->json */
 	} else if (!schema) {
-		json_t *guess = infer_schema(r->path, &d, err);
+		json_t *guess = infer_schema(r, &d, err);
 
 		if (!guess)
 			return -1;
@@ -447,17 +578,30 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		if (!(pk = kvp_field_list(v, schema, &npk, "primaryKey", err)))
 			goto fail_named;
 	}
+	if (json_array_size(fields) > KV_MAX_FIELDS) {
+		free(pk);
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		        "resource \"%s\": %zu fields is over the limit of %d fields"
+		        " per resource (KV_MAX_FIELDS)", r->name,
+		        json_array_size(fields), KV_MAX_FIELDS);
+	}
 	r->nfields = (int)json_array_size(fields);
-	if (!(r->fields = calloc((size_t)r->nfields + 1, sizeof(*r->fields))))
+	if (!(r->fields = calloc((size_t)r->nfields + 1, sizeof(*r->fields))) ||
+	    !(seen = json_object())) {
+		free(pk);
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	}
 	json_array_foreach(fields, i, f) {
 		kvt_field kf;
 		kp_field *pf = &r->fields[i];
 		int       k, rc = kvt_compile(&kf, f, json_object_get(schema, "missingValues"), err);
 
-		if (rc == 0 && field_index(schema, kf.name) != (int)i)
+		/* A hash of the names so far: a scan per field was quadratic. */
+		if (rc == 0 && json_object_get(seen, kf.name))
 			rc = kueri_err_set(err, KUERI_ESCHEMA, -1,
 			                   "field \"%s\" is defined twice", kf.name);
+		else if (rc == 0)
+			json_object_set_new(seen, kf.name, json_true());
 		if (rc == 0) {
 			pf->name = strdup(kf.name);
 			pf->title = dupstr(json_string_value(json_object_get(f, "title")));
@@ -481,6 +625,8 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		if (rc < 0)
 			goto fail_named;
 	}
+	json_decref(seen);
+	seen = NULL;
 	r->keys = pk;
 	r->nkeys = npk;
 	pk = NULL;
@@ -507,6 +653,7 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 	return 0;
 
 fail_named:
+	json_decref(seen);
 	free(pk);
 	if (strncmp(err->msg, "resource", 8) != 0) {
 		char m[sizeof(err->msg)];
@@ -576,7 +723,7 @@ kv_package *
 kv_package_load(const char *path, kueri_err *err)
 {
 	kv_package *pkg = calloc(1, sizeof(*pkg));
-	json_t     *res, *v;
+	json_t     *res, *v, *names = NULL;
 	const char *s, *slash;
 	size_t      i;
 
@@ -622,10 +769,21 @@ kv_package_load(const char *path, kueri_err *err)
 	}
 	if ((v = json_object_get(pkg->json, "updateFrequency"))) {
 		s = json_string_value(v);
+		double span = 0;
+
 		if (!s || !kvt_duration_ok(s, strlen(s))) {
 			kueri_err_set(err, KUERI_ESCHEMA, -1,
 			              "updateFrequency must be an ISO 8601 duration such "
 			              "as P1D, P1W, P1M, P3M or P1Y");
+			goto fail;
+		}
+		/* Range, not just shape: the catalog adds it to a date. */
+		if (ku_duration_span(s, strlen(s), &span) != 0 || span < 1 ||
+		    span > KV_MAX_UPDATE_YEARS * 31556952.0) {
+			kueri_err_set(err, KUERI_ESCHEMA, -1,
+			              "updateFrequency \"%s\" is out of range: from one"
+			              " second to P%dY (KV_MAX_UPDATE_YEARS)", s,
+			              KV_MAX_UPDATE_YEARS);
 			goto fail;
 		}
 		pkg->update_frequency = strdup(s);
@@ -636,26 +794,40 @@ kv_package_load(const char *path, kueri_err *err)
 		              "resources must be a non-empty array");
 		goto fail;
 	}
+	if (json_array_size(res) > KV_MAX_RESOURCES) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%zu resources is over the"
+		              " limit of %d resources per package (KV_MAX_RESOURCES)",
+		              json_array_size(res), KV_MAX_RESOURCES);
+		goto fail;
+	}
 	pkg->res = calloc(json_array_size(res), sizeof(*pkg->res));
-	if (!pkg->res) {
+	if (!pkg->res || !(names = json_object())) {
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		goto fail;
 	}
+	for (i = 0; i < json_array_size(res); i++)
+		pkg->res[i].fd = -1;
 	json_array_foreach(res, i, v) {
 		pkg->nres = (int)i + 1;
 		if (load_resource(pkg, &pkg->res[i], v, (int)i, err) < 0)
 			goto fail;
-		if (kvp_resource_index(pkg, pkg->res[i].name) != (int)i) {
+		/* A hash of the names so far: a scan per resource was
+		 * quadratic. */
+		if (json_object_get(names, pkg->res[i].name)) {
 			kueri_err_set(err, KUERI_ESCHEMA, -1,
 			              "resource name \"%s\" is used twice",
 			              pkg->res[i].name);
 			goto fail;
 		}
+		json_object_set_new(names, pkg->res[i].name, json_true());
 	}
+	json_decref(names);
+	names = NULL;
 	if (check_foreign_keys(pkg, err) < 0)
 		goto fail;
 	return pkg;
 fail:
+	json_decref(names);
 	kv_package_free(pkg);
 	return NULL;
 }
@@ -689,6 +861,8 @@ kv_package_free(kv_package *pkg)
 		free(r->name);
 		free(r->title);
 		free(r->path);
+		if (r->fd >= 0)
+			close(r->fd);
 		for (j = 0; r->fields && j < r->nfields; j++) {
 			free(r->fields[j].name);
 			free(r->fields[j].title);

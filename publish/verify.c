@@ -269,7 +269,7 @@ reread(vctx *x, vres *v, uint32_t row, kcsv_rec *rec)
 	size_t k = (row - 1) / CKPT;
 	int    rc;
 
-	if (!v->reread && !(v->reread = kcsv_open(v->r->path, &v->d, 0, x->err)))
+	if (!v->reread && !(v->reread = kcsv_open_fd(v->r->fd, v->r->path, &v->d, 0, x->err)))
 		return -1;
 	if (k >= v->nckpt)
 		return 0;
@@ -632,9 +632,9 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 	time_t       last = 0;
 	double       t0 = now_s();
 
-	if (!(c = kcsv_open(v->r->path, &v->d, 1, x->err)))
+	if (!(c = kcsv_open_fd(v->r->fd, v->r->path, &v->d, 1, x->err)))
 		return -1;
-	if (stat(v->r->path, &sb) == 0)
+	if (fstat(v->r->fd, &sb) == 0)
 		fsize = sb.st_size;
 	if (opts && opts->progress)
 		size = fsize;
@@ -645,7 +645,9 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		goto out;
 	}
 	if (begin && !x->pkg_invalid && begin(ctx, ri) != 0) {
-		kueri_err_set(x->err, KUERI_EINTERNAL, -1, "the loader stopped");
+		if (x->err->code == KUERI_OK || x->err->msg[0] == '\0')
+			kueri_err_set(x->err, KUERI_EINTERNAL, -1,
+			              "the loader stopped");
 		goto out;
 	}
 	v->started = 1;
@@ -941,8 +943,11 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		row_errs = v->nerr != before;
 		if (fn && !x->pkg_invalid && !row_errs &&
 		    fn(ctx, rec.row, vals, v->nf) != 0) {
-			kueri_err_set(x->err, KUERI_EINTERNAL, -1,
-			              "the loader stopped at row %lld", rec.row);
+			/* The loader's own reason (e.g. the disk is full) is
+			 * the one to report; this is only a fallback. */
+			if (x->err->code == KUERI_OK || x->err->msg[0] == '\0')
+				kueri_err_set(x->err, KUERI_EINTERNAL, -1,
+				              "the loader stopped at row %lld", rec.row);
 			goto out;
 		}
 	}
@@ -993,7 +998,7 @@ resolve_pending(vctx *x, vres *v)
 		x->cidx = t->refs[fk->ref].idx;
 		x->cn = t->refs[fk->ref].n;
 		/* Re-read our own row to rebuild its key bytes. */
-		if (!own && !(own = kcsv_open(v->r->path, &v->d, 0, x->err)))
+		if (!own && !(own = kcsv_open_fd(v->r->fd, v->r->path, &v->d, 0, x->err)))
 			goto fail;
 		{
 			size_t k = (p->row - 1) / CKPT;

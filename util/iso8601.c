@@ -81,3 +81,55 @@ ku_duration_valid(const char *s, size_t n)
 	return any && (!t || anyt);
 }
 
+
+/*
+ * The length of a calendar duration PnYnMnWnDTnHnMnS in seconds, with a
+ * year of 365.2425 days and a month of a twelfth of that (a bound, not
+ * calendar arithmetic).  Digits are summed as doubles, so no component
+ * can wrap or be truncated on the way: "P99999999999Y" comes out as the
+ * 3.2e18 s it means and the caller's range check refuses it.
+ */
+int
+ku_duration_span(const char *s, size_t n, double *seconds)
+{
+	static const char date_des[] = "YMWD", time_des[] = "HMS";
+	static const double date_s[] = { 31556952.0, 2629746.0, 604800.0,
+	                                 86400.0 };
+	static const double time_s[] = { 3600.0, 60.0, 1.0 };
+	const char *des = date_des;
+	const double *mul = date_s;
+	size_t i = 0;
+	double total = 0;
+
+	if (n < 2 || s[0] != 'P')
+		return -1;
+	for (i = 1; i < n;) {
+		double v = 0, scale = 0.1;
+		size_t d = 0;
+		const char *hit;
+
+		if (s[i] == 'T') {
+			des = time_des;
+			mul = time_s;
+			i++;
+			continue;
+		}
+		while (i < n && isdig((unsigned char)s[i])) {
+			v = v * 10 + (s[i++] - '0');
+			d++;
+		}
+		if (i < n && (s[i] == '.' || s[i] == ',')) {
+			for (i++; i < n && isdig((unsigned char)s[i]); i++) {
+				v += (s[i] - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (d == 0 || i >= n || (hit = memchr(des, s[i], strlen(des))) ==
+		    NULL)
+			return -1;
+		total += v * mul[hit - des];
+		i++;
+	}
+	*seconds = total;
+	return 0;
+}
