@@ -21,7 +21,7 @@
 #define ML  64.0    /* left margin: y tick labels */
 #define MR  16.0
 #define MT  16.0
-#define MB  72.0    /* bottom: slanted x labels */
+#define MB  100.0   /* bottom: slanted x labels (16 characters) */
 
 /* A "nice" tick step (1, 2 or 5 × 10^k) giving about 5 ticks over r. */
 static double
@@ -67,6 +67,7 @@ void
 kh_chart_svg(kh_out *o, const kh_series *s)
 {
 	int    n = s->n < KH_CHART_MAX ? s->n : KH_CHART_MAX, i, every, have = 0;
+	int    level;
 	double lo = 0, hi = 0, step, pw = W - ML - MR, ph = H - MT - MB, slot;
 	double t;
 
@@ -151,7 +152,22 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 			kh_printf(o, ": %s</title></circle>\n", vt);
 		}
 	}
-	/* x labels, slanted, truncated to 16 characters */
+	/* x labels: level when every label fits its slot (about 7 units a
+	 * character at 12px), else slanted; truncated to 16 characters */
+	{
+		size_t longest = 0;
+
+		for (i = 0; i < n; i += every) {
+			const char *l = label_of(s, i);
+			size_t      c = 0;
+
+			for (; *l; l++)
+				c += ((unsigned char)*l & 0xC0) != 0x80;
+			if (c > longest)
+				longest = c;
+		}
+		level = (double)(longest > 16 ? 16 : longest) * 7.5 < slot * every;
+	}
 	for (i = 0; i < n; i += every) {
 		const char *l = label_of(s, i);
 		size_t      k = 0, chars = 0;
@@ -163,8 +179,12 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 				k++;
 			chars++;
 		}
-		kh_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\""
-		          " transform=\"rotate(-35 %.1f %.1f)\">", x, y, x, y);
+		if (level)
+			kh_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+			          x, y + 2);
+		else
+			kh_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\""
+			          " transform=\"rotate(-35 %.1f %.1f)\">", x, y, x, y);
 		kh_text(o, l, k);
 		if (l[k])
 			kh_puts(o, "…");

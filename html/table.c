@@ -141,7 +141,7 @@ kh_facets(kh_out *o, const kh_url *u, const kh_facet *f, int nf)
 	for (i = 0; i < nf; i++) {
 		kh_puts(o, "<div class=\"facet\"><h3>");
 		kh_text(o, f[i].col, (size_t)-1);
-		kh_puts(o, "</h3><ul>\n");
+		kh_puts(o, " <span class=\"n\">top values</span></h3><ul>\n");
 		for (j = 0; j < f[i].n; j++) {
 			kh_url l = *u;
 			char  *nf_ = kh_filter_and_eq(cur, f[i].col, f[i].type,
@@ -232,7 +232,7 @@ filter_box(htmlw *h)
 			kh_raw(o, "&amp;", 5);
 		kh_attr(o, keep.opt[i].raw, keep.opt[i].rawn);
 	}
-	kh_puts(o, "\"><label for=\"f\" class=\"sr\">$filter</label><input"
+	kh_puts(o, "\"><label for=\"f\">$filter</label><input"
 	        " type=\"text\" id=\"f\" name=\"$filter\" placeholder=\"e.g. "
 	        "provinsi eq 'ACEH' and jumlah gt 100\" value=\"");
 	kh_attr(o, h->filter, (size_t)-1);
@@ -448,7 +448,8 @@ w_row(kh_writer *w, const kh_value *v, int n)
 
 		switch (v[i].t) {
 		case KH_VNULL:
-			kh_puts(o, "<td class=\"null\">null</td>");
+			kh_puts(o, is_num(t) ? "<td class=\"num null\">null</td>"
+			                     : "<td class=\"null\">null</td>");
 			break;
 		case KH_VINT:
 			if (t == KP_BOOLEAN)

@@ -327,7 +327,7 @@ test_hostile(void)
 	is_int(count(s, "href=\"https://example.org/desa?a=1&amp;b=&quot;x&quot;\""),
 	       1, "hostile: an https uri is a link, its quotes escaped");
 	is_int(count(s, "<td class=\"num\">42</td>"), 1, "cells: integers right-aligned");
-	is_int(count(s, "<td class=\"null\">null</td>"), 3, "cells: nulls marked");
+	is_int(count(s, "null\">null</td>"), 3, "cells: nulls marked");
 	is_int(count(s, "<td>true</td>"), 3, "cells: booleans as true/false");
 	is_int(count(s, "<tr><td"), 5, "table: one row per row() call");
 	is_int(count(s, "aria-sort=\"ascending\""), 1,
