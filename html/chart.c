@@ -68,7 +68,7 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 {
 	int    n = s->n < KH_CHART_MAX ? s->n : KH_CHART_MAX, i, every, have = 0;
 	int    level;
-	double lo = 0, hi = 0, step, pw = W - ML - MR, ph = H - MT - MB, slot;
+	double lo = 0, hi = 0, step, pw = W - ML - MR, ph, slot;
 	double t;
 
 	if (n <= 0)
@@ -84,6 +84,26 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 			hi = v;
 		have = 1;
 	}
+	slot = pw / n;
+	every = n <= 24 ? 1 : (n + 23) / 24;   /* at most ~24 x labels */
+	/* x labels: level when every label fits its slot (about 7 units a
+	 * character at 12px), else slanted; truncated to 16 characters */
+	{
+		size_t longest = 0;
+
+		for (i = 0; i < n; i += every) {
+			const char *l = label_of(s, i);
+			size_t      c = 0;
+
+			for (; *l; l++)
+				c += ((unsigned char)*l & 0xC0) != 0x80;
+			if (c > longest)
+				longest = c;
+		}
+		level = (double)(longest > 16 ? 16 : longest) * 7.5 < slot * every;
+	}
+	/* level labels need one line; slanted ones up to MB */
+	ph = H - MT - (level ? 40.0 : MB);
 	if (!have || hi == lo)
 		hi = lo + 1;
 	step = nice_step(hi - lo);
@@ -108,8 +128,6 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 	kh_printf(o, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\""
 	          " y2=\"%.1f\"/>\n", ML, Y(lo > 0 ? lo : hi < 0 ? hi : 0), W - MR,
 	          Y(lo > 0 ? lo : hi < 0 ? hi : 0));
-	slot = pw / n;
-	every = n <= 24 ? 1 : (n + 23) / 24;   /* at most ~24 x labels */
 	if (s->kind == KH_BAR) {
 		double bw = slot * 0.8, base = Y(lo > 0 ? lo : hi < 0 ? hi : 0);
 
@@ -152,22 +170,6 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 			kh_printf(o, ": %s</title></circle>\n", vt);
 		}
 	}
-	/* x labels: level when every label fits its slot (about 7 units a
-	 * character at 12px), else slanted; truncated to 16 characters */
-	{
-		size_t longest = 0;
-
-		for (i = 0; i < n; i += every) {
-			const char *l = label_of(s, i);
-			size_t      c = 0;
-
-			for (; *l; l++)
-				c += ((unsigned char)*l & 0xC0) != 0x80;
-			if (c > longest)
-				longest = c;
-		}
-		level = (double)(longest > 16 ? 16 : longest) * 7.5 < slot * every;
-	}
 	for (i = 0; i < n; i += every) {
 		const char *l = label_of(s, i);
 		size_t      k = 0, chars = 0;
@@ -198,7 +200,7 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 	}
 	if (s->xname) {
 		kh_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
-		          ML + pw / 2, H - 4);
+		          ML + pw / 2, level ? MT + ph + 34 : H - 4);
 		kh_text(o, s->xname, (size_t)-1);
 		kh_puts(o, "</text>\n");
 	}
