@@ -294,3 +294,30 @@ kh_href_ok(const char *s)
 			return 0;
 	return 1;
 }
+
+void
+kh_value_from_stmt(sqlite3_stmt *st, int i, kh_value *v)
+{
+	memset(v, 0, sizeof(*v));
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_NULL:
+		v->t = KH_VNULL;
+		break;
+	case SQLITE_INTEGER:
+		v->t = KH_VINT;
+		v->i = sqlite3_column_int64(st, i);
+		break;
+	case SQLITE_FLOAT:
+		v->t = KH_VREAL;
+		v->d = sqlite3_column_double(st, i);
+		break;
+	default:
+		v->t = KH_VTEXT;
+		v->s = (const char *)sqlite3_column_text(st, i);
+		v->n = (size_t)sqlite3_column_bytes(st, i);
+		if (v->s == NULL) {
+			v->s = "";
+			v->n = 0;
+		}
+	}
+}

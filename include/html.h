@@ -206,6 +206,10 @@ typedef struct kh_value {
 	size_t      n;
 } kh_value;
 
+/* The value of column i of the row `st` holds (the adapter's one line
+ * per value; a text value is borrowed until the next sqlite3_step). */
+void kh_value_from_stmt(sqlite3_stmt *st, int i, kh_value *v);
+
 /* One output column. */
 typedef struct kh_col {
 	const char *name;       /* OData name as in the JSON payload         */

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "html.h"
 #include "tap.h"
@@ -460,7 +461,7 @@ chart_page(mem *m, int line)
 
 	w->begin(w, &b);
 	for (i = 0; i < (line ? 30 : 5); i++) {
-		char     d[16];
+		char     d[32];
 		kh_value v[2];
 
 		if (line) {
@@ -624,6 +625,29 @@ test_front(void)
 	json_decref(cat);
 }
 
+/* ---- the adapter's value conversion ----------------------------------- */
+
+static void
+test_stmt_values(void)
+{
+	sqlite3      *db;
+	sqlite3_stmt *st;
+	kh_value      v[4];
+	int           i;
+
+	sqlite3_open(":memory:", &db);
+	sqlite3_prepare_v2(db, "SELECT NULL, 42, 2.5, '<x>'", -1, &st, NULL);
+	ok(sqlite3_step(st) == SQLITE_ROW, "stmt: one row");
+	for (i = 0; i < 4; i++)
+		kh_value_from_stmt(st, i, &v[i]);
+	ok(v[0].t == KH_VNULL && v[1].t == KH_VINT && v[1].i == 42 &&
+	   v[2].t == KH_VREAL && v[2].d == 2.5 && v[3].t == KH_VTEXT &&
+	   v[3].n == 3 && memcmp(v[3].s, "<x>", 3) == 0,
+	   "stmt: NULL, INTEGER, REAL and TEXT columns become kh_values");
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -642,6 +666,7 @@ main(int argc, char **argv)
 	test_geojson();
 	test_error();
 	test_front();
+	test_stmt_values();
 	kh_csp(csp, sizeof(csp));
 	ok(strstr(csp, "default-src 'none'") && strstr(csp, "style-src 'sha256-") &&
 	   !strstr(csp, "unsafe") && strstr(csp, "frame-ancestors 'none'"),
