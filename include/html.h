@@ -275,7 +275,10 @@ struct kh_writer {
  * borrowed and must outlive the writer.  NULL on OOM. */
 kh_writer *kh_html_writer(const kueri_sink *sink, const kh_request *req);
 /* GeoJSON FeatureCollection over the first geopoint column ("lat,lon"
- * text as the portal stores it) (geojson.c). NULL on OOM. */
+ * text as the portal stores it) (geojson.c). NULL on OOM.  An error
+ * before begin should be answered with kq_write_error (OData shape) by
+ * the caller; the writer's own pre-begin error body is a fallback.  After
+ * begin, error closes the collection with an "error" foreign member. */
 kh_writer *kh_geojson_writer(const kueri_sink *sink);
 
 /* The facets block: for column `col`, the top values with counts, each a
