@@ -39,6 +39,7 @@ LDFLAGS_ALL += $(LDFLAGS)
 # (CSV → verified rows → SQLite) → portal (the published database) →
 # query (URL → SQL → rows → JSON/CSV) → fcgi (HTTP).  cli/ is thin mains.
 LIB_SRC  = $(wildcard util/*.c portal/*.c publish/*.c query/*.c fcgi/*.c)
+LIB_SRC += $(wildcard html/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)

@@ -5,6 +5,9 @@ set -eu
 PKGS="make gcc clang pkg-config libc6-dev libfcgi-dev libfcgi-bin libsqlite3-dev
 libjansson-dev libpcre2-dev sqlite3 nginx-light lighttpd spawn-fcgi curl
 libxml2-utils wrk time ca-certificates libclang-rt-14-dev jq"
+# Tests only: headless Chromium for tests/e2e/browser.sh (driven by the
+# pinned playwright-core in tests/browser/, which never downloads a browser).
+PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -1,0 +1,352 @@
+/*
+ * url.c -- the links a page offers are the page's own URL with one option
+ * changed: sort by a column, and-ed filter, next page, another format.
+ *
+ * The raw query is split as the engine splits it (on '&', then the first
+ * '='), and an option nobody edits is written back byte for byte, so a
+ * link never changes what an untouched option means (the engine reads '+'
+ * as a plus; re-encoding it would change a time-zone offset into a
+ * space).  An edited value is written through kh_pct: every byte outside
+ * RFC 3986's unreserved set is %XX, which reads the same under either of
+ * the '+' conventions.  The whole href then goes through kh_attr.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "html.h"
+
+static const char *const sysopts[] = {
+	"filter", "search", "count", "orderby", "skip", "top", "select",
+	"compute", "apply", "format", "skiptoken", "expand", "levels", "id",
+	"schemaversion", "index", "deltatoken", NULL
+};
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* %XX-decode s[0..n) into buf (NUL-terminated, truncated to len).  A
+ * broken escape is copied as is (the engine reports it, not a link). */
+static void
+pct_decode(const char *s, size_t n, char *buf, size_t len)
+{
+	size_t i, k = 0;
+
+	if (len == 0)
+		return;
+	for (i = 0; i < n && k + 1 < len; i++) {
+		int h, l;
+
+		if (s[i] == '%' && i + 2 < n &&
+		    (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+		    (l = hexval((unsigned char)s[i + 2])) >= 0) {
+			buf[k++] = (char)(h * 16 + l);
+			i += 2;
+		} else
+			buf[k++] = s[i];
+	}
+	buf[k] = '\0';
+}
+
+/* Canonical "$name" for a raw option name, or "" for a custom option. */
+static void
+canon(const char *raw, size_t n, char out[24])
+{
+	char dec[32];
+	const char *p = dec;
+	int  i;
+
+	out[0] = '\0';
+	if (n >= sizeof(dec))
+		return;
+	pct_decode(raw, n, dec, sizeof(dec));
+	if (*p == '$')
+		p++;
+	for (i = 0; sysopts[i]; i++)
+		if (strcasecmp(p, sysopts[i]) == 0) {
+			snprintf(out, 24, "$%s", sysopts[i]);
+			return;
+		}
+}
+
+void
+kh_url_init(kh_url *u, const char *path, const char *query)
+{
+	const char *s = query;
+
+	memset(u, 0, sizeof(*u));
+	u->path = path;
+	while (s && *s && u->nopt < KH_URL_MAX) {
+		const char *amp = strchr(s, '&');
+		size_t      n = amp ? (size_t)(amp - s) : strlen(s);
+
+		if (n > 0) {
+			const char *eq = memchr(s, '=', n);
+			kh_opt     *o = &u->opt[u->nopt++];
+
+			canon(s, eq ? (size_t)(eq - s) : n, o->name);
+			o->raw = s;
+			o->rawn = n;
+		}
+		if (!amp)
+			break;
+		s = amp + 1;
+	}
+}
+
+void
+kh_url_free(kh_url *u)
+{
+	int i;
+
+	for (i = 0; i < u->nown; i++)
+		free(u->own[i]);
+	u->nown = 0;
+}
+
+static kh_opt *
+find(const kh_url *u, const char *name)
+{
+	int i;
+
+	for (i = 0; i < u->nopt; i++)
+		if (strcmp(u->opt[i].name, name) == 0)
+			return (kh_opt *)&u->opt[i];
+	return NULL;
+}
+
+const char *
+kh_url_get(const kh_url *u, const char *name, char *buf, size_t len)
+{
+	const kh_opt *o = find(u, name);
+	const char   *eq;
+
+	if (o == NULL || len == 0)
+		return NULL;
+	if (o->raw == NULL) {
+		snprintf(buf, len, "%s", o->val);
+		return buf;
+	}
+	eq = memchr(o->raw, '=', o->rawn);
+	if (eq == NULL) {
+		buf[0] = '\0';
+		return buf;
+	}
+	pct_decode(eq + 1, o->rawn - (size_t)(eq + 1 - o->raw), buf, len);
+	return buf;
+}
+
+void
+kh_url_set(kh_url *u, const char *name, const char *val, int owned)
+{
+	kh_opt *o = find(u, name);
+
+	if (owned) {
+		if (u->nown >= (int)(sizeof(u->own) / sizeof(u->own[0]))) {
+			/* Never reached by our pages (≤ 2 edits per link); keep the
+			 * bound rather than grow: drop the edit, free the value. */
+			free((char *)val);
+			return;
+		}
+		u->own[u->nown++] = (char *)val;
+	}
+	if (o == NULL) {
+		if (u->nopt >= KH_URL_MAX)
+			return;
+		o = &u->opt[u->nopt++];
+		snprintf(o->name, sizeof(o->name), "%s", name);
+	}
+	o->raw = NULL;
+	o->rawn = 0;
+	o->val = val;
+}
+
+void
+kh_url_del(kh_url *u, const char *name)
+{
+	int i, k = 0;
+
+	for (i = 0; i < u->nopt; i++)
+		if (strcmp(u->opt[i].name, name) != 0)
+			u->opt[k++] = u->opt[i];
+	u->nopt = k;
+}
+
+void
+kh_url_attr(kh_out *o, const kh_url *u)
+{
+	int i, first = 1;
+
+	kh_attr(o, u->path, (size_t)-1);
+	for (i = 0; i < u->nopt; i++) {
+		const kh_opt *p = &u->opt[i];
+
+		kh_raw(o, first ? "?" : "&amp;", first ? 1 : 5);
+		first = 0;
+		if (p->raw) {
+			kh_attr(o, p->raw, p->rawn);
+			continue;
+		}
+		kh_attr(o, p->name, (size_t)-1);
+		kh_raw(o, "=", 1);
+		kh_pct(o, p->val, (size_t)-1);   /* only [A-Za-z0-9%._~-] out */
+	}
+}
+
+char *
+kh_odata_string(const char *s)
+{
+	size_t n = strlen(s), q = 0, i, k = 0;
+	char  *r;
+
+	for (i = 0; i < n; i++)
+		q += s[i] == '\'';
+	r = malloc(n + q + 3);
+	if (r == NULL)
+		return NULL;
+	r[k++] = '\'';
+	for (i = 0; i < n; i++) {
+		r[k++] = s[i];
+		if (s[i] == '\'')
+			r[k++] = '\'';
+	}
+	r[k++] = '\'';
+	r[k] = '\0';
+	return r;
+}
+
+/* Form decoding ('+' is a space, then %XX) of s[0..n) into a new string. */
+static char *
+form_decode(const char *s, size_t n)
+{
+	char  *r = malloc(n + 1);
+	size_t i, k = 0;
+
+	if (r == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		int h, l;
+
+		if (s[i] == '+')
+			r[k++] = ' ';
+		else if (s[i] == '%' && i + 2 < n &&
+		         (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+		         (l = hexval((unsigned char)s[i + 2])) >= 0) {
+			r[k++] = (char)(h * 16 + l);
+			i += 2;
+		} else
+			r[k++] = s[i];
+	}
+	r[k] = '\0';
+	return r;
+}
+
+/* Append to buf[*k..len): 0, or -1 when it does not fit. */
+static int
+put(char *buf, size_t len, size_t *k, const char *s, size_t n)
+{
+	if (*k + n + 1 > len)
+		return -1;
+	memcpy(buf + *k, s, n);
+	*k += n;
+	buf[*k] = '\0';
+	return 0;
+}
+
+static int
+put_pct(char *buf, size_t len, size_t *k, const char *s, int keep_slash)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		char          e[3] = { '%', hex[c >> 4], hex[c & 15] };
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+		    c == '~' || (keep_slash && c == '/')) {
+			if (put(buf, len, k, (const char *)s, 1))
+				return -1;
+		} else if (put(buf, len, k, e, 3))
+			return -1;
+	}
+	return 0;
+}
+
+int
+kh_go_location(const kh_site *site, const char *form_query, char *buf,
+               size_t len, kueri_err *err)
+{
+	char       *set = NULL, *keep = NULL, *filter = NULL;
+	const char *s = form_query ? form_query : "";
+	size_t      k = 0, i;
+	int         rc = -1;
+
+	while (*s) {
+		const char *amp = strchr(s, '&'), *eq;
+		size_t      n = amp ? (size_t)(amp - s) : strlen(s);
+		char       *name, *val, **slot = NULL;
+
+		eq = memchr(s, '=', n);
+		name = form_decode(s, eq ? (size_t)(eq - s) : n);
+		val = eq ? form_decode(eq + 1, n - (size_t)(eq + 1 - s)) : strdup("");
+		if (name && strcmp(name, "set") == 0)
+			slot = &set;
+		else if (name && strcmp(name, "keep") == 0)
+			slot = &keep;
+		else if (name && (strcmp(name, "$filter") == 0 ||
+		                  strcmp(name, "filter") == 0))
+			slot = &filter;
+		free(name);
+		if (slot && *slot == NULL)
+			*slot = val;
+		else
+			free(val);
+		if (!amp)
+			break;
+		s = amp + 1;
+	}
+	if (set == NULL || set[0] == '\0') {
+		kueri_err_set(err, KUERI_EBADREQ, -1, "html/go: no 'set' given");
+		goto done;
+	}
+	/* `keep` is a raw query as our page wrote it; it goes into a header,
+	 * so only printable ASCII without spaces passes. */
+	for (i = 0; keep && keep[i]; i++)
+		if ((unsigned char)keep[i] <= 0x20 || (unsigned char)keep[i] >= 0x7f) {
+			kueri_err_set(err, KUERI_EBADREQ, (long long)i,
+			              "html/go: 'keep' must be a raw query string"
+			              " (printable ASCII, no spaces)");
+			goto done;
+		}
+	if (put(buf, len, &k, site->root, strlen(site->root)) ||
+	    put_pct(buf, len, &k, set, 0))
+		goto toolong;
+	if (keep && keep[0] && (put(buf, len, &k, "?", 1) ||
+	                        put(buf, len, &k, keep, strlen(keep))))
+		goto toolong;
+	if (filter && filter[0] &&
+	    (put(buf, len, &k, keep && keep[0] ? "&" : "?", 1) ||
+	     put(buf, len, &k, "$filter=", 8) || put_pct(buf, len, &k, filter, 0)))
+		goto toolong;
+	rc = 0;
+	goto done;
+toolong:
+	kueri_err_set(err, KUERI_ETOOLONG, -1, "html/go: the resulting URL is"
+	              " longer than %zu bytes", len - 1);
+done:
+	free(set);
+	free(keep);
+	free(filter);
+	return rc;
+}
