@@ -4,7 +4,7 @@
  *
  * Pure: numbers are formatted with fixed precision, so the same series
  * always gives the same bytes (tests compare them, caches may too).
- * Every label passes through kh_text; the SVG is well-formed XML on its
+ * Every label passes through kb_text; the SVG is well-formed XML on its
  * own (tests parse it) and uses classes and presentation attributes only.
  * Each bar and point carries a <title>, which browsers show on hover and
  * screen readers read: the exact value, not just the picture of it.
@@ -58,15 +58,15 @@ value_text(char *buf, size_t len, double v)
 }
 
 static const char *
-label_of(const kh_series *s, int i)
+label_of(const kb_series *s, int i)
 {
 	return s->labels && s->labels[i] ? s->labels[i] : "\xE2\x88\x85"; /* ∅ */
 }
 
 void
-kh_chart_svg(kh_out *o, const kh_series *s)
+kb_chart_svg(kb_out *o, const kb_series *s)
 {
-	int    n = s->n < KH_CHART_MAX ? s->n : KH_CHART_MAX, i, every, have = 0;
+	int    n = s->n < KB_CHART_MAX ? s->n : KB_CHART_MAX, i, every, have = 0;
 	int    level;
 	double lo = 0, hi = 0, step, pw = W - ML - MR, ph, slot;
 	double t;
@@ -110,25 +110,25 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 	lo = floor(lo / step) * step;
 	hi = ceil(hi / step) * step;
 #define Y(v) (MT + ph - ((v) - lo) / (hi - lo) * ph)
-	kh_printf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f"
+	kb_printf(o, "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f"
 	          " %.0f\" role=\"img\" aria-label=\"", W, H);
-	kh_attr(o, s->title ? s->title : "chart", (size_t)-1);
-	kh_puts(o, "\"><title>");
-	kh_text(o, s->title ? s->title : "chart", (size_t)-1);
-	kh_puts(o, "</title>\n");
+	kb_attr(o, s->title ? s->title : "chart", (size_t)-1);
+	kb_puts(o, "\"><title>");
+	kb_text(o, s->title ? s->title : "chart", (size_t)-1);
+	kb_puts(o, "</title>\n");
 	/* grid and y ticks */
 	for (t = lo; t <= hi + step / 2; t += step) {
 		char lab[32];
 
 		tick_label(lab, sizeof(lab), fabs(t) < step / 1e6 ? 0 : t);
-		kh_printf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\""
+		kb_printf(o, "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\""
 		          " y2=\"%.1f\"/><text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">"
 		          "%s</text>\n", ML, Y(t), W - MR, Y(t), ML - 6, Y(t) + 4, lab);
 	}
-	kh_printf(o, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\""
+	kb_printf(o, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\""
 	          " y2=\"%.1f\"/>\n", ML, Y(lo > 0 ? lo : hi < 0 ? hi : 0), W - MR,
 	          Y(lo > 0 ? lo : hi < 0 ? hi : 0));
-	if (s->kind == KH_BAR) {
+	if (s->kind == KB_BAR) {
 		double bw = slot * 0.8, base = Y(lo > 0 ? lo : hi < 0 ? hi : 0);
 
 		for (i = 0; i < n; i++) {
@@ -139,23 +139,23 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 				continue;
 			y = Y(v);
 			value_text(vt, sizeof(vt), v);
-			kh_printf(o, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\""
+			kb_printf(o, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\""
 			          " height=\"%.1f\"><title>", x, y < base ? y : base, bw,
 			          fabs(base - y));
-			kh_text(o, label_of(s, i), (size_t)-1);
-			kh_printf(o, ": %s</title></rect>\n", vt);
+			kb_text(o, label_of(s, i), (size_t)-1);
+			kb_printf(o, ": %s</title></rect>\n", vt);
 		}
 	} else {
-		kh_puts(o, "<polyline class=\"line\" points=\"");
+		kb_puts(o, "<polyline class=\"line\" points=\"");
 		for (i = 0; i < n; i++) {
 			double v = s->values[i];
 
 			if (isnan(v) || isinf(v))
 				continue;
-			kh_printf(o, "%s%.1f,%.1f", i ? " " : "", ML + slot * (i + 0.5),
+			kb_printf(o, "%s%.1f,%.1f", i ? " " : "", ML + slot * (i + 0.5),
 			          Y(v));
 		}
-		kh_puts(o, "\"/>\n");
+		kb_puts(o, "\"/>\n");
 		for (i = 0; i < n; i++) {
 			double v = s->values[i];
 			char   vt[40];
@@ -163,11 +163,11 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 			if (isnan(v) || isinf(v))
 				continue;
 			value_text(vt, sizeof(vt), v);
-			kh_printf(o, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\">"
+			kb_printf(o, "<circle class=\"dot\" cx=\"%.1f\" cy=\"%.1f\" r=\"%s\">"
 			          "<title>", ML + slot * (i + 0.5), Y(v),
 			          n <= 120 ? "3" : "1.5");
-			kh_text(o, label_of(s, i), (size_t)-1);
-			kh_printf(o, ": %s</title></circle>\n", vt);
+			kb_text(o, label_of(s, i), (size_t)-1);
+			kb_printf(o, ": %s</title></circle>\n", vt);
 		}
 	}
 	for (i = 0; i < n; i += every) {
@@ -182,35 +182,35 @@ kh_chart_svg(kh_out *o, const kh_series *s)
 			chars++;
 		}
 		if (level)
-			kh_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+			kb_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
 			          x, y + 2);
 		else
-			kh_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\""
+			kb_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\""
 			          " transform=\"rotate(-35 %.1f %.1f)\">", x, y, x, y);
-		kh_text(o, l, k);
+		kb_text(o, l, k);
 		if (l[k])
-			kh_puts(o, "…");
-		kh_puts(o, "</text>\n");
+			kb_puts(o, "…");
+		kb_puts(o, "</text>\n");
 	}
 	if (s->yname) {
-		kh_printf(o, "<text x=\"12\" y=\"%.1f\" text-anchor=\"middle\""
+		kb_printf(o, "<text x=\"12\" y=\"%.1f\" text-anchor=\"middle\""
 		          " transform=\"rotate(-90 12 %.1f)\">", MT + ph / 2, MT + ph / 2);
-		kh_text(o, s->yname, (size_t)-1);
-		kh_puts(o, "</text>\n");
+		kb_text(o, s->yname, (size_t)-1);
+		kb_puts(o, "</text>\n");
 	}
 	if (s->xname) {
-		kh_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
+		kb_printf(o, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">",
 		          ML + pw / 2, level ? MT + ph + 34 : H - 4);
-		kh_text(o, s->xname, (size_t)-1);
-		kh_puts(o, "</text>\n");
+		kb_text(o, s->xname, (size_t)-1);
+		kb_puts(o, "</text>\n");
 	}
-	kh_puts(o, "</svg>");
+	kb_puts(o, "</svg>");
 #undef Y
 }
 
 int
-kh_chart_pick(const kh_col *cols, int ncols, const char *apply, int *x,
-              int *y, kh_chart_kind *kind)
+kb_chart_pick(const kb_col *cols, int ncols, const char *apply, int *x,
+              int *y, kb_chart_kind *kind)
 {
 	int i;
 
@@ -228,14 +228,14 @@ kh_chart_pick(const kh_col *cols, int ncols, const char *apply, int *x,
 		return 0;
 	switch (cols[0].type) {
 	case KP_DATE: case KP_DATETIME: case KP_YEAR: case KP_YEARMONTH:
-		*kind = KH_LINE;
+		*kind = KB_LINE;
 		break;
 	default:
 		/* year(d) as year, month(d) as bulan: integers that are time */
 		*kind = cols[0].name && (strcasecmp(cols[0].name, "year") == 0 ||
 		        strcasecmp(cols[0].name, "month") == 0 ||
 		        strcasecmp(cols[0].name, "tahun") == 0 ||
-		        strcasecmp(cols[0].name, "bulan") == 0) ? KH_LINE : KH_BAR;
+		        strcasecmp(cols[0].name, "bulan") == 0) ? KB_LINE : KB_BAR;
 	}
 	return 1;
 }

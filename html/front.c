@@ -94,34 +94,34 @@ setnames_get(const setnames *sn, const char *name)
 }
 
 static void
-set_href(kh_out *o, const kh_site *site, const char *odata_name,
+set_href(kb_out *o, const kb_site *site, const char *odata_name,
          const char *query)
 {
-	kh_attr(o, site->root, (size_t)-1);
-	kh_pct(o, odata_name, (size_t)-1);
-	/* readable example text → a proper URL: each value through kh_pct */
+	kb_attr(o, site->root, (size_t)-1);
+	kb_pct(o, odata_name, (size_t)-1);
+	/* readable example text → a proper URL: each value through kb_pct */
 	if (query && *query)
-		kh_raw(o, "?", 1);
+		kb_raw(o, "?", 1);
 	while (query && *query) {
 		const char *amp = strchr(query, '&'), *eq;
 		size_t      n = amp ? (size_t)(amp - query) : strlen(query);
 
 		eq = memchr(query, '=', n);
-		kh_attr(o, query, eq ? (size_t)(eq - query) : n);
+		kb_attr(o, query, eq ? (size_t)(eq - query) : n);
 		if (eq) {
-			kh_raw(o, "=", 1);
-			kh_pct(o, eq + 1, n - (size_t)(eq + 1 - query));
+			kb_raw(o, "=", 1);
+			kb_pct(o, eq + 1, n - (size_t)(eq + 1 - query));
 		}
 		query = amp ? amp + 1 : NULL;
 		if (query)
-			kh_raw(o, "&amp;", 5);
+			kb_raw(o, "&amp;", 5);
 	}
 }
 
 /* Three example URLs on the first resource: a page, a filter-free count,
  * and a group count over its first string field. */
 static void
-howto(kh_out *o, const kh_site *site, const json_t *res, const char *set)
+howto(kb_out *o, const kb_site *site, const json_t *res, const char *set)
 {
 	const json_t *f;
 	const char   *grp = NULL, *num = NULL;
@@ -151,7 +151,7 @@ howto(kh_out *o, const kh_site *site, const json_t *res, const char *set)
 	else
 		snprintf(q[2], sizeof(q[2]), "$select=%s&$top=20",
 		         num ? num : "*");
-	kh_puts(o, "<section class=\"box howto\"><h2>How to query</h2>\n"
+	kb_puts(o, "<section class=\"box howto\"><h2>How to query</h2>\n"
 	        "<p>Every dataset is an OData address: open it in a browser for a"
 	        " table, or call it from a program for JSON. Three examples:</p>"
 	        "<ul>\n");
@@ -162,24 +162,24 @@ howto(kh_out *o, const kh_site *site, const json_t *res, const char *set)
 			"rows per group, with a chart",
 		};
 
-		kh_puts(o, "<li><a href=\"");
+		kb_puts(o, "<li><a href=\"");
 		set_href(o, site, set, q[k]);
-		kh_puts(o, "\"><code>");
-		kh_text(o, site->root, (size_t)-1);
-		kh_text(o, set, (size_t)-1);
-		kh_raw(o, "?", 1);
-		kh_text(o, q[k], (size_t)-1);
-		kh_puts(o, "</code></a> — ");
-		kh_text(o, what[k], (size_t)-1);
-		kh_puts(o, "</li>\n");
+		kb_puts(o, "\"><code>");
+		kb_text(o, site->root, (size_t)-1);
+		kb_text(o, set, (size_t)-1);
+		kb_raw(o, "?", 1);
+		kb_text(o, q[k], (size_t)-1);
+		kb_puts(o, "</code></a> — ");
+		kb_text(o, what[k], (size_t)-1);
+		kb_puts(o, "</li>\n");
 	}
-	kh_puts(o, "</ul><p>Filters read like <code>$filter=provinsi eq 'ACEH' and"
+	kb_puts(o, "</ul><p>Filters read like <code>$filter=provinsi eq 'ACEH' and"
 	        " jumlah gt 100</code>; sort with <code>$orderby=jumlah desc</code>;"
 	        " every page links to the next.</p></section>\n");
 }
 
 void
-kh_front_body(kh_out *o, const kh_site *site, const void *catalog,
+kb_front_body(kb_out *o, const kb_site *site, const void *catalog,
               const char *q)
 {
 	const json_t *cat = catalog, *p, *r, *first = NULL;
@@ -189,14 +189,14 @@ kh_front_body(kh_out *o, const kh_site *site, const void *catalog,
 	int           shown = 0;
 
 	setnames_build(&sn, cat);
-	kh_puts(o, "<h1>Open data</h1>\n<form class=\"inline\" method=\"get\""
+	kb_puts(o, "<h1>Open data</h1>\n<form class=\"inline\" method=\"get\""
 	        " action=\"");
-	kh_attr(o, site->base, (size_t)-1);
-	kh_puts(o, "\" role=\"search\"><input type=\"search\" name=\"q\""
+	kb_attr(o, site->base, (size_t)-1);
+	kb_puts(o, "\" role=\"search\"><input type=\"search\" name=\"q\""
 	        " aria-label=\"search dataset titles\" placeholder=\"Search titles\""
 	        " value=\"");
-	kh_attr(o, q ? q : "", (size_t)-1);
-	kh_puts(o, "\"><button type=\"submit\">Search</button></form>\n"
+	kb_attr(o, q ? q : "", (size_t)-1);
+	kb_puts(o, "\"><button type=\"submit\">Search</button></form>\n"
 	        "<div class=\"scroll\"><table class=\"catalog\"><thead><tr>"
 	        "<th>Dataset</th><th>Owner unit</th><th class=\"num\">Rows</th>"
 	        "<th>Last published</th><th>Next update due</th></tr></thead>"
@@ -220,31 +220,31 @@ kh_front_body(kh_out *o, const kh_site *site, const void *catalog,
 			    !has(jstr(p, "name"), q))
 				continue;
 			shown++;
-			kh_puts(o, "<tr><td data-label=\"Dataset\"><a href=\"");
+			kb_puts(o, "<tr><td data-label=\"Dataset\"><a href=\"");
 			set_href(o, site, set, "$format=html");
-			kh_puts(o, "\"><strong>");
-			kh_text(o, rtitle ? rtitle : ptitle ? ptitle : rname, (size_t)-1);
-			kh_puts(o, "</strong></a><br><code>");
-			kh_text(o, set, (size_t)-1);
-			kh_puts(o, "</code></td><td data-label=\"Owner\">");
-			kh_text(o, jstr(p, "publisher"), (size_t)-1);
-			kh_printf(o, "</td><td class=\"num\" data-label=\"Rows\">%lld</td>"
+			kb_puts(o, "\"><strong>");
+			kb_text(o, rtitle ? rtitle : ptitle ? ptitle : rname, (size_t)-1);
+			kb_puts(o, "</strong></a><br><code>");
+			kb_text(o, set, (size_t)-1);
+			kb_puts(o, "</code></td><td data-label=\"Owner\">");
+			kb_text(o, jstr(p, "publisher"), (size_t)-1);
+			kb_printf(o, "</td><td class=\"num\" data-label=\"Rows\">%lld</td>"
 			          "<td data-label=\"Published\">",
 			          (long long)json_integer_value(json_object_get(r, "rows")));
-			kh_text(o, jstr(p, "published_at"), (size_t)-1);
-			kh_puts(o, "</td><td data-label=\"Next update\">");
+			kb_text(o, jstr(p, "published_at"), (size_t)-1);
+			kb_puts(o, "</td><td data-label=\"Next update\">");
 			if (due) {
-				kh_text(o, due, (size_t)-1);
-				kh_puts(o, overdue ? " <span class=\"overdue\">overdue</span>"
+				kb_text(o, due, (size_t)-1);
+				kb_puts(o, overdue ? " <span class=\"overdue\">overdue</span>"
 				                   : " <span class=\"ok\">on time</span>");
 			} else
-				kh_puts(o, "—");
-			kh_puts(o, "</td></tr>\n");
+				kb_puts(o, "—");
+			kb_puts(o, "</td></tr>\n");
 		}
 	}
 	if (shown == 0)
-		kh_puts(o, "<tr><td colspan=\"5\">No dataset title matches.</td></tr>\n");
-	kh_puts(o, "</tbody></table></div>\n");
+		kb_puts(o, "<tr><td colspan=\"5\">No dataset title matches.</td></tr>\n");
+	kb_puts(o, "</tbody></table></div>\n");
 	if (first)
 		howto(o, site, first, first_set);
 	free(sn.names);
@@ -252,13 +252,13 @@ kh_front_body(kh_out *o, const kh_site *site, const void *catalog,
 }
 
 int
-kh_front_page(const kueri_sink *sink, const kh_site *site, const void *catalog,
+kb_front_page(const kueri_sink *sink, const kb_site *site, const void *catalog,
               const char *q)
 {
-	kh_out o;
+	kb_out o;
 
-	kh_out_init(&o, sink);
-	kh_page_begin(&o, site, "Datasets");
-	kh_front_body(&o, site, catalog, q);
-	return kh_page_end(&o, site);
+	kb_out_init(&o, sink);
+	kb_page_begin(&o, site, "Datasets");
+	kb_front_body(&o, site, catalog, q);
+	return kb_page_end(&o, site);
 }

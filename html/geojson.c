@@ -17,16 +17,16 @@
 #include "html.h"
 
 typedef struct geow {
-	kh_writer w;
-	kh_out    o;
-	kh_begin  b;
+	kb_writer w;
+	kb_out    o;
+	kb_begin  b;
 	int       geo;      /* index of the geopoint column, -1 none */
 	long long n;
 	int       begun;
 } geow;
 
 static int
-g_begin(kh_writer *w, const kh_begin *b)
+g_begin(kb_writer *w, const kb_begin *b)
 {
 	geow *g = (geow *)w;
 	int   i;
@@ -37,8 +37,8 @@ g_begin(kh_writer *w, const kh_begin *b)
 	for (i = 0; i < b->ncols && g->geo < 0; i++)
 		if (b->cols[i].type == KP_GEOPOINT)
 			g->geo = i;
-	kh_puts(&g->o, "{\"type\":\"FeatureCollection\",\"features\":[");
-	return kh_flush(&g->o);
+	kb_puts(&g->o, "{\"type\":\"FeatureCollection\",\"features\":[");
+	return kb_flush(&g->o);
 }
 
 /* "lat,lon" (spaces allowed around) → 0 and the two numbers, or -1. */
@@ -71,75 +71,75 @@ parse_point(const char *s, size_t n, double *lat, double *lon)
 }
 
 static void
-value(kh_out *o, const kh_value *v, kp_type t)
+value(kb_out *o, const kb_value *v, kp_type t)
 {
 	switch (v->t) {
-	case KH_VNULL:
-		kh_puts(o, "null");
+	case KB_VNULL:
+		kb_puts(o, "null");
 		break;
-	case KH_VINT:
+	case KB_VINT:
 		if (t == KP_BOOLEAN)
-			kh_puts(o, v->i ? "true" : "false");
+			kb_puts(o, v->i ? "true" : "false");
 		else
-			kh_printf(o, "%lld", v->i);
+			kb_printf(o, "%lld", v->i);
 		break;
-	case KH_VREAL:
-		kh_json_double(o, v->d);
+	case KB_VREAL:
+		kb_json_double(o, v->d);
 		break;
 	default:
-		kh_json_str(o, v->s, v->n);
+		kb_json_str(o, v->s, v->n);
 	}
 }
 
 static int
-g_row(kh_writer *w, const kh_value *v, int n)
+g_row(kb_writer *w, const kb_value *v, int n)
 {
 	geow   *g = (geow *)w;
-	kh_out *o = &g->o;
+	kb_out *o = &g->o;
 	double  lat, lon;
 	int     i, first = 1;
 
-	kh_puts(o, g->n++ ? ",\n{" : "\n{");
-	kh_puts(o, "\"type\":\"Feature\",\"geometry\":");
-	if (g->geo >= 0 && g->geo < n && v[g->geo].t == KH_VTEXT &&
+	kb_puts(o, g->n++ ? ",\n{" : "\n{");
+	kb_puts(o, "\"type\":\"Feature\",\"geometry\":");
+	if (g->geo >= 0 && g->geo < n && v[g->geo].t == KB_VTEXT &&
 	    parse_point(v[g->geo].s, v[g->geo].n, &lat, &lon) == 0) {
-		kh_puts(o, "{\"type\":\"Point\",\"coordinates\":[");
-		kh_json_double(o, lon);
-		kh_raw(o, ",", 1);
-		kh_json_double(o, lat);
-		kh_puts(o, "]}");
+		kb_puts(o, "{\"type\":\"Point\",\"coordinates\":[");
+		kb_json_double(o, lon);
+		kb_raw(o, ",", 1);
+		kb_json_double(o, lat);
+		kb_puts(o, "]}");
 	} else
-		kh_puts(o, "null");
-	kh_puts(o, ",\"properties\":{");
+		kb_puts(o, "null");
+	kb_puts(o, ",\"properties\":{");
 	for (i = 0; i < n && i < g->b.ncols; i++) {
 		if (i == g->geo)
 			continue;
 		if (!first)
-			kh_raw(o, ",", 1);
+			kb_raw(o, ",", 1);
 		first = 0;
-		kh_json_str(o, g->b.cols[i].name, (size_t)-1);
-		kh_raw(o, ":", 1);
+		kb_json_str(o, g->b.cols[i].name, (size_t)-1);
+		kb_raw(o, ":", 1);
 		value(o, &v[i], g->b.cols[i].type);
 	}
-	kh_puts(o, "}}");
+	kb_puts(o, "}}");
 	return o->failed ? -1 : 0;
 }
 
 static int
-g_end(kh_writer *w, long long count, const char *next_link)
+g_end(kb_writer *w, long long count, const char *next_link)
 {
 	geow *g = (geow *)w;
 
 	(void)count;
 	if (!g->begun)
 		return -1;
-	kh_puts(&g->o, "\n]");
+	kb_puts(&g->o, "\n]");
 	if (next_link) {
-		kh_puts(&g->o, ",\"@odata.nextLink\":");
-		kh_json_str(&g->o, next_link, (size_t)-1);
+		kb_puts(&g->o, ",\"@odata.nextLink\":");
+		kb_json_str(&g->o, next_link, (size_t)-1);
 	}
-	kh_puts(&g->o, "}\n");
-	return kh_flush(&g->o);
+	kb_puts(&g->o, "}\n");
+	return kb_flush(&g->o);
 }
 
 /* An error before begin is the OData error JSON (the caller's
@@ -147,33 +147,33 @@ g_end(kh_writer *w, long long count, const char *next_link)
  * so it is closed and the error said in a foreign member: a truncated
  * body would parse as nothing at all. */
 static int
-g_error(kh_writer *w, const kueri_err *err)
+g_error(kb_writer *w, const kueri_err *err)
 {
 	geow *g = (geow *)w;
 	const char *msg = err->msg[0] ? err->msg : kueri_strerror(err->code);
 
 	if (!g->begun) {
-		kh_puts(&g->o, "{\"error\":{\"code\":");
-		kh_json_str(&g->o, kueri_strerror(err->code), (size_t)-1);
-		kh_puts(&g->o, ",\"message\":");
-		kh_json_str(&g->o, msg, (size_t)-1);
-		kh_puts(&g->o, "}}\n");
-		return kh_flush(&g->o);
+		kb_puts(&g->o, "{\"error\":{\"code\":");
+		kb_json_str(&g->o, kueri_strerror(err->code), (size_t)-1);
+		kb_puts(&g->o, ",\"message\":");
+		kb_json_str(&g->o, msg, (size_t)-1);
+		kb_puts(&g->o, "}}\n");
+		return kb_flush(&g->o);
 	}
-	kh_puts(&g->o, "\n],\"error\":{\"message\":");
-	kh_json_str(&g->o, msg, (size_t)-1);
-	kh_puts(&g->o, "}}\n");
-	return kh_flush(&g->o);
+	kb_puts(&g->o, "\n],\"error\":{\"message\":");
+	kb_json_str(&g->o, msg, (size_t)-1);
+	kb_puts(&g->o, "}}\n");
+	return kb_flush(&g->o);
 }
 
 static void
-g_free(kh_writer *w)
+g_free(kb_writer *w)
 {
 	free(w);
 }
 
-kh_writer *
-kh_geojson_writer(const kueri_sink *sink)
+kb_writer *
+kb_geojson_writer(const kueri_sink *sink)
 {
 	geow *g = calloc(1, sizeof(*g));
 
@@ -184,6 +184,6 @@ kh_geojson_writer(const kueri_sink *sink)
 	g->w.end = g_end;
 	g->w.error = g_error;
 	g->w.free = g_free;
-	kh_out_init(&g->o, sink);
+	kb_out_init(&g->o, sink);
 	return &g->w;
 }

@@ -17,7 +17,7 @@
 #include "html.h"
 
 void
-kh_out_init(kh_out *o, const kueri_sink *sink)
+kb_out_init(kb_out *o, const kueri_sink *sink)
 {
 	o->sink = sink;
 	o->n = 0;
@@ -25,7 +25,7 @@ kh_out_init(kh_out *o, const kueri_sink *sink)
 }
 
 int
-kh_flush(kh_out *o)
+kb_flush(kb_out *o)
 {
 	if (o->failed)
 		return -1;
@@ -36,7 +36,7 @@ kh_flush(kh_out *o)
 }
 
 void
-kh_raw(kh_out *o, const char *s, size_t n)
+kb_raw(kb_out *o, const char *s, size_t n)
 {
 	while (n > 0 && !o->failed) {
 		size_t room = sizeof(o->buf) - o->n, k = n < room ? n : room;
@@ -46,18 +46,18 @@ kh_raw(kh_out *o, const char *s, size_t n)
 		s += k;
 		n -= k;
 		if (o->n == sizeof(o->buf))
-			kh_flush(o);
+			kb_flush(o);
 	}
 }
 
 void
-kh_puts(kh_out *o, const char *s)
+kb_puts(kb_out *o, const char *s)
 {
-	kh_raw(o, s, strlen(s));
+	kb_raw(o, s, strlen(s));
 }
 
 void
-kh_printf(kh_out *o, const char *fmt, ...)
+kb_printf(kb_out *o, const char *fmt, ...)
 {
 	char    tmp[1024];
 	va_list ap;
@@ -67,7 +67,7 @@ kh_printf(kh_out *o, const char *fmt, ...)
 	k = vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	if (k > 0)
-		kh_raw(o, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
+		kb_raw(o, tmp, (size_t)k < sizeof(tmp) ? (size_t)k : sizeof(tmp) - 1);
 }
 
 /* Length of the valid UTF-8 sequence at s[0..n), or 0 if it is not one
@@ -104,7 +104,7 @@ utf8_len(const unsigned char *s, size_t n)
 
 /* HTML escaping for text (attr = 0) or a quoted attribute value (1). */
 static void
-html_esc(kh_out *o, const char *s, size_t n, int attr)
+html_esc(kb_out *o, const char *s, size_t n, int attr)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t               i = 0, run = 0;
@@ -148,29 +148,29 @@ html_esc(kh_out *o, const char *s, size_t n, int attr)
 			continue;
 		}
 		if (run)
-			kh_raw(o, s + i - run, run);
+			kb_raw(o, s + i - run, run);
 		run = 0;
-		kh_puts(o, rep);
+		kb_puts(o, rep);
 		i += k;
 	}
 	if (run)
-		kh_raw(o, s + i - run, run);
+		kb_raw(o, s + i - run, run);
 }
 
 void
-kh_text(kh_out *o, const char *s, size_t n)
+kb_text(kb_out *o, const char *s, size_t n)
 {
 	html_esc(o, s, n, 0);
 }
 
 void
-kh_attr(kh_out *o, const char *s, size_t n)
+kb_attr(kb_out *o, const char *s, size_t n)
 {
 	html_esc(o, s, n, 1);
 }
 
 void
-kh_json_str(kh_out *o, const char *s, size_t n)
+kb_json_str(kb_out *o, const char *s, size_t n)
 {
 	static const char    hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
@@ -178,7 +178,7 @@ kh_json_str(kh_out *o, const char *s, size_t n)
 
 	if (n == (size_t)-1)
 		n = strlen(s);
-	kh_raw(o, "\"", 1);
+	kb_raw(o, "\"", 1);
 	while (i < n) {
 		unsigned char c = u[i];
 		char          e[6] = { '\\', 'u', '0', '0', 0, 0 };
@@ -223,18 +223,18 @@ kh_json_str(kh_out *o, const char *s, size_t n)
 			continue;
 		}
 		if (run)
-			kh_raw(o, s + i - run, run);
+			kb_raw(o, s + i - run, run);
 		run = 0;
-		kh_raw(o, rep, repn);
+		kb_raw(o, rep, repn);
 		i += k;
 	}
 	if (run)
-		kh_raw(o, s + i - run, run);
-	kh_raw(o, "\"", 1);
+		kb_raw(o, s + i - run, run);
+	kb_raw(o, "\"", 1);
 }
 
 void
-kh_pct(kh_out *o, const char *s, size_t n)
+kb_pct(kb_out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t            i;
@@ -247,23 +247,23 @@ kh_pct(kh_out *o, const char *s, size_t n)
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
 		    c == '~')
-			kh_raw(o, (const char *)&s[i], 1);
+			kb_raw(o, (const char *)&s[i], 1);
 		else {
 			char e[3] = { '%', hex[c >> 4], hex[c & 15] };
 
-			kh_raw(o, e, 3);
+			kb_raw(o, e, 3);
 		}
 	}
 }
 
 void
-kh_json_double(kh_out *o, double d)
+kb_json_double(kb_out *o, double d)
 {
 	char tmp[40];
 	int  p;
 
 	if (isnan(d) || isinf(d)) {
-		kh_puts(o, "null");
+		kb_puts(o, "null");
 		return;
 	}
 	for (p = 15; p <= 17; p++) {
@@ -271,11 +271,11 @@ kh_json_double(kh_out *o, double d)
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	kh_puts(o, tmp);
+	kb_puts(o, tmp);
 }
 
 int
-kh_href_ok(const char *s)
+kb_href_ok(const char *s)
 {
 	size_t skip;
 
@@ -296,23 +296,23 @@ kh_href_ok(const char *s)
 }
 
 void
-kh_value_from_stmt(sqlite3_stmt *st, int i, kh_value *v)
+kb_value_from_stmt(sqlite3_stmt *st, int i, kb_value *v)
 {
 	memset(v, 0, sizeof(*v));
 	switch (sqlite3_column_type(st, i)) {
 	case SQLITE_NULL:
-		v->t = KH_VNULL;
+		v->t = KB_VNULL;
 		break;
 	case SQLITE_INTEGER:
-		v->t = KH_VINT;
+		v->t = KB_VINT;
 		v->i = sqlite3_column_int64(st, i);
 		break;
 	case SQLITE_FLOAT:
-		v->t = KH_VREAL;
+		v->t = KB_VREAL;
 		v->d = sqlite3_column_double(st, i);
 		break;
 	default:
-		v->t = KH_VTEXT;
+		v->t = KB_VTEXT;
 		v->s = (const char *)sqlite3_column_text(st, i);
 		v->n = (size_t)sqlite3_column_bytes(st, i);
 		if (v->s == NULL) {

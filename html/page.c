@@ -15,7 +15,7 @@
 #include "html.h"
 #include "publish.h"
 
-const char kh_css[] =
+const char kb_css[] =
 ":root{--fg:#1d2433;--mute:#5b6475;--line:#d9dee7;--bg:#fff;--soft:#f4f6f9;"
 "--accent:#1f5fbf;--warn:#a23b00;--warnbg:#fff1e8;--err:#a3142b}\n"
 "*{box-sizing:border-box}\n"
@@ -116,7 +116,7 @@ css_hash(void)
 	if (b64[0])
 		return b64;
 	ksha256_init(&c);
-	ksha256_update(&c, kh_css, strlen(kh_css));
+	ksha256_update(&c, kb_css, strlen(kb_css));
 	ksha256_hex(&c, hex);
 	for (i = 0; i < 32; i++) {
 		unsigned v;
@@ -148,7 +148,7 @@ csp_meta(char *buf, size_t len)
 }
 
 void
-kh_csp(char *buf, size_t len)
+kb_csp(char *buf, size_t len)
 {
 	char m[200];
 
@@ -157,48 +157,48 @@ kh_csp(char *buf, size_t len)
 }
 
 void
-kh_page_begin(kh_out *o, const kh_site *site, const char *title)
+kb_page_begin(kb_out *o, const kb_site *site, const char *title)
 {
 	char csp[256];
 
 	csp_meta(csp, sizeof(csp));
-	kh_puts(o, "<!doctype html>\n<html lang=\"id\">\n<head>\n"
+	kb_puts(o, "<!doctype html>\n<html lang=\"id\">\n<head>\n"
 	        "<meta charset=\"utf-8\">\n<meta http-equiv=\"Content-Security-Policy\""
 	        " content=\"");
-	kh_attr(o, csp, (size_t)-1);
-	kh_puts(o, "\">\n<meta name=\"viewport\" content=\"width=device-width,"
+	kb_attr(o, csp, (size_t)-1);
+	kb_puts(o, "\">\n<meta name=\"viewport\" content=\"width=device-width,"
 	        "initial-scale=1\">\n<meta name=\"referrer\" content=\"no-referrer\">\n"
 	        "<link rel=\"icon\" href=\"data:,\">\n<title>");
-	kh_text(o, title, (size_t)-1);
-	kh_puts(o, " · ");
-	kh_text(o, site->name, (size_t)-1);
-	kh_puts(o, "</title>\n<style>");
-	kh_puts(o, kh_css);
-	kh_puts(o, "</style>\n</head>\n<body>\n<header class=\"site\"><a class=\"brand\""
+	kb_text(o, title, (size_t)-1);
+	kb_puts(o, " · ");
+	kb_text(o, site->name, (size_t)-1);
+	kb_puts(o, "</title>\n<style>");
+	kb_puts(o, kb_css);
+	kb_puts(o, "</style>\n</head>\n<body>\n<header class=\"site\"><a class=\"brand\""
 	        " href=\"");
-	kh_attr(o, site->base, (size_t)-1);
-	kh_puts(o, "\">");
-	kh_text(o, site->name, (size_t)-1);
-	kh_puts(o, "</a><nav><a href=\"");
-	kh_attr(o, site->base, (size_t)-1);
-	kh_puts(o, "\">Datasets</a><a href=\"");
-	kh_attr(o, site->root, (size_t)-1);
-	kh_puts(o, "$metadata\">$metadata</a><a href=\"");
-	kh_attr(o, site->base, (size_t)-1);
-	kh_puts(o, "catalog\">Catalog JSON</a></nav></header>\n<main>\n");
+	kb_attr(o, site->base, (size_t)-1);
+	kb_puts(o, "\">");
+	kb_text(o, site->name, (size_t)-1);
+	kb_puts(o, "</a><nav><a href=\"");
+	kb_attr(o, site->base, (size_t)-1);
+	kb_puts(o, "\">Datasets</a><a href=\"");
+	kb_attr(o, site->root, (size_t)-1);
+	kb_puts(o, "$metadata\">$metadata</a><a href=\"");
+	kb_attr(o, site->base, (size_t)-1);
+	kb_puts(o, "catalog\">Catalog JSON</a></nav></header>\n<main>\n");
 }
 
 int
-kh_page_end(kh_out *o, const kh_site *site)
+kb_page_end(kb_out *o, const kb_site *site)
 {
-	kh_puts(o, "</main>\n<footer class=\"site\"><p>Every page here is also an"
+	kb_puts(o, "</main>\n<footer class=\"site\"><p>Every page here is also an"
 	        " OData URL: drop <code>$format=html</code> (or ask for JSON) to get"
 	        " the same view as data. Service root: <a href=\"");
-	kh_attr(o, site->root, (size_t)-1);
-	kh_puts(o, "\">");
-	kh_text(o, site->root, (size_t)-1);
-	kh_puts(o, "</a>.</p></footer>\n</body>\n</html>\n");
-	return kh_flush(o);
+	kb_attr(o, site->root, (size_t)-1);
+	kb_puts(o, "\">");
+	kb_text(o, site->root, (size_t)-1);
+	kb_puts(o, "</a>.</p></footer>\n</body>\n</html>\n");
+	return kb_flush(o);
 }
 
 static const char *
@@ -244,58 +244,58 @@ chars_before(const char *s, long long pos)
 }
 
 void
-kh_error_body(kh_out *o, const kh_site *site, const kueri_err *err,
-              const char *text, const char *hint, const kh_url *back)
+kb_error_body(kb_out *o, const kb_site *site, const kueri_err *err,
+              const char *text, const char *hint, const kb_url *back)
 {
 	const char *msg = err->msg[0] ? err->msg : kueri_strerror(err->code);
 
-	kh_printf(o, "<h1>Cannot answer this request (%d)</h1>\n",
+	kb_printf(o, "<h1>Cannot answer this request (%d)</h1>\n",
 	          kueri_http_status(err->code));
-	kh_puts(o, "<div class=\"error\" role=\"alert\"><p class=\"msg\">");
-	kh_text(o, msg, (size_t)-1);
-	kh_puts(o, "</p>\n");
+	kb_puts(o, "<div class=\"error\" role=\"alert\"><p class=\"msg\">");
+	kb_text(o, msg, (size_t)-1);
+	kb_puts(o, "</p>\n");
 	if (text && err->pos >= 0) {
 		size_t k = chars_before(text, err->pos), i;
 
-		kh_puts(o, "<pre class=\"caret\" aria-label=\"position of the error\">");
+		kb_puts(o, "<pre class=\"caret\" aria-label=\"position of the error\">");
 		if (err->target[0]) {
-			kh_text(o, err->target, (size_t)-1);
-			kh_puts(o, "=");
+			kb_text(o, err->target, (size_t)-1);
+			kb_puts(o, "=");
 		}
-		kh_text(o, text, (size_t)-1);
-		kh_puts(o, "\n");
+		kb_text(o, text, (size_t)-1);
+		kb_puts(o, "\n");
 		for (i = 0; i < (err->target[0] ? strlen(err->target) + 1 : 0) + k; i++)
-			kh_raw(o, " ", 1);
-		kh_printf(o, "^</pre>\n<p>at position %lld", err->pos);
+			kb_raw(o, " ", 1);
+		kb_printf(o, "^</pre>\n<p>at position %lld", err->pos);
 		if (err->target[0]) {
-			kh_puts(o, " of <code>");
-			kh_text(o, err->target, (size_t)-1);
-			kh_puts(o, "</code>");
+			kb_puts(o, " of <code>");
+			kb_text(o, err->target, (size_t)-1);
+			kb_puts(o, "</code>");
 		}
-		kh_puts(o, "</p>\n");
+		kb_puts(o, "</p>\n");
 	}
-	kh_puts(o, "<p class=\"hint\"><strong>Hint:</strong> ");
-	kh_text(o, hint ? hint : default_hint(err->code), (size_t)-1);
-	kh_puts(o, "</p></div>\n<p>");
+	kb_puts(o, "<p class=\"hint\"><strong>Hint:</strong> ");
+	kb_text(o, hint ? hint : default_hint(err->code), (size_t)-1);
+	kb_puts(o, "</p></div>\n<p>");
 	if (back) {
-		kh_puts(o, "<a rel=\"back\" href=\"");
-		kh_url_attr(o, back);
-		kh_puts(o, "\">← Back to the dataset</a> · ");
+		kb_puts(o, "<a rel=\"back\" href=\"");
+		kb_url_attr(o, back);
+		kb_puts(o, "\">← Back to the dataset</a> · ");
 	}
-	kh_puts(o, "<a href=\"");
-	kh_attr(o, site->base, (size_t)-1);
-	kh_puts(o, "\">All datasets</a></p>\n");
+	kb_puts(o, "<a href=\"");
+	kb_attr(o, site->base, (size_t)-1);
+	kb_puts(o, "\">All datasets</a></p>\n");
 }
 
 int
-kh_error_page(const kueri_sink *sink, const kh_site *site,
+kb_error_page(const kueri_sink *sink, const kb_site *site,
               const kueri_err *err, const char *text, const char *hint,
-              const kh_url *back)
+              const kb_url *back)
 {
-	kh_out o;
+	kb_out o;
 
-	kh_out_init(&o, sink);
-	kh_page_begin(&o, site, "Error");
-	kh_error_body(&o, site, err, text, hint, back);
-	return kh_page_end(&o, site);
+	kb_out_init(&o, sink);
+	kb_page_begin(&o, site, "Error");
+	kb_error_body(&o, site, err, text, hint, back);
+	return kb_page_end(&o, site);
 }

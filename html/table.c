@@ -19,21 +19,21 @@
 #include "html.h"
 
 typedef struct htmlw {
-	kh_writer         w;
-	kh_out            o;
-	kh_request        req;
-	kh_url            url;
+	kb_writer         w;
+	kb_out            o;
+	kb_request        req;
+	kb_url            url;
 	char              path[512];
-	const kh_facet   *facets;
+	const kb_facet   *facets;
 	int               nfacets;
-	kh_begin          b;
+	kb_begin          b;
 	int               begun, in_table;
-	/* the chart: at most KH_CHART_MAX points of a page */
+	/* the chart: at most KB_CHART_MAX points of a page */
 	int               chart, cx, cy;
-	kh_chart_kind     kind;
+	kb_chart_kind     kind;
 	int               npts;
-	char             *labels[KH_CHART_MAX];
-	double            vals[KH_CHART_MAX];
+	char             *labels[KB_CHART_MAX];
+	double            vals[KB_CHART_MAX];
 	char              orderby[512];
 	char              filter[4096];
 } htmlw;
@@ -73,16 +73,16 @@ set_path(htmlw *h)
 /* A copy of the page's URL for a link that starts a new result: no
  * $skiptoken or $skip (they belong to the old one). */
 static void
-fresh(const htmlw *h, kh_url *u)
+fresh(const htmlw *h, kb_url *u)
 {
 	*u = h->url;
 	u->nown = 0;
-	kh_url_del(u, "$skiptoken");
-	kh_url_del(u, "$skip");
+	kb_url_del(u, "$skiptoken");
+	kb_url_del(u, "$skip");
 }
 
 char *
-kh_filter_and_eq(const char *filter, const char *col, kp_type t,
+kb_filter_and_eq(const char *filter, const char *col, kp_type t,
                  const char *value)
 {
 	char  *lit = NULL, *r;
@@ -95,7 +95,7 @@ kh_filter_and_eq(const char *filter, const char *col, kp_type t,
 	else if (t == KP_DATE || t == KP_DATETIME || t == KP_TIME ||
 	         t == KP_YEARMONTH || t == KP_STRING || t == KP_DURATION ||
 	         t == KP_GEOPOINT)
-		lit = kh_odata_string(value);
+		lit = kb_odata_string(value);
 	if (t == KP_DATE && value && strlen(value) == 10)
 		{ free(lit); lit = strdup(value); }   /* Edm.Date literal: bare */
 	if (lit == NULL)
@@ -113,7 +113,7 @@ kh_filter_and_eq(const char *filter, const char *col, kp_type t,
 }
 
 char *
-kh_facet_apply(const char *col, const char *filter)
+kb_facet_apply(const char *col, const char *filter)
 {
 	size_t n = strlen(col) + (filter ? strlen(filter) : 0) + 64;
 	char  *r = malloc(n);
@@ -129,48 +129,48 @@ kh_facet_apply(const char *col, const char *filter)
 }
 
 void
-kh_facets(kh_out *o, const kh_url *u, const kh_facet *f, int nf)
+kb_facets(kb_out *o, const kb_url *u, const kb_facet *f, int nf)
 {
 	char filter[4096];
-	const char *cur = kh_url_get(u, "$filter", filter, sizeof(filter));
+	const char *cur = kb_url_get(u, "$filter", filter, sizeof(filter));
 	int  i, j;
 
 	if (nf <= 0)
 		return;
-	kh_puts(o, "<section class=\"facets\" aria-label=\"facets\">\n");
+	kb_puts(o, "<section class=\"facets\" aria-label=\"facets\">\n");
 	for (i = 0; i < nf; i++) {
-		kh_puts(o, "<div class=\"facet\"><h3>");
-		kh_text(o, f[i].col, (size_t)-1);
-		kh_puts(o, " <span class=\"n\">top values</span></h3><ul>\n");
+		kb_puts(o, "<div class=\"facet\"><h3>");
+		kb_text(o, f[i].col, (size_t)-1);
+		kb_puts(o, " <span class=\"n\">top values</span></h3><ul>\n");
 		for (j = 0; j < f[i].n; j++) {
-			kh_url l = *u;
-			char  *nf_ = kh_filter_and_eq(cur, f[i].col, f[i].type,
+			kb_url l = *u;
+			char  *nf_ = kb_filter_and_eq(cur, f[i].col, f[i].type,
 			                              f[i].values[j]);
 
 			l.nown = 0;
-			kh_url_del(&l, "$skiptoken");
-			kh_url_del(&l, "$skip");
-			kh_puts(o, "<li><a href=\"");
+			kb_url_del(&l, "$skiptoken");
+			kb_url_del(&l, "$skip");
+			kb_puts(o, "<li><a href=\"");
 			if (nf_) {
-				kh_url_set(&l, "$filter", nf_, 1);
-				kh_url_attr(o, &l);
+				kb_url_set(&l, "$filter", nf_, 1);
+				kb_url_attr(o, &l);
 			}
-			kh_puts(o, "\">");
+			kb_puts(o, "\">");
 			if (f[i].values[j])
-				kh_text(o, f[i].values[j], (size_t)-1);
+				kb_text(o, f[i].values[j], (size_t)-1);
 			else
-				kh_puts(o, "<em>null</em>");
-			kh_printf(o, "</a> <span class=\"n\">%lld</span></li>\n",
+				kb_puts(o, "<em>null</em>");
+			kb_printf(o, "</a> <span class=\"n\">%lld</span></li>\n",
 			          f[i].counts[j]);
-			kh_url_free(&l);
+			kb_url_free(&l);
 		}
-		kh_puts(o, "</ul></div>\n");
+		kb_puts(o, "</ul></div>\n");
 	}
-	kh_puts(o, "</section>\n");
+	kb_puts(o, "</section>\n");
 }
 
 void
-kh_html_set_facets(kh_writer *w, const kh_facet *f, int nf)
+kb_html_set_facets(kb_writer *w, const kb_facet *f, int nf)
 {
 	htmlw *h = (htmlw *)w;
 
@@ -181,104 +181,104 @@ kh_html_set_facets(kh_writer *w, const kh_facet *f, int nf)
 /* ---- begin -------------------------------------------------------- */
 
 static void
-meta_line(kh_out *o, const kh_setmeta *m, long long count)
+meta_line(kb_out *o, const kb_setmeta *m, long long count)
 {
-	kh_puts(o, "<p class=\"meta\">");
+	kb_puts(o, "<p class=\"meta\">");
 	if (m && m->owner) {
-		kh_puts(o, "<span>Owner: <strong>");
-		kh_text(o, m->owner, (size_t)-1);
-		kh_puts(o, "</strong></span>");
+		kb_puts(o, "<span>Owner: <strong>");
+		kb_text(o, m->owner, (size_t)-1);
+		kb_puts(o, "</strong></span>");
 	}
 	if (m && m->license) {
-		kh_puts(o, "<span>Licence: ");
-		kh_text(o, m->license, (size_t)-1);
-		kh_puts(o, "</span>");
+		kb_puts(o, "<span>Licence: ");
+		kb_text(o, m->license, (size_t)-1);
+		kb_puts(o, "</span>");
 	}
 	if (m && m->published) {
-		kh_puts(o, "<span>Published: ");
-		kh_text(o, m->published, (size_t)-1);
-		kh_puts(o, "</span>");
+		kb_puts(o, "<span>Published: ");
+		kb_text(o, m->published, (size_t)-1);
+		kb_puts(o, "</span>");
 	}
 	if (m && m->next_due) {
-		kh_puts(o, "<span>Next update due: ");
-		kh_text(o, m->next_due, (size_t)-1);
-		kh_puts(o, m->overdue ? " <span class=\"overdue\">overdue</span>" : "");
-		kh_puts(o, "</span>");
+		kb_puts(o, "<span>Next update due: ");
+		kb_text(o, m->next_due, (size_t)-1);
+		kb_puts(o, m->overdue ? " <span class=\"overdue\">overdue</span>" : "");
+		kb_puts(o, "</span>");
 	}
 	if (m && m->total_rows >= 0)
-		kh_printf(o, "<span>%lld rows in the dataset</span>", m->total_rows);
+		kb_printf(o, "<span>%lld rows in the dataset</span>", m->total_rows);
 	if (count >= 0)
-		kh_printf(o, "<span class=\"count\"><strong>%lld</strong> match this"
+		kb_printf(o, "<span class=\"count\"><strong>%lld</strong> match this"
 		          " view</span>", count);
-	kh_puts(o, "</p>\n");
+	kb_puts(o, "</p>\n");
 }
 
 static void
 filter_box(htmlw *h)
 {
-	kh_out *o = &h->o;
-	kh_url  keep;
+	kb_out *o = &h->o;
+	kb_url  keep;
 	int     i;
 
-	kh_puts(o, "<div class=\"box\"><form class=\"inline\" method=\"get\" action=\"");
-	kh_attr(o, h->req.site->base, (size_t)-1);
-	kh_puts(o, "html/go\"><input type=\"hidden\" name=\"set\" value=\"");
-	kh_attr(o, h->req.set, (size_t)-1);
-	kh_puts(o, "\"><input type=\"hidden\" name=\"keep\" value=\"");
+	kb_puts(o, "<div class=\"box\"><form class=\"inline\" method=\"get\" action=\"");
+	kb_attr(o, h->req.site->base, (size_t)-1);
+	kb_puts(o, "html/go\"><input type=\"hidden\" name=\"set\" value=\"");
+	kb_attr(o, h->req.set, (size_t)-1);
+	kb_puts(o, "\"><input type=\"hidden\" name=\"keep\" value=\"");
 	fresh(h, &keep);
-	kh_url_del(&keep, "$filter");
+	kb_url_del(&keep, "$filter");
 	for (i = 0; i < keep.nopt; i++) {
 		if (i)
-			kh_raw(o, "&amp;", 5);
-		kh_attr(o, keep.opt[i].raw, keep.opt[i].rawn);
+			kb_raw(o, "&amp;", 5);
+		kb_attr(o, keep.opt[i].raw, keep.opt[i].rawn);
 	}
-	kh_puts(o, "\"><label for=\"f\">$filter</label><input"
+	kb_puts(o, "\"><label for=\"f\">$filter</label><input"
 	        " type=\"text\" id=\"f\" name=\"$filter\" placeholder=\"e.g. "
 	        "provinsi eq 'ACEH' and jumlah gt 100\" value=\"");
-	kh_attr(o, h->filter, (size_t)-1);
-	kh_puts(o, "\"><button type=\"submit\">Filter</button></form>\n"
+	kb_attr(o, h->filter, (size_t)-1);
+	kb_puts(o, "\"><button type=\"submit\">Filter</button></form>\n"
 	        "<p>This view as data (the same URL answers JSON to a program):</p>"
 	        "<code class=\"url\" id=\"view-url\">");
 	/* The URL as text: the page's own address, escaped as text. */
 	{
-		kh_url v = h->url;
+		kb_url v = h->url;
 
 		v.nown = 0;
-		kh_url_del(&v, "$format");
-		kh_text(o, v.path, (size_t)-1);
+		kb_url_del(&v, "$format");
+		kb_text(o, v.path, (size_t)-1);
 		for (i = 0; i < v.nopt; i++) {
-			kh_raw(o, i ? "&amp;" : "?", i ? 5 : 1);
+			kb_raw(o, i ? "&amp;" : "?", i ? 5 : 1);
 			if (v.opt[i].raw)
-				kh_text(o, v.opt[i].raw, v.opt[i].rawn);
+				kb_text(o, v.opt[i].raw, v.opt[i].rawn);
 		}
 	}
-	kh_puts(o, "</code></div>\n");
+	kb_puts(o, "</code></div>\n");
 }
 
 static void
 download(htmlw *h, const char *label, const char *fmt, int bom)
 {
-	kh_url u = h->url;
+	kb_url u = h->url;
 
 	u.nown = 0;
-	kh_url_del(&u, "$skiptoken");
-	kh_url_del(&u, "$format");
-	kh_url_set(&u, "$format", fmt, 0);
+	kb_url_del(&u, "$skiptoken");
+	kb_url_del(&u, "$format");
+	kb_url_set(&u, "$format", fmt, 0);
 	if (bom) {
 		/* a custom option (no '$'): the engine ignores unknown ones */
-		if (u.nopt < KH_URL_MAX) {
-			kh_opt *p = &u.opt[u.nopt++];
+		if (u.nopt < KB_URL_MAX) {
+			kb_opt *p = &u.opt[u.nopt++];
 
 			p->name[0] = '\0';
 			p->raw = "bom=true";
 			p->rawn = 8;
 		}
 	}
-	kh_puts(&h->o, "<a href=\"");
-	kh_url_attr(&h->o, &u);
-	kh_puts(&h->o, "\">");
-	kh_text(&h->o, label, (size_t)-1);
-	kh_puts(&h->o, "</a>");
+	kb_puts(&h->o, "<a href=\"");
+	kb_url_attr(&h->o, &u);
+	kb_puts(&h->o, "\">");
+	kb_text(&h->o, label, (size_t)-1);
+	kb_puts(&h->o, "</a>");
 }
 
 static void
@@ -288,7 +288,7 @@ downloads(htmlw *h)
 
 	for (i = 0; i < h->b.ncols; i++)
 		geo |= h->b.cols[i].type == KP_GEOPOINT;
-	kh_puts(&h->o, "<p class=\"downloads\">Download this view: ");
+	kb_puts(&h->o, "<p class=\"downloads\">Download this view: ");
 	download(h, "CSV", "csv", 0);
 	download(h, "CSV for Excel", "csv", 1);
 	download(h, "JSON", "json", 0);
@@ -296,11 +296,11 @@ downloads(htmlw *h)
 		download(h, "GeoJSON", "geojson", 0);
 	if (h->b.meta && h->b.meta->datapackage &&
 	    h->b.meta->datapackage[0] == '/' && h->b.meta->datapackage[1] != '/') {
-		kh_puts(&h->o, "<a href=\"");
-		kh_attr(&h->o, h->b.meta->datapackage, (size_t)-1);
-		kh_puts(&h->o, "\">datapackage.json</a>");
+		kb_puts(&h->o, "<a href=\"");
+		kb_attr(&h->o, h->b.meta->datapackage, (size_t)-1);
+		kb_puts(&h->o, "\">datapackage.json</a>");
 	}
-	kh_puts(&h->o, "</p>\n");
+	kb_puts(&h->o, "</p>\n");
 }
 
 static void
@@ -308,27 +308,27 @@ columns_doc(htmlw *h)
 {
 	int i;
 
-	kh_printf(&h->o, "<details><summary>Columns (%d)</summary><dl class=\"cols\">",
+	kb_printf(&h->o, "<details><summary>Columns (%d)</summary><dl class=\"cols\">",
 	          h->b.ncols);
 	for (i = 0; i < h->b.ncols; i++) {
-		const kh_col *c = &h->b.cols[i];
+		const kb_col *c = &h->b.cols[i];
 
-		kh_puts(&h->o, "<dt>");
-		kh_text(&h->o, c->name, (size_t)-1);
-		kh_puts(&h->o, " <code>");
-		kh_text(&h->o, kp_type_name(c->type), (size_t)-1);
-		kh_puts(&h->o, "</code></dt><dd>");
+		kb_puts(&h->o, "<dt>");
+		kb_text(&h->o, c->name, (size_t)-1);
+		kb_puts(&h->o, " <code>");
+		kb_text(&h->o, kp_type_name(c->type), (size_t)-1);
+		kb_puts(&h->o, "</code></dt><dd>");
 		if (c->title) {
-			kh_text(&h->o, c->title, (size_t)-1);
-			kh_puts(&h->o, c->description ? ". " : "");
+			kb_text(&h->o, c->title, (size_t)-1);
+			kb_puts(&h->o, c->description ? ". " : "");
 		}
 		if (c->description)
-			kh_text(&h->o, c->description, (size_t)-1);
+			kb_text(&h->o, c->description, (size_t)-1);
 		if (!c->title && !c->description)
-			kh_puts(&h->o, "—");
-		kh_puts(&h->o, "</dd>");
+			kb_puts(&h->o, "—");
+		kb_puts(&h->o, "</dd>");
 	}
-	kh_puts(&h->o, "</dl></details>\n");
+	kb_puts(&h->o, "</dl></details>\n");
 }
 
 /* The current sort of column `name`: 1 asc, 2 desc, 0 none. */
@@ -351,37 +351,37 @@ table_head(htmlw *h)
 {
 	int i;
 
-	kh_puts(&h->o, "<div class=\"view\"><div class=\"scroll\"><table"
+	kb_puts(&h->o, "<div class=\"view\"><div class=\"scroll\"><table"
 	        " class=\"rows\"><thead><tr>");
 	for (i = 0; i < h->b.ncols; i++) {
-		const kh_col *c = &h->b.cols[i];
+		const kb_col *c = &h->b.cols[i];
 		int           s = sorted_by(h->orderby, c->name);
 		size_t        n = strlen(c->name) + 6;
 		char         *ob = malloc(n);
-		kh_url        u;
+		kb_url        u;
 
 		fresh(h, &u);
-		kh_printf(&h->o, "<th%s scope=\"col\"%s><a href=\"",
+		kb_printf(&h->o, "<th%s scope=\"col\"%s><a href=\"",
 		          is_num(c->type) ? " class=\"num\"" : "",
 		          s == 1 ? " aria-sort=\"ascending\"" :
 		          s == 2 ? " aria-sort=\"descending\"" : "");
 		if (ob) {
 			snprintf(ob, n, "%s%s", c->name, s == 1 ? " desc" : "");
-			kh_url_set(&u, "$orderby", ob, 1);
-			kh_url_attr(&h->o, &u);
+			kb_url_set(&u, "$orderby", ob, 1);
+			kb_url_attr(&h->o, &u);
 		}
-		kh_puts(&h->o, "\" title=\"sort\">");
-		kh_text(&h->o, c->name, (size_t)-1);
-		kh_puts(&h->o, s == 1 ? " ▲" : s == 2 ? " ▼" : "");
-		kh_puts(&h->o, "</a></th>");
-		kh_url_free(&u);
+		kb_puts(&h->o, "\" title=\"sort\">");
+		kb_text(&h->o, c->name, (size_t)-1);
+		kb_puts(&h->o, s == 1 ? " ▲" : s == 2 ? " ▼" : "");
+		kb_puts(&h->o, "</a></th>");
+		kb_url_free(&u);
 	}
-	kh_puts(&h->o, "</tr></thead>\n<tbody>\n");
+	kb_puts(&h->o, "</tr></thead>\n<tbody>\n");
 	h->in_table = 1;
 }
 
 static int
-w_begin(kh_writer *w, const kh_begin *b)
+w_begin(kb_writer *w, const kb_begin *b)
 {
 	htmlw      *h = (htmlw *)w;
 	const char *title;
@@ -390,43 +390,43 @@ w_begin(kh_writer *w, const kh_begin *b)
 	h->b = *b;
 	h->begun = 1;
 	title = b->meta && b->meta->title ? b->meta->title : h->req.set;
-	kh_page_begin(&h->o, h->req.site, title);
-	kh_puts(&h->o, "<h1>");
-	kh_text(&h->o, title, (size_t)-1);
-	kh_puts(&h->o, "</h1>\n");
+	kb_page_begin(&h->o, h->req.site, title);
+	kb_puts(&h->o, "<h1>");
+	kb_text(&h->o, title, (size_t)-1);
+	kb_puts(&h->o, "</h1>\n");
 	meta_line(&h->o, b->meta, b->count);
 	if (b->meta && b->meta->description) {
-		kh_puts(&h->o, "<p class=\"desc\">");
-		kh_text(&h->o, b->meta->description, (size_t)-1);
-		kh_puts(&h->o, "</p>\n");
+		kb_puts(&h->o, "<p class=\"desc\">");
+		kb_text(&h->o, b->meta->description, (size_t)-1);
+		kb_puts(&h->o, "</p>\n");
 	}
 	columns_doc(h);
 	filter_box(h);
 	downloads(h);
-	kh_facets(&h->o, &h->url, h->facets, h->nfacets);
-	h->chart = kh_chart_pick(b->cols, b->ncols,
-	                         kh_url_get(&h->url, "$apply", apply, sizeof(apply)),
+	kb_facets(&h->o, &h->url, h->facets, h->nfacets);
+	h->chart = kb_chart_pick(b->cols, b->ncols,
+	                         kb_url_get(&h->url, "$apply", apply, sizeof(apply)),
 	                         &h->cx, &h->cy, &h->kind);
 	table_head(h);
-	return kh_flush(&h->o);
+	return kb_flush(&h->o);
 }
 
 /* ---- rows --------------------------------------------------------- */
 
 /* A value as text for the chart label (bounded copy). */
 static char *
-value_label(const kh_value *v, kp_type t)
+value_label(const kb_value *v, kp_type t)
 {
 	char tmp[64];
 
 	switch (v->t) {
-	case KH_VNULL: return NULL;
-	case KH_VINT:
+	case KB_VNULL: return NULL;
+	case KB_VINT:
 		if (t == KP_BOOLEAN)
 			return strdup(v->i ? "true" : "false");
 		snprintf(tmp, sizeof(tmp), "%lld", v->i);
 		return strdup(tmp);
-	case KH_VREAL:
+	case KB_VREAL:
 		snprintf(tmp, sizeof(tmp), "%.15g", v->d);
 		return strdup(tmp);
 	default:
@@ -435,35 +435,35 @@ value_label(const kh_value *v, kp_type t)
 }
 
 static int
-w_row(kh_writer *w, const kh_value *v, int n)
+w_row(kb_writer *w, const kb_value *v, int n)
 {
 	htmlw  *h = (htmlw *)w;
-	kh_out *o = &h->o;
+	kb_out *o = &h->o;
 	int     i;
 
-	kh_raw(o, "<tr>", 4);
+	kb_raw(o, "<tr>", 4);
 	for (i = 0; i < n && i < h->b.ncols; i++) {
 		kp_type t = h->b.cols[i].type;
 		char    tmp[64];
 
 		switch (v[i].t) {
-		case KH_VNULL:
-			kh_puts(o, is_num(t) ? "<td class=\"num null\">null</td>"
+		case KB_VNULL:
+			kb_puts(o, is_num(t) ? "<td class=\"num null\">null</td>"
 			                     : "<td class=\"null\">null</td>");
 			break;
-		case KH_VINT:
+		case KB_VINT:
 			if (t == KP_BOOLEAN)
-				kh_puts(o, v[i].i ? "<td>true</td>" : "<td>false</td>");
+				kb_puts(o, v[i].i ? "<td>true</td>" : "<td>false</td>");
 			else
-				kh_printf(o, "<td class=\"num\">%lld</td>", v[i].i);
+				kb_printf(o, "<td class=\"num\">%lld</td>", v[i].i);
 			break;
-		case KH_VREAL:
+		case KB_VREAL:
 			if (isnan(v[i].d) || isinf(v[i].d))
 				snprintf(tmp, sizeof(tmp), "%s", isnan(v[i].d) ? "NaN" :
 				         v[i].d > 0 ? "INF" : "-INF");
 			else
 				snprintf(tmp, sizeof(tmp), "%.15g", v[i].d);
-			kh_printf(o, "<td class=\"num\">%s</td>", tmp);
+			kb_printf(o, "<td class=\"num\">%s</td>", tmp);
 			break;
 		default: {
 			/* A link only for http(s) text with no controls: a "uri"
@@ -476,26 +476,26 @@ w_row(kh_writer *w, const kh_value *v, int n)
 
 				memcpy(u, v[i].s, v[i].n);
 				u[v[i].n] = '\0';
-				link = kh_href_ok(u);
+				link = kb_href_ok(u);
 			}
-			kh_puts(o, is_num(t) ? "<td class=\"num\">" : "<td>");
+			kb_puts(o, is_num(t) ? "<td class=\"num\">" : "<td>");
 			if (link) {
-				kh_puts(o, "<a rel=\"nofollow noopener noreferrer\" href=\"");
-				kh_attr(o, v[i].s, v[i].n);
-				kh_puts(o, "\">");
+				kb_puts(o, "<a rel=\"nofollow noopener noreferrer\" href=\"");
+				kb_attr(o, v[i].s, v[i].n);
+				kb_puts(o, "\">");
 			}
-			kh_text(o, v[i].s, v[i].n);
-			kh_puts(o, link ? "</a></td>" : "</td>");
+			kb_text(o, v[i].s, v[i].n);
+			kb_puts(o, link ? "</a></td>" : "</td>");
 		}
 		}
 	}
-	kh_raw(o, "</tr>\n", 6);
-	if (h->chart && h->npts < KH_CHART_MAX && h->cx < n && h->cy < n) {
-		const kh_value *y = &v[h->cy];
+	kb_raw(o, "</tr>\n", 6);
+	if (h->chart && h->npts < KB_CHART_MAX && h->cx < n && h->cy < n) {
+		const kb_value *y = &v[h->cy];
 
 		h->labels[h->npts] = value_label(&v[h->cx], h->b.cols[h->cx].type);
-		h->vals[h->npts] = y->t == KH_VINT ? (double)y->i :
-		                   y->t == KH_VREAL ? y->d : NAN;
+		h->vals[h->npts] = y->t == KB_VINT ? (double)y->i :
+		                   y->t == KB_VREAL ? y->d : NAN;
 		h->npts++;
 	}
 	return o->failed ? -1 : 0;
@@ -507,14 +507,14 @@ static void
 close_table(htmlw *h)
 {
 	if (h->in_table)
-		kh_puts(&h->o, "</tbody></table></div>");
+		kb_puts(&h->o, "</tbody></table></div>");
 	h->in_table = 0;
 }
 
 static void
 chart(htmlw *h)
 {
-	kh_series s;
+	kb_series s;
 	char      cap[300];
 
 	if (!h->chart || h->npts == 0)
@@ -529,17 +529,17 @@ chart(htmlw *h)
 	s.n = h->npts;
 	s.labels = (const char *const *)h->labels;
 	s.values = h->vals;
-	kh_puts(&h->o, "<figure class=\"chart\">");
-	kh_chart_svg(&h->o, &s);
-	kh_puts(&h->o, "<figcaption>");
-	kh_text(&h->o, cap, (size_t)-1);
-	kh_puts(&h->o, h->kind == KH_LINE ? " (line; hover a point for its value)"
+	kb_puts(&h->o, "<figure class=\"chart\">");
+	kb_chart_svg(&h->o, &s);
+	kb_puts(&h->o, "<figcaption>");
+	kb_text(&h->o, cap, (size_t)-1);
+	kb_puts(&h->o, h->kind == KB_LINE ? " (line; hover a point for its value)"
 	                                  : " (hover a bar for its value)");
-	kh_puts(&h->o, "</figcaption></figure>");
+	kb_puts(&h->o, "</figcaption></figure>");
 }
 
 static int
-w_end(kh_writer *w, long long count, const char *next_link)
+w_end(kb_writer *w, long long count, const char *next_link)
 {
 	htmlw *h = (htmlw *)w;
 	char   skip[32];
@@ -547,73 +547,73 @@ w_end(kh_writer *w, long long count, const char *next_link)
 	if (!h->begun)
 		return -1;
 	if (count == 0)
-		kh_printf(&h->o, "<tr><td colspan=\"%d\">No rows match.</td></tr>",
+		kb_printf(&h->o, "<tr><td colspan=\"%d\">No rows match.</td></tr>",
 		          h->b.ncols > 0 ? h->b.ncols : 1);
 	close_table(h);
 	chart(h);
-	kh_puts(&h->o, "</div>\n<nav class=\"pager\" aria-label=\"pages\">");
-	if (kh_url_get(&h->url, "$skiptoken", skip, sizeof(skip))) {
-		kh_url u;
+	kb_puts(&h->o, "</div>\n<nav class=\"pager\" aria-label=\"pages\">");
+	if (kb_url_get(&h->url, "$skiptoken", skip, sizeof(skip))) {
+		kb_url u;
 
 		fresh(h, &u);
-		kh_puts(&h->o, "<a rel=\"first\" href=\"");
-		kh_url_attr(&h->o, &u);
-		kh_puts(&h->o, "\">« First page</a>");
-	} else if (kh_url_get(&h->url, "$skip", skip, sizeof(skip)) &&
+		kb_puts(&h->o, "<a rel=\"first\" href=\"");
+		kb_url_attr(&h->o, &u);
+		kb_puts(&h->o, "\">« First page</a>");
+	} else if (kb_url_get(&h->url, "$skip", skip, sizeof(skip)) &&
 	           atoll(skip) > 0) {
-		kh_url u = h->url;
+		kb_url u = h->url;
 		char   prev[32], top[32];
-		long long k = atoll(skip), t = KH_PAGE_ROWS;
+		long long k = atoll(skip), t = KB_PAGE_ROWS;
 
-		if (kh_url_get(&h->url, "$top", top, sizeof(top)) && atoll(top) > 0)
+		if (kb_url_get(&h->url, "$top", top, sizeof(top)) && atoll(top) > 0)
 			t = atoll(top);
 		u.nown = 0;
 		snprintf(prev, sizeof(prev), "%lld", k > t ? k - t : 0);
-		kh_url_set(&u, "$skip", prev, 0);
-		kh_puts(&h->o, "<a rel=\"prev\" href=\"");
-		kh_url_attr(&h->o, &u);
-		kh_puts(&h->o, "\">‹ Previous</a>");
+		kb_url_set(&u, "$skip", prev, 0);
+		kb_puts(&h->o, "<a rel=\"prev\" href=\"");
+		kb_url_attr(&h->o, &u);
+		kb_puts(&h->o, "\">‹ Previous</a>");
 	}
-	kh_printf(&h->o, "<span>%lld row%s on this page</span>", count,
+	kb_printf(&h->o, "<span>%lld row%s on this page</span>", count,
 	          count == 1 ? "" : "s");
 	/* nextLink is the engine's, but it is still checked like data. */
-	if (next_link && (kh_href_ok(next_link) ||
+	if (next_link && (kb_href_ok(next_link) ||
 	    (next_link[0] == '/' && next_link[1] != '/'))) {
-		kh_puts(&h->o, "<a rel=\"next\" href=\"");
-		kh_attr(&h->o, next_link, (size_t)-1);
-		kh_puts(&h->o, "\">Next page ›</a>");
+		kb_puts(&h->o, "<a rel=\"next\" href=\"");
+		kb_attr(&h->o, next_link, (size_t)-1);
+		kb_puts(&h->o, "\">Next page ›</a>");
 	}
-	kh_puts(&h->o, "</nav>\n");
-	return kh_page_end(&h->o, h->req.site);
+	kb_puts(&h->o, "</nav>\n");
+	return kb_page_end(&h->o, h->req.site);
 }
 
 static int
-w_error(kh_writer *w, const kueri_err *err)
+w_error(kb_writer *w, const kueri_err *err)
 {
 	htmlw *h = (htmlw *)w;
 	char   text[4096];
 	const char *t = err->target[0] ?
-	        kh_url_get(&h->url, err->target, text, sizeof(text)) : NULL;
-	kh_url back = h->url;
+	        kb_url_get(&h->url, err->target, text, sizeof(text)) : NULL;
+	kb_url back = h->url;
 
 	back.nown = 0;
 	if (err->target[0])
-		kh_url_del(&back, err->target);
-	kh_url_del(&back, "$skiptoken");
+		kb_url_del(&back, err->target);
+	kb_url_del(&back, "$skiptoken");
 	if (!h->begun) {
-		kh_page_begin(&h->o, h->req.site, "Error");
+		kb_page_begin(&h->o, h->req.site, "Error");
 		h->begun = 1;
 	} else {
 		close_table(h);
-		kh_puts(&h->o, "</div>\n");
+		kb_puts(&h->o, "</div>\n");
 	}
-	kh_error_body(&h->o, h->req.site, err, t, NULL,
+	kb_error_body(&h->o, h->req.site, err, t, NULL,
 	              h->req.set && h->req.set[0] ? &back : NULL);
-	return kh_page_end(&h->o, h->req.site);
+	return kb_page_end(&h->o, h->req.site);
 }
 
 static void
-w_free(kh_writer *w)
+w_free(kb_writer *w)
 {
 	htmlw *h = (htmlw *)w;
 	int    i;
@@ -622,12 +622,12 @@ w_free(kh_writer *w)
 		return;
 	for (i = 0; i < h->npts; i++)
 		free(h->labels[i]);
-	kh_url_free(&h->url);
+	kb_url_free(&h->url);
 	free(h);
 }
 
-kh_writer *
-kh_html_writer(const kueri_sink *sink, const kh_request *req)
+kb_writer *
+kb_html_writer(const kueri_sink *sink, const kb_request *req)
 {
 	htmlw *h = calloc(1, sizeof(*h));
 
@@ -639,12 +639,12 @@ kh_html_writer(const kueri_sink *sink, const kh_request *req)
 	h->w.error = w_error;
 	h->w.free = w_free;
 	h->req = *req;
-	kh_out_init(&h->o, sink);
+	kb_out_init(&h->o, sink);
 	set_path(h);
-	kh_url_init(&h->url, h->path, req->query);
-	if (!kh_url_get(&h->url, "$orderby", h->orderby, sizeof(h->orderby)))
+	kb_url_init(&h->url, h->path, req->query);
+	if (!kb_url_get(&h->url, "$orderby", h->orderby, sizeof(h->orderby)))
 		h->orderby[0] = '\0';
-	if (!kh_url_get(&h->url, "$filter", h->filter, sizeof(h->filter)))
+	if (!kb_url_get(&h->url, "$filter", h->filter, sizeof(h->filter)))
 		h->filter[0] = '\0';
 	return &h->w;
 }

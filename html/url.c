@@ -6,9 +6,9 @@
  * '='), and an option nobody edits is written back byte for byte, so a
  * link never changes what an untouched option means (the engine reads '+'
  * as a plus; re-encoding it would change a time-zone offset into a
- * space).  An edited value is written through kh_pct: every byte outside
+ * space).  An edited value is written through kb_pct: every byte outside
  * RFC 3986's unreserved set is %XX, which reads the same under either of
- * the '+' conventions.  The whole href then goes through kh_attr.
+ * the '+' conventions.  The whole href then goes through kb_attr.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -80,19 +80,19 @@ canon(const char *raw, size_t n, char out[24])
 }
 
 void
-kh_url_init(kh_url *u, const char *path, const char *query)
+kb_url_init(kb_url *u, const char *path, const char *query)
 {
 	const char *s = query;
 
 	memset(u, 0, sizeof(*u));
 	u->path = path;
-	while (s && *s && u->nopt < KH_URL_MAX) {
+	while (s && *s && u->nopt < KB_URL_MAX) {
 		const char *amp = strchr(s, '&');
 		size_t      n = amp ? (size_t)(amp - s) : strlen(s);
 
 		if (n > 0) {
 			const char *eq = memchr(s, '=', n);
-			kh_opt     *o = &u->opt[u->nopt++];
+			kb_opt     *o = &u->opt[u->nopt++];
 
 			canon(s, eq ? (size_t)(eq - s) : n, o->name);
 			o->raw = s;
@@ -105,7 +105,7 @@ kh_url_init(kh_url *u, const char *path, const char *query)
 }
 
 void
-kh_url_free(kh_url *u)
+kb_url_free(kb_url *u)
 {
 	int i;
 
@@ -114,21 +114,21 @@ kh_url_free(kh_url *u)
 	u->nown = 0;
 }
 
-static kh_opt *
-find(const kh_url *u, const char *name)
+static kb_opt *
+find(const kb_url *u, const char *name)
 {
 	int i;
 
 	for (i = 0; i < u->nopt; i++)
 		if (strcmp(u->opt[i].name, name) == 0)
-			return (kh_opt *)&u->opt[i];
+			return (kb_opt *)&u->opt[i];
 	return NULL;
 }
 
 const char *
-kh_url_get(const kh_url *u, const char *name, char *buf, size_t len)
+kb_url_get(const kb_url *u, const char *name, char *buf, size_t len)
 {
-	const kh_opt *o = find(u, name);
+	const kb_opt *o = find(u, name);
 	const char   *eq;
 
 	if (o == NULL || len == 0)
@@ -147,9 +147,9 @@ kh_url_get(const kh_url *u, const char *name, char *buf, size_t len)
 }
 
 void
-kh_url_set(kh_url *u, const char *name, const char *val, int owned)
+kb_url_set(kb_url *u, const char *name, const char *val, int owned)
 {
-	kh_opt *o = find(u, name);
+	kb_opt *o = find(u, name);
 
 	if (owned) {
 		if (u->nown >= (int)(sizeof(u->own) / sizeof(u->own[0]))) {
@@ -161,7 +161,7 @@ kh_url_set(kh_url *u, const char *name, const char *val, int owned)
 		u->own[u->nown++] = (char *)val;
 	}
 	if (o == NULL) {
-		if (u->nopt >= KH_URL_MAX)
+		if (u->nopt >= KB_URL_MAX)
 			return;
 		o = &u->opt[u->nopt++];
 		snprintf(o->name, sizeof(o->name), "%s", name);
@@ -172,7 +172,7 @@ kh_url_set(kh_url *u, const char *name, const char *val, int owned)
 }
 
 void
-kh_url_del(kh_url *u, const char *name)
+kb_url_del(kb_url *u, const char *name)
 {
 	int i, k = 0;
 
@@ -183,28 +183,28 @@ kh_url_del(kh_url *u, const char *name)
 }
 
 void
-kh_url_attr(kh_out *o, const kh_url *u)
+kb_url_attr(kb_out *o, const kb_url *u)
 {
 	int i, first = 1;
 
-	kh_attr(o, u->path, (size_t)-1);
+	kb_attr(o, u->path, (size_t)-1);
 	for (i = 0; i < u->nopt; i++) {
-		const kh_opt *p = &u->opt[i];
+		const kb_opt *p = &u->opt[i];
 
-		kh_raw(o, first ? "?" : "&amp;", first ? 1 : 5);
+		kb_raw(o, first ? "?" : "&amp;", first ? 1 : 5);
 		first = 0;
 		if (p->raw) {
-			kh_attr(o, p->raw, p->rawn);
+			kb_attr(o, p->raw, p->rawn);
 			continue;
 		}
-		kh_attr(o, p->name, (size_t)-1);
-		kh_raw(o, "=", 1);
-		kh_pct(o, p->val, (size_t)-1);   /* only [A-Za-z0-9%._~-] out */
+		kb_attr(o, p->name, (size_t)-1);
+		kb_raw(o, "=", 1);
+		kb_pct(o, p->val, (size_t)-1);   /* only [A-Za-z0-9%._~-] out */
 	}
 }
 
 char *
-kh_odata_string(const char *s)
+kb_odata_string(const char *s)
 {
 	size_t n = strlen(s), q = 0, i, k = 0;
 	char  *r;
@@ -284,7 +284,7 @@ put_pct(char *buf, size_t len, size_t *k, const char *s, int keep_slash)
 }
 
 int
-kh_go_location(const kh_site *site, const char *form_query, char *buf,
+kb_go_location(const kb_site *site, const char *form_query, char *buf,
                size_t len, kueri_err *err)
 {
 	char       *set = NULL, *keep = NULL, *filter = NULL;

@@ -4,7 +4,7 @@
 # test_html renders (front page, a hostile-values dataset page with facets,
 # sort links and downloads, the error page, a bar-chart and a line-chart
 # aggregate page) are served by a throwaway nginx on a random loopback
-# port with the policy kh_csp() gives, then loaded and checked by
+# port with the policy kb_csp() gives, then loaded and checked by
 # tests/browser/check.mjs (DOM, policy, no script ran, no console error,
 # no request leaving the server, no sideways scroll on a phone).  The SVG
 # charts must parse as XML (xmllint) and the GeoJSON as JSON with

@@ -85,11 +85,11 @@ save(const char *name, const mem *m)
 /* Render with fn(o) into a string (caller frees). */
 #define RENDER(m, code) do {                                              \
 	kueri_sink sk_ = { mem_write, &(m) };                                 \
-	kh_out     o_;                                                        \
-	kh_out    *o = &o_;                                                   \
-	kh_out_init(o, &sk_);                                                 \
+	kb_out     o_;                                                        \
+	kb_out    *o = &o_;                                                   \
+	kb_out_init(o, &sk_);                                                 \
 	code;                                                                 \
-	kh_flush(o);                                                          \
+	kb_flush(o);                                                          \
 } while (0)
 
 static int
@@ -109,40 +109,40 @@ test_escape(void)
 {
 	mem m = { 0 };
 
-	RENDER(m, kh_text(o, "<a href=\"x\">'&'</a>", (size_t)-1));
+	RENDER(m, kb_text(o, "<a href=\"x\">'&'</a>", (size_t)-1));
 	is_str(m.s, "&lt;a href=\"x\"&gt;'&amp;'&lt;/a&gt;",
 	       "text: < > & escaped, quotes kept as text");
 	mem_reset(&m);
-	RENDER(m, kh_attr(o, "\"><img src=x onerror='alert(1)'>", (size_t)-1));
+	RENDER(m, kb_attr(o, "\"><img src=x onerror='alert(1)'>", (size_t)-1));
 	is_str(m.s, "&quot;&gt;&lt;img src=x onerror=&#39;alert(1)&#39;&gt;",
 	       "attribute: quotes and brackets escaped");
 	mem_reset(&m);
-	RENDER(m, kh_text(o, "a\xC3\xA9\xE2\x82\xAC b", (size_t)-1));
+	RENDER(m, kb_text(o, "a\xC3\xA9\xE2\x82\xAC b", (size_t)-1));
 	is_str(m.s, "a\xC3\xA9\xE2\x82\xAC b", "text: valid UTF-8 passes unchanged");
 	mem_reset(&m);
-	RENDER(m, kh_text(o, "x\xC0\xAF<\xED\xA0\x80y\xE2\x82", (size_t)-1));
+	RENDER(m, kb_text(o, "x\xC0\xAF<\xED\xA0\x80y\xE2\x82", (size_t)-1));
 	is_str(m.s, "x\xEF\xBF\xBD\xEF\xBF\xBD&lt;\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDy"
 	       "\xEF\xBF\xBD\xEF\xBF\xBD",
 	       "text: overlong, surrogate and truncated UTF-8 → U+FFFD per byte");
 	mem_reset(&m);
-	RENDER(m, kh_text(o, "a\x01\x7f\tb\n", (size_t)-1));
+	RENDER(m, kb_text(o, "a\x01\x7f\tb\n", (size_t)-1));
 	is_str(m.s, "a\xEF\xBF\xBD\xEF\xBF\xBD\tb\n",
 	       "text: C0 controls and DEL → U+FFFD; tab, LF kept");
 	mem_reset(&m);
-	RENDER(m, kh_attr(o, "a\nb\tc", (size_t)-1));
+	RENDER(m, kb_attr(o, "a\nb\tc", (size_t)-1));
 	is_str(m.s, "a b c", "attribute: newline and tab become spaces");
 	mem_reset(&m);
-	RENDER(m, kh_json_str(o, "\"\\\n\x01\xE2\x80\xA8\xFF", (size_t)-1));
+	RENDER(m, kb_json_str(o, "\"\\\n\x01\xE2\x80\xA8\xFF", (size_t)-1));
 	is_str(m.s, "\"\\\"\\\\\\n\\u0001\\u2028\xEF\xBF\xBD\"",
 	       "JSON string: quote, backslash, LF, control, U+2028, bad byte");
 	mem_reset(&m);
-	RENDER(m, kh_pct(o, "a b+c/d'é&=%", (size_t)-1));
+	RENDER(m, kb_pct(o, "a b+c/d'é&=%", (size_t)-1));
 	is_str(m.s, "a%20b%2Bc%2Fd%27%C3%A9%26%3D%25",
 	       "query value: only unreserved kept; plus and space encoded");
 	mem_reset(&m);
-	RENDER(m, kh_json_double(o, 0.1); kh_raw(o, " ", 1);
-	          kh_json_double(o, NAN); kh_raw(o, " ", 1);
-	          kh_json_double(o, 106.8456));
+	RENDER(m, kb_json_double(o, 0.1); kb_raw(o, " ", 1);
+	          kb_json_double(o, NAN); kb_raw(o, " ", 1);
+	          kb_json_double(o, 106.8456));
 	is_str(m.s, "0.1 null 106.8456", "JSON numbers: shortest round trip, NaN null");
 	mem_reset(&m);
 }
@@ -162,10 +162,10 @@ test_href(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		is_int(kh_href_ok(cases[i].url), cases[i].ok, "href from data: %s"
+		is_int(kb_href_ok(cases[i].url), cases[i].ok, "href from data: %s"
 		       " case %zu (%.*s)", cases[i].ok ? "accepts" : "refuses", i,
 		       (int)strcspn(cases[i].url, "\t\n"), cases[i].url);
-	is_int(kh_href_ok(NULL), 0, "href from data: refuses NULL");
+	is_int(kb_href_ok(NULL), 0, "href from data: refuses NULL");
 }
 
 /* ---- URLs ----------------------------------------------------------- */
@@ -173,75 +173,75 @@ test_href(void)
 static void
 test_url(void)
 {
-	kh_url u, c;
+	kb_url u, c;
 	mem    m = { 0 };
 	char   buf[256];
 	char  *f;
 
-	kh_url_init(&u, "/odata/desa", "Filter=kota%20eq%20'A+B'&$top=5&x=1+2&"
+	kb_url_init(&u, "/odata/desa", "Filter=kota%20eq%20'A+B'&$top=5&x=1+2&"
 	            "%24orderby=nama");
 	is_int(u.nopt, 4, "url: four options split on '&'");
-	is_str(kh_url_get(&u, "$filter", buf, sizeof(buf)), "kota eq 'A+B'",
+	is_str(kb_url_get(&u, "$filter", buf, sizeof(buf)), "kota eq 'A+B'",
 	       "url: option name case-insensitive, '$' optional; %%XX decoded,"
 	       " '+' kept");
-	is_str(kh_url_get(&u, "$orderby", buf, sizeof(buf)), "nama",
+	is_str(kb_url_get(&u, "$orderby", buf, sizeof(buf)), "nama",
 	       "url: a percent-encoded '$' in a name is found");
-	ok(kh_url_get(&u, "$skip", buf, sizeof(buf)) == NULL,
+	ok(kb_url_get(&u, "$skip", buf, sizeof(buf)) == NULL,
 	   "url: absent option → NULL");
 	c = u;
-	kh_url_del(&c, "$top");
-	kh_url_set(&c, "$orderby", "nama desc", 0);
-	kh_url_set(&c, "$skiptoken", "a+b c", 0);
-	RENDER(m, kh_url_attr(o, &c));
+	kb_url_del(&c, "$top");
+	kb_url_set(&c, "$orderby", "nama desc", 0);
+	kb_url_set(&c, "$skiptoken", "a+b c", 0);
+	RENDER(m, kb_url_attr(o, &c));
 	is_str(m.s, "/odata/desa?Filter=kota%20eq%20&#39;A+B&#39;&amp;x=1+2&amp;"
 	       "$orderby=nama%20desc&amp;$skiptoken=a%2Bb%20c",
 	       "url: untouched options keep their bytes (attr-escaped), edited"
 	       " ones are percent-encoded, order kept, new ones appended");
 	mem_reset(&m);
-	f = kh_filter_and_eq("kota eq 'A+B'", "nama", KP_STRING, "O'Brien");
+	f = kb_filter_and_eq("kota eq 'A+B'", "nama", KP_STRING, "O'Brien");
 	is_str(f, "(kota eq 'A+B') and nama eq 'O''Brien'",
 	       "facet filter: and-ed in parentheses, quote doubled");
 	free(f);
-	f = kh_filter_and_eq(NULL, "jumlah", KP_INTEGER, "12");
+	f = kb_filter_and_eq(NULL, "jumlah", KP_INTEGER, "12");
 	is_str(f, "jumlah eq 12", "facet filter: a number is bare");
 	free(f);
-	f = kh_filter_and_eq("", "x", KP_STRING, NULL);
+	f = kb_filter_and_eq("", "x", KP_STRING, NULL);
 	is_str(f, "x eq null", "facet filter: null value → eq null");
 	free(f);
-	f = kh_facet_apply("provinsi", "jumlah gt 1");
+	f = kb_facet_apply("provinsi", "jumlah gt 1");
 	is_str(f, "filter(jumlah gt 1)/groupby((provinsi),aggregate($count as n))",
 	       "facet apply: the current filter first, then the group count");
 	free(f);
-	kh_url_free(&u);
+	kb_url_free(&u);
 }
 
 static void
 test_go(void)
 {
-	kh_site   site = { "/", "/odata/", "kueri" };
+	kb_site   site = { "/", "/odata/", "kueri" };
 	char      loc[256];
 	kueri_err e;
 
 	kueri_err_clear(&e);
-	is_int(kh_go_location(&site, "set=desa&keep=%24top%3D5%26%24format%3Dhtml"
+	is_int(kb_go_location(&site, "set=desa&keep=%24top%3D5%26%24format%3Dhtml"
 	                      "&%24filter=nama+eq+%27O%27%27Brien+%2B1%27", loc,
 	                      sizeof(loc), &e), 0, "go: a filter form submission");
 	is_str(loc, "/odata/desa?$top=5&$format=html&$filter=nama%20eq%20%27O%27%27"
 	       "Brien%20%2B1%27", "go: form '+' is a space, %%2B a plus; the filter"
 	       " is re-encoded unambiguously after the kept options");
-	is_int(kh_go_location(&site, "set=apel-2&keep=&%24filter=", loc,
+	is_int(kb_go_location(&site, "set=apel-2&keep=&%24filter=", loc,
 	                      sizeof(loc), &e), 0, "go: empty filter");
 	is_str(loc, "/odata/apel-2", "go: an empty filter drops $filter");
-	is_int(kh_go_location(&site, "set=a%2Fb%0D%0ALocation:x", loc, sizeof(loc),
+	is_int(kb_go_location(&site, "set=a%2Fb%0D%0ALocation:x", loc, sizeof(loc),
 	                      &e), 0, "go: odd set name");
 	is_str(loc, "/odata/a%2Fb%0D%0ALocation%3Ax",
 	       "go: the set name is one encoded path segment (no CR/LF, no '/')");
-	is_int(kh_go_location(&site, "set=x&keep=a%0Db", loc, sizeof(loc), &e), -1,
+	is_int(kb_go_location(&site, "set=x&keep=a%0Db", loc, sizeof(loc), &e), -1,
 	       "go: a control byte in 'keep' is refused");
 	is_int(e.code, KUERI_EBADREQ, "go: ... as a bad request");
-	is_int(kh_go_location(&site, "keep=a", loc, sizeof(loc), &e), -1,
+	is_int(kb_go_location(&site, "keep=a", loc, sizeof(loc), &e), -1,
 	       "go: no set is refused");
-	is_int(kh_go_location(&site, "set=x&$filter=aaaaaaaaaaaaaaaaaaaa", loc, 16,
+	is_int(kb_go_location(&site, "set=x&$filter=aaaaaaaaaaaaaaaaaaaa", loc, 16,
 	                      &e), -1, "go: a Location longer than the buffer is"
 	       " refused, not truncated");
 	is_int(e.code, KUERI_ETOOLONG, "go: ... as too long");
@@ -249,9 +249,9 @@ test_go(void)
 
 /* ---- the hostile fixture ------------------------------------------ */
 
-static const kh_site site = { "/", "/odata/", "kueri" };
+static const kb_site site = { "/", "/odata/", "kueri" };
 
-static const kh_col hostile_cols[] = {
+static const kb_col hostile_cols[] = {
 	{ "nama", KP_STRING, "Nama <b>desa</b>", "Name as \"published\" & <i>kept</i>" },
 	{ "situs", KP_STRING, "Situs web", NULL },
 	{ "jumlah", KP_INTEGER, NULL, NULL },
@@ -259,11 +259,11 @@ static const kh_col hostile_cols[] = {
 	{ "aktif", KP_BOOLEAN, NULL, NULL },
 };
 
-#define T(s) { KH_VTEXT, 0, 0, s, sizeof(s) - 1 }
-#define I(v) { KH_VINT, v, 0, NULL, 0 }
-#define N    { KH_VNULL, 0, 0, NULL, 0 }
+#define T(s) { KB_VTEXT, 0, 0, s, sizeof(s) - 1 }
+#define I(v) { KB_VINT, v, 0, NULL, 0 }
+#define N    { KB_VNULL, 0, 0, NULL, 0 }
 
-static const kh_value hostile_rows[][5] = {
+static const kb_value hostile_rows[][5] = {
 	{ T("<script>alert(1)</script>"), T("javascript:alert(1)"), I(1),
 	  T("-6.2,106.8"), I(1) },
 	{ T("\"><img src=x onerror=alert(2)>"), T("JaVaScRiPt:alert(3)"), I(-2),
@@ -283,17 +283,17 @@ static void
 hostile_page(mem *m, const char *query)
 {
 	kueri_sink sk = { mem_write, m };
-	kh_request req = { &site, "desa<x>", query };
-	kh_setmeta meta = { "Desa <script>alert(8)</script>", "Dinas \"PMD\"",
+	kb_request req = { &site, "desa<x>", query };
+	kb_setmeta meta = { "Desa <script>alert(8)</script>", "Dinas \"PMD\"",
 	                    "CC-BY-4.0", "Villages & <em>hamlets</em>.",
 	                    "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", 1,
 	                    5, "/catalog/desa" };
-	kh_begin   b = { &meta, hostile_cols, 5, 5 };
-	kh_facet   fa = { "nama", KP_STRING, 3, facet_vals, facet_counts };
-	kh_writer *w = kh_html_writer(&sk, &req);
+	kb_begin   b = { &meta, hostile_cols, 5, 5 };
+	kb_facet   fa = { "nama", KP_STRING, 3, facet_vals, facet_counts };
+	kb_writer *w = kb_html_writer(&sk, &req);
 	size_t     i;
 
-	kh_html_set_facets(w, &fa, 1);
+	kb_html_set_facets(w, &fa, 1);
 	w->begin(w, &b);
 	for (i = 0; i < sizeof(hostile_rows) / sizeof(hostile_rows[0]); i++)
 		w->row(w, hostile_rows[i], 5);
@@ -364,11 +364,11 @@ test_stream(void)
 {
 	mem        m = { 0 };
 	kueri_sink sk = { mem_write, &m };
-	kh_request req = { &site, "big", NULL };
-	kh_col     cols[1] = { { "teks", KP_STRING, NULL, NULL } };
-	kh_begin   b = { NULL, cols, 1, -1 };
-	kh_writer *w = kh_html_writer(&sk, &req);
-	kh_value   v = T("<&>  a row with a little text in it, escaped");
+	kb_request req = { &site, "big", NULL };
+	kb_col     cols[1] = { { "teks", KP_STRING, NULL, NULL } };
+	kb_begin   b = { NULL, cols, 1, -1 };
+	kb_writer *w = kb_html_writer(&sk, &req);
+	kb_value   v = T("<&>  a row with a little text in it, escaped");
 	int        i, after_begin;
 
 	w->begin(w, &b);
@@ -377,8 +377,8 @@ test_stream(void)
 		w->row(w, &v, 1);
 	ok(m.writes > after_begin + 10, "stream: rows reach the sink during the"
 	   " page (%d writes), not at the end", m.writes - after_begin);
-	ok(m.maxw <= KH_CHUNK, "stream: no write exceeds one chunk (%zu ≤ %d)",
-	   m.maxw, KH_CHUNK);
+	ok(m.maxw <= KB_CHUNK, "stream: no write exceeds one chunk (%zu ≤ %d)",
+	   m.maxw, KB_CHUNK);
 	w->end(w, 2000, NULL);
 	w->free(w);
 	ok(m.n > 2000 * 60 && strstr(m.s, "</html>\n") != NULL,
@@ -397,17 +397,17 @@ static void
 test_chart(void)
 {
 	mem       a = { 0 }, b2 = { 0 };
-	kh_series s = { KH_BAR, "Desa per provinsi", "provinsi", "n", 5, prov,
+	kb_series s = { KB_BAR, "Desa per provinsi", "provinsi", "n", 5, prov,
 	                prov_n };
-	kh_col    cols[2] = { { "provinsi", KP_STRING, NULL, NULL },
+	kb_col    cols[2] = { { "provinsi", KP_STRING, NULL, NULL },
 	                      { "n", KP_INTEGER, NULL, NULL } };
-	kh_col    dcols[2] = { { "tanggal", KP_DATE, NULL, NULL },
+	kb_col    dcols[2] = { { "tanggal", KP_DATE, NULL, NULL },
 	                       { "kasus", KP_NUMBER, NULL, NULL } };
 	int       x, y;
-	kh_chart_kind k;
+	kb_chart_kind k;
 
-	RENDER(a, kh_chart_svg(o, &s));
-	RENDER(b2, kh_chart_svg(o, &s));
+	RENDER(a, kb_chart_svg(o, &s));
+	RENDER(b2, kb_chart_svg(o, &s));
 	ok(a.s && b2.s && strcmp(a.s, b2.s) == 0, "chart: the same series gives the same bytes");
 	is_int(count(a.s, "<rect class=\"bar\""), 5, "bar chart: one bar per point");
 	is_int(count(a.s, "&lt;JAWA &amp; \"BALI\"&gt;"), 2,
@@ -419,24 +419,24 @@ test_chart(void)
 	save("chart-bar.svg", &a);
 	mem_reset(&a);
 	mem_reset(&b2);
-	s.kind = KH_LINE;
-	RENDER(a, kh_chart_svg(o, &s));
+	s.kind = KB_LINE;
+	RENDER(a, kb_chart_svg(o, &s));
 	is_int(count(a.s, "<polyline class=\"line\""), 1, "line chart: one line");
 	is_int(count(a.s, "<circle class=\"dot\""), 5, "line chart: one dot per point");
 	save("chart-line.svg", &a);
 	mem_reset(&a);
 	s.n = 0;
-	RENDER(a, kh_chart_svg(o, &s));
+	RENDER(a, kb_chart_svg(o, &s));
 	ok(a.n == 0, "chart: nothing for an empty series");
 	mem_reset(&a);
-	ok(kh_chart_pick(cols, 2, "groupby((provinsi),aggregate($count as n))", &x,
-	                 &y, &k) && x == 0 && y == 1 && k == KH_BAR,
+	ok(kb_chart_pick(cols, 2, "groupby((provinsi),aggregate($count as n))", &x,
+	                 &y, &k) && x == 0 && y == 1 && k == KB_BAR,
 	   "pick: groupby + aggregate on a string → bar of column 1 by column 0");
-	ok(kh_chart_pick(dcols, 2, "groupby((tanggal),aggregate(kasus with sum as"
-	                 " kasus))", &x, &y, &k) && k == KH_LINE,
+	ok(kb_chart_pick(dcols, 2, "groupby((tanggal),aggregate(kasus with sum as"
+	                 " kasus))", &x, &y, &k) && k == KB_LINE,
 	   "pick: a date group → line");
-	ok(!kh_chart_pick(cols, 2, NULL, &x, &y, &k), "pick: no $apply, no chart");
-	ok(!kh_chart_pick(cols, 2, "filter(n gt 1)", &x, &y, &k),
+	ok(!kb_chart_pick(cols, 2, NULL, &x, &y, &k), "pick: no $apply, no chart");
+	ok(!kb_chart_pick(cols, 2, "filter(n gt 1)", &x, &y, &k),
 	   "pick: $apply without groupby/aggregate, no chart");
 }
 
@@ -445,33 +445,33 @@ static void
 chart_page(mem *m, int line)
 {
 	kueri_sink sk = { mem_write, m };
-	kh_request req = { &site, line ? "kasus" : "desa",
+	kb_request req = { &site, line ? "kasus" : "desa",
 	                   line ? "$apply=groupby((tanggal),aggregate(baru%20with%20sum%20as%20baru))&$format=html"
 	                        : "$apply=groupby((provinsi),aggregate($count%20as%20n))&$orderby=n%20desc&$format=html" };
-	kh_col     bc[2] = { { "provinsi", KP_STRING, NULL, NULL },
+	kb_col     bc[2] = { { "provinsi", KP_STRING, NULL, NULL },
 	                     { "n", KP_INTEGER, NULL, NULL } };
-	kh_col     lc[2] = { { "tanggal", KP_DATE, NULL, NULL },
+	kb_col     lc[2] = { { "tanggal", KP_DATE, NULL, NULL },
 	                     { "baru", KP_INTEGER, NULL, NULL } };
-	kh_setmeta meta = { line ? "Kasus harian" : "Desa per provinsi",
+	kb_setmeta meta = { line ? "Kasus harian" : "Desa per provinsi",
 	                    "Dinas Kesehatan", "CC-BY-4.0", NULL, NULL, NULL, 0, -1,
 	                    NULL };
-	kh_begin   b = { &meta, line ? lc : bc, 2, -1 };
-	kh_writer *w = kh_html_writer(&sk, &req);
+	kb_begin   b = { &meta, line ? lc : bc, 2, -1 };
+	kb_writer *w = kb_html_writer(&sk, &req);
 	int        i;
 
 	w->begin(w, &b);
 	for (i = 0; i < (line ? 30 : 5); i++) {
 		char     d[32];
-		kh_value v[2];
+		kb_value v[2];
 
 		if (line) {
 			snprintf(d, sizeof(d), "2021-07-%02d", i + 1);
-			v[0] = (kh_value){ KH_VTEXT, 0, 0, d, strlen(d) };
-			v[1] = (kh_value){ KH_VINT, (long long)(8000 + 4000 * sin(i / 4.0) +
+			v[0] = (kb_value){ KB_VTEXT, 0, 0, d, strlen(d) };
+			v[1] = (kb_value){ KB_VINT, (long long)(8000 + 4000 * sin(i / 4.0) +
 			                   i * 100), 0, NULL, 0 };
 		} else {
-			v[0] = (kh_value){ KH_VTEXT, 0, 0, prov[i], strlen(prov[i]) };
-			v[1] = (kh_value){ KH_VINT, (long long)prov_n[i], 0, NULL, 0 };
+			v[0] = (kb_value){ KB_VTEXT, 0, 0, prov[i], strlen(prov[i]) };
+			v[1] = (kb_value){ KB_VINT, (long long)prov_n[i], 0, NULL, 0 };
 		}
 		w->row(w, v, 2);
 	}
@@ -506,8 +506,8 @@ test_geojson(void)
 {
 	mem          m = { 0 };
 	kueri_sink   sk = { mem_write, &m };
-	kh_writer   *w = kh_geojson_writer(&sk);
-	kh_begin     b = { NULL, hostile_cols, 5, -1 };
+	kb_writer   *w = kb_geojson_writer(&sk);
+	kb_begin     b = { NULL, hostile_cols, 5, -1 };
 	json_t      *j, *f, *c;
 	json_error_t je;
 	size_t       i;
@@ -555,9 +555,9 @@ test_error(void)
 {
 	mem        m = { 0 };
 	kueri_sink sk = { mem_write, &m };
-	kh_request req = { &site, "desa",
+	kb_request req = { &site, "desa",
 	                   "$top=5&$filter=kota%20eq%20'B%C3%A9noa'%20andd%20x" };
-	kh_writer *w = kh_html_writer(&sk, &req);
+	kb_writer *w = kb_html_writer(&sk, &req);
 	kueri_err  e;
 
 	kueri_err_clear(&e);
@@ -601,7 +601,7 @@ test_front(void)
 	    "\"rows\":600,\"fields\":[]}]}]", 0, &je);
 
 	ok(cat != NULL, "front fixture parses");
-	kh_front_page(&sk, &site, cat, NULL);
+	kb_front_page(&sk, &site, cat, NULL);
 	save("front.html", &m);
 	is_int(count(m.s, "<tr><td data-label"), 2, "front: a row per resource");
 	is_int(count(m.s, "href=\"/odata/kasus_harian?$format=html\""), 1,
@@ -613,12 +613,12 @@ test_front(void)
 	       1, "front: the how-to examples are encoded URLs on the first set");
 	is_int(count(m.s, "<li><a href="), 3, "front: three examples");
 	mem_reset(&m);
-	kh_front_page(&sk, &site, cat, "HARIAN");
+	kb_front_page(&sk, &site, cat, "HARIAN");
 	is_int(count(m.s, "<tr><td data-label"), 1,
 	       "front: search q=HARIAN keeps the matching title only");
 	is_int(count(m.s, "value=\"HARIAN\""), 1, "front: the search box keeps q");
 	mem_reset(&m);
-	kh_front_page(&sk, &site, cat, "\"><zzz");
+	kb_front_page(&sk, &site, cat, "\"><zzz");
 	is_int(count(m.s, "No dataset title matches"), 1, "front: no match said");
 	is_int(count(m.s, "<zzz"), 0, "front: a hostile q stays text");
 	mem_reset(&m);
@@ -632,18 +632,18 @@ test_stmt_values(void)
 {
 	sqlite3      *db;
 	sqlite3_stmt *st;
-	kh_value      v[4];
+	kb_value      v[4];
 	int           i;
 
 	sqlite3_open(":memory:", &db);
 	sqlite3_prepare_v2(db, "SELECT NULL, 42, 2.5, '<x>'", -1, &st, NULL);
 	ok(sqlite3_step(st) == SQLITE_ROW, "stmt: one row");
 	for (i = 0; i < 4; i++)
-		kh_value_from_stmt(st, i, &v[i]);
-	ok(v[0].t == KH_VNULL && v[1].t == KH_VINT && v[1].i == 42 &&
-	   v[2].t == KH_VREAL && v[2].d == 2.5 && v[3].t == KH_VTEXT &&
+		kb_value_from_stmt(st, i, &v[i]);
+	ok(v[0].t == KB_VNULL && v[1].t == KB_VINT && v[1].i == 42 &&
+	   v[2].t == KB_VREAL && v[2].d == 2.5 && v[3].t == KB_VTEXT &&
 	   v[3].n == 3 && memcmp(v[3].s, "<x>", 3) == 0,
-	   "stmt: NULL, INTEGER, REAL and TEXT columns become kh_values");
+	   "stmt: NULL, INTEGER, REAL and TEXT columns become kb_values");
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 }
@@ -667,7 +667,7 @@ main(int argc, char **argv)
 	test_error();
 	test_front();
 	test_stmt_values();
-	kh_csp(csp, sizeof(csp));
+	kb_csp(csp, sizeof(csp));
 	ok(strstr(csp, "default-src 'none'") && strstr(csp, "style-src 'sha256-") &&
 	   !strstr(csp, "unsafe") && strstr(csp, "frame-ancestors 'none'"),
 	   "csp: nothing by default, the stylesheet by hash, never unsafe-*");
