@@ -138,7 +138,7 @@ howto(kb_out *o, const kb_site *site, const json_t *res, const char *set)
 		    num == NULL)
 			num = jstr(f, "odataName");
 	}
-	snprintf(q[0], sizeof(q[0]), "$top=10&$format=html");
+	snprintf(q[0], sizeof(q[0]), "$top=10");
 	if (num)
 		snprintf(q[1], sizeof(q[1]), "$orderby=%s desc&$top=5&$count=true",
 		         num);
@@ -147,7 +147,7 @@ howto(kb_out *o, const kb_site *site, const json_t *res, const char *set)
 	if (grp)
 		snprintf(q[2], sizeof(q[2]),
 		         "$apply=groupby((%s),aggregate($count as n))"
-		         "&$orderby=n desc&$format=html", grp);
+		         "&$orderby=n desc", grp);
 	else
 		snprintf(q[2], sizeof(q[2]), "$select=%s&$top=20",
 		         num ? num : "*");
@@ -221,7 +221,7 @@ kb_front_body(kb_out *o, const kb_site *site, const void *catalog,
 				continue;
 			shown++;
 			kb_puts(o, "<tr><td data-label=\"Dataset\"><a href=\"");
-			set_href(o, site, set, "$format=html");
+			set_href(o, site, set, NULL);
 			kb_puts(o, "\"><strong>");
 			kb_text(o, rtitle ? rtitle : ptitle ? ptitle : rname, (size_t)-1);
 			kb_puts(o, "</strong></a><br><code>");

@@ -141,7 +141,30 @@ kb_facets(kb_out *o, const kb_url *u, const kb_facet *f, int nf)
 	for (i = 0; i < nf; i++) {
 		kb_puts(o, "<div class=\"facet\"><h3>");
 		kb_text(o, f[i].col, (size_t)-1);
-		kb_puts(o, " <span class=\"n\">top values</span></h3><ul>\n");
+		kb_puts(o, " <span class=\"n\">top values</span></h3>");
+		{
+			/* every value counted, as a chart: the facet's own query */
+			kb_url c = *u;
+			char  *ap = kb_facet_apply(f[i].col, cur);
+
+			c.nown = 0;
+			kb_url_del(&c, "$skiptoken");
+			kb_url_del(&c, "$skip");
+			kb_url_del(&c, "$filter");
+			kb_url_del(&c, "$orderby");
+			kb_url_del(&c, "$top");
+			kb_url_del(&c, "$select");
+			if (ap) {
+				kb_url_set(&c, "$apply", ap, 1);
+				kb_puts(o, "<p class=\"n\"><a class=\"count-by\" href=\"");
+				kb_url_attr(o, &c);
+				kb_puts(o, "\">count per ");
+				kb_text(o, f[i].col, (size_t)-1);
+				kb_puts(o, " (chart)</a></p>");
+			}
+			kb_url_free(&c);
+		}
+		kb_puts(o, "<ul>\n");
 		for (j = 0; j < f[i].n; j++) {
 			kb_url l = *u;
 			char  *nf_ = kb_filter_and_eq(cur, f[i].col, f[i].type,
@@ -213,6 +236,60 @@ meta_line(kb_out *o, const kb_setmeta *m, long long count)
 	kb_puts(o, "</p>\n");
 }
 
+/* <select name=NAME> over the page's columns (numeric ones only when
+ * `numeric`), with an empty first choice. */
+static void
+column_select(htmlw *h, const char *name, int numeric, const char *id)
+{
+	int i;
+
+	kb_printf(&h->o, "<select name=\"%s\" id=\"%s\" aria-label=\"column\">"
+	          "<option value=\"\">%s</option>", name, id,
+	          numeric ? "count rows" : "column");
+	for (i = 0; i < h->b.ncols; i++) {
+		const kb_col *c = &h->b.cols[i];
+
+		if (numeric && !is_num(c->type))
+			continue;
+		kb_puts(&h->o, "<option value=\"");
+		kb_attr(&h->o, c->name, (size_t)-1);
+		kb_puts(&h->o, "\">");
+		if (numeric)
+			kb_puts(&h->o, "sum of ");
+		kb_text(&h->o, c->name, (size_t)-1);
+		kb_puts(&h->o, "</option>");
+	}
+	kb_puts(&h->o, "</select>");
+}
+
+/* The summary form: rows counted (or a column summed) per value of a
+ * column, or of its first N characters (BPS codes: 2 = province, 4 =
+ * regency, 7 = district) -- a $apply groupby page with its chart,
+ * built by html/go so nobody types OData. */
+static void
+summary_box(htmlw *h)
+{
+	kb_out *o = &h->o;
+
+	kb_puts(o, "<div class=\"box\"><form class=\"inline summary\" "
+	        "method=\"get\" action=\"");
+	kb_attr(o, h->req.site->base, (size_t)-1);
+	kb_puts(o, "html/go\"><input type=\"hidden\" name=\"set\" value=\"");
+	kb_attr(o, h->req.set, (size_t)-1);
+	kb_puts(o, "\"><input type=\"hidden\" name=\"$filter\" value=\"");
+	kb_attr(o, h->filter, (size_t)-1);
+	kb_puts(o, "\"><label for=\"s-agg\">Summarise:</label>");
+	column_select(h, "agg", 1, "s-agg");
+	kb_puts(o, "<label for=\"s-by\">per</label>");
+	column_select(h, "by", 0, "s-by");
+	kb_puts(o, "<select name=\"chars\" aria-label=\"part of the value\">"
+	        "<option value=\"\">whole value</option>"
+	        "<option value=\"2\">first 2 characters</option>"
+	        "<option value=\"4\">first 4 characters</option>"
+	        "<option value=\"7\">first 7 characters</option></select>"
+	        "<button type=\"submit\">Summarise</button></form></div>\n");
+}
+
 static void
 filter_box(htmlw *h)
 {
@@ -236,7 +313,16 @@ filter_box(htmlw *h)
 	        " type=\"text\" id=\"f\" name=\"$filter\" placeholder=\"e.g. "
 	        "provinsi eq 'ACEH' and jumlah gt 100\" value=\"");
 	kb_attr(o, h->filter, (size_t)-1);
-	kb_puts(o, "\"><button type=\"submit\">Filter</button></form>\n"
+	kb_puts(o, "\"><span class=\"builder\">or pick: ");
+	column_select(h, "col", 0, "f-col");
+	kb_puts(o, "<select name=\"op\" aria-label=\"comparison\">"
+	        "<option value=\"eq\">=</option><option value=\"ne\">≠</option>"
+	        "<option value=\"gt\">&gt;</option><option value=\"ge\">≥</option>"
+	        "<option value=\"lt\">&lt;</option><option value=\"le\">≤</option>"
+	        "<option value=\"contains\">contains</option></select>"
+	        "<input type=\"text\" name=\"val\" aria-label=\"value\" "
+	        "placeholder=\"value\" class=\"val\"></span>"
+	        "<button type=\"submit\">Filter</button></form>\n"
 	        "<p>This view as data (the same URL answers JSON to a program):</p>"
 	        "<code class=\"url\" id=\"view-url\">");
 	/* The URL as text: the page's own address, escaped as text. */
@@ -380,6 +466,16 @@ table_head(htmlw *h)
 	h->in_table = 1;
 }
 
+/* 1 when the page is already an aggregate ($apply with groupby). */
+static int
+apply_grouped(htmlw *h)
+{
+	char apply[2048];
+	const char *a = kb_url_get(&h->url, "$apply", apply, sizeof(apply));
+
+	return a != NULL && strstr(a, "groupby(") != NULL;
+}
+
 static int
 w_begin(kb_writer *w, const kb_begin *b)
 {
@@ -402,6 +498,8 @@ w_begin(kb_writer *w, const kb_begin *b)
 	}
 	columns_doc(h);
 	filter_box(h);
+	if (!apply_grouped(h))
+		summary_box(h);
 	downloads(h);
 	kb_facets(&h->o, &h->url, h->facets, h->nfacets);
 	h->chart = kb_chart_pick(b->cols, b->ncols,

@@ -283,14 +283,133 @@ put_pct(char *buf, size_t len, size_t *k, const char *s, int keep_slash)
 	return 0;
 }
 
+/* 1 if s is an OData identifier (what a column name in our forms is). */
+static int
+ident_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (i = 1; s[i]; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_') || i > 127)
+			return 0;
+	return 1;
+}
+
+/* A value typed into the filter builder as an OData literal: a number or
+ * a date (YYYY-MM-DD) bare, anything else a quoted string.  Heap. */
+static char *
+literal(const char *v)
+{
+	char  *end;
+	size_t n = strlen(v), i;
+	int    date = n == 10 && v[4] == '-' && v[7] == '-';
+
+	for (i = 0; date && i < n; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)v[i]))
+			date = 0;
+	if (date || strcmp(v, "true") == 0 || strcmp(v, "false") == 0 ||
+	    strcmp(v, "null") == 0)
+		return strdup(v);
+	if (n > 0 && n < 40 && (isdigit((unsigned char)v[0]) || v[0] == '-')) {
+		(void)strtod(v, &end);
+		if (*end == '\0' && strchr(v, 'x') == NULL &&
+		    strchr(v, 'X') == NULL)
+			return strdup(v);
+	}
+	return kb_odata_string(v);
+}
+
+/* The builder's condition "col op literal" (contains(col,'v') for
+ * "contains"), or NULL when the form left it empty or it is not ours. */
+static char *
+condition(const char *col, const char *op, const char *val, int *bad)
+{
+	static const char *const ops[] = { "eq", "ne", "gt", "ge", "lt", "le",
+	                                   "contains" };
+	char  *lit, *r;
+	size_t i, n;
+
+	*bad = 0;
+	if (col == NULL || col[0] == '\0' || val == NULL || val[0] == '\0')
+		return NULL;
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (op && strcmp(op, ops[i]) == 0)
+			break;
+	if (!ident_ok(col) || i == sizeof(ops) / sizeof(ops[0])) {
+		*bad = 1;
+		return NULL;
+	}
+	lit = i == 6 ? kb_odata_string(val) : literal(val);
+	if (lit == NULL)
+		return NULL;
+	n = strlen(col) + strlen(lit) + 24;
+	if ((r = malloc(n)) != NULL) {
+		if (i == 6)
+			snprintf(r, n, "contains(%s,%s)", col, lit);
+		else
+			snprintf(r, n, "%s %s %s", col, ops[i], lit);
+	}
+	free(lit);
+	return r;
+}
+
+/* The summary form's $apply: [filter(F)/][compute(substring(by,0,N) as
+ * by_N)/]groupby((by),aggregate($count as count | agg with sum as
+ * sum_agg)).  NULL with *bad set when a field is not ours. */
+static char *
+summary(const char *filter, const char *by, const char *chars,
+        const char *agg, int *bad)
+{
+	char   key[160], aggs[200], *r;
+	long   nch = 0;
+	size_t n;
+
+	*bad = 1;
+	if (!ident_ok(by) || (agg && agg[0] && !ident_ok(agg)))
+		return NULL;
+	if (chars && chars[0]) {
+		char *end;
+
+		nch = strtol(chars, &end, 10);
+		if (*end != '\0' || nch < 1 || nch > 64)
+			return NULL;
+	}
+	*bad = 0;
+	if (nch)
+		snprintf(key, sizeof(key), "%s_%ld", by, nch);
+	else
+		snprintf(key, sizeof(key), "%s", by);
+	if (agg && agg[0])
+		snprintf(aggs, sizeof(aggs), "%s with sum as sum_%s", agg, agg);
+	else
+		snprintf(aggs, sizeof(aggs), "$count as count");
+	n = (filter ? strlen(filter) : 0) + 2 * strlen(key) + strlen(aggs) + 96;
+	if ((r = malloc(n)) == NULL)
+		return NULL;
+	snprintf(r, n, "%s%s%s", filter && filter[0] ? "filter(" : "",
+	         filter && filter[0] ? filter : "", filter && filter[0] ? ")/" : "");
+	if (nch)
+		snprintf(r + strlen(r), n - strlen(r),
+		         "compute(substring(%s,0,%ld) as %s)/", by, nch, key);
+	snprintf(r + strlen(r), n - strlen(r), "groupby((%s),aggregate(%s))",
+	         key, aggs);
+	return r;
+}
+
 int
 kb_go_location(const kb_site *site, const char *form_query, char *buf,
                size_t len, kueri_err *err)
 {
-	char       *set = NULL, *keep = NULL, *filter = NULL;
+	enum { F_SET, F_KEEP, F_FILTER, F_COL, F_OP, F_VAL, F_BY, F_CHARS,
+	       F_AGG, F__N };
+	static const char *const names[F__N] = { "set", "keep", "$filter",
+		"col", "op", "val", "by", "chars", "agg" };
+	char       *f[F__N] = { 0 }, *cond = NULL, *filter = NULL, *apply = NULL;
 	const char *s = form_query ? form_query : "";
 	size_t      k = 0, i;
-	int         rc = -1;
+	int         rc = -1, bad = 0, j;
 
 	while (*s) {
 		const char *amp = strchr(s, '&'), *eq;
@@ -300,13 +419,10 @@ kb_go_location(const kb_site *site, const char *form_query, char *buf,
 		eq = memchr(s, '=', n);
 		name = form_decode(s, eq ? (size_t)(eq - s) : n);
 		val = eq ? form_decode(eq + 1, n - (size_t)(eq + 1 - s)) : strdup("");
-		if (name && strcmp(name, "set") == 0)
-			slot = &set;
-		else if (name && strcmp(name, "keep") == 0)
-			slot = &keep;
-		else if (name && (strcmp(name, "$filter") == 0 ||
-		                  strcmp(name, "filter") == 0))
-			slot = &filter;
+		for (j = 0; name && j < F__N; j++)
+			if (strcmp(name, names[j]) == 0 ||
+			    (j == F_FILTER && strcmp(name, "filter") == 0))
+				slot = &f[j];
 		free(name);
 		if (slot && *slot == NULL)
 			*slot = val;
@@ -316,28 +432,66 @@ kb_go_location(const kb_site *site, const char *form_query, char *buf,
 			break;
 		s = amp + 1;
 	}
-	if (set == NULL || set[0] == '\0') {
+	if (f[F_SET] == NULL || f[F_SET][0] == '\0') {
 		kueri_err_set(err, KUERI_EBADREQ, -1, "html/go: no 'set' given");
 		goto done;
 	}
 	/* `keep` is a raw query as our page wrote it; it goes into a header,
 	 * so only printable ASCII without spaces passes. */
-	for (i = 0; keep && keep[i]; i++)
-		if ((unsigned char)keep[i] <= 0x20 || (unsigned char)keep[i] >= 0x7f) {
+	for (i = 0; f[F_KEEP] && f[F_KEEP][i]; i++)
+		if ((unsigned char)f[F_KEEP][i] <= 0x20 ||
+		    (unsigned char)f[F_KEEP][i] >= 0x7f) {
 			kueri_err_set(err, KUERI_EBADREQ, (long long)i,
 			              "html/go: 'keep' must be a raw query string"
 			              " (printable ASCII, no spaces)");
 			goto done;
 		}
+	/* the filter builder: "col op value" and-ed to the typed $filter */
+	cond = condition(f[F_COL], f[F_OP], f[F_VAL], &bad);
+	if (bad) {
+		kueri_err_set(err, KUERI_EBADREQ, -1, "html/go: 'col' must be a "
+		              "column name and 'op' one of eq ne gt ge lt le contains");
+		goto done;
+	}
+	if (cond && f[F_FILTER] && f[F_FILTER][0]) {
+		size_t n = strlen(cond) + strlen(f[F_FILTER]) + 12;
+
+		if ((filter = malloc(n)) != NULL)
+			snprintf(filter, n, "(%s) and %s", f[F_FILTER], cond);
+	} else if (cond) {
+		filter = cond;
+		cond = NULL;
+	} else if (f[F_FILTER]) {
+		filter = f[F_FILTER];
+		f[F_FILTER] = NULL;
+	}
+	/* the summary form: a new view, $apply only (the filter inside it) */
+	if (f[F_BY] && f[F_BY][0]) {
+		apply = summary(filter, f[F_BY], f[F_CHARS], f[F_AGG], &bad);
+		if (bad) {
+			kueri_err_set(err, KUERI_EBADREQ, -1, "html/go: 'by' and 'agg'"
+			              " must be column names and 'chars' a number 1-64");
+			goto done;
+		}
+		if (apply == NULL)
+			goto toolong;
+		free(f[F_KEEP]);
+		f[F_KEEP] = NULL;
+		free(filter);
+		filter = NULL;
+	}
 	if (put(buf, len, &k, site->root, strlen(site->root)) ||
-	    put_pct(buf, len, &k, set, 0))
+	    put_pct(buf, len, &k, f[F_SET], 0))
 		goto toolong;
-	if (keep && keep[0] && (put(buf, len, &k, "?", 1) ||
-	                        put(buf, len, &k, keep, strlen(keep))))
+	if (f[F_KEEP] && f[F_KEEP][0] && (put(buf, len, &k, "?", 1) ||
+	    put(buf, len, &k, f[F_KEEP], strlen(f[F_KEEP]))))
 		goto toolong;
 	if (filter && filter[0] &&
-	    (put(buf, len, &k, keep && keep[0] ? "&" : "?", 1) ||
+	    (put(buf, len, &k, f[F_KEEP] && f[F_KEEP][0] ? "&" : "?", 1) ||
 	     put(buf, len, &k, "$filter=", 8) || put_pct(buf, len, &k, filter, 0)))
+		goto toolong;
+	if (apply && (put(buf, len, &k, "?$apply=", 8) ||
+	              put_pct(buf, len, &k, apply, 0)))
 		goto toolong;
 	rc = 0;
 	goto done;
@@ -345,8 +499,10 @@ toolong:
 	kueri_err_set(err, KUERI_ETOOLONG, -1, "html/go: the resulting URL is"
 	              " longer than %zu bytes", len - 1);
 done:
-	free(set);
-	free(keep);
+	for (j = 0; j < F__N; j++)
+		free(f[j]);
+	free(cond);
 	free(filter);
+	free(apply);
 	return rc;
 }
