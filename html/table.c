@@ -10,6 +10,7 @@
  * program.  Paging and sorting drop $skiptoken: a token belongs to one
  * sort order and one filter, and the engine refuses a stale one.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -290,6 +291,33 @@ summary_box(htmlw *h)
 	        "<button type=\"submit\">Summarise</button></form></div>\n");
 }
 
+/* Raw query text as a person reads it: %XX decoded (a space shows as a
+ * space), then escaped as text like any other value. */
+static void
+text_decoded(kb_out *o, const char *s, size_t n)
+{
+	char   buf[1024];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (c == '%' && i + 2 < n + 0 && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], 0 };
+
+			c = (char)strtol(hex, NULL, 16);
+			i += 2;
+		}
+		if (k == sizeof(buf)) {
+			kb_text(o, buf, k);
+			k = 0;
+		}
+		buf[k++] = c;
+	}
+	kb_text(o, buf, k);
+}
+
 static void
 filter_box(htmlw *h)
 {
@@ -335,7 +363,7 @@ filter_box(htmlw *h)
 		for (i = 0; i < v.nopt; i++) {
 			kb_raw(o, i ? "&amp;" : "?", i ? 5 : 1);
 			if (v.opt[i].raw)
-				kb_text(o, v.opt[i].raw, v.opt[i].rawn);
+				text_decoded(o, v.opt[i].raw, v.opt[i].rawn);
 		}
 	}
 	kb_puts(o, "</code></div>\n");
@@ -576,7 +604,9 @@ w_row(kb_writer *w, const kb_value *v, int n)
 				u[v[i].n] = '\0';
 				link = kb_href_ok(u);
 			}
-			kb_puts(o, is_num(t) ? "<td class=\"num\">" : "<td>");
+			kb_puts(o, is_num(t) ? "<td class=\"num\">" :
+			        t == KP_DATE || t == KP_DATETIME || t == KP_TIME ||
+			        t == KP_YEARMONTH ? "<td class=\"nw\">" : "<td>");
 			if (link) {
 				kb_puts(o, "<a rel=\"nofollow noopener noreferrer\" href=\"");
 				kb_attr(o, v[i].s, v[i].n);
