@@ -21,7 +21,7 @@ WARN = -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 CFLAGS_ALL = -std=c11 -D_GNU_SOURCE -g $(WARN) -Iinclude $(PKG_CFLAGS) \
              -fstack-protector-strong -fPIE
 LDFLAGS_ALL = -pie -Wl,-z,relro,-z,now
-LIBS = $(PKG_LIBS) -lfcgi -lm
+LIBS = $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
 BUILD = build/san
@@ -40,6 +40,8 @@ LDFLAGS_ALL += $(LDFLAGS)
 # query (URL → SQL → rows → JSON/CSV) → fcgi (HTTP).  cli/ is thin mains.
 LIB_SRC  = $(wildcard util/*.c portal/*.c publish/*.c query/*.c fcgi/*.c)
 LIB_SRC += $(wildcard html/*.c)
+LIB_SRC += $(wildcard replica/*.c)
+LIB_SRC += $(wildcard harvest/*.c)
 CLI_SRC  = $(wildcard cli/*.c)
 TEST_SRC = $(wildcard tests/unit/test_*.c)
 LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -60,7 +62,10 @@ $(BUILD)/libkueri.a: $(LIB_OBJ)
 $(BUILD)/kueri: $(CLI_OBJ) $(BUILD)/libkueri.a
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(BUILD)/libkueri.a $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(BUILD)/libkueri.a $(HEADERS)
+# A test binary also depends on the test helpers it may include
+# (tests/unit/qtest.h, kq_fixture.h, tap.h ...).
+TEST_HEADERS = $(wildcard tests/unit/*.h)
+$(BUILD)/tests/%: tests/unit/%.c $(TEST_HEADERS) $(BUILD)/libkueri.a $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Itests/unit $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libkueri.a $(LIBS)
 
@@ -93,6 +98,9 @@ install: $(BUILD)/kueri
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/kueri/nginx
 	install -m 0755 $(BUILD)/kueri $(DESTDIR)$(PREFIX)/bin/kueri
 	install -m 0644 nginx/kueri.conf nginx/kueri-http.conf nginx/lighttpd.conf \
+		$(DESTDIR)$(PREFIX)/share/kueri/nginx/
+	install -m 0644 nginx/kueri-front-http.conf nginx/kueri-front.conf \
+		nginx/kueri-replica-http.conf nginx/rsyncd.conf \
 		$(DESTDIR)$(PREFIX)/share/kueri/nginx/
 
 clean:

@@ -15,6 +15,8 @@ int cmd_unpublish(int argc, char **argv);
 int cmd_catalog(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_snapshot(int argc, char **argv);
+int cmd_replicate(int argc, char **argv);
 
 /* argv[i] is "--help" or "-h" for some i ≥ 1. */
 int cli_wants_help(int argc, char **argv);

@@ -15,10 +15,10 @@ usage(FILE *f)
 	"usage: kueri serve --db PORTAL [--socket PATH | --listen HOST:PORT]\n"
 	"                   [--workers N] [--max-age S] [--root /odata/]\n"
 	"                   [--time-budget MS] [--max-page N] [--export-cap N]\n"
-	"                   [--io-timeout S] [--drain S]\n"
+	"                   [--io-timeout S] [--read-timeout S] [--drain S]\n"
 	"\n"
-	"Run the FastCGI service: a pre-forked pool of workers (default one\n"
-	"per core) accepting on one socket.  With neither --socket nor\n"
+	"Run the FastCGI service: a pre-forked pool of workers (default four\n"
+	"per core, at least 8) accepting on one socket.  With neither --socket nor\n"
 	"--listen it accepts on fd 0, as spawn-fcgi, lighttpd and mod_fcgid\n"
 	"expect.  Each worker opens PORTAL read-only; a new `kueri publish`\n"
 	"is visible to the next request without a restart.  SIGTERM lets\n"
@@ -28,7 +28,7 @@ usage(FILE *f)
 	"  --db PORTAL        the portal database (required)\n"
 	"  --socket PATH      create and listen on this unix socket\n"
 	"  --listen HOST:PORT listen on TCP (keep it on loopback)\n"
-	"  --workers N        worker processes (default: online CPUs)\n"
+	"  --workers N        worker processes (default: 4 x online CPUs, min 8)\n"
 	"  --max-age S        Cache-Control max-age of answers (default 0: clients\n"
 	"                     revalidate by ETag, nginx does not cache, so a new\n"
 	"                     version or a withdrawal is visible at once)\n"
@@ -37,8 +37,10 @@ usage(FILE *f)
 	"  --time-budget MS   per-query time budget (default 1000)\n"
 	"  --max-page N       server page size cap (default 1000)\n"
 	"  --export-cap N     max rows in a CSV export (default 1000000)\n"
-	"  --io-timeout S     reading a request / writing to a stalled peer\n"
-	"                     (default 30)\n");
+	"  --io-timeout S     a write to a peer that stops reading fails after\n"
+	"                     S seconds without progress (default 30)\n"
+	"  --read-timeout S   a request's FastCGI records must all arrive within\n"
+	"                     S seconds of the connection (default 3)\n");
 }
 
 /* A decimal in [lo, hi], or -1. */
@@ -63,7 +65,7 @@ known_option(const char *o)
 	static const char *const names[] = {
 		"--db", "--socket", "--listen", "--root", "--workers",
 		"--max-age", "--time-budget", "--max-page", "--export-cap",
-		"--io-timeout", "--drain",
+		"--io-timeout", "--drain", "--read-timeout",
 	};
 	size_t i;
 
@@ -127,6 +129,9 @@ cmd_serve(int argc, char **argv)
 		else if (strcmp(o, "--io-timeout") == 0 &&
 		         (n = num(v, 1, 3600)) > 0)
 			c.io_timeout = (int)n;
+		else if (strcmp(o, "--read-timeout") == 0 &&
+		         (n = num(v, 1, 3600)) > 0)
+			c.read_timeout = (int)n;
 		else if (strcmp(o, "--drain") == 0 &&
 		         (n = num(v, 0, 3600)) >= 0)
 			c.drain = (int)n;

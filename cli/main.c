@@ -18,6 +18,8 @@ static const struct subcommand {
 	{ "catalog",   cmd_catalog,   "list published packages: owner, version, freshness" },
 	{ "query",     cmd_query,     "answer an OData URL offline, exactly as the service would" },
 	{ "serve",     cmd_serve,     "run the FastCGI service (pre-forked workers)" },
+	{ "snapshot",  cmd_snapshot,  "write a consistent snapshot + manifest for replicas" },
+	{ "replicate", cmd_replicate, "fetch, verify and swap in the publisher's snapshot" },
 };
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 

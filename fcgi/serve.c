@@ -1,32 +1,35 @@
 /*
- * serve.c -- `kueri serve`: a pre-forked pool of libfcgi workers on one
- * listening socket.
+ * serve.c -- `kueri serve`: a pre-forked pool of workers on one listening
+ * socket, speaking FastCGI through record.c.
  *
- * Why pre-forked processes: libfcgi is single-threaded per process, and
- * SQLite connections are cheapest when each process owns one.  Each worker
- * opens the portal read-only once, then per request: snapshot_begin
- * (one read transaction held for the whole request, and inside it
- * portal_refresh -- one PRAGMA data_version, so a publish becomes visible
- * to the next request without a restart) → kh_handle → COMMIT →
- * FCGX_Finish_r.  A
- * request in flight finishes on the snapshot it started on, and its
- * catalog and rows always come from the same version.
+ * Why pre-forked processes: SQLite connections are cheapest when each
+ * process owns one, and a process that goes wrong is contained.  Each
+ * worker opens the portal read-only once, then per request: kr_read (the
+ * whole request, under one read deadline) → portal_begin (one read
+ * transaction held for the whole request; inside it portal_refresh -- one
+ * PRAGMA data_version, so a publish is visible to the next request -- and
+ * a check that the portal path still names the file we have open) →
+ * kh_handle → COMMIT → kr_finish.  A request in flight finishes on the
+ * snapshot it started on, and its catalog and rows always come from the
+ * same version of the same file.
  *
  * Accepting.  The listening socket is non-blocking and each worker waits
  * for it with ppoll(), which is also the only place SIGTERM is unblocked:
  * an idle worker stops at once, a busy one finishes its request first
  * (drain), and no signal can be lost between the check and the wait.
  * When several workers wake for one connection, the losers get EAGAIN
- * from FCGX_Accept_r and go back to waiting.
+ * from accept4 and go back to waiting.
  *
- * Hangs.  Between accepting and having the whole request, libfcgi reads
- * blocking; a peer that sends half a record would hold the worker
- * forever.  An alarm (io_timeout) covers that phase and the whole answer;
- * when it fires the worker _exit()s and the parent replaces it.  Writes
- * to a peer that stops reading time out (SO_SNDTIMEO) the same way.
+ * Nobody can pin the pool.  A request must be whole within read_timeout
+ * (3 s) of being accepted, however slowly it trickles in; connections are
+ * closed after each request (FCGI_KEEP_CONN is not honoured); a write that
+ * makes no progress for io_timeout fails.  A request that has used
+ * heavy_ms of CPU is demoted (nice 10) so cheap requests on other workers
+ * keep the CPU, and its worker retires afterwards.  There are more workers
+ * than cores.  An alarm is a last-resort hang guard for the whole answer.
  *
- * The parent only forks, reaps, replaces crashed workers (with a pause
- * when they die young, so a broken portal cannot make it spin) and on
+ * The parent only forks, reaps, replaces workers (with a growing pause
+ * when they die young, so a persistent fault cannot make it spin) and on
  * SIGTERM/SIGINT forwards SIGTERM, waits up to `drain` seconds, then
  * SIGKILLs what is left.
  */
@@ -39,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -46,9 +51,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
 #include <sqlite3.h>
 
+#include "record.h"
 #include "service.h"
 
 void
@@ -57,10 +62,18 @@ ks_conf_default(ks_conf *c)
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
 	memset(c, 0, sizeof *c);
-	c->workers = n > 0 ? (int)n : 1;
+	/* Workers spend much of their time waiting (on the socket, on a
+	 * client, on the disk), and expensive requests are demoted rather
+	 * than queued: more workers than cores keeps one free for a cheap
+	 * request. */
+	c->workers = n > 0 ? (int)n * 4 : 8;
+	if (c->workers < 8)
+		c->workers = 8;
 	c->max_age = 0; /* fresh after every publish; see --max-age */
 	c->root = "/odata/";
 	c->io_timeout = 30;
+	c->read_timeout = 3;
+	c->heavy_ms = 50;
 	c->drain = 30;
 	kq_limits_default(&c->lim);
 }
@@ -162,6 +175,7 @@ is_listening(int fd)
 /* ---- the worker ---------------------------------------------------------- */
 
 static volatile sig_atomic_t worker_stop;
+static volatile sig_atomic_t demoted;
 
 static void
 on_worker_term(int sig)
@@ -183,49 +197,26 @@ on_worker_alarm(int sig)
 	_exit(75);
 }
 
-/* FCGX_GetParam, minus a strncmp call for every parameter nginx sends
- * (~25) on each of a request's ~15 lookups: compare the first byte
- * inline first. */
-static const char *
-fcgx_param(void *ctx, const char *name)
+/*
+ * The request has used heavy_ms of CPU: it is an expensive one.  Lower
+ * this worker's priority so that the cheap requests other workers answer
+ * get the CPU first; the expensive request still runs (within its time
+ * budget) on what is left.  An unprivileged process cannot raise its
+ * priority again, so the worker retires after this request and the parent
+ * forks a fresh one.  setpriority is a plain system call.
+ */
+static void
+on_worker_heavy(int sig)
 {
-	FCGX_Request *r = ctx;
-	size_t n;
-	char **e;
-
-	if (name == NULL || r->envp == NULL)
-		return NULL;
-	n = strlen(name);
-	for (e = r->envp; *e != NULL; e++)
-		if ((*e)[0] == name[0] && strncmp(*e, name, n) == 0 &&
-		    (*e)[n] == '=')
-			return *e + n + 1;
-	return NULL;
-}
-
-static int
-fcgx_write(void *ctx, const char *buf, size_t len)
-{
-	FCGX_Stream *out = ctx;
-
-	while (len > 0) {
-		int n = len > 65536 ? 65536 : (int)len;
-
-		if (FCGX_PutStr(buf, n, out) != n)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	(void)sig;
+	demoted = 1;
+	setpriority(PRIO_PROCESS, 0, 10);
 }
 
 static long long
 now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return kr_now_ms();
 }
 
 /* ---- one snapshot per request ----------------------------------------- */
@@ -310,31 +301,126 @@ snapshot_end(kportal *p)
 		sq_run(db, SQ_COMMIT);
 }
 
-/* Answer when the portal cannot be read at all (e.g. refresh failed). */
+/* Answer when the portal cannot be read at all (removed, refresh failed). */
 static void
-answer_unavailable(FCGX_Request *r, kh_stats *st)
+answer_unavailable(kr_req *r, kh_stats *st, const char *why)
 {
-	static const char body[] =
-		"{\"error\":{\"code\":\"ServiceUnavailable\","
-		"\"message\":\"the portal cannot be read right now\"}}";
+	char body[256];
+	int n = snprintf(body, sizeof body,
+	                 "{\"error\":{\"code\":\"ServiceUnavailable\","
+	                 "\"message\":\"%s\"}}", why);
+	kueri_sink out = { kr_write, r };
 
-	FCGX_FPrintF(r->out, "Status: 503 Service Unavailable\r\n"
-	             "Content-Type: application/json;odata.metadata=minimal\r\n"
-	             "OData-Version: 4.0\r\nAccess-Control-Allow-Origin: *\r\n"
-	             "Cache-Control: no-store\r\n\r\n%s", body);
+	kueri_sink_printf(&out, "Status: 503 Service Unavailable\r\n"
+	        "Content-Type: application/json;odata.metadata=minimal\r\n"
+	        "OData-Version: 4.0\r\nAccess-Control-Allow-Origin: *\r\n"
+	        "Retry-After: 5\r\nCache-Control: no-store\r\n\r\n%s", body);
 	st->status = 503;
-	st->bytes = (long long)sizeof body - 1;
+	st->bytes = n;
+}
+
+/* ---- one portal file, one truth ------------------------------------------ */
+
+/*
+ * The portal this worker has open, and the file (device, inode) it was
+ * when opened.  Before each request, inside its read transaction, the
+ * path is stat()ed again: when the file was replaced (a new inode) or
+ * removed, the worker closes the old one and opens the path anew, or
+ * answers 503 while there is nothing to open.  So after a swap every
+ * answer comes from the new file, and a deleted file is never answered
+ * from; a request already in flight finishes on the file it started on.
+ */
+static kportal *portal;
+static dev_t    portal_dev;
+static ino_t    portal_ino;
+
+/* Open c->db, recording which file was opened: the path is stat()ed
+ * before and after the open and must name the same file both times
+ * (otherwise it was swapped during the open: try again).  0 or -1. */
+static int
+portal_attach(const ks_conf *c, kueri_err *err)
+{
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		struct stat a, b;
+		kportal *p;
+
+		if (stat(c->db, &a) != 0) {
+			kueri_err_set(err, KUERI_EDB, -1, "the portal file %s"
+			              " is gone", c->db);
+			return -1;
+		}
+		if ((p = portal_open_ro(c->db, err)) == NULL)
+			return -1;
+		if (stat(c->db, &b) == 0 && a.st_dev == b.st_dev &&
+		    a.st_ino == b.st_ino) {
+			portal = p;
+			portal_dev = a.st_dev;
+			portal_ino = a.st_ino;
+			return 0;
+		}
+		portal_close(p);
+	}
+	kueri_err_set(err, KUERI_EDB, -1, "the portal file %s keeps changing",
+	              c->db);
+	return -1;
+}
+
+static void
+portal_detach(void)
+{
+	if (portal != NULL) {
+		sq_free();      /* statements belong to the connection */
+		portal_close(portal);
+		portal = NULL;
+	}
+}
+
+/* 1 when the path still names the file we have open. */
+static int
+portal_same(const ks_conf *c)
+{
+	struct stat sb;
+
+	return stat(c->db, &sb) == 0 && sb.st_dev == portal_dev &&
+	       sb.st_ino == portal_ino;
+}
+
+/* Begin the request's snapshot on the file the path names now.  0 with a
+ * transaction open on `portal`, or -1 with err set (no transaction). */
+static int
+portal_begin(const ks_conf *c, kueri_err *err)
+{
+	int tries;
+
+	for (tries = 0; tries < 3; tries++) {
+		if (portal == NULL && portal_attach(c, err) < 0)
+			return -1;
+		if (snapshot_begin(portal, err) < 0)
+			return -1;
+		/* Checked with the snapshot pinned: a swap after this point
+		 * is one the request may legitimately not see. */
+		if (portal_same(c))
+			return 0;
+		snapshot_end(portal);
+		fprintf(stderr, "kueri serve: the portal file %s was replaced"
+		        " or removed; reopening\n", c->db);
+		portal_detach();
+	}
+	kueri_err_set(err, KUERI_EDB, -1, "the portal file %s keeps changing",
+	              c->db);
+	return -1;
 }
 
 static int
 worker_main(const ks_conf *c, int lfd)
 {
-	FCGX_Request req;
-	kportal *p;
+	kr_req req;
 	kueri_err err;
 	sigset_t block, waitmask;
 	struct sigaction sa;
-	struct timeval tv = { c->io_timeout, 0 };
+	int retire = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	memset(&sa, 0, sizeof sa);
@@ -343,6 +429,12 @@ worker_main(const ks_conf *c, int lfd)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_worker_alarm;
 	sigaction(SIGALRM, &sa, NULL);
+	/* SA_RESTART: the demotion signal may land in any system call
+	 * (SQLite's reads, our polls); it must not make one fail. */
+	sa.sa_handler = on_worker_heavy;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGPROF, &sa, NULL);
+	sa.sa_flags = 0;
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
@@ -359,67 +451,84 @@ worker_main(const ks_conf *c, int lfd)
 	if (getppid() == 1)
 		return 0;
 
+	/* A portal that cannot be opened now (removed, being replaced) is
+	 * not fatal: requests get 503 until it is back. */
 	kueri_err_clear(&err);
-	if ((p = portal_open_ro(c->db, &err)) == NULL) {
+	if (portal_attach(c, &err) < 0)
 		fprintf(stderr, "kueri serve: worker: %s\n", err.msg);
-		return 3;
-	}
-	if (FCGX_Init() != 0 || FCGX_InitRequest(&req, lfd, 0) != 0) {
-		portal_close(p);
-		return 3;
-	}
-	while (!worker_stop) {
+	memset(&req, 0, sizeof req);
+	req.fd = -1;
+	while (!worker_stop && !retire) {
 		struct pollfd pfd = { lfd, POLLIN, 0 };
+		struct itimerval heavy = { { 0, 0 }, { c->heavy_ms / 1000,
+		                           (c->heavy_ms % 1000) * 1000 } };
+		struct itimerval off = { { 0, 0 }, { 0, 0 } };
 		kh_stats st;
 		long long t0;
-		int rc;
+		enum kr_err e;
+		int rc, fd;
 
 		rc = ppoll(&pfd, 1, NULL, &waitmask);
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (rc <= 0 || worker_stop)
 			continue;
-		alarm((unsigned)c->io_timeout);
-		rc = FCGX_Accept_r(&req);
-		if (rc < 0) {
-			alarm(0);
+		fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
 			/* EAGAIN: another worker won the race.  Anything else
 			 * (EMFILE, ENOBUFS...) would spin: back off a little. */
-			if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR &&
-			    rc != -ECONNABORTED)
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
 				ppoll(NULL, 0, &(struct timespec){ 0, 20000000 },
 				      &waitmask);
 			continue;
 		}
 		t0 = now_ms();
-		setsockopt(req.ipcFd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+		e = kr_read(&req, fd, t0 + (long long)c->read_timeout * 1000,
+		            c->workers, c->io_timeout * 1000);
+		if (e != KR_OK) {
+			/* A request that never became whole: nothing to
+			 * answer.  Closed peers are not worth a log line. */
+			if (e != KR_CLOSED)
+				fprintf(stderr, "- - - fastcgi: %s ms=%lld\n",
+				        kr_strerror(e), now_ms() - t0);
+			kr_close(&req);
+			continue;
+		}
 		/* A last-resort hang guard for the whole answer: the engine
-		 * has its own time budget and writes time out on their own,
-		 * so this only fires on a bug; it is generous so that a big
-		 * CSV export to a slow client still completes. */
+		 * has its own time budget and a write that makes no progress
+		 * for io_timeout fails, so this only fires on a bug; it is
+		 * generous so that a big CSV export to a slow client still
+		 * completes. */
 		alarm((unsigned)(c->io_timeout * 20 + c->lim.time_ms / 1000));
+		demoted = 0;
+		if (c->heavy_ms > 0)
+			setitimer(ITIMER_PROF, &heavy, NULL);
 		kueri_err_clear(&err);
-		if (snapshot_begin(p, &err) < 0) {
+		if (portal_begin(c, &err) < 0) {
 			memset(&st, 0, sizeof st);
 			snprintf(st.path, sizeof st.path, "-");
 			snprintf(st.method, sizeof st.method, "-");
-			answer_unavailable(&req, &st);
+			answer_unavailable(&req, &st, portal == NULL ?
+			                   "the portal is not available right now" :
+			                   "the portal cannot be read right now");
 			fprintf(stderr, "kueri serve: portal: %s\n", err.msg);
 		} else {
-			kueri_sink out = { fcgx_write, req.out };
+			kueri_sink out = { kr_write, &req };
 
-			kh_handle(p, c, fcgx_param, &req, &out, &st);
-			snapshot_end(p);
+			kh_handle(portal, c, kr_param, &req, &out, &st);
+			snapshot_end(portal);
 		}
-		FCGX_Finish_r(&req);
+		setitimer(ITIMER_PROF, &off, NULL);
+		kr_finish(&req);
 		alarm(0);
-		fprintf(stderr, "%s %s %d rows=%lld bytes=%lld ms=%lld\n",
+		retire = demoted;
+		fprintf(stderr, "%s %s %d rows=%lld bytes=%lld ms=%lld%s\n",
 		        st.method, st.path, st.status, st.rows, st.bytes,
-		        now_ms() - t0);
+		        now_ms() - t0, retire ? " heavy" : "");
 	}
-	FCGX_Free(&req, 1);
-	sq_free();
-	portal_close(p);
+	kr_close(&req);
+	portal_detach();
 	return 0;
 }
 
@@ -429,6 +538,7 @@ typedef struct slot {
 	pid_t     pid;     /* 0: empty                          */
 	long long born;    /* now_ms() at fork                  */
 	long long due;     /* respawn not before this (ms)      */
+	int       fails;   /* young abnormal deaths in a row    */
 } slot;
 
 static pid_t
@@ -528,9 +638,20 @@ ks_serve(const ks_conf *c)
 				                            : "exited with",
 				        WIFSIGNALED(status) ? WTERMSIG(status)
 				                            : WEXITSTATUS(status));
-			/* A worker that dies young waits a second before its
-			 * replacement: no fork storm on a persistent fault. */
-			slots[i].due = t - slots[i].born < 1000 ? t + 1000 : t;
+			/* A worker that retired (exit 0, e.g. after a heavy
+			 * request) or lived a while is replaced at once.  One
+			 * that died young waits 25 ms, doubling per death in a
+			 * row up to 1 s: no fork storm on a persistent fault,
+			 * and the other slots keep serving meanwhile. */
+			if ((WIFEXITED(status) && WEXITSTATUS(status) == 0) ||
+			    t - slots[i].born >= 1000) {
+				slots[i].fails = 0;
+				slots[i].due = t;
+			} else {
+				slots[i].due = t + (slots[i].fails < 6 ?
+				               25LL << slots[i].fails : 1000);
+				slots[i].fails++;
+			}
 		}
 		t = now_ms();
 		alive = 0;

@@ -6,9 +6,12 @@
  *            through a kueri_sink.  Knows HTTP (routes, CORS, caching,
  *            conditional requests); knows nothing of sockets or libfcgi,
  *            so tests can drive it with a table of params.
- *   serve.c  the process model: listening socket, pre-forked workers
- *            over libfcgi, replacement of crashed workers, drain on
- *            SIGTERM, one log line per request.
+ *   record.c FastCGI records in and out (record.h), with caps and
+ *            deadlines: kueri's own, libfcgi is not used.
+ *   serve.c  the process model: listening socket, pre-forked workers,
+ *            demotion of expensive requests, reopening a replaced portal,
+ *            replacement of crashed workers, drain on SIGTERM, one log
+ *            line per request.
  */
 #ifndef KUERI_SERVICE_H
 #define KUERI_SERVICE_H
@@ -27,10 +30,13 @@ typedef struct ks_conf {
 	int         io_timeout;  /* s: reading a request's params, writing  */
 	int         drain;       /* s: SIGTERM waits this long for workers   */
 	kq_limits   lim;         /* handed to kq_prepare                     */
+	int         read_timeout; /* s: a whole request (records in) by then  */
+	int         heavy_ms;    /* CPU ms after which a request is demoted  */
 } ks_conf;
 
-/* Defaults: workers = online CPUs, max_age 60, root "/odata/",
- * io_timeout 30, drain 30, kq_limits_default-like limits. */
+/* Defaults: workers = 4 per online CPU (at least 8), max_age 0, root
+ * "/odata/", io_timeout 30, read_timeout 3, heavy_ms 50, drain 30,
+ * kq_limits_default limits. */
 void ks_conf_default(ks_conf *c);
 
 /* What one request did, for the log line. */

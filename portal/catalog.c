@@ -197,11 +197,13 @@ odata_field_names(json_t *fields, json_t *fo)
 	kp_odata_names(v, (int)n, out);
 	json_array_foreach(fields, i, f) {
 		json_t *t = json_object_get(f, "title");
+		json_t *d = json_object_get(f, "description");
 
-		json_array_append_new(fo, json_pack("{s:s,s:s,s:O,s:O}",
+		json_array_append_new(fo, json_pack("{s:s,s:s,s:O,s:O,s:O}",
 		        "name", v[i], "odataName", out[i],
 		        "type", json_object_get(f, "type"),
-		        "title", t ? t : json_null()));
+		        "title", t ? t : json_null(),
+		        "description", d ? d : json_null()));
 	}
 	rc = 0;
 done:
@@ -314,12 +316,30 @@ package_json(sqlite3 *db, sqlite3_stmt *st, long long now, kueri_err *err)
 	copy_prop(o, desc, "contactPoint");
 	copy_prop(o, desc, "temporal");
 	copy_prop(o, desc, "spatial");
-	json_decref(desc);
 	res = resources_json(db, name, err);
 	if (res == NULL) {
+		json_decref(desc);
 		json_decref(o);
 		return NULL;
 	}
+	{
+		/* Each resource's description as published (the harvest
+		 * module's DCAT and CKAN answers carry it too). */
+		json_t *r, *dr;
+		size_t i, j;
+
+		json_array_foreach(res, i, r) {
+			json_t *rd = json_null();
+
+			json_array_foreach(json_object_get(desc, "resources"), j, dr)
+				if (json_equal(json_object_get(dr, "name"),
+				               json_object_get(r, "name")) &&
+				    json_is_string(json_object_get(dr, "description")))
+					rd = json_object_get(dr, "description");
+			json_object_set(r, "description", rd);
+		}
+	}
+	json_decref(desc);
 	json_object_set_new(o, "resources", res);
 	return o;
 }

@@ -12,6 +12,9 @@
  *                        Accept naming application/json and not xml)
  *   root<anything else>  the query engine (kq_prepare)
  *   base catalog[/NAME]  the catalog JSON (portal_catalog_json)
+ *   base catalog.jsonld, catalog.ttl, catalog (Accept JSON-LD/Turtle),
+ *        catalog/NAME/datapackage.json, catalog/NAME/RES.csv,
+ *        api/3/action/NAME  harvest/ (kd_prepare), see harvest.h
  *   base health          200 + the portal's version summary
  *   anything else        404
  * Before the table: a URI over the length limit is 414; OPTIONS is a CORS
@@ -33,6 +36,7 @@
 
 #include <jansson.h>
 
+#include "harvest.h"
 #include "kq_writer.h"
 
 enum bodyk {
@@ -42,7 +46,8 @@ enum bodyk {
 	B_SERVICE,    /* service document                                 */
 	B_METAXML,    /* CSDL XML                                         */
 	B_METAJSON,   /* CSDL JSON                                        */
-	B_ERROR       /* r->err as the engine's OData error JSON          */
+	B_ERROR,      /* r->err as the engine's OData error JSON          */
+	B_HARVEST     /* r->kd, a prepared harvest/ answer (DCAT, CKAN, …) */
 };
 
 struct kq_resp {
@@ -50,12 +55,14 @@ struct kq_resp {
 	enum bodyk        body;
 	char             *text;
 	kq_answer        *ans;
+	kd_answer        *kd;
 	kportal          *portal;
 	const char       *root_url;
 	int               head_only;
 	kq_limits         lim;
 	kueri_err         err;
-	kq_pageinfo         facets;     /* an HTML dataset page's (facet.c)  */
+	size_t            base_len;  /* length of the base path ("/" → 1) */
+	kq_pageinfo       facets;    /* an HTML page's (facet.c)        */
 };
 
 /* ---- answers -------------------------------------------------------------- */
@@ -458,14 +465,15 @@ route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 	return answer_html(r, &b, 200);
 }
 
-/* The service root: the front page for a browser, else the service
- * document. */
+/* The service root for a browser: the front page; anyone else goes on
+ * to the service document (declines, 1). */
 static int
-route_root(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
+route_browser_root(kportal *p, const kq_route_req *q, kq_resp *r,
+                   const char *rest)
 {
-	if (wants_html(q))
-		return route_front(p, q, r, rest);
-	return route_service(p, q, r, rest);
+	if (!wants_html(q))
+		return 1;
+	return route_front(p, q, r, rest);
 }
 
 /* {base}html/go?<form>: the filter and summary forms' target → 303 to
@@ -639,7 +647,69 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 		            "the catalog could not be read", NULL);
 	}
 	cacheable(r, q);
-	return answer_json(r, j);
+	if (answer_json(r, j) < 0)
+		return -1;
+	if (r->head.status == 200) {
+		/* The body holds `overdue`, which changes with the clock, not
+		 * only with publishing: the ETag is a hash of the body. */
+		unsigned long long x = 1469598103934665603ULL;
+		const char *c;
+
+		for (c = r->text; *c; c++)
+			x = (x ^ (unsigned char)*c) * 1099511628211ULL;
+		snprintf(r->head.etag, sizeof r->head.etag, "\"c-%016llx\"", x);
+		r->head.last_modified = portal_last_modified(p);
+	}
+	return 0;
+}
+
+/*
+ * What harvesters pull (harvest/: DCAT-AP, the CKAN API subset, package
+ * downloads).  The module says which paths are its own (kd_is_route: e.g.
+ * /catalog only for JSON-LD or Turtle); for any other it declines (1) and
+ * the next row of the table is tried.
+ */
+static int
+route_harvest(kportal *p, const kq_route_req *q, kq_resp *r,
+              const char *rest)
+{
+	kd_request     kq;
+	const kd_head *kh;
+	char           base[600], fname[100];
+	size_t         rl = strlen(q->root ? q->root : "/odata/");
+	size_t         ul = strlen(q->root_url), bl = r->base_len;
+
+	if (!kd_is_route(rest, q->accept))
+		return 1;
+	/* root_url is scheme://host + root; the base is its parent. */
+	snprintf(base, sizeof base, "%.*s",
+	         (int)(ul >= rl ? ul - rl + bl : ul), q->root_url);
+	memset(&kq, 0, sizeof kq);
+	kq.base = base;
+	kq.odata = q->root_url;
+	kq.path = rest;
+	kq.query = q->query;
+	kq.accept = q->accept;
+	kq.head_only = r->head_only;
+	if ((r->kd = kd_prepare(p, &kq)) == NULL)
+		return fail(r, 500, "InternalError", "out of memory", NULL);
+	kh = kd_answer_head(r->kd);
+	r->body = B_HARVEST;
+	r->head.status = kh->status;
+	set_ctype(r, kh->content_type);
+	if (kh->filename[0]) {
+		safe_filename(kh->filename, fname, sizeof fname);
+		snprintf(r->head.extra, sizeof r->head.extra,
+		         "Content-Disposition: attachment; filename=\"%s\"\r\n",
+		         fname);
+	}
+	if (kh->status == 200) {
+		snprintf(r->head.etag, sizeof r->head.etag, "%s", kh->etag);
+		r->head.last_modified = kh->last_modified;
+		cacheable(r, q);
+	} else
+		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	return 0;
 }
 
 static int
@@ -665,7 +735,8 @@ route_health(kportal *p, const kq_route_req *q, kq_resp *r,
  *   M_SUB    at+word, or at+word+"/"+rest (rest handed to the route)
  *   M_ANY    at+anything (rest = anything); the root itself counts as
  *            at+"" when the request omits its trailing slash
- * `fn` fills r->head and r->body; returns 0, or -1 out of memory.
+ * `fn` fills r->head and r->body; returns 0, -1 out of memory, or 1 when
+ * the path is not its own after all (the next row is tried).
  */
 enum { AT_ROOT, AT_BASE };
 enum { M_EXACT, M_NOCASE, M_SUB, M_ANY };
@@ -678,10 +749,12 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ AT_ROOT, M_EXACT,  "",            route_root     },
+	{ AT_ROOT, M_EXACT,  "",            route_browser_root },
+	{ AT_ROOT, M_EXACT,  "",            route_service  },
 	{ AT_ROOT, M_EXACT,  "$metadata",   route_metadata },
 	{ AT_ROOT, M_NOCASE, "%24metadata", route_metadata },
 	{ AT_ROOT, M_ANY,    "",            route_engine   },
+	{ AT_BASE, M_ANY,    "",            route_harvest  },
 	{ AT_BASE, M_SUB,    "catalog",     route_catalog  },
 	{ AT_BASE, M_EXACT,  "health",      route_health   },
 	{ AT_BASE, M_EXACT,  "",            route_front    },
@@ -756,6 +829,7 @@ kq_route(kportal *p, const kq_route_req *in)
 	blen = rlen > 1 ? rlen - 1 : rlen;
 	while (blen > 0 && root[blen - 1] != '/')
 		blen--;
+	r->base_len = blen;
 
 	/* The web server normally answers 414 first; this is for clients
 	 * that talk FastCGI to us directly. */
@@ -785,10 +859,9 @@ kq_route(kportal *p, const kq_route_req *in)
 			                           rt->at == AT_ROOT ? rlen : blen);
 			const char *rest = rel ? match(rt, rel) : NULL;
 
-			if (rest != NULL) {
-				rc = rt->fn(p, &q, r, rest);
+			if (rest != NULL &&
+			    (rc = rt->fn(p, &q, r, rest)) != 1)
 				break;
-			}
 		}
 		if (i == sizeof routes / sizeof routes[0])
 			rc = fail(r, 404, "NotFound", "no such resource", NULL);
@@ -837,6 +910,8 @@ kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows)
 		return kq_metadata_json(r->portal, sink);
 	case B_ERROR:
 		return kq_write_error(sink, &r->err);
+	case B_HARVEST:
+		return kd_stream(r->kd, sink, nrows);
 	}
 	return -1;
 }
@@ -847,6 +922,7 @@ kq_resp_free(kq_resp *r)
 	if (r == NULL)
 		return;
 	kq_free(r->ans);
+	kd_free(r->kd);
 	kq_pageinfo_free(&r->facets);
 	free(r->text);
 	free(r);

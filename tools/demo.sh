@@ -1,22 +1,41 @@
 #!/bin/sh
 # tools/demo.sh -- `make demo`: publish the bundled real datasets into
-# run/demo.db and serve them through nginx on 127.0.0.1:$DEMO_PORT (8080).
-# Ctrl-C stops everything.  Publishing again is cheap: an unchanged
-# package is recognised and left as it is.
+# run/demo.db and serve them through nginx on 127.0.0.1:PORT (8080;
+# `make demo PORT=8081`, or DEMO_PORT=).  Ctrl-C stops everything.
+# Publishing again is cheap: an unchanged package is recognised and left as
+# it is (`kueri publish` exits 0 for it).  Exit 1 when a bundled package is
+# refused or broken, 2 when the port is taken or kueri is not built.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 KUERI=${KUERI:-$ROOT/build/kueri}
-PORT=${DEMO_PORT:-8080}
+PORT=${PORT:-${DEMO_PORT:-8080}}
 DB=$ROOT/run/demo.db
-mkdir -p "$ROOT/run"
+case "$PORT" in ''|*[!0-9]*) echo "demo: PORT must be a number (got '$PORT')" >&2; exit 2 ;; esac
 [ -x "$KUERI" ] || { echo "demo: build first (make)" >&2; exit 2; }
+
+# port_busy P: is a TCP socket listening on 127.0.0.1/any address port P?
+# (/proc/net/tcp*, so it needs neither ss nor netstat.)
+port_busy() {
+	hex=$(printf '%04X' "$1")
+	awk -v p=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 }
+		END { exit !f }' /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+# Checked before publishing, so a taken port costs nothing and says how out.
+if port_busy "$PORT"; then
+	next=$((PORT + 1))
+	while port_busy "$next" && [ "$next" -lt $((PORT + 100)) ]; do next=$((next + 1)); done
+	echo "demo: port $PORT is in use: make demo PORT=$next" >&2
+	exit 2
+fi
+mkdir -p "$ROOT/run"
 
 for pkg in "$ROOT"/data/*/datapackage.kueri.json; do
 	rc=0
 	"$KUERI" publish --db "$DB" "$pkg" || rc=$?
 	case $rc in
-	0|2) ;;   # published, or unchanged since the last demo
-	*) echo "demo: publishing $pkg failed (exit $rc)" >&2; exit 1 ;;
+	0) ;;   # published, or unchanged since the last demo
+	1) echo "demo: $pkg was refused (exit 1; the report above says why)" >&2; exit 1 ;;
+	*) echo "demo: publishing $pkg failed (exit $rc: bad input or unreadable)" >&2; exit 1 ;;
 	esac
 done
 

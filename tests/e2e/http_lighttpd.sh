@@ -6,6 +6,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/http_lib.inc"
 
+# lighttpd lives in /usr/sbin, which a non-root user's PATH lacks: resolve it
+# as tools/serve.sh resolves nginx.
+LIGHTTPD=${LIGHTTPD:-$(command -v lighttpd || echo /usr/sbin/lighttpd)}
 DB=$TMP/portal.db
 hp_fixture "$DB"
 RUN=$TMP/lt
@@ -14,7 +17,7 @@ LPID=""
 for try in 1 2 3 4 5; do
 	PORT=$(hp_port)
 	KUERI_BIN=$KUERI KUERI_DB=$DB KUERI_RUN=$RUN KUERI_PORT=$PORT \
-		lighttpd -D -f "$REPO/nginx/lighttpd.conf" >"$RUN/out" 2>&1 &
+		"$LIGHTTPD" -D -f "$REPO/nginx/lighttpd.conf" >"$RUN/out" 2>&1 &
 	LPID=$!
 	HP_PIDS="$HP_PIDS $LPID"
 	BASE=http://127.0.0.1:$PORT

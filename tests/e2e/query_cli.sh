@@ -10,7 +10,7 @@ DB="$TMP/portal.db"
 
 "$KUERI" query --db "$DB" 'x' >/dev/null 2>"$TMP/probe"; rc=$?
 if [ "$rc" -eq 3 ] && grep -q 'not implemented' "$TMP/probe"; then
-	echo "# skip: kueri query is not implemented in this build yet"
+	skip "kueri query is not implemented in this build yet"
 	done_testing; exit 0
 fi
 

@@ -6,6 +6,10 @@
 #   query   tests/fuzz/fuzz_query.c   URL → answer      seeds tests/fuzz/corpus
 #   csv     tests/fuzz/fuzz_csv.c     CSV record reader seeds tests/fuzz/corpus-csv
 #   verify  tests/fuzz/fuzz_verify.c  package + verify  seeds tests/fuzz/corpus-verify
+#   fcgi    tests/fuzz/fuzz_fcgi.c    FastCGI records → routing → headers
+#                                                       seeds tests/fuzz/corpus-fcgi
+#   manifest tests/fuzz/fuzz_manifest.c replica manifest seeds tests/fuzz/corpus-manifest
+#   harvest tests/fuzz/fuzz_harvest.c DCAT/CKAN/download requests  seeds tests/fuzz/corpus-harvest
 #
 #   make fuzz                     fuzz for $FUZZ_SECONDS (default 600) in
 #                                 total, split evenly across the harnesses
@@ -25,11 +29,11 @@ if [ "${1:-}" = "--replay" ]; then
 	FUZZ_SECONDS=0
 	shift
 fi
-[ $# -gt 0 ] || set -- query csv verify
+[ $# -gt 0 ] || set -- query csv verify fcgi manifest harvest
 for h in "$@"; do
 	case $h in
-	query|csv|verify) ;;
-	*) echo "fuzz: unknown harness $h (query, csv, verify)" >&2; exit 2 ;;
+	query|csv|verify|fcgi|manifest|harvest) ;;
+	*) echo "fuzz: unknown harness $h (query, csv, verify, fcgi, manifest, harvest)" >&2; exit 2 ;;
 	esac
 done
 CC_FUZZ=${CC_FUZZ:-clang}
@@ -46,7 +50,7 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude $PKG_CFL
 # file only when the source or a header is newer than its object.
 newest_h=$(ls -t include/*.h */*.h 2>/dev/null | head -1)
 objs=""
-for src in util/*.c portal/*.c publish/*.c query/*.c; do
+for src in util/*.c portal/*.c publish/*.c query/*.c fcgi/*.c replica/*.c harvest/*.c; do
 	[ -e "$src" ] || continue
 	obj="$out/obj/$(echo "$src" | tr / _).o"
 	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_h" -nt "$obj" ]; then

@@ -38,6 +38,22 @@ static int tap_n, tap_failed;
 		printf("#   got:  %lld\n#   want: %lld\n", is_g_, is_w_);       \
 } while (0)
 
+/* A check that cannot run here: "ok N - # SKIP why" (tests/run.sh counts
+ * it as skipped). */
+#define skip(...) do {                                                  \
+	printf("ok %d - # SKIP ", ++tap_n);                                 \
+	printf(__VA_ARGS__);                                                \
+	printf("\n");                                                       \
+} while (0)
+
+/* A known, listed gap: "not ok N - what # TODO why".  Not a failure (TAP);
+ * tests/run.sh counts it as pending. */
+#define todo(what, ...) do {                                            \
+	printf("not ok %d - %s # TODO ", ++tap_n, (what));                  \
+	printf(__VA_ARGS__);                                                \
+	printf("\n");                                                       \
+} while (0)
+
 static inline int
 tap_done(void)
 {

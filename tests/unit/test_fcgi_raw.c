@@ -4,7 +4,12 @@
  * (the CVE-2025-23016 class), unknown record types, params that never end,
  * garbage, a 64 KiB URL.  After each, a well-formed request must still be
  * answered promptly: a worker survives or is replaced, the pool never
- * hangs.  Runs $KUERI (the binary under test) on a hand-made portal.
+ * hangs.  Issue 11's regressions: lengths 0x40000000 in a whole request
+ * and a flood of them (no worker may die), the management records,
+ * split brain (the portal file replaced, then deleted, while serving) and
+ * slow peers against the default configuration (1 byte/s trickles and
+ * FCGI_KEEP_CONN connections left open).  Runs $KUERI (the binary under
+ * test) on hand-made portals.
  */
 #include <errno.h>
 #include <poll.h>
@@ -126,12 +131,26 @@ static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
  * Returns the HTTP status from "Status:", 0 when the connection closed
  * without one, -1 on timeout/connect failure.
  */
+static int request_ex(const char *uri, int timeout_ms, int flags,
+                      char *body, size_t blen);
+
 static int
 request(const char *uri, int timeout_ms)
+{
+	return request_ex(uri, timeout_ms, 0, NULL, 0);
+}
+
+/* request() with BEGIN_REQUEST flags (1: FCGI_KEEP_CONN) and the body of
+ * the answer (from its first STDOUT record, up to blen - 1 bytes) copied
+ * into `body` when not NULL. */
+static int
+request_ex(const char *uri, int timeout_ms, int flags, char *body,
+           size_t blen)
 {
 	size_t ulen = strlen(uri), plen = 0, off;
 	unsigned char *params = malloc(ulen + 256);
 	char reply[8192];
+	unsigned char beg[8] = { 0, 1, (unsigned char)flags, 0, 0, 0, 0, 0 };
 	size_t got = 0;
 	long long deadline = now_ms() + timeout_ms;
 	int fd = connect_sock(), status = 0;
@@ -146,7 +165,7 @@ request(const char *uri, int timeout_ms)
 	plen += nv(params + plen, "REQUEST_METHOD", "GET", 3);
 	plen += nv(params + plen, "REQUEST_URI", uri, ulen);
 	plen += nv(params + plen, "HTTP_HOST", "t", 1);
-	record(fd, 1, begin, 8);
+	record(fd, 1, beg, 8);
 	for (off = 0; off < plen; off += 65535)
 		record(fd, 4, params + off, plen - off > 65535 ? 65535
 		                                               : plen - off);
@@ -179,22 +198,152 @@ request(const char *uri, int timeout_ms)
 			status = atoi(st + 8);
 			break;
 		}
+	if (body != NULL && blen > 0) {
+		char *b = memmem(reply, got, "\r\n\r\n", 4);
+		size_t n = 0;
+
+		/* The body up to the next record header (version byte 1
+		 * followed by type 6, STDOUT) or the end. */
+		if (b != NULL)
+			for (b += 4; b + n < reply + got && n < blen - 1 &&
+			     !(b[n] == 1 && b + n + 1 < reply + got &&
+			       (b[n + 1] == 6 || b[n + 1] == 3)); n++)
+				body[n] = b[n];
+		body[n] = '\0';
+	}
 	return status;
 }
 
+/* small: 2 workers and short timeouts, so the hang cases run fast;
+ * otherwise the default configuration. */
 static void
-start_server(const char *kueri)
+start_server(const char *kueri, int small)
 {
+	struct stat sb;
+	int i;
+
+	unlink(sock);
 	server = fork();
 	if (server == 0) {
 		FILE *f = freopen(logp, "a", stderr);
 
 		(void)f;
-		execl(kueri, kueri, "serve", "--db", dbp, "--socket", sock,
-		      "--workers", "2", "--io-timeout", "2", "--drain", "5",
-		      (char *)NULL);
+		if (small)
+			execl(kueri, kueri, "serve", "--db", dbp, "--socket",
+			      sock, "--workers", "2", "--io-timeout", "2",
+			      "--drain", "5", (char *)NULL);
+		else
+			execl(kueri, kueri, "serve", "--db", dbp, "--socket",
+			      sock, (char *)NULL);
 		_exit(127);
 	}
+	for (i = 0; i < 100 && stat(sock, &sb) != 0; i++)
+		usleep(50000);
+}
+
+/* SIGTERM the server; 1 when it exited 0 within 10 s. */
+static int
+stop_server(void)
+{
+	int i, status = -1;
+
+	kill(server, SIGTERM);
+	for (i = 0; i < 100; i++) {
+		if (waitpid(server, &status, WNOHANG) == server)
+			break;
+		usleep(100000);
+	}
+	if (i == 100) {
+		kill(server, SIGKILL);
+		waitpid(server, &status, 0);
+		return 0;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* Lines of the server log that say a worker died ("...; replacing it"). */
+static int
+deaths(void)
+{
+	char line[512];
+	int n = 0;
+	FILE *f = fopen(logp, "r");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (strstr(line, "replacing it"))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* A whole, well-framed request whose one PARAMS pair claims
+ * nameLength = valueLength = 0x40000000 (issue 11: libfcgi asked Malloc
+ * for 2^31 + 2 bytes and the worker died).  Returns the fd (caller
+ * closes) or -1. */
+static int
+send_poison(void)
+{
+	static const unsigned char pair[10] = { 0xc0, 0, 0, 0, 0xc0, 0, 0, 0,
+	                                        'A', 'B' };
+	int fd = connect_sock();
+
+	if (fd < 0)
+		return -1;
+	record(fd, 1, begin, 8);
+	record(fd, 4, pair, sizeof pair);
+	record(fd, 4, NULL, 0);
+	record(fd, 5, NULL, 0);
+	return fd;
+}
+
+/* Wait up to ms for the peer to close fd; 1 if it did (EOF or reset). */
+static int
+closed_within(int fd, int ms)
+{
+	long long deadline = now_ms() + ms;
+	char b[4096];
+
+	for (;;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
+		long long left = deadline - now_ms();
+		ssize_t r;
+
+		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+			return 0;
+		r = recv(fd, b, sizeof b, 0);
+		if (r <= 0)
+			return 1;
+	}
+}
+
+/* A portal at `path` whose set "s" has `rows` rows. */
+static int
+make_portal(const char *path, int rows)
+{
+	sqlite3 *db;
+	char sql[200];
+	int ok_ = 1, i;
+
+	unlink(path);
+	if (sqlite3_open(path, &db) != SQLITE_OK ||
+	    sqlite3_exec(db, layout, NULL, NULL, NULL) != SQLITE_OK)
+		ok_ = 0;
+	for (i = 0; ok_ && i < rows; i++) {
+		snprintf(sql, sizeof sql, "INSERT INTO t1 VALUES(%d)", i);
+		ok_ = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+	}
+	sqlite3_close(db);
+	return ok_;
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 static int
@@ -235,9 +384,7 @@ main(void)
 	   "hand-made portal");
 	sqlite3_close(db);
 
-	start_server(kueri);
-	for (i = 0; i < 100 && stat(sock, &sb) != 0; i++)
-		usleep(50000);
+	start_server(kueri, 1);
 	ok(stat(sock, &sb) == 0, "kueri serve listens on its socket");
 	pool_ok("start");
 
@@ -311,21 +458,217 @@ main(void)
 	}
 	pool_ok("a 64 KiB URL");
 
+	/* 7. Issue 11: lengths 0x40000000 in a complete request. */
+	{
+		int d0 = deaths(), closed;
+
+		fd = send_poison();
+		closed = fd >= 0 && closed_within(fd, 5000);
+		if (fd >= 0)
+			close(fd);
+		ok(closed, "a params pair with nameLength = valueLength ="
+		   " 0x40000000 is refused: the connection is closed");
+		pool_ok("lengths 0x40000000");
+		is_int(deaths() - d0, 0, "no worker died on it");
+	}
+
+	/* 8. A flood of such records, then a valid request: it is answered
+	 * promptly (a worker that died per record, replaced once a second,
+	 * made it wait minutes). */
+	{
+		int d0 = deaths(), sent = 0;
+		long long t0;
+
+		for (i = 0; i < 300; i++)
+			if ((fd = send_poison()) >= 0) {
+				sent++;
+				close(fd);
+			}
+		t0 = now_ms();
+		status = request("/odata/", 20000);
+		ok(sent == 300 && status == 200 && now_ms() - t0 < 5000,
+		   "after a flood of %d poison requests a valid request is"
+		   " answered in %lld ms (%d; bound 5000)", sent,
+		   now_ms() - t0, status);
+		is_int(deaths() - d0, 0, "no worker died in the flood");
+	}
+
+	/* 9. FastCGI management records: GET_VALUES is answered, an
+	 * unknown type gets UNKNOWN_TYPE, a second BEGIN_REQUEST on the
+	 * same connection gets CANT_MPX_CONN. */
+	if ((fd = connect_sock()) >= 0) {
+		unsigned char gv[18] = { 14, 0, 'F', 'C', 'G', 'I', '_', 'M',
+		                         'A', 'X', '_', 'C', 'O', 'N', 'N', 'S' };
+		unsigned char h[8] = { 1, 9, 0, 0, 0, 16, 0, 0 };
+		unsigned char u[8] = { 1, 77, 0, 0, 0, 0, 0, 0 };
+		unsigned char b2[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+		unsigned char hb[8] = { 1, 1, 0, 2, 0, 8, 0, 0 };
+		unsigned char rep[512];
+		size_t got = 0;
+		long long dl = now_ms() + 5000;
+
+		send_all(fd, h, 8);
+		send_all(fd, gv, 16);
+		send_all(fd, u, 8);
+		record(fd, 1, begin, 8);
+		send_all(fd, hb, 8);     /* BEGIN_REQUEST for id 2 */
+		send_all(fd, b2, 8);
+		while (got < 8 + 18 + 8 + 8 + 8 + 8 && now_ms() < dl) {
+			struct pollfd pfd = { fd, POLLIN, 0 };
+			ssize_t r;
+
+			if (poll(&pfd, 1, 200) <= 0)
+				continue;
+			if ((r = recv(fd, rep + got, sizeof rep - got, 0)) <= 0)
+				break;
+			got += (size_t)r;
+		}
+		close(fd);
+		/* Walk the records: type, id, first content byte. */
+		{
+			size_t o = 0;
+			int seen_gv = 0, seen_unk = 0, seen_mpx = 0;
+
+			while (o + 8 <= got) {
+				size_t len = (size_t)rep[o + 4] << 8 | rep[o + 5];
+				const unsigned char *c = rep + o + 8;
+
+				if (o + 8 + len > got)
+					break;
+				if (rep[o + 1] == 10 && len > 16 && c[0] == 14 &&
+				    memcmp(c + 2, "FCGI_MAX_CONNS", 14) == 0 &&
+				    c[16] == '2')
+					seen_gv = 1;
+				if (rep[o + 1] == 11 && len == 8 && c[0] == 77)
+					seen_unk = 1;
+				if (rep[o + 1] == 3 && rep[o + 3] == 2 && len == 8 &&
+				    c[4] == 1)
+					seen_mpx = 1;
+				o += 8 + len + rep[o + 6];
+			}
+			ok(seen_gv, "GET_VALUES is answered: FCGI_MAX_CONNS is"
+			   " the pool size (2)");
+			ok(seen_unk, "an unknown record type gets UNKNOWN_TYPE"
+			   " naming it");
+			ok(seen_mpx, "a second request on the connection gets"
+			   " END_REQUEST with CANT_MPX_CONN");
+		}
+	}
+
+	/* 10. Split brain: replace the portal file while serving, then
+	 * delete it.  Every answer after the swap comes from the new file;
+	 * after the delete every answer is a clean 503. */
+	{
+		char next[120], body[64];
+		int n_new = 0, n_503 = 0, n = 20;
+
+		snprintf(next, sizeof next, "%s.next", dbp);
+		is_int(request_ex("/odata/s/$count", 5000, 0, body,
+		                  sizeof body), 200, "count before the swap");
+		is_str(body, "0", "the first portal has 0 rows");
+		/* Every worker has the old file open now. */
+		for (i = 0; i < 4; i++)
+			request("/odata/", 5000);
+		ok(make_portal(next, 7) && rename(next, dbp) == 0,
+		   "a new portal file (7 rows) renamed over the served one");
+		for (i = 0; i < n; i++)
+			if (request_ex("/odata/s/$count", 5000, 0, body,
+			               sizeof body) == 200 &&
+			    strcmp(body, "7") == 0)
+				n_new++;
+		is_int(n_new, n, "after the swap, every answer comes from the"
+		       " new file (%d of %d)", n_new, n);
+		unlink(dbp);
+		for (i = 0; i < n; i++)
+			if (request_ex("/odata/s/$count", 5000, 0, body,
+			               sizeof body) == 503)
+				n_503++;
+		is_int(n_503, n, "after the file is deleted, every request is"
+		       " refused with 503 (%d of %d), none answered from the"
+		       " deleted file", n_503, n);
+		ok(make_portal(next, 3) && rename(next, dbp) == 0,
+		   "a portal file put back (3 rows)");
+		is_int(request_ex("/odata/s/$count", 5000, 0, body,
+		                  sizeof body), 200, "served again");
+		is_str(body, "3", "from the file put back");
+	}
+
 	/* SIGTERM: drains and exits 0. */
-	kill(server, SIGTERM);
-	status = -1;
-	for (i = 0; i < 100; i++) {
-		if (waitpid(server, &status, WNOHANG) == server)
-			break;
-		usleep(100000);
-	}
-	ok(i < 100 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	   "SIGTERM: kueri serve exits 0");
-	if (i == 100) {
-		kill(server, SIGKILL);
-		waitpid(server, &status, 0);
-	}
+	ok(stop_server(), "SIGTERM: kueri serve exits 0");
 	ok(stat(sock, &sb) != 0, "the socket is gone");
+
+	/* 11. Slow peers against the default configuration: four peers
+	 * trickling a request at 1 byte/s (reconnecting when cut off) and
+	 * two FCGI_KEEP_CONN connections left open, while a cheap request
+	 * is probed for 7 s.  Before, as many slow peers as workers stalled
+	 * every request for the whole io timeout (30 s). */
+	{
+		int slow[4], keep[2], nprobe = 0, bad = 0, kept_closed = 0;
+		long long lat[400], t0, next_byte = 0, end;
+		static const unsigned char trickle[] =
+			"\x01\x01\x00\x01\x00\x08\x00\x00"
+			"\x00\x01\x00\x00\x00\x00\x00\x00"
+			"\x01\x04\x00\x01\x01\x00\x00\x00";
+		size_t pos[4] = { 0, 0, 0, 0 };
+
+		start_server(kueri, 0);
+		ok(stat(sock, &sb) == 0, "kueri serve (default configuration)"
+		   " listens");
+		for (i = 0; i < 4; i++)
+			slow[i] = connect_sock();
+		for (i = 0; i < 2; i++) {
+			keep[i] = connect_sock();
+			if (keep[i] >= 0) {
+				unsigned char kb[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
+				unsigned char pv[64];
+				size_t pl = nv(pv, "REQUEST_URI", "/health", 7);
+
+				record(keep[i], 1, kb, 8);
+				record(keep[i], 4, pv, pl);
+				record(keep[i], 4, NULL, 0);
+				record(keep[i], 5, NULL, 0);
+				kept_closed += closed_within(keep[i], 3000);
+			}
+		}
+		is_int(kept_closed, 2, "a FCGI_KEEP_CONN connection is closed"
+		       " by kueri after its request (it cannot hold a worker)");
+		end = now_ms() + 7000;
+		while (now_ms() < end && nprobe < 400) {
+			if (now_ms() >= next_byte) {
+				for (i = 0; i < 4; i++) {
+					if (slow[i] < 0 || send(slow[i],
+					    trickle + pos[i] % (sizeof trickle - 1),
+					    1, MSG_NOSIGNAL) != 1) {
+						if (slow[i] >= 0)
+							close(slow[i]);
+						slow[i] = connect_sock();
+						pos[i] = 0;
+						continue;
+					}
+					pos[i]++;
+				}
+				next_byte = now_ms() + 1000;
+			}
+			t0 = now_ms();
+			if (request("/health", 10000) != 200)
+				bad++;
+			lat[nprobe++] = now_ms() - t0;
+			usleep(20000);
+		}
+		for (i = 0; i < 4; i++)
+			if (slow[i] >= 0)
+				close(slow[i]);
+		for (i = 0; i < 2; i++)
+			if (keep[i] >= 0)
+				close(keep[i]);
+		qsort(lat, (size_t)nprobe, sizeof lat[0], cmp_ll);
+		ok(nprobe > 20 && bad == 0 && lat[nprobe - 1] < 1000,
+		   "with 4 slowloris peers (1 byte/s) and 2 kept connections, %d"
+		   " probes all answered: p50 %lld ms, p99 %lld ms, max %lld ms"
+		   " (bound on max: 1000)", nprobe, lat[nprobe / 2],
+		   lat[(nprobe * 99) / 100], lat[nprobe - 1]);
+		ok(stop_server(), "SIGTERM: kueri serve exits 0");
+	}
 	{
 		char cmd[600];
 

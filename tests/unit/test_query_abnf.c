@@ -18,16 +18,19 @@
  * Spaces, tabs, '"' and non-ASCII bytes are percent-encoded as a browser
  * would; '&' and '#' too when the input is one option's value.
  *
- * Outcome per case (url_expect, else expect):
- *   accept -> pass when the answer is 2xx, or 406 for a format, or a 400
- *             that is not a syntax error (a type or option rule of
- *             ../shared/ODATA.md: counted and listed separately);
- *             501 (valid OData we do not implement) -> "# pending";
- *   reject -> pass when the answer is 400.
+ * Outcome per case (url_expect, else expect) -- only what ../shared/ODATA.md
+ * documents passes:
+ *   accept -> ok when the answer is 2xx.  Any other answer fails unless the
+ *             id is listed in tests/query/documented-abnf.txt with exactly
+ *             that status and a phrase of ODATA.md that documents it (the
+ *             phrase must occur in ODATA.md, whitespace aside);
+ *   reject -> ok when the answer is 400.
+ * Ids in tests/query/pending-abnf.txt ("ID reason" lines) are known gaps:
+ * while they fail they print "not ok ... # TODO" (tests/run.sh counts them
+ * as pending, not failed); a listed case that passes fails, so the list
+ * cannot go stale.  An unlisted 501 fails like any other wrong answer.
  * Literal cases tagged payload-form test the JSON payload form, not URL
- * literals: skipped, and so are the other ...Value rules (payload forms).
- * Ids in tests/query/pending-abnf.txt ("ID reason" lines) print
- * "# pending" lines instead of ok / not ok.
+ * literals: "ok # SKIP", and so are the other ...Value rules.
  */
 #include <ctype.h>
 #include <strings.h>
@@ -139,20 +142,63 @@ build(json_t *c, char **path, char **query, const char **skip)
 	return 0;
 }
 
+/* The line of `list` ("\nID ..." lines) for `id`, up to its newline, or NULL. */
+static const char *
+listed(const char *list, const char *id, size_t *len)
+{
+	char key[64];
+	snprintf(key, sizeof key, "\n%s ", id);
+	const char *l = list ? strstr(list, key) : NULL;
+	if (!l)
+		return NULL;
+	l++;
+	*len = strcspn(l, "\n");
+	return l;
+}
+
+/* `s` with every run of white space as one space (caller frees). */
+static char *
+squeeze(const char *s)
+{
+	char *o = malloc(strlen(s) + 1), *q = o;
+	for (; *s; s++)
+		if (!isspace((unsigned char)*s))
+			*q++ = *s;
+		else if (q > o && q[-1] != ' ')
+			*q++ = ' ';
+	*q = '\0';
+	return o;
+}
+
+/* Read a list file as "\n" + text + "\n" (so every id is "\nID "). */
+static char *
+read_list(const char *path)
+{
+	char *t = qt_slurp(path, NULL), *l = NULL;
+	if (t && asprintf(&l, "\n%s\n", t) < 0)
+		l = NULL;
+	free(t);
+	return l;
+}
+
 int
 main(void)
 {
-	/* "ID reason" lines; a leading newline so every id is "\nID" */
-	char *pl = qt_slurp("tests/query/pending-abnf.txt", NULL);
-	char *pending = NULL;
-	if (pl && asprintf(&pending, "\n%s\n", pl) < 0)
-		pending = NULL;
-	free(pl);
+	char *pending = read_list("tests/query/pending-abnf.txt");
+	char *documented = read_list("tests/query/documented-abnf.txt");
+	const char *shared = getenv("SHARED");
+	char odata_path[600];
+	snprintf(odata_path, sizeof odata_path, "%s/ODATA.md",
+	         shared && *shared ? shared : "../shared");
+	char *odata_raw = qt_slurp(odata_path, NULL);
+	char *odata = odata_raw ? squeeze(odata_raw) : NULL;
+	free(odata_raw);
 	char *dir = qt_tmpdir();
 	char db[600];
 	snprintf(db, sizeof db, "%s/portal.db", dir ? dir : "/nonexistent");
 	int pub = dir ? qt_publish(db, "tests/data/abnf-fixture/datapackage.json") : -1;
 	ok(pub == 0, "the ABNF model fixture publishes");
+	ok(pending && documented, "tests/query/pending-abnf.txt and documented-abnf.txt are readable");
 	kueri_err err;
 	kueri_err_clear(&err);
 	kportal *p = pub == 0 ? portal_open_ro(db, &err) : NULL;
@@ -164,9 +210,12 @@ main(void)
 		qt_rmtree(dir);
 		free(dir);
 		free(pending);
+		free(documented);
+		free(odata);
 		return tap_done();
 	}
-	int total = 0, pass = 0, semantic = 0, skipped = 0, pend = 0, failed = 0;
+	int total = 0, pass = 0, documented_n = 0, skipped = 0, pend = 0, failed = 0;
+	int phrases_missing = 0;
 	char line[8192];
 	while (fgets(line, sizeof line, f)) {
 		json_error_t je;
@@ -186,7 +235,7 @@ main(void)
 		char *path = NULL, *query = NULL;
 		const char *skip = NULL;
 		if (build(c, &path, &query, &skip) < 0) {
-			printf("# skip %s: %s\n", id, skip);
+			skip("%s: %s", id, skip);
 			skipped++;
 			json_decref(c);
 			continue;
@@ -195,52 +244,62 @@ main(void)
 		qt_run(p, ROOT, path, query, NULL, NULL, NULL, &r);
 		json_t *body = json_loads(r.body.p, 0, &je);
 		json_t *e = json_object_get(body, "error");
-		const char *code = json_string_value(json_object_get(e, "code"));
 		const char *msg = json_string_value(json_object_get(e, "message"));
-		int syntax = r.status == 400 &&
-		             ((code && strcasestr(code, "syntax")) ||
-		              (msg && strcasestr(msg, "syntax")));
-		int good, is_pending = 0, sem = 0;
-		if (accept) {
-			if (r.status == 501) {
-				is_pending = 1;
-				good = 0;
-			} else if (r.status == 400 && !syntax) {
-				good = 1;
-				sem = 1;
-			} else {
-				good = (r.status >= 200 && r.status < 300) || r.status == 406;
-			}
+		size_t plen = 0, dlen = 0;
+		const char *pl = listed(pending, id, &plen);
+		const char *dl = listed(documented, id, &dlen);
+		char desc[600];
+		snprintf(desc, sizeof desc, "%s %s %s?%s (want %s)", id,
+		         json_string_value(json_object_get(c, "rule")), path, query, ue);
+		int good, doc = 0;
+		char why[300] = "";
+		if (accept && dl) {
+			/* "ID STATUS "phrase of ODATA.md" reason" */
+			int want = 0;
+			const char *q1 = memchr(dl, '"', dlen), *q2 = NULL;
+			if (q1)
+				q2 = memchr(q1 + 1, '"', dlen - (size_t)(q1 + 1 - dl));
+			sscanf(dl + strlen(id), "%d", &want);
+			char phrase[256] = "";
+			if (q1 && q2 && q2 - q1 - 1 < (long)sizeof phrase)
+				memcpy(phrase, q1 + 1, (size_t)(q2 - q1 - 1));
+			char *ph = squeeze(phrase);
+			int in_doc = odata && *ph && strstr(odata, ph);
+			if (!in_doc && odata)
+				phrases_missing++;
+			good = r.status == want && *ph && (in_doc || !odata);
+			doc = 1;
+			snprintf(why, sizeof why, "; documented %d: ODATA.md \"%.150s\"%s", want, ph,
+			         !odata ? " (ODATA.md not found: phrase unchecked)" :
+			         in_doc ? "" : " NOT FOUND in ODATA.md");
+			free(ph);
+		} else if (accept) {
+			good = r.status >= 200 && r.status < 300;
 		} else {
 			good = r.status == 400;
 		}
-		char key[64], key2[64];
-		snprintf(key, sizeof key, "\n%s ", id);
-		snprintf(key2, sizeof key2, "\n%s\n", id);
-		int listed = pending && (strstr(pending, key) || strstr(pending, key2));
-		if (!good && listed)
-			is_pending = 1;
-		if (good && listed)
-			printf("# pending %s -- NOW PASSES: remove it from pending-abnf.txt\n", id);
-		char desc[600];
-		snprintf(desc, sizeof desc, "%s %s %s?%s (want %s%s)", id,
-		         json_string_value(json_object_get(c, "rule")), path, query, ue,
-		         sem ? "; got a non-syntax 400" : "");
-		if (is_pending) {
+		if (pl && !good) {
 			pend++;
-			printf("# pending %s -- got %d: %.200s\n", desc, r.status,
-			       msg ? msg : r.body.p);
+			todo(desc, "pending: %.*s", (int)(plen - strlen(id) - 1),
+			     pl + strlen(id) + 1);
+			printf("#   got %d: %.200s\n", r.status, msg ? msg : r.body.p);
+		} else if (pl) {
+			failed++;
+			ok(0, "%s -- listed in tests/query/pending-abnf.txt but passes now: "
+			   "remove it from the list", desc);
 		} else {
-			ok(good, "%s", desc);
+			ok(good, "%s%s", desc, why);
 			if (!good) {
 				failed++;
 				printf("#   got %d: %.300s\n", r.status, r.body.p);
+				if (accept && r.status == 501)
+					printf("#   a 501 passes only when listed in tests/query/pending-abnf.txt\n");
+				else if (accept && !dl)
+					printf("#   an accepted case must be 2xx, or listed in "
+					       "tests/query/documented-abnf.txt with the ODATA.md text that documents it\n");
 			} else {
 				pass++;
-				if (sem) {
-					semantic++;
-					printf("#   note: %.200s\n", msg ? msg : "");
-				}
+				documented_n += doc;
 			}
 		}
 		json_decref(body);
@@ -250,12 +309,19 @@ main(void)
 		json_decref(c);
 	}
 	fclose(f);
-	printf("# ABNF cases: %d in scope, %d pass (%d of them a non-syntax 400), "
+	if (odata)
+		ok(phrases_missing == 0, "every documented-abnf.txt reason quotes ODATA.md (%d do not)",
+		   phrases_missing);
+	else
+		skip("%s not found: documented-abnf.txt phrases unchecked", odata_path);
+	printf("# ABNF cases: %d in scope, %d pass (%d of them a documented non-2xx), "
 	       "%d skipped (payload form), %d pending, %d failed\n",
-	       total, pass, semantic, skipped, pend, failed);
+	       total, pass, documented_n, skipped, pend, failed);
 	portal_close(p);
 	qt_rmtree(dir);
 	free(dir);
 	free(pending);
+	free(documented);
+	free(odata);
 	return tap_done();
 }

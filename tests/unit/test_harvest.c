@@ -1,0 +1,328 @@
+/*
+ * test_harvest.c -- the harvest module (harvest/) without a web server:
+ * the CSV a download writes, value by value (nulls, booleans, numbers,
+ * quoting, geopoint order, the published header), the frequency table,
+ * dates in fq, routing, HEAD, CKAN errors for malformed input, and the
+ * private package that a tampered file might hold.  Requests go through
+ * the service's handler (kh_handle) with CGI params from a table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../../fcgi/service.h"
+#include "../../harvest/kd_int.h"
+#include "harvest.h"
+#include "publish.h"
+#include "tap.h"
+
+static const char layout[] =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
+	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
+	" update_frequency TEXT, version INTEGER NOT NULL,"
+	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
+	" fingerprint TEXT NOT NULL);"
+	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
+	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
+	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL);"
+	"INSERT INTO kueri_package VALUES('pangan','Harga','Dinas Pangan',"
+	" 'public','P3M',2,1700000000,'{\"name\":\"pangan\",\"resources\":"
+	"[{\"name\":\"harga\",\"path\":\"h.csv\",\"dialect\":{\"delimiter\":\";\"},"
+	"\"schema\":{\"fields\":[{\"name\":\"Harga Kemarin\",\"type\":\"integer\","
+	"\"groupChar\":\".\"},{\"name\":\"ok\",\"type\":\"boolean\",\"trueValues\":"
+	"[\"ya\"],\"falseValues\":[\"tidak\"]},{\"name\":\"x\",\"type\":\"number\","
+	"\"decimalChar\":\",\"},{\"name\":\"s\",\"type\":\"string\",\"format\":"
+	"\"email\"},{\"name\":\"d\",\"type\":\"date\",\"format\":\"%d/%m/%Y\"},"
+	"{\"name\":\"g\",\"type\":\"geopoint\"}],\"missingValues\":[\"NA\"]}}]}',"
+	" 'fp');"
+	"INSERT INTO kueri_package VALUES('rahasia','KUERI-CANARY','Canary',"
+	" 'private','P1D',1,1700000000,'{\"name\":\"rahasia\"}','fp');"
+	"INSERT INTO kueri_resource VALUES('harga','pangan',NULL,'t1','',4,"
+	" '[{\"name\":\"Harga Kemarin\",\"type\":\"integer\"},"
+	"{\"name\":\"ok\",\"type\":\"boolean\"},"
+	"{\"name\":\"x\",\"type\":\"number\"},"
+	"{\"name\":\"s\",\"type\":\"string\"},"
+	"{\"name\":\"d\",\"type\":\"date\"},"
+	"{\"name\":\"g\",\"type\":\"geopoint\"}]','[]','s');"
+	"INSERT INTO kueri_resource VALUES('bocor','rahasia',NULL,'t2','',1,"
+	" '[{\"name\":\"v\",\"type\":\"string\"}]','[]','s');"
+	"CREATE TABLE t1(c0 INTEGER,c1 INTEGER,c2 REAL,c3 TEXT,c4 TEXT,c5 TEXT);"
+	"INSERT INTO t1 VALUES(1000,1,0.1,'a,b','2024-02-29','-6.9,107.6'),"
+	" (NULL,0,1e300,'say \"hi\"',NULL,NULL),"
+	" (-5,NULL,3.0,' lead',NULL,NULL),"
+	" (7,1,-2.5,'',NULL,NULL);"
+	"CREATE TABLE t2(c0); INSERT INTO t2 VALUES('KUERI-CANARY row');";
+
+typedef struct fake {
+	const char *kv[16];
+} fake;
+
+static const char *
+fake_param(void *ctx, const char *name)
+{
+	fake *f = ctx;
+	int i;
+
+	for (i = 0; f->kv[i]; i += 2)
+		if (strcmp(f->kv[i], name) == 0)
+			return f->kv[i + 1];
+	return NULL;
+}
+
+static int
+buf_write(void *ctx, const char *p, size_t len)
+{
+	kd_buf *b = ctx;
+
+	kd_buf_add(b, p, len);
+	return b->oom ? -1 : 0;
+}
+
+static kportal *P;
+static ks_conf C;
+
+/* One request; the whole CGI response (caller frees). */
+static char *
+run(const char *method, const char *uri, const char *accept)
+{
+	fake f = { { "REQUEST_METHOD", method, "REQUEST_URI", uri,
+	             "HTTP_HOST", "example.org", NULL } };
+	kd_buf b = { 0 };
+	kueri_sink out = { buf_write, &b };
+	kh_stats st;
+	const char *q = strchr(uri, '?');
+	int i = 6;
+
+	if (q) {
+		f.kv[i++] = "QUERY_STRING";
+		f.kv[i++] = q + 1;
+	}
+	if (accept) {
+		f.kv[i++] = "HTTP_ACCEPT";
+		f.kv[i++] = accept;
+	}
+	f.kv[i] = NULL;
+	kh_handle(P, &C, fake_param, &f, &out, &st);
+	if (b.s == NULL)
+		b.s = calloc(1, 1);
+	return b.s;
+}
+
+static const char *
+body_of(const char *resp)
+{
+	const char *b = strstr(resp, "\r\n\r\n");
+
+	return b ? b + 4 : "";
+}
+
+static void
+test_csv(void)
+{
+	char *r = run("GET", "/catalog/pangan/harga.csv", NULL);
+
+	ok(strncmp(r, "Status: 200", 11) == 0, "CSV download: 200");
+	ok(strstr(r, "ETag: \"kd-csv-") != NULL, "CSV download: ETag");
+	ok(strstr(r, "Last-Modified: ") != NULL, "CSV download: Last-Modified");
+	is_str(body_of(r),
+	       "Harga Kemarin,ok,x,s,d,g\r\n"
+	       "1000,true,0.1,\"a,b\",2024-02-29,\"107.6,-6.9\"\r\n"
+	       ",false,1e+300,\"say \"\"hi\"\"\",,\r\n"
+	       "-5,,3,\" lead\",,\r\n"
+	       "7,true,-2.5,,,\r\n",
+	       "CSV: published header; null empty; booleans true/false;"
+	       " shortest numbers; RFC 4180 quoting; geopoint lon,lat");
+	free(r);
+	r = run("HEAD", "/catalog/pangan/harga.csv", NULL);
+	ok(strncmp(r, "Status: 200", 11) == 0 && *body_of(r) == '\0',
+	   "HEAD: 200 without a body");
+	free(r);
+	r = run("GET", "/catalog/pangan/nope.csv", NULL);
+	ok(strncmp(r, "Status: 404", 11) == 0, "unknown resource: 404");
+	free(r);
+	r = run("GET", "/catalog/rahasia/bocor.csv", NULL);
+	ok(strncmp(r, "Status: 404", 11) == 0 && !strstr(r, "CANARY"),
+	   "a private package's resource: 404, no data");
+	free(r);
+	r = run("GET", "/catalog/pang%zz/harga.csv", NULL);
+	ok(strncmp(r, "Status: 404", 11) == 0, "malformed escape: 404");
+	free(r);
+}
+
+static void
+test_datapackage(void)
+{
+	char *r = run("GET", "/catalog/pangan/datapackage.json", NULL);
+	json_t *d = json_loads(body_of(r), 0, NULL);
+	json_t *res = json_array_get(json_object_get(d, "resources"), 0);
+	json_t *f = json_object_get(json_object_get(res, "schema"), "fields");
+	char *csv = run("GET", "/catalog/pangan/harga.csv", NULL);
+	const char *cb = body_of(csv);
+	ksha256 c;
+	char hex[65], want[80];
+
+	ksha256_init(&c);
+	ksha256_update(&c, cb, strlen(cb));
+	ksha256_hex(&c, hex);
+	snprintf(want, sizeof want, "sha256:%s", hex);
+	ok(d != NULL, "datapackage.json is JSON");
+	is_str(json_string_value(json_object_get(res, "path")),
+	       "http://example.org/catalog/pangan/harga.csv",
+	       "path → the CSV download URL");
+	is_str(json_string_value(json_object_get(res, "hash")), want,
+	       "hash is the sha256 of the bytes the CSV URL serves");
+	is_int(json_integer_value(json_object_get(res, "bytes")),
+	       (long long)strlen(cb), "bytes likewise");
+	is_str(json_string_value(json_object_get(d, "version")), "2.0.0",
+	       "version from the portal");
+	ok(json_object_get(res, "dialect") == NULL, "dialect dropped (the CSV"
+	   " is written with commas)");
+	ok(json_object_get(json_array_get(f, 0), "groupChar") == NULL &&
+	   json_object_get(json_array_get(f, 1), "trueValues") == NULL &&
+	   json_object_get(json_array_get(f, 2), "decimalChar") == NULL &&
+	   json_object_get(json_array_get(f, 4), "format") == NULL,
+	   "lexical options the CSV no longer follows are dropped");
+	is_str(json_string_value(json_object_get(json_array_get(f, 3),
+	       "format")), "email", "a string format (a value constraint) stays");
+	is_str(json_string_value(json_array_get(json_object_get(
+	       json_object_get(res, "schema"), "missingValues"), 0)), "",
+	       "missingValues is [\"\"] (null is the empty field)");
+	json_decref(d);
+	free(r);
+	free(csv);
+	r = run("GET", "/catalog/rahasia/datapackage.json", NULL);
+	ok(strncmp(r, "Status: 404", 11) == 0 && !strstr(r, "CANARY"),
+	   "a private package's datapackage.json: 404");
+	free(r);
+}
+
+static void
+test_catalog_and_ckan(void)
+{
+	char *r;
+
+	r = run("GET", "/catalog", "text/turtle");
+	ok(strstr(r, "Content-Type: text/turtle") != NULL,
+	   "/catalog + Accept text/turtle → Turtle");
+	ok(strstr(r, "frequency/QUARTERLY") != NULL, "P3M → QUARTERLY");
+	ok(strstr(r, "CANARY") == NULL && strstr(r, "rahasia") == NULL,
+	   "the private package is not in the DCAT catalog");
+	free(r);
+	r = run("GET", "/catalog", "application/json");
+	ok(strstr(r, "Content-Type: application/json") != NULL &&
+	   body_of(r)[0] == '[', "/catalog + Accept JSON → the JSON catalog");
+	free(r);
+	r = run("GET", "/api/3/action/package_list", NULL);
+	is_str(body_of(r), "{\"help\":\"http://example.org/api/3/action/"
+	       "help_show?name=package_list\",\"success\":true,\"result\":"
+	       "[\"pangan\"]}", "package_list: envelope, public names only");
+	free(r);
+	r = run("GET", "/api/3/action/package_search?q=%ZZ", NULL);
+	ok(strncmp(r, "Status: 400", 11) == 0 &&
+	   strstr(r, "\"success\":false") != NULL,
+	   "a malformed escape in a parameter → 400, CKAN envelope");
+	free(r);
+	r = run("GET", "/api/3/action/package_search?fq=metadata_modified:"
+	        "%5Bnot-a-date+TO+*%5D", NULL);
+	ok(strncmp(r, "Status: 409", 11) == 0 &&
+	   strstr(r, "ISO 8601") != NULL, "fq with a bad date → 409, says why");
+	free(r);
+	r = run("GET", "/api/3/action/package_search?fq=metadata_modified:"
+	        "%5B2023-11-14T22:13:20Z+TO+*%5D", NULL);
+	ok(strstr(r, "\"count\":1") != NULL,
+	   "fq lower bound equal to metadata_modified includes it");
+	free(r);
+	r = run("GET", "/api/3/action/package_search?fq=metadata_modified:"
+	        "%5B2023-11-14T22:13:21Z+TO+*%5D", NULL);
+	ok(strstr(r, "\"count\":0") != NULL, "... one second later excludes it");
+	free(r);
+	r = run("GET", "/api/3/action/x%FFy", NULL);
+	{
+		json_t *j = json_loads(body_of(r), 0, NULL);
+
+		ok(strncmp(r, "Status: 400", 11) == 0 && j != NULL &&
+		   strcmp(json_string_value(json_object_get(json_object_get(j,
+		          "error"), "__type")) ? json_string_value(json_object_get(
+		          json_object_get(j, "error"), "__type")) : "", "Bad Request")
+		   == 0 && strstr(body_of(r), "known: x?y") != NULL,
+		   "unknown action with a non-ASCII byte: 400, valid JSON, the"
+		   " byte shown as '?'");
+		json_decref(j);
+	}
+	free(r);
+	r = run("POST", "/api/3/action/package_list", NULL);
+	ok(strncmp(r, "Status: 405", 11) == 0, "POST → 405 (read-only)");
+	free(r);
+}
+
+static void
+test_pure(void)
+{
+	static const char *const map[][2] = {
+		{ "P1D", "DAILY" }, { "P1W", "WEEKLY" }, { "P1M", "MONTHLY" },
+		{ "P3M", "QUARTERLY" }, { "P6M", "BIANNUAL" }, { "P1Y", "ANNUAL" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof map / sizeof map[0]; i++)
+		is_str(kd_frequency(map[i][0]), map[i][1], "%s → %s", map[i][0],
+		       map[i][1]);
+	ok(kd_frequency("P5D") == NULL && kd_frequency(NULL) == NULL,
+	   "no exact term → NULL (the writers use OTHER)");
+	is_int(kd_time_parse("2023-11-14T22:13:20Z"), 1700000000, "ISO Z");
+	is_int(kd_time_parse("2023-11-14T22:13:20.123456Z"), 1700000000,
+	       "with a fraction (the harvester's form)");
+	is_int(kd_time_parse("2023-11-14"), 1699920000, "a bare date");
+	is_int(kd_time_parse("2023-11-14T22:13"), -1, "incomplete → -1");
+	is_int(kd_time_parse("2023-11-14T22:13:20+07:00"), -1,
+	       "an offset is not accepted (Solr dates are UTC) → -1");
+	ok(kd_is_route("catalog.ttl", NULL) && kd_is_route("catalog.jsonld", NULL)
+	   && kd_is_route("catalog", "application/ld+json")
+	   && !kd_is_route("catalog", "text/html")
+	   && !kd_is_route("catalog/x", NULL)
+	   && kd_is_route("catalog/x/datapackage.json", NULL)
+	   && kd_is_route("catalog/x/y.csv", NULL)
+	   && !kd_is_route("catalog/x/y/z.csv", NULL)
+	   && kd_is_route("api/3/action/package_list", NULL),
+	   "routes: which paths the module answers");
+}
+
+int
+main(void)
+{
+	char dbpath[256], side[300];
+	sqlite3 *db;
+	kueri_err err;
+	char *msg = NULL;
+
+	snprintf(dbpath, sizeof dbpath, "%s/kueri-test-harvest-%d.db",
+	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	ok(sqlite3_open(dbpath, &db) == SQLITE_OK &&
+	   sqlite3_exec(db, layout, NULL, NULL, &msg) == SQLITE_OK,
+	   "hand-made portal (%s)", msg ? msg : "ok");
+	sqlite3_free(msg);
+	sqlite3_close(db);
+	kueri_err_clear(&err);
+	P = portal_open_ro(dbpath, &err);
+	ok(P != NULL, "portal opens (%s)", err.msg);
+	ks_conf_default(&C);
+	test_pure();
+	if (P != NULL) {
+		test_csv();
+		test_datapackage();
+		test_catalog_and_ckan();
+		portal_close(P);
+	}
+	unlink(dbpath);
+	snprintf(side, sizeof side, "%s-wal", dbpath);
+	unlink(side);
+	snprintf(side, sizeof side, "%s-shm", dbpath);
+	unlink(side);
+	printf("1..%d\n", tap_n);
+	return tap_failed ? 1 : 0;
+}

@@ -1,0 +1,399 @@
+/*
+ * test_pool.c -- "a pool nobody can pin" (issue 11): with the default
+ * configuration (kueri serve with no tuning options behind the shipped
+ * nginx/kueri.conf), a cheap query must stay fast while, at the same time,
+ *   - 2 clients read a CSV export through nginx at 4 KiB/s,
+ *   - 2 peers trickle a FastCGI request straight into the socket at
+ *     1 byte/s (reconnecting whenever they are cut off),
+ *   - 4 clients run an expensive query ($apply groupby over 200,000 rows)
+ *     back to back, through nginx.
+ * Before: two slow CSV readers pinned both workers (a probe waited 44 s),
+ * two slow peers stalled every request for 30 s, and four expensive
+ * clients pushed a cheap query's p50 to 1.5 s.
+ *
+ * The load is bounded (8 load processes, loopback only).  The machine this
+ * runs on is shared (load average 20 on 2 cores while this was written),
+ * so each of the 300 probes under load is paired with a request nginx
+ * answers itself (a static 404): that series is the machine's own noise
+ * in the same moments.  The test prints both and an unloaded run, and
+ * asserts the issue's goal (p99 ≤ 50 ms) as: p99 ≤ max(50 ms, nginx-alone
+ * p99 + 50 ms) -- what kueri adds may not exceed 50 ms -- so a busy
+ * machine cannot fail it while a pinned pool (seconds) always does.  It also checks the load was real: the slow
+ * readers were still receiving and the expensive queries were answered.
+ * Needs nginx (tools/serve.sh); skipped without.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "tap.h"
+
+static char dir[64], dbp[100], sock[100], logp[100];
+static int port;
+
+static const char fixture[] =
+	"PRAGMA journal_mode=WAL;"
+	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
+	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
+	" update_frequency TEXT, version INTEGER NOT NULL,"
+	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
+	" fingerprint TEXT NOT NULL);"
+	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
+	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
+	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
+	" sha256 TEXT NOT NULL);"
+	"INSERT INTO kueri_package VALUES('p','P','X','public',NULL,1,"
+	" 1700000000,'{}','fp');"
+	"INSERT INTO kueri_resource VALUES('big','p',NULL,'t1','',200000,"
+	" '[{\"name\":\"k\",\"type\":\"integer\",\"nullable\":false},"
+	"   {\"name\":\"name\",\"type\":\"string\"},"
+	"   {\"name\":\"v\",\"type\":\"integer\"}]','[0]','x');"
+	"CREATE TABLE t1(c0 INTEGER PRIMARY KEY, c1 TEXT, c2 INTEGER);"
+	"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n"
+	" WHERE i<200000) INSERT INTO t1 SELECT i,"
+	" 'name-'||(i*7919%200000)||'-desa', i%97 FROM n;";
+
+static const char cheap[] = "/odata/big?$top=1";
+static const char expensive[] =
+	"/odata/big?$apply=groupby((name),aggregate(v%20with%20sum%20as%20s))"
+	"&$orderby=s%20desc&$top=5";
+static const char export_csv[] = "/odata/big?$format=csv";
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int
+connect_tcp(void)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * GET path through nginx.  rate > 0: read at most `rate` bytes a second
+ * (a slow client) and stop after `max_ms`.  Returns the HTTP status (0 if
+ * none), -1 on connect failure; *bytes gets the bytes read.
+ */
+static long long *live_bytes; /* a slow reader's running count */
+
+static int
+http_get(const char *path, int rate, int max_ms, long long *bytes)
+{
+	char req[512], buf[4096];
+	int fd = connect_tcp(), status = 0, n;
+	long long got = 0, end = now_ms() + max_ms;
+
+	if (fd < 0)
+		return -1;
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: t\r\n\r\n",
+	             path);
+	if (send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		close(fd);
+		return -1;
+	}
+	if (rate > 0) {
+		/* A small receive buffer, so the slowness reaches nginx. */
+		int small = 4096;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+	}
+	for (;;) {
+		ssize_t r;
+		struct pollfd pfd = { fd, POLLIN, 0 };
+
+		if (now_ms() >= end || poll(&pfd, 1, (int)(end - now_ms())) <= 0)
+			break;
+		r = recv(fd, buf, rate > 0 && (size_t)rate < sizeof buf ?
+		         (size_t)rate : sizeof buf, 0);
+		if (r <= 0)
+			break;
+		if (got == 0 && r > 12 && strncmp(buf, "HTTP/1.", 7) == 0)
+			status = atoi(buf + 9);
+		got += r;
+		if (live_bytes != NULL)
+			__atomic_add_fetch(live_bytes, r, __ATOMIC_RELAXED);
+		if (rate > 0)
+			usleep(1000000);
+	}
+	close(fd);
+	if (bytes)
+		*bytes = got;
+	return status;
+}
+
+static int
+connect_unix(void)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sock);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Shared with the load processes: what they achieved. */
+struct tally {
+	long long export_bytes[2];
+	int       expensive_ok, expensive_503, expensive_other, trickle_bytes;
+};
+static struct tally *tally;
+
+/* A load process: runs until killed. */
+static void
+load(int kind, int i)
+{
+	static const unsigned char trickle[] =
+		"\x01\x01\x00\x01\x00\x08\x00\x00\x00\x01\x00\x00\x00\x00\x00\x00"
+		"\x01\x04\x00\x01\x01\x00\x00\x00";
+
+	for (;;) {
+		if (kind == 0) {          /* slow CSV reader */
+			live_bytes = &tally->export_bytes[i];
+			http_get(export_csv, 4096, 600000, NULL);
+		} else if (kind == 1) {   /* slowloris on the socket */
+			int fd = connect_unix();
+			size_t k;
+
+			for (k = 0; fd >= 0; k++) {
+				if (send(fd, trickle + k % (sizeof trickle - 1), 1,
+				         MSG_NOSIGNAL) != 1)
+					break;
+				__atomic_add_fetch(&tally->trickle_bytes, 1,
+				                   __ATOMIC_RELAXED);
+				sleep(1);
+			}
+			if (fd >= 0)
+				close(fd);
+			usleep(100000);
+		} else {                  /* expensive queries back to back */
+			int st = http_get(expensive, 0, 30000, NULL);
+
+			if (st == 200)
+				__atomic_add_fetch(&tally->expensive_ok, 1,
+				                   __ATOMIC_RELAXED);
+			else if (st == 503)     /* past its time budget */
+				__atomic_add_fetch(&tally->expensive_503, 1,
+				                   __ATOMIC_RELAXED);
+			else
+				__atomic_add_fetch(&tally->expensive_other, 1,
+				                   __ATOMIC_RELAXED);
+		}
+	}
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * n probes of the cheap query, 20 ms apart, each followed by one of
+ * nginx's own static answer (a 404 that never reaches kueri): the second
+ * series is the machine's noise in the same moments -- scheduling of this
+ * process and of nginx under whatever else the shared machine runs.  Both
+ * sorted; returns failures of the cheap query.
+ */
+static int
+probe(long long *lat, long long *base, int n)
+{
+	int i, bad = 0;
+	/* A pinned pool makes each probe wait: bound the whole series
+	 * (~10 s when healthy); probes past the end count as failed and
+	 * slowest. */
+	long long end = now_ms() + 90000;
+
+	for (i = 0; i < n; i++) {
+		long long t0 = now_ms();
+
+		if (t0 >= end) {
+			lat[i] = 99999;
+			base[i] = 0;
+			bad++;
+			continue;
+		}
+		if (http_get(cheap, 0, (int)(end - t0), NULL) != 200)
+			bad++;
+		lat[i] = now_ms() - t0;
+		t0 = now_ms();
+		http_get("/not-kueri", 0, 30000, NULL);
+		base[i] = now_ms() - t0;
+		usleep(20000);
+	}
+	qsort(lat, (size_t)n, sizeof *lat, cmp_ll);
+	qsort(base, (size_t)n, sizeof *base, cmp_ll);
+	return bad;
+}
+
+int
+main(void)
+{
+	const char *kueri = getenv("KUERI");
+	char runp[80], cmd[400], portstr[16];
+	sqlite3 *db;
+	pid_t serve, kids[8];
+	long long floor_lat[100], floor_base[100], lat[300], base[300];
+	int i, status, bad_floor, bad, nk = 0, heavy = 0;
+	long long limit;
+	FILE *f;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (kueri == NULL) {
+		ok(0, "KUERI names the binary under test");
+		return tap_done();
+	}
+	if (system("command -v nginx >/dev/null 2>&1 ||"
+	           " test -x /usr/sbin/nginx") != 0) {
+		printf("# skip: nginx not installed\n");
+		return tap_done();
+	}
+	snprintf(dir, sizeof dir, "/tmp/kueri-pool.XXXXXX");
+	if (mkdtemp(dir) == NULL) {
+		ok(0, "temp dir");
+		return tap_done();
+	}
+	snprintf(dbp, sizeof dbp, "%s/p.db", dir);
+	snprintf(runp, sizeof runp, "%s/run", dir);
+	snprintf(sock, sizeof sock, "%s/kueri.sock", runp);
+	snprintf(logp, sizeof logp, "%s/kueri.log", dir);
+	ok(sqlite3_open(dbp, &db) == SQLITE_OK &&
+	   sqlite3_exec(db, fixture, NULL, NULL, NULL) == SQLITE_OK,
+	   "a portal with one set of 200,000 rows");
+	sqlite3_close(db);
+	tally = mmap(NULL, sizeof *tally, PROT_READ | PROT_WRITE,
+	             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	memset(tally, 0, sizeof *tally);
+
+	srand((unsigned)getpid() ^ (unsigned)time(NULL));
+	port = 20000 + rand() % 40000;
+	snprintf(portstr, sizeof portstr, "%d", port);
+	fflush(stdout);
+	if ((serve = fork()) == 0) {
+		setenv("RUN_DIR", runp, 1);
+		setenv("KUERI_LOG", logp, 1);
+		setenv("KUERI_SERVE_ARGS", "", 1);
+		unsetenv("NGINX_RATE");
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		execl("/bin/sh", "sh", "tools/serve.sh", dbp, portstr,
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 100; i++) {
+		if (http_get("/health", 0, 2000, NULL) == 200)
+			break;
+		usleep(100000);
+	}
+	ok(i < 100, "kueri serve (default configuration) behind nginx/kueri.conf"
+	   " answers on port %d", port);
+
+	probe(floor_lat, floor_base, 20);   /* warm-up */
+	bad_floor = probe(floor_lat, floor_base, 100);
+	printf("# unloaded: p50 %lld ms, p99 %lld ms (nginx alone: p50 %lld,"
+	       " p99 %lld)\n", floor_lat[50], floor_lat[99], floor_base[50],
+	       floor_base[99]);
+
+	for (i = 0; i < 8; i++) {
+		int kind = i < 2 ? 0 : i < 4 ? 1 : 2;
+
+		fflush(stdout);
+		if ((kids[nk] = fork()) == 0) {
+			load(kind, i % 2);
+			_exit(0);
+		}
+		if (kids[nk] > 0)
+			nk++;
+	}
+	sleep(2);       /* let every load process get going */
+	bad = probe(lat, base, 300);
+	for (i = 0; i < nk; i++)
+		kill(kids[i], SIGKILL);
+	for (i = 0; i < nk; i++)
+		waitpid(kids[i], &status, 0);
+
+	printf("# under load: p50 %lld ms, p95 %lld ms, p99 %lld ms,"
+	       " max %lld ms (300 probes of %s)\n", lat[150], lat[285],
+	       lat[297], lat[299], cheap);
+	printf("# nginx alone in the same moments: p50 %lld ms, p95 %lld ms,"
+	       " p99 %lld ms, max %lld ms\n", base[150], base[285], base[297],
+	       base[299]);
+	printf("# load: CSV export bytes read at 4 KiB/s: %lld and %lld;"
+	       " expensive answers 200: %d, 503 (time budget): %d, other: %d;"
+	       " slowloris bytes sent: %d\n",
+	       tally->export_bytes[0], tally->export_bytes[1],
+	       tally->expensive_ok, tally->expensive_503,
+	       tally->expensive_other, tally->trickle_bytes);
+	is_int(bad_floor + bad, 0, "every probe is answered 200");
+	limit = base[297] + 50 > 50 ? base[297] + 50 : 50;
+	ok(lat[297] <= limit, "a cheap query's p99 under load is %lld ms"
+	   " (goal 50 ms; bound here: max(50, nginx-alone p99 %lld + 50) ="
+	   " %lld)", lat[297], base[297], limit);
+	/* Under ASan on a busy machine most run out of their 1000 ms
+	 * budget: that is still a second of CPU each. */
+	ok(tally->expensive_ok + tally->expensive_503 >= 4 &&
+	   tally->expensive_other == 0, "the expensive queries ran meanwhile"
+	   " (%d answered, %d stopped by the time budget, %d other)",
+	   tally->expensive_ok, tally->expensive_503, tally->expensive_other);
+	ok(tally->export_bytes[0] > 0 && tally->export_bytes[1] > 0,
+	   "the slow readers were receiving their exports");
+	ok(tally->trickle_bytes >= 8, "the slow peers were trickling"
+	   " (%d bytes)", tally->trickle_bytes);
+
+	/* Expensive requests were demoted (log lines end in " heavy"). */
+	if ((f = fopen(logp, "r")) != NULL) {
+		char line[512];
+
+		while (fgets(line, sizeof line, f))
+			if (strstr(line, " heavy\n"))
+				heavy++;
+		fclose(f);
+	}
+	ok(heavy > 0, "expensive requests were demoted (%d log lines)", heavy);
+
+	kill(serve, SIGTERM);
+	waitpid(serve, &status, 0);
+	snprintf(cmd, sizeof cmd, "grep -Eq 'Sanitizer|runtime error' %s", logp);
+	ok(system(cmd) != 0, "no sanitizer report from kueri serve");
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		printf("# could not remove %s\n", dir);
+	return tap_done();
+}
