@@ -17,6 +17,12 @@
  * the page rather than slowing it -- the page never waits on a facet.
  * At most KQ_FACET_COLS columns are tried, in schema order.
  *
+ * Measured (2 shared cores, `kueri query`): one facet GROUP BY over
+ * 17,026 rows is a few ms; over 1,000,000 rows about 1 s, past any page
+ * budget, so a set of more than KQ_FACET_MAXROWS rows gets no facets at
+ * all rather than a page that waits KQ_FACET_MS for nothing.  Facets on
+ * big sets need their top values stored at publish (not done here).
+ *
  * Runs before the page's own answer is prepared, so two answers never
  * hold the connection's hooks at once.
  */
@@ -35,6 +41,7 @@
 #define KQ_FACET_SHOW    8    /* values shown per facet                 */
 #define KQ_FACET_COLS    6    /* string columns tried per page          */
 #define KQ_FACET_MS      150  /* budget for all the facets of a page    */
+#define KQ_FACET_MAXROWS 100000 /* larger sets get no facets (see above) */
 
 /* Everything the facets of one page own. */
 typedef struct facet_store {
@@ -178,7 +185,7 @@ kq_pageinfo_read(kportal *p, const char *setname, const char *rawquery,
 	kueri_err_clear(&err);
 	out->catalog = portal_catalog_json(p, set->package,
 	                                   (long long)time(NULL), &err);
-	if (!facets)
+	if (!facets || set->rows > KQ_FACET_MAXROWS)
 		return 0;
 	if ((fs = calloc(1, sizeof(*fs))) == NULL)
 		return -1;

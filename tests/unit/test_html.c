@@ -245,6 +245,48 @@ test_go(void)
 	                      &e), -1, "go: a Location longer than the buffer is"
 	       " refused, not truncated");
 	is_int(e.code, KUERI_ETOOLONG, "go: ... as too long");
+	{
+		/* the filter builder and the summary form, as data: form query →
+		 * Location (or refused) */
+		static const struct { const char *form, *loc; } cases[] = {
+			{ "set=c&col=new_cases&op=gt&val=10000",
+			  "/odata/c?$filter=new_cases%20gt%2010000" },
+			{ "set=c&%24filter=a+eq+1&col=p&op=eq&val=Jawa+Barat",
+			  "/odata/c?$filter=%28a%20eq%201%29%20and%20p%20eq%20%27Jawa%20Barat%27" },
+			{ "set=c&col=p&op=contains&val=O%27Brien",
+			  "/odata/c?$filter=contains%28p%2C%27O%27%27Brien%27%29" },
+			{ "set=c&col=d&op=ge&val=2021-07-01",
+			  "/odata/c?$filter=d%20ge%202021-07-01" },
+			{ "set=c&col=k&op=eq&val=0x10", "/odata/c?$filter=k%20eq%20%270x10%27" },
+			{ "set=c&col=&op=eq&val=", "/odata/c" },
+			{ "set=v&by=id&chars=2&agg=",
+			  "/odata/v?$apply=compute%28substring%28id%2C0%2C2%29%20as%20id_2%29"
+			  "%2Fgroupby%28%28id_2%29%2Caggregate%28%24count%20as%20count%29%29" },
+			{ "set=c&keep=%24top%3D5&%24filter=x+gt+1&by=date&agg=new_cases",
+			  "/odata/c?$apply=filter%28x%20gt%201%29%2Fgroupby%28%28date%29%2C"
+			  "aggregate%28new_cases%20with%20sum%20as%20sum_new_cases%29%29" },
+			{ "set=c&col=a+b&op=eq&val=1", NULL },
+			{ "set=c&col=a&op=like&val=1", NULL },
+			{ "set=c&col=a)or(1&op=eq&val=1", NULL },
+			{ "set=c&by=a,b&agg=", NULL },
+			{ "set=c&by=a&chars=0", NULL },
+			{ "set=c&by=a&chars=2x", NULL },
+			{ "set=c&by=a&agg=x)/y", NULL },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			int rc = kb_go_location(&site, cases[i].form, loc, sizeof(loc), &e);
+
+			if (cases[i].loc) {
+				is_int(rc, 0, "go form %zu: %s", i, cases[i].form);
+				is_str(loc, cases[i].loc, "go form %zu: the OData URL", i);
+			} else {
+				is_int(rc, -1, "go form %zu: refused: %s", i, cases[i].form);
+				is_int(e.code, KUERI_EBADREQ, "go form %zu: as a bad request", i);
+			}
+		}
+	}
 }
 
 /* ---- the hostile fixture ------------------------------------------ */
