@@ -40,7 +40,7 @@
 #define KQ_FACET_MAXVALS 50   /* a facet column has at most this many   */
 #define KQ_FACET_SHOW    8    /* values shown per facet                 */
 #define KQ_FACET_COLS    6    /* string columns tried per page          */
-#define KQ_FACET_MS      150  /* budget for all the facets of a page    */
+#define KQ_FACET_MS      400  /* budget for all the facets of a page    */
 #define KQ_FACET_MAXROWS 100000 /* larger sets get no facets (see above) */
 
 /* Everything the facets of one page own. */

@@ -70,17 +70,25 @@ try {
         return route.abort();
       });
       let resp = await page.goto(spec.base + p.path, { waitUntil: 'load' });
+      let stepFailed = null;
       for (const st of p.steps || []) {
+        if (stepFailed) break;
+        try {
         if (st.click) {
-          const [r] = await Promise.all([page.waitForNavigation({ waitUntil: 'load' }),
-                                         page.locator(st.click).first().click()]);
+          const [r] = await Promise.all([page.waitForNavigation({ waitUntil: 'load', timeout: 15000 }),
+                                         page.locator(st.click).first().click({ timeout: 10000 })]);
           resp = r;
         } else if (st.select) {
           await page.locator(st.select[0]).first().selectOption(st.select[1]);
         } else if (st.fill) {
           await page.locator(st.fill[0]).first().fill(st.fill[1]);
         }
+        } catch (e) {
+          stepFailed = `${JSON.stringify(st)}: ${String(e).split('\n')[0]}`;
+        }
       }
+      if (p.steps)
+        ok(!stepFailed, `${what}: every step could be done`, stepFailed);
       const h = resp ? resp.headers() : {};
       const want = p.status || 200;
       ok(resp && resp.status() === want, `${what}: ${want}`, resp && resp.status());
