@@ -58,6 +58,7 @@ reason(int status)
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 406: return "Not Acceptable";
+	case 410: return "Gone";
 	case 414: return "URI Too Long";
 	case 500: return "Internal Server Error";
 	case 501: return "Not Implemented";

@@ -323,22 +323,29 @@ answer_unavailable(kr_req *r, kh_stats *st, const char *why)
 
 /*
  * The portal this worker has open, and the file (device, inode) it was
- * when opened.  Before each request, inside its read transaction, the
- * path is stat()ed again: when the file was replaced (a new inode) or
- * removed, the worker closes the old one and opens the path anew, or
- * answers 503 while there is nothing to open.  So after a swap every
- * answer comes from the new file, and a deleted file is never answered
- * from; a request already in flight finishes on the file it started on.
+ * when opened.  Before each request the path is stat()ed again: when the
+ * file was replaced (a new inode) or removed, the worker opens the path
+ * anew, then closes the old file, or answers 503 while there is nothing
+ * to open.  So after a swap every answer comes from the new file, and a
+ * deleted file is never answered from; a request already in flight
+ * finishes on the file it started on.
+ *
+ * The old file may already be unreadable when the worker next looks at
+ * it: `kueri replicate` zeroes a replaced file after its grace, and an
+ * idle worker sleeps through that.  So a failure to begin reading is
+ * never final until the path is checked: only when the path still names
+ * the file we have open is the failure the file's own (503).
  */
 static kportal *portal;
 static dev_t    portal_dev;
 static ino_t    portal_ino;
 
-/* Open c->db, recording which file was opened: the path is stat()ed
- * before and after the open and must name the same file both times
- * (otherwise it was swapped during the open: try again).  0 or -1. */
-static int
-portal_attach(const ks_conf *c, kueri_err *err)
+/* Open c->db, recording which file was opened in *dev and *ino: the path is
+ * stat()ed before and after the open and must name the same file both
+ * times (otherwise it was swapped during the open: try again).  The open
+ * portal (caller closes), or NULL with err set. */
+static kportal *
+portal_open_named(const ks_conf *c, dev_t *dev, ino_t *ino, kueri_err *err)
 {
 	int tries;
 
@@ -349,22 +356,21 @@ portal_attach(const ks_conf *c, kueri_err *err)
 		if (stat(c->db, &a) != 0) {
 			kueri_err_set(err, KUERI_EDB, -1, "the portal file %s"
 			              " is gone", c->db);
-			return -1;
+			return NULL;
 		}
 		if ((p = portal_open_ro(c->db, err)) == NULL)
-			return -1;
+			return NULL;
 		if (stat(c->db, &b) == 0 && a.st_dev == b.st_dev &&
 		    a.st_ino == b.st_ino) {
-			portal = p;
-			portal_dev = a.st_dev;
-			portal_ino = a.st_ino;
-			return 0;
+			*dev = a.st_dev;
+			*ino = a.st_ino;
+			return p;
 		}
 		portal_close(p);
 	}
 	kueri_err_set(err, KUERI_EDB, -1, "the portal file %s keeps changing",
 	              c->db);
-	return -1;
+	return NULL;
 }
 
 static void
@@ -375,6 +381,26 @@ portal_detach(void)
 		portal_close(portal);
 		portal = NULL;
 	}
+}
+
+/* Make the file the path names now this worker's portal: the new file is
+ * opened first, then the old one (if any) closed -- also when the open
+ * failed: a replaced or removed file is never answered from.  0 or -1
+ * (then `portal` is NULL). */
+static int
+portal_attach(const ks_conf *c, kueri_err *err)
+{
+	dev_t dev = 0;
+	ino_t ino = 0;
+	kportal *p = portal_open_named(c, &dev, &ino, err);
+
+	portal_detach();
+	if (p == NULL)
+		return -1;
+	portal = p;
+	portal_dev = dev;
+	portal_ino = ino;
+	return 0;
 }
 
 /* 1 when the path still names the file we have open. */
@@ -397,16 +423,22 @@ portal_begin(const ks_conf *c, kueri_err *err)
 	for (tries = 0; tries < 3; tries++) {
 		if (portal == NULL && portal_attach(c, err) < 0)
 			return -1;
-		if (snapshot_begin(portal, err) < 0)
-			return -1;
-		/* Checked with the snapshot pinned: a swap after this point
-		 * is one the request may legitimately not see. */
-		if (portal_same(c))
-			return 0;
-		snapshot_end(portal);
+		if (snapshot_begin(portal, err) == 0) {
+			/* Checked with the snapshot pinned: a swap after
+			 * this point is one the request may legitimately
+			 * not see. */
+			if (portal_same(c))
+				return 0;
+			snapshot_end(portal);
+		} else if (portal_same(c))
+			return -1;      /* the live file itself fails */
+		/* else the old file failed because it was replaced (and
+		 * zeroed): not an error of the file the path names now. */
 		fprintf(stderr, "kueri serve: the portal file %s was replaced"
 		        " or removed; reopening\n", c->db);
-		portal_detach();
+		kueri_err_clear(err);
+		if (portal_attach(c, err) < 0)
+			return -1;
 	}
 	kueri_err_set(err, KUERI_EDB, -1, "the portal file %s keeps changing",
 	              c->db);

@@ -35,6 +35,8 @@ typedef enum kueri_code {
 	KUERI_EPRIVATE,   /* refused: the dataset is private            */
 	KUERI_EDB,        /* SQLite failed                        → 500 */
 	KUERI_EINTERNAL,  /* a bug                                → 500 */
+	KUERI_EGONE,      /* a $skiptoken from an older version   → 410 */
+	KUERI_EBEHIND,    /* this server lags the $skiptoken's version → 503 */
 	KUERI__MAX
 } kueri_code;
 

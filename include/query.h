@@ -10,10 +10,12 @@
  *   exec.c     the driver (kq_prepare / kq_stream)
  *   options.c  raw query string → options (split on & and =, decode once)
  *   lex.c      option text → tokens (slices of the text)
- *   parse.c    tokens → AST ($filter, $orderby, $select, $compute, $apply,
- *              $search), with depth and node limits; functab.c functions
- *   resolve.c  AST → names and types checked against the set's schema
- *   codegen.c  checked AST → the whole statement + bound values (sql.c
+ *   tree.c     parse stage: every option into one query tree (lex.c,
+ *              parse.c, parse_apply.c, search.c), with depth and node
+ *              limits; functab.c functions
+ *   resolve_query.c  resolve stage: the whole tree against the set's
+ *              schema in one pass (resolve.c for each expression)
+ *   codegen.c  codegen stage: the whole statement + bound values (sql.c
  *              expressions, apply.c, search.c, page.c skiptokens)
  *   conn.c     prepared on the portal connection, run under a time budget
  *   json.c / csv.c  rows → OData JSON / CSV (kq_writer) through a sink
@@ -65,6 +67,7 @@ typedef struct kq_head {
 	char      filename[96];        /* CSV download name or ""             */
 	char      etag[96];            /* strong ETag incl. quotes, or ""     */
 	long long last_modified;       /* unix seconds, 0 when unknown        */
+	int       retry_after;         /* seconds for Retry-After, 0: none    */
 } kq_head;
 
 typedef struct kq_answer kq_answer;

@@ -83,7 +83,7 @@ media_params(kq_answer *a, const char *p, const char *end)
 					a->w.meta_none = 1;
 				else if (!((vn == 7 && strncasecmp(eq + 1, "minimal", 7) == 0) ||
 				           (vn == 4 && strncasecmp(eq + 1, "full", 4) == 0)))
-					return kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
+					return kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
 					    "odata.metadata must be minimal, full or none");
 			}
 		}
@@ -103,7 +103,7 @@ negotiate(kq_answer *a, const kq_request *req)
 		                                    strlen(req->format), 0);
 
 		if (k == NULL)
-			return kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
+			return kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
 			    "unsupported format '%.40s' (json or csv)", req->format);
 		a->writer = k;
 	}
@@ -113,15 +113,15 @@ negotiate(kq_answer *a, const kq_request *req)
 		const kq_writer *k = kq_writer_find(f, n, 0);
 
 		if (k == NULL) {
-			kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
+			kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
 			    "unsupported $format '%.40s': this service speaks json "
 			    "and csv", f);
-			return kq_opt_err(a, KQ_O_FORMAT);
+			return kq_opt_err(&a->pc, KQ_O_FORMAT);
 		}
 		if (!(req->format && *req->format))
 			a->writer = k;
 		if (semi && media_params(a, semi, f + strlen(f)) < 0)
-			return kq_opt_err(a, KQ_O_FORMAT);
+			return kq_opt_err(&a->pc, KQ_O_FORMAT);
 		return 0;
 	}
 	if (req->format && *req->format)
@@ -158,7 +158,7 @@ negotiate(kq_answer *a, const kq_request *req)
 			p = *end ? end + 1 : end;
 		}
 		if (best == NULL)
-			return kueri_err_set(&a->err, KUERI_ENOTACCEPT, -1,
+			return kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
 			    "none of the Accept types is available: this service "
 			    "speaks application/json and text/csv");
 		a->writer = best;
@@ -179,8 +179,8 @@ query_hash(kq_answer *a)
 	size_t             i;
 	char               v[32];
 
-	h = fnv(h, a->set->name, strlen(a->set->name) + 1);
-	snprintf(v, sizeof(v), "%lld", a->set->version);
+	h = fnv(h, a->pc.set->name, strlen(a->pc.set->name) + 1);
+	snprintf(v, sizeof(v), "%lld", a->pc.set->version);
 	h = fnv(h, v, strlen(v) + 1);
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		const char *s = a->opt.val[ids[i]];
@@ -203,9 +203,9 @@ leading_space(kq_answer *a)
 		const char *v = a->opt.val[ids[i]];
 
 		if (v && (v[0] == ' ' || v[0] == '\t')) {
-			kueri_err_set(&a->err, KUERI_ESYNTAX, 0, "whitespace is not "
+			kueri_err_set(&a->pc.err, KUERI_ESYNTAX, 0, "whitespace is not "
 			              "allowed right after '=' (position 0)");
-			return kq_opt_err(a, ids[i]);
+			return kq_opt_err(&a->pc, ids[i]);
 		}
 	}
 	return 0;
@@ -217,58 +217,67 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 	const char *raw = req->path ? req->path : "";
 	char       *path, *name;
 	size_t      plen, nl;
-	int         i;
+	int         i, rc;
+	kq_qkind    kind;
+	kq_query    q;
 
 	while (*raw == '/')
 		raw++;
 	a->rawpath = raw;
-	if (strlen(raw) > a->lim.max_query_len)
-		return kueri_err_set(&a->err, KUERI_ETOOLONG, -1,
+	if (strlen(raw) > a->pc.lim.max_query_len)
+		return kueri_err_set(&a->pc.err, KUERI_ETOOLONG, -1,
 		                     "the resource path is too long");
-	if ((path = kq_pct_decode(&a->arena, raw, strlen(raw), &plen,
-	                          "the resource path", 0, &a->err)) == NULL)
+	if ((path = kq_pct_decode(&a->pc.arena, raw, strlen(raw), &plen,
+	                          "the resource path", 0, &a->pc.err)) == NULL)
 		return -1;
-	if (kq_options_parse(&a->arena, req->query, a->lim.max_query_len,
-	                     &a->opt, &a->err) < 0)
+	if (kq_options_parse(&a->pc.arena, req->query, a->pc.lim.max_query_len,
+	                     &a->opt, &a->pc.err) < 0)
 		return -1;
 	for (i = KQ_O_EXPAND; i < KQ_O__MAX; i++)
 		if (a->opt.val[i]) {
-			kueri_err_set(&a->err, KUERI_ENOTIMPL, -1,
+			kueri_err_set(&a->pc.err, KUERI_ENOTIMPL, -1,
 			    "%s is not supported: entity sets here have no navigation "
 			    "properties", kq_option_name(i));
-			kueri_err_target(&a->err, kq_option_name(i));
+			kueri_err_target(&a->pc.err, kq_option_name(i));
 			return -1;
 		}
 	if (negotiate(a, req) < 0 || leading_space(a) < 0)
 		return -1;
 	nl = strcspn(path, "(/");
-	name = ku_strndup(&a->arena, path, nl);
+	name = ku_strndup(&a->pc.arena, path, nl);
 	if (name == NULL)
-		return kq_oom(a);
-	a->set = kq_set_by_odata_name(p, name);
-	a->setname = name;
-	if (a->set == NULL)
+		return kq_oom(&a->pc);
+	a->pc.set = kq_set_by_odata_name(p, name);
+	a->pc.setname = name;
+	if (a->pc.set == NULL)
 		/* one wording for every unknown (or private) name */
-		return kueri_err_set(&a->err, KUERI_ENOTFOUND, -1,
+		return kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1,
 		    "resource '%.64s' not found", name);
-	a->auth.table = a->set->table;
-	a->auth.fts = a->set->fts;
+	a->auth.table = a->pc.set->table;
+	a->auth.fts = a->pc.set->fts;
 	a->qhash = query_hash(a);
-	a->head.last_modified = a->set->published_at;
-	if (path[nl] == '\0') {
-		a->kind = A_COLLECTION;
-		return kq_build_collection(a, req);
-	}
-	if (strcmp(path + nl, "/$count") == 0) {
-		a->kind = A_COUNT;
-		return kq_build_count(a);
-	}
-	if (path[nl] == '(' && path[plen - 1] == ')') {
-		a->kind = A_ENTITY;
-		return kq_build_entity(a, path + nl + 1, plen - nl - 2);
-	}
-	return kueri_err_set(&a->err, KUERI_ENOTFOUND, -1,
-	    "resource '%.64s' not found", path);
+	a->head.last_modified = a->pc.set->published_at;
+	if (path[nl] == '\0')
+		kind = KQ_Q_COLLECTION;
+	else if (strcmp(path + nl, "/$count") == 0)
+		kind = KQ_Q_COUNT;
+	else if (path[nl] == '(' && path[plen - 1] == ')')
+		kind = KQ_Q_ENTITY;
+	else
+		return kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1,
+		    "resource '%.64s' not found", path);
+	a->kind = kind == KQ_Q_COUNT ? A_COUNT
+	        : kind == KQ_Q_ENTITY ? A_ENTITY : A_COLLECTION;
+	/* the three stages, each over the whole tree, in order */
+	memset(&q, 0, sizeof(q));
+	q.qhash = a->qhash;
+	rc = kq_query_parse(&a->pc, &a->opt, kind,
+	                    kind == KQ_Q_ENTITY ? path + nl + 1 : NULL,
+	                    kind == KQ_Q_ENTITY ? plen - nl - 2 : 0, &q) < 0 ||
+	     kq_query_resolve(&a->pc, &q) < 0 ||
+	     kq_codegen(a, &q, req) < 0 ? -1 : 0;
+	kq_query_free(&q);
+	return rc;
 }
 
 void
@@ -291,14 +300,14 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	if (a == NULL)
 		return NULL;
 	if (lim)
-		a->lim = *lim;
+		a->pc.lim = *lim;
 	else
-		kq_limits_default(&a->lim);
-	if (a->lim.max_page <= 0)
-		a->lim.max_page = 1000;
-	if (a->lim.export_cap <= 0)
-		a->lim.export_cap = 1000000;
-	kueri_err_clear(&a->err);
+		kq_limits_default(&a->pc.lim);
+	if (a->pc.lim.max_page <= 0)
+		a->pc.lim.max_page = 1000;
+	if (a->pc.lim.export_cap <= 0)
+		a->pc.lim.export_cap = 1000000;
+	kueri_err_clear(&a->pc.err);
 	a->portal = p;
 	a->db = portal_db(p);
 	a->head_only = req->head_only;
@@ -308,26 +317,30 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	a->w.extra = req->extra;
 	a->auth.table = "";
 	a->auth.fts = "";
-	a->auth.debug = a->lim.debug_sql;
+	a->auth.debug = a->pc.lim.debug_sql;
 	a->writer = kq_writer_default();
 	a->top = -1;
 	clock_gettime(CLOCK_MONOTONIC, &a->deadline);
-	a->deadline.tv_sec += a->lim.time_ms / 1000;
-	a->deadline.tv_nsec += (long)(a->lim.time_ms % 1000) * 1000000L;
+	a->deadline.tv_sec += a->pc.lim.time_ms / 1000;
+	a->deadline.tv_nsec += (long)(a->pc.lim.time_ms % 1000) * 1000000L;
 	if (a->deadline.tv_nsec >= 1000000000L) {
 		a->deadline.tv_sec++;
 		a->deadline.tv_nsec -= 1000000000L;
 	}
 	if (prepare_inner(a, p, req) < 0) {
-		if (a->err.code == KUERI_OK)
-			a->err.code = KUERI_EINTERNAL;
+		if (a->pc.err.code == KUERI_OK)
+			a->pc.err.code = KUERI_EINTERNAL;
 		a->kind = A_ERROR;
 		kq_release_st(a);
 		kq_unhook(a);
 	}
 	/* headers */
 	if (a->kind == A_ERROR) {
-		a->head.status = kueri_http_status(a->err.code);
+		a->head.status = kueri_http_status(a->pc.err.code);
+		/* a nextLink from a newer version than ours (page.c): another
+		 * replica has it, so a front may retry at once */
+		if (a->pc.err.code == KUERI_EBEHIND)
+			a->head.retry_after = 1;
 		a->writer->content_type(&a->w, 1, a->head.content_type,
 		                        sizeof(a->head.content_type));
 		a->head.preference_applied[0] = '\0';
@@ -346,8 +359,8 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 		if (a->writer->download) {
 			size_t i, k = 0;
 
-			for (i = 0; a->set->name[i] && k < 80; i++) {
-				char c = a->set->name[i];
+			for (i = 0; a->pc.set->name[i] && k < 80; i++) {
+				char c = a->pc.set->name[i];
 
 				a->head.filename[k++] = (char)(isalnum((unsigned char)c) ||
 				    c == '-' || c == '_' || c == '.' ? c : '_');
@@ -356,14 +369,14 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 			         "%s", a->writer->download);
 		}
 	}
-	if (a->set) {
+	if (a->pc.set) {
 		char               tokbuf[128], v[32];
 		unsigned long long h = 14695981039346656037ULL;
 		int                i;
 
 		portal_version_token(p, tokbuf, sizeof(tokbuf));
 		h = fnv(h, tokbuf, strlen(tokbuf) + 1);
-		snprintf(v, sizeof(v), "%lld", a->set->version);
+		snprintf(v, sizeof(v), "%lld", a->pc.set->version);
 		h = fnv(h, v, strlen(v) + 1);
 		h = fnv(h, a->rawpath, strlen(a->rawpath) + 1);
 		for (i = 0; i < a->opt.nparams; i++) {
@@ -394,8 +407,7 @@ kq_free(kq_answer *a)
 	kq_unhook(a);
 	if (a->writer && a->writer->close && a->w.state)
 		a->writer->close(a->w.state);
-	kq_binds_free(&a->binds);
-	ku_arena_free(&a->arena);
+	kq_parse_free(&a->pc);
 	free(a);
 }
 
@@ -423,8 +435,8 @@ fill_wctx(kq_answer *a)
 {
 	kq_wctx *w = &a->w;
 
-	w->set = a->set;
-	w->setname = a->setname;
+	w->set = a->pc.set;
+	w->setname = a->pc.setname;
 	w->service_root = a->service_root;
 	w->rawpath = a->rawpath;
 	w->opt = &a->opt;
@@ -469,8 +481,9 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		}
 		n++;
 		if (n == a->page && wr->paged && !a->last_page)
-			token = kq_page_token(&a->arena, a->st, a->nout, a->nhidden,
-			                      a->offset_mode, a->offset + n, a->qhash);
+			token = kq_page_token(&a->pc.arena, a->st, a->nout, a->nhidden,
+			                      a->offset_mode, a->offset + n, a->pc.set,
+			                      a->qhash);
 		if (flush(&b, sink, 0) < 0) {
 			ret = -1;
 			goto out;
@@ -526,7 +539,7 @@ stream_error(kq_answer *a, const kueri_sink *sink)
 	ku_buf b = { 0 };
 	int    rc = -1;
 
-	if (a->writer->error(&a->w, &b, &a->err) == 0)
+	if (a->writer->error(&a->w, &b, &a->pc.err) == 0)
 		rc = flush(&b, sink, 1);
 	ku_buf_free(&b);
 	return rc;

@@ -194,6 +194,8 @@ code_name(kueri_code c)
 	case KUERI_ETIMEOUT: return "Timeout";
 	case KUERI_ENOMEM: return "OutOfMemory";
 	case KUERI_EDB: return "DatabaseError";
+	case KUERI_EGONE: return "Gone";
+	case KUERI_EBEHIND: return "ServiceUnavailable";
 	default: return "InternalError";
 	}
 }

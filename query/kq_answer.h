@@ -1,6 +1,6 @@
 /*
- * kq_answer.h -- one answer under construction, shared by the driver
- * (exec.c: request, negotiation, headers, streaming) and the statement
+ * kq_answer.h -- one answer, shared by the driver (exec.c: request,
+ * negotiation, the three stages, headers, streaming) and the statement
  * builder (codegen.c).  Private to those two files.
  */
 #ifndef KUERI_KQ_ANSWER_H
@@ -14,20 +14,25 @@
  * (query/route.c); the engine answers entity sets. */
 enum akind { A_ERROR, A_COLLECTION, A_ENTITY, A_COUNT };
 
+/*
+ * What streaming needs once the statement is prepared: the request's
+ * parse context (its arena holds every string below; its err a failure
+ * mid-stream), the statement, the output columns, paging and the
+ * writer.  The query tree is gone by then (exec.c frees it after
+ * codegen).
+ */
 struct kq_answer {
+	kq_parse       pc;          /* arena, set, binds, limits, error      */
 	kq_head        head;
-	ku_arena       arena;
 	kportal       *portal;
 	sqlite3       *db;
-	const kp_set  *set;
-	kq_limits      lim;
-	kueri_err      err;
 	enum akind     kind;
 	int            head_only;
 	const kq_writer *writer;    /* the body's format (kq_writer.h)       */
 	kq_wctx        w;           /* what the writer reads                 */
 	const char    *service_root;
-	kq_options     opt;
+	const char    *rawpath;
+	kq_options     opt;         /* every option, for the nextLink        */
 	/* the statement */
 	sqlite3_stmt  *st;
 	char          *st_sql;      /* st's SQL text (heap) when it goes back
@@ -35,7 +40,6 @@ struct kq_answer {
 	int            step_rc;     /* result of the first sqlite3_step      */
 	int            last_page;   /* LIMIT leaves no row after the page:
 	                               no $skiptoken is ever needed          */
-	kq_binds       binds;
 	kq_outcol     *out;
 	char         **outname;     /* "\"name\":" pre-escaped               */
 	int            nout;
@@ -46,27 +50,17 @@ struct kq_answer {
 	long long      top;         /* $top, -1 when absent                  */
 	long long      count;
 	int            has_count;
-	long long      entity_count;
 	const char    *context;
-	const char    *rawpath;
-	const char    *setname;     /* the set's OData name (path, context)  */
-	int            keys[16];    /* the key $metadata declares            */
-	int            nkeys;
 	unsigned long long qhash;
 	kq_authctx     auth;
 	int            hooked;
 	struct timespec deadline;
 };
 
-/* codegen.c.  Each returns 0, or -1 with a->err set. */
-int  kq_build_collection(kq_answer *a, const kq_request *req);
-int  kq_build_entity(kq_answer *a, const char *pred, size_t n);
-int  kq_build_count(kq_answer *a);
-/* Name the option an error is about (err->target), returns -1. */
-int  kq_opt_err(kq_answer *a, int id);
-/* a->err = out of memory; returns -1. */
-int  kq_oom(kq_answer *a);
-/* a->err from a SQLite result code (timeout, memory, refused); -1. */
+/* codegen.c: the whole statement of the resolved tree q, prepared and
+ * stepped once; 0, or -1 with a->pc.err set. */
+int  kq_codegen(kq_answer *a, const kq_query *q, const kq_request *req);
+/* a->pc.err from a SQLite result code (timeout, memory, refused); -1. */
 int  kq_sqlite_err(kq_answer *a, int rc);
 /* Give the answer's statement back to the cache (or finalize it). */
 void kq_release_st(kq_answer *a);

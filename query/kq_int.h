@@ -1,22 +1,27 @@
 /*
  * kq_int.h -- what the query engine's stages share and nothing else.
  *
- * Data flow (one file per stage):
+ * Data flow (one file per stage; exec.c drives them in this order):
  *   options.c  raw query string → kq_options (split on & and =, decode once)
- *   lex.c      option text → tokens (slices of the text, never copied)
- *   parse.c    tokens → AST nodes in the request's arena (depth/node caps)
- *   search.c   $search text → its own small AST, then FTS5 query text
- *   resolve.c  AST → names bound to columns, types checked (the 400s)
- *   sql.c      resolved AST → SQL text of "t<N>", "c<i>", operators and '?'
- *   apply.c    $apply transformations → nested SELECTs
- *   exec.c     kq_prepare / kq_stream: the request, paging, skiptokens
- *   json.c     rows → OData JSON; csv.c rows → RFC 4180 CSV
+ *   tree.c     parse stage: every option → one query tree (kq_query),
+ *              through lex.c (tokens, slices of the text, never copied),
+ *              parse.c (expressions, lists; depth/node caps),
+ *              parse_apply.c ($apply) and search.c ($search)
+ *   resolve_query.c  resolve stage, the whole tree in one pass: scope
+ *              ($apply, $compute), each expression through resolve.c
+ *              (names bound to columns, types checked: the 400s)
+ *   codegen.c  codegen stage: the whole statement from the resolved tree
+ *              (sql.c expressions, apply.c $apply, search.c FTS5, page.c
+ *              skiptokens), prepared through conn.c
+ *   exec.c     kq_prepare / kq_stream: the request, the stages, the rows
+ *   json.c     rows → OData JSON; csv.c rows → RFC 4180 CSV (kq_writer.h)
  *   funcs.c    SQLite functions we register (PCRE2, case-sensitive
  *              string tests, date parts) and the authorizer allow-list
  *
- * Memory: everything a request builds hangs off one ku_arena, freed once
- * (like SQLite's Parse object).  Errors are kueri_err values with a byte
- * position in the option named by err->target.
+ * Memory: everything a request builds hangs off the arena of its one
+ * kq_parse, freed once (like SQLite's Parse object).  Errors are
+ * kueri_err values with a byte position in the option named by
+ * err->target.
  */
 #ifndef KUERI_KQ_INT_H
 #define KUERI_KQ_INT_H
@@ -83,6 +88,7 @@ void kq_pct_encode(ku_buf *b, const char *s, size_t n);
 
 typedef struct kq_binds kq_binds;
 typedef struct kq_scope kq_scope;
+typedef struct kq_search kq_search;   /* a parsed $search (search.c) */
 
 /* ---------------------------------------------------------------- lexer */
 
@@ -240,6 +246,20 @@ int kq_parse_orderby(kq_parser *p, kq_orderkey **out, kq_tokt stop);
 int kq_parse_compute(kq_parser *p, kq_compute **out, kq_tokt stop);
 int kq_parse_select(kq_parser *p, kq_selitem **out);
 
+/* parse.c's token helpers, shared with parse_apply.c: token text is kw
+ * (not case); a syntax error "msg at position N" / "expected what at
+ * position N, found X" (both return NULL); the current token must be t
+ * (then advance); grow an arena array of n elements of sz by 8 when n
+ * is a multiple of 8 (NULL out of memory); a list of names ('*' too
+ * when allow_star) up to the stop token. */
+int   kq_tokeq(const kq_tok *t, const char *kw);
+void *kq_perr(kq_parser *p, kueri_code code, size_t pos, const char *msg);
+void *kq_expected(kq_parser *p, const char *what);
+int   kq_expect(kq_parser *p, kq_tokt t);
+void *kq_grow(kq_parser *p, void *old, int n, size_t sz);
+int   kq_namelist(kq_parser *p, kq_selitem **out, kq_tokt stop,
+                  int allow_star);
+
 /* S-expression dump of a tree, for tests: (eq provinsi 'Bali'). */
 void kq_node_dump(const kq_node *n, ku_buf *b);
 const char *kq_op_name(kq_op op);
@@ -273,32 +293,40 @@ struct kq_trans {
 	long long    count;              /* top / skip                      */
 	const char  *search; size_t search_n; /* search text (slice)        */
 	size_t       search_pos;
+	kq_search   *sq;                 /* search: parsed (parse stage)    */
+	kq_scope    *in;                 /* resolve: the scope its
+	                                    expressions see              */
+	kq_scope    *out;                /* resolve: the scope after it     */
 };
 
 /* The whole $apply option: transformations separated by '/'. */
 int kq_parse_apply(kq_parser *p, kq_trans **out);
 
+typedef struct kq_parse kq_parse;
+typedef struct kq_query kq_query;
+
 /*
- * Compile $apply into a FROM source in `from` (a parenthesised SELECT),
- * updating scope `s` to the output columns.  *order gets the keys of a
- * trailing orderby(), the default order of the result (apply.c).
+ * apply.c: the resolved transformations of q->apply (resolve_query.c
+ * recorded each one's scopes, t->in → t->out) as one FROM source in
+ * `from` (a parenthesised SELECT), binds in pc->binds; 0 or -1 (out of
+ * memory).
  */
-int kq_apply_compile(ku_arena *arena, const kp_set *set, kq_trans *tr,
-                     int ntr, kq_scope *s, ku_buf *from, kq_binds *binds,
-                     const kq_limits *lim, kq_orderkey **order, int *norder,
-                     kueri_err *err);
+int kq_apply_codegen(kq_parse *pc, const kq_query *q, ku_buf *from);
 
 /* ---------------------------------------------------------------- $search */
 
 /*
- * Parse $search text into SQL: a boolean expression over `rowid` of the
- * set's data, using FTS5 MATCH subqueries on `fts` whose query strings
- * are built here (every term double-quoted) and appended to `binds`.
- * Returns 0 or -1 + err (400).
+ * $search in two halves.  kq_search_parse: the text → its tree (arena),
+ * or NULL + err (400, positions in the text).  kq_search_emit: the tree
+ * → a boolean SQL expression over `rowid_expr` of the set's data, using
+ * FTS5 MATCH subqueries on `fts` whose query strings (every term
+ * double-quoted) are appended to `binds`; 0 or -1 (out of memory).
  */
-int kq_search_sql(ku_arena *a, const char *text, size_t len,
-                  const char *fts, const char *rowid_expr, ku_buf *sql,
-                  kq_binds *binds, int max_nodes, kueri_err *err);
+kq_search *kq_search_parse(ku_arena *a, const char *text, size_t len,
+                           int max_nodes, kueri_err *err);
+int kq_search_emit(ku_arena *a, const kq_search *t, const char *fts,
+                   const char *rowid_expr, ku_buf *sql, kq_binds *binds,
+                   kueri_err *err);
 
 /* ---------------------------------------------------------------- resolve */
 
@@ -391,13 +419,18 @@ long long kq_prefer_maxpagesize(const char *prefer);
  * columns first.. (or, with offset_mode, `offset` rows were written); in
  * the arena, NULL out of memory. */
 char *kq_page_token(ku_arena *ar, sqlite3_stmt *st, int first, int nkeys,
-                    int offset_mode, long long offset,
+                    int offset_mode, long long offset, const kp_set *set,
                     unsigned long long qhash);
-/* The token t[0..n) decoded: a JSON object whose "h" matches qhash (the
- * caller json_decref()s it), or NULL when it is invalid or stale. */
+/* The token t[0..n) decoded: a JSON object made on this table and
+ * version of `set` whose "h" matches qhash (the caller json_decref()s
+ * it), or NULL: with err untouched when the token is invalid, with err
+ * KUERI_EBEHIND (token newer than the set here) or KUERI_EGONE (older)
+ * when it was made on another version. */
 struct json_t;
 struct json_t *kq_page_token_decode(ku_arena *ar, const char *t, size_t n,
-                                    unsigned long long qhash);
+                                    const kp_set *set,
+                                    unsigned long long qhash,
+                                    kueri_err *err);
 /* The nextLink: root + rawpath + every option of o but $skip, $top and
  * $skiptoken, then $top=top_left (when >= 0) and $skiptoken=token. */
 void kq_page_next_link(ku_buf *b, const char *root, const char *rawpath,
@@ -438,5 +471,82 @@ void kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
                    int ieee754);
 void kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
 void kq_csv_field(ku_buf *b, const char *s, size_t n);
+
+/* ---------------------------------------------------------------- the query tree */
+
+/*
+ * One parse context per request (after SQLite's Parse): what every stage
+ * reads and writes, torn down once by kq_parse_free.  Borrowed: set
+ * (from the portal, which outlives the request).  Owned: the arena
+ * (every node, name and string of the request) and binds.
+ */
+struct kq_parse {
+	ku_arena       arena;
+	const kp_set  *set;
+	const char    *setname;   /* the set's OData name, as requested     */
+	kq_scope       scope;     /* resolve: what the options see (base
+	                             fields, $apply's output, $compute)     */
+	kq_binds       binds;     /* codegen: values of the statement's ?N  */
+	kq_limits      lim;
+	kueri_err      err;       /* the first error, with its position     */
+};
+
+void kq_parse_free(kq_parse *pc);
+/* Name the option an error is about (err->target) and say so in the
+ * message ("... in $filter"); returns -1. */
+int  kq_opt_err(kq_parse *pc, int id);
+/* pc->err = out of memory; returns -1. */
+int  kq_oom(kq_parse *pc);
+
+typedef enum kq_qkind { KQ_Q_COLLECTION, KQ_Q_ENTITY, KQ_Q_COUNT } kq_qkind;
+
+/* One key of an entity's key predicate: name=value, or a bare value. */
+typedef struct kq_keyitem {
+	const char *name;     /* NULL for a bare value                       */
+	size_t      n, pos;   /* the name's length and position             */
+	kq_node    *lit;      /* the value (a non-null literal)             */
+	kq_node    *eq;       /* resolve: key property eq value             */
+} kq_keyitem;
+
+/*
+ * The query tree: every option of one request.  tree.c fills the parse
+ * half from the options (kq_query_parse), resolve_query.c the resolve
+ * half (kq_query_resolve), and codegen.c turns the whole tree into one
+ * statement.  Everything in the arena of the request's kq_parse, except
+ * the decoded $skiptoken (kq_query_free).
+ */
+struct kq_query {
+	kq_qkind     kind;
+	/* parse stage: each option as written, NULL / 0 / -1 when absent */
+	long long    top, skip;
+	int          count;                  /* $count=true                 */
+	kq_trans    *apply;    int napply;
+	kq_compute  *compute;  int ncompute;
+	kq_node     *filter;
+	int          has_search;             /* $search present             */
+	kq_search   *search;                 /*   parsed (NULL on a set with
+	                                         no text to search)          */
+	kq_selitem  *select;   int nselect;
+	kq_orderkey *orderby;  int norderby;
+	struct json_t *token;                /* $skiptoken, decoded          */
+	kq_keyitem  *key;      int nkey;     /* entity: the key predicate   */
+	unsigned long long qhash;            /* what a $skiptoken must match */
+	/* resolve stage */
+	const char  *rowid;      /* "rowid", "r_", NULL after aggregation   */
+	kq_orderkey *order;    int norder;   /* $orderby, else a trailing
+	                                         orderby() of $apply         */
+	int         *out;      int nout;     /* output columns: pc->scope
+	                                         indexes, in order           */
+	int          keys[16]; int nkeys;    /* entity: the set's key        */
+};
+
+/* tree.c: parse every option of o (and an entity's key predicate
+ * pred[0..npred)) into q; 0 or -1 + pc->err. */
+int  kq_query_parse(kq_parse *pc, const kq_options *o, kq_qkind kind,
+                    const char *pred, size_t npred, kq_query *q);
+void kq_query_free(kq_query *q);
+/* resolve_query.c: resolve the whole tree in one pass (each expression
+ * through resolve.c); 0 or -1 + pc->err. */
+int  kq_query_resolve(kq_parse *pc, kq_query *q);
 
 #endif /* KUERI_KQ_INT_H */

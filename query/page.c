@@ -2,10 +2,24 @@
  * page.c -- server-driven paging (PROT 11.2.6.7): the Prefer
  * odata.maxpagesize header, the nextLink and the opaque $skiptoken.
  *
- * A token is base64url({"h": query hash, "k": [sort keys..., rowid]}), or
- * {"h", "o": offset} after an aggregation (no rowid: a documented
- * fallback).  The hash ties a token to the query that made it, so a
- * token pasted onto another query is refused rather than misread.
+ * A token is base64url({"h": query hash, "t": physical table, "v": set
+ * version, "k": [sort keys..., rowid]}), or {"h", "t", "v", "o": offset}
+ * after an aggregation (no rowid: a documented fallback).  The hash ties
+ * a token to the query that made it, so a token pasted onto another query
+ * is refused rather than misread.
+ *
+ * "t" and "v" are in clear so that a token followed on a server whose set
+ * is another version (read replicas, docs/scaling.md) is told apart from
+ * a bad one.  The table ("t<N>", N from a counter the portal never
+ * reuses, one new table per publish) orders versions even across a
+ * package removed and re-published, whose version restarts at 1:
+ *   same table and version   the page continues (the hash is checked);
+ *   token newer than here    503 + Retry-After: this server lags behind,
+ *                            another one (the front retries) has it;
+ *   token older than here    410 Gone: the set was re-published since
+ *                            page 1; the client restarts paging.
+ * The hash covers the version, so it can only be checked on the version
+ * that made it: a token from another version is judged by "t"/"v" alone.
  */
 #include <ctype.h>
 #include <jansson.h>
@@ -67,13 +81,51 @@ b64_decode(const char *s, size_t n, unsigned char *out)
 	return k;
 }
 
+/* N of a physical table name "t<N>" (digits only), or -1. */
+static long long
+table_number(const char *t)
+{
+	long long n = 0;
+
+	if (t == NULL || t[0] != 't' || t[1] == '\0' || strlen(t) > 19)
+		return -1;
+	for (t++; *t; t++) {
+		if (!isdigit((unsigned char)*t))
+			return -1;
+		n = n * 10 + (*t - '0');
+	}
+	return n;
+}
+
+/* A token made on another version of `set`: err = KUERI_EBEHIND when the
+ * token is newer (this server lags), KUERI_EGONE when older. */
+static void
+version_err(const kp_set *set, const char *ttab, long long tver,
+            kueri_err *err)
+{
+	long long tn = table_number(ttab), hn = table_number(set->table);
+
+	if (tn > hn || (tn == hn && tver > set->version))
+		kueri_err_set(err, KUERI_EBEHIND, -1, "this server has version"
+		    " %lld of '%s', the page was made on version %lld; retry"
+		    " (another server has it)", set->version, set->name, tver);
+	else
+		kueri_err_set(err, KUERI_EGONE, -1, "'%s' was re-published since"
+		    " this page was made: the $skiptoken is from version %lld,"
+		    " this server has version %lld%s; restart paging from the"
+		    " first page", set->name, tver, set->version,
+		    tver == set->version ? " (the package was removed and"
+		    " published anew)" : "");
+}
+
 json_t *
 kq_page_token_decode(ku_arena *ar, const char *t, size_t n,
-                     unsigned long long qhash)
+                     const kp_set *set, unsigned long long qhash,
+                     kueri_err *err)
 {
 	unsigned char *raw;
 	long           rn;
-	json_t        *j, *h;
+	json_t        *j, *h, *tt, *tv;
 	char           hx[24];
 
 	if (n == 0 || n > 4096 || (raw = ku_alloc(ar, n)) == NULL)
@@ -83,10 +135,24 @@ kq_page_token_decode(ku_arena *ar, const char *t, size_t n,
 	if ((j = json_loadb((const char *)raw, (size_t)rn, JSON_REJECT_DUPLICATES,
 	                    NULL)) == NULL)
 		return NULL;
-	snprintf(hx, sizeof(hx), "%016llx", qhash);
 	h = json_object_get(j, "h");
-	if (!json_is_object(j) || !json_is_string(h) ||
-	    strcmp(json_string_value(h), hx) != 0) {
+	tt = json_object_get(j, "t");
+	tv = json_object_get(j, "v");
+	if (!json_is_object(j) || !json_is_string(h) || !json_is_string(tt) ||
+	    table_number(json_string_value(tt)) < 0 || !json_is_integer(tv) ||
+	    json_integer_value(tv) < 1) {
+		json_decref(j);
+		return NULL;
+	}
+	if (strcmp(json_string_value(tt), set->table) != 0 ||
+	    json_integer_value(tv) != set->version) {
+		version_err(set, json_string_value(tt), json_integer_value(tv),
+		            err);
+		json_decref(j);
+		return NULL;
+	}
+	snprintf(hx, sizeof(hx), "%016llx", qhash);
+	if (strcmp(json_string_value(h), hx) != 0) {
 		json_decref(j);
 		return NULL;
 	}
@@ -98,7 +164,8 @@ kq_page_token_decode(ku_arena *ar, const char *t, size_t n,
  * instead), in the arena; NULL out of memory. */
 char *
 kq_page_token(ku_arena *ar, sqlite3_stmt *st, int first, int nkeys,
-              int offset_mode, long long offset, unsigned long long qhash)
+              int offset_mode, long long offset, const kp_set *set,
+              unsigned long long qhash)
 {
 	json_t *j = json_object(), *k;
 	char   *dump, *res = NULL, hx[24];
@@ -109,6 +176,8 @@ kq_page_token(ku_arena *ar, sqlite3_stmt *st, int first, int nkeys,
 		return NULL;
 	snprintf(hx, sizeof(hx), "%016llx", qhash);
 	json_object_set_new(j, "h", json_string(hx));
+	json_object_set_new(j, "t", json_string(set->table));
+	json_object_set_new(j, "v", json_integer(set->version));
 	if (offset_mode)
 		json_object_set_new(j, "o", json_integer(offset));
 	else {

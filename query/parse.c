@@ -39,21 +39,6 @@ static const struct binop {
 };
 #define UNARY_PRI 7
 
-static const char *const opnames[O__MAX] = {
-	[O_NONE] = "?", [O_OR] = "or", [O_AND] = "and", [O_EQ] = "eq",
-	[O_NE] = "ne", [O_GT] = "gt", [O_GE] = "ge", [O_LT] = "lt",
-	[O_LE] = "le", [O_HAS] = "has", [O_ADD] = "add", [O_SUB] = "sub",
-	[O_MUL] = "mul", [O_DIV] = "div", [O_DIVBY] = "divby", [O_MOD] = "mod",
-	[O_CAST] = "cast", [O_ISOF] = "isof",
-};
-
-const char *
-kq_op_name(kq_op op)
-{
-	return (int)op >= 0 && op < O__MAX ? opnames[op] : "?";
-}
-
-
 /* Valid OData we do not implement: 501, not "unknown function". */
 static const char *const fn_unimpl[] = {
 	"hassubset", "hassubsequence",
@@ -912,404 +897,41 @@ kq_parse_select(kq_parser *p, kq_selitem **out)
 	return namelist(p, out, TK_EOF, 1);
 }
 
-/* ---------------------------------------------------------------- $apply */
+/* ---------------------------------------------------------------- shared */
 
-static const char *const apply_unimpl[] = {
-	"concat", "expand", "join", "outerjoin", "nest", "from", "rollup",
-	"topcount", "bottomcount", "toppercent", "bottompercent", "topsum",
-	"bottomsum", "ancestors", "descendants", "traverse", "addnested",
-};
-
-static int
-count_arg(kq_parser *p, long long *out)
+/* The token helpers above, for parse_apply.c (kq_int.h). */
+int
+kq_tokeq(const kq_tok *t, const char *kw)
 {
-	if (p->tok.type != TK_INT) {
-		expected(p, "a non-negative integer");
-		return -1;
-	}
-	if (p->tok.n > 18) {
-		perr(p, KUERI_EBADREQ, p->tok.pos, "count too large");
-		return -1;
-	}
-	*out = strtoll(p->tok.s, NULL, 10);
-	if (kq_next(p) < 0 || expect(p, TK_RPAREN) < 0)
-		return -1;
-	return 0;
+	return tokeq(t, kw);
 }
 
-/* aggregate( item, ... ) after '(' up to ')' (not consumed). */
-static int
-agglist(kq_parser *p, kq_trans *t)
+void *
+kq_perr(kq_parser *p, kueri_code code, size_t pos, const char *msg)
 {
-	static const struct { const char *name; kq_aggm m; } methods[] = {
-		{ "sum", AG_SUM }, { "min", AG_MIN }, { "max", AG_MAX },
-		{ "average", AG_AVERAGE }, { "countdistinct", AG_COUNTDISTINCT },
-	};
-
-	for (;;) {
-		kq_agg *g;
-		size_t  i, pos = p->tok.pos;
-
-		if ((t->aggs = grow(p, t->aggs, t->naggs, sizeof(*t->aggs))) == NULL)
-			return -1;
-		g = &t->aggs[t->naggs];
-		g->pos = pos;
-		if (p->tok.type == TK_DOLLAR && tokeq(&p->tok, "$count")) {
-			g->method = AG_COUNT;
-			if (kq_next(p) < 0)
-				return -1;
-		} else {
-			if ((g->e = subexpr(p, 0)) == NULL)
-				return -1;
-			if (!kq_is_kw(p, "with")) {
-				if (kq_is_kw(p, "as")) {
-					perr(p, KUERI_EBADREQ, p->tok.pos,
-					     "no custom aggregates are declared, so 'with' "
-					     "and an aggregation method are required");
-					return -1;
-				}
-				expected(p, "'with' and an aggregation method");
-				return -1;
-			}
-			if (kq_next(p) < 0)
-				return -1;
-			if (p->tok.type != TK_IDENT) {
-				expected(p, "an aggregation method");
-				return -1;
-			}
-			for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
-				if (tokeq(&p->tok, methods[i].name))
-					break;
-			if (i == sizeof(methods) / sizeof(methods[0])) {
-				kueri_err_set(p->err,
-				    memchr(p->tok.s, '.', p->tok.n) ? KUERI_ENOTIMPL
-				                                    : KUERI_EBADREQ,
-				    (long long)p->tok.pos,
-				    "unknown aggregation method '%.*s' at position %zu "
-				    "(sum, min, max, average, countdistinct)",
-				    (int)(p->tok.n > 40 ? 40 : p->tok.n), p->tok.s,
-				    p->tok.pos);
-				return -1;
-			}
-			g->method = methods[i].m;
-			if (kq_next(p) < 0)
-				return -1;
-		}
-		if (!kq_is_kw(p, "as")) {
-			expected(p, "'as' and an alias (required)");
-			return -1;
-		}
-		if (kq_next(p) < 0)
-			return -1;
-		if (p->tok.type != TK_IDENT || memchr(p->tok.s, '.', p->tok.n)) {
-			expected(p, "an alias after 'as'");
-			return -1;
-		}
-		g->alias = ku_strndup(p->arena, p->tok.s, p->tok.n);
-		g->alias_n = p->tok.n;
-		g->pos = p->tok.pos;
-		if (g->alias == NULL)
-			return kueri_err_set(p->err, KUERI_ENOMEM, -1, "out of memory");
-		t->naggs++;
-		if (kq_next(p) < 0)
-			return -1;
-		if (kq_is_kw(p, "from")) {
-			perr(p, KUERI_ENOTIMPL, p->tok.pos, "'from' in aggregate is not "
-			     "supported");
-			return -1;
-		}
-		if (p->tok.type == TK_COMMA) {
-			if (kq_next(p) < 0)
-				return -1;
-			continue;
-		}
-		if (p->tok.type != TK_RPAREN) {
-			expected(p, "',' or ')'");
-			return -1;
-		}
-		return 0;
-	}
+	return perr(p, code, pos, msg);
 }
 
-/* search( text ): raw text up to the matching ')', phrases honoured. */
-static int
-search_arg(kq_parser *p, kq_trans *t)
+void *
+kq_expected(kq_parser *p, const char *what)
 {
-	size_t i = p->tok.pos + p->tok.n;   /* just after '(' */
-	size_t start = i;
-	int    depth = 0, inq = 0;
-
-	for (; i < p->len; i++) {
-		char c = p->src[i];
-
-		if (inq) {
-			if (c == inq)
-				inq = 0;
-			continue;
-		}
-		if (c == '"' || c == '\'')
-			inq = c;
-		else if (c == '(')
-			depth++;
-		else if (c == ')') {
-			if (depth == 0)
-				break;
-			depth--;
-		}
-	}
-	if (i >= p->len) {
-		perr(p, KUERI_ESYNTAX, start, "unterminated search(");
-		return -1;
-	}
-	t->search = p->src + start;
-	t->search_n = i - start;
-	t->search_pos = start;
-	/* continue lexing at the ')' */
-	p->tok.pos = i;
-	p->tok.n = 0;
-	p->tok.type = TK_OTHER;
-	if (kq_lex(p->src, p->len, i, &p->tok, p->err) < 0)
-		return -1;
-	return kq_next(p);
-}
-
-static int
-transformation(kq_parser *p, kq_trans *t)
-{
-	kq_tok kw = p->tok;
-	size_t i;
-
-	t->pos = kw.pos;
-	if (kw.type != TK_IDENT) {
-		expected(p, "a transformation such as groupby( or filter(");
-		return -1;
-	}
-	if (tokeq(&kw, "identity")) {
-		t->kind = TR_IDENTITY;
-		return kq_next(p);
-	}
-	if (kq_next(p) < 0)
-		return -1;
-	if (p->tok.type != TK_LPAREN) {
-		for (i = 0; i < sizeof(apply_unimpl) / sizeof(apply_unimpl[0]); i++)
-			if (tokeq(&kw, apply_unimpl[i]))
-				goto unimpl;
-		expected(p, "'(' after the transformation name");
-		return -1;
-	}
-	if (tokeq(&kw, "search")) {
-		t->kind = TR_SEARCH;
-		return search_arg(p, t);
-	}
-	if (kq_next(p) < 0)
-		return -1;
-	if (tokeq(&kw, "aggregate")) {
-		t->kind = TR_AGGREGATE;
-		if (agglist(p, t) < 0)
-			return -1;
-		return kq_next(p);
-	}
-	if (tokeq(&kw, "groupby")) {
-		t->kind = TR_GROUPBY;
-		if (p->tok.type != TK_LPAREN) {
-			expected(p, "'(' and the grouping properties");
-			return -1;
-		}
-		if (kq_next(p) < 0)
-			return -1;
-		if (p->tok.type == TK_IDENT && tokeq(&p->tok, "rollup"))
-			goto unimpl_at;
-		if ((t->ngroup = namelist(p, &t->group, TK_RPAREN, 0)) < 0)
-			return -1;
-		if (kq_next(p) < 0)
-			return -1;
-		if (p->tok.type == TK_COMMA) {
-			if (kq_next(p) < 0)
-				return -1;
-			if (!kq_is_kw(p, "aggregate")) {
-				perr(p, KUERI_ENOTIMPL, p->tok.pos,
-				     "only aggregate(...) is supported inside groupby");
-				return -1;
-			}
-			if (kq_next(p) < 0 || expect(p, TK_LPAREN) < 0 ||
-			    agglist(p, t) < 0 || kq_next(p) < 0)
-				return -1;
-			if (p->tok.type == TK_SLASH) {
-				perr(p, KUERI_ENOTIMPL, p->tok.pos,
-				     "transformation sequences inside groupby are not "
-				     "supported");
-				return -1;
-			}
-		}
-		return expect(p, TK_RPAREN);
-	}
-	if (tokeq(&kw, "filter")) {
-		t->kind = TR_FILTER;
-		if ((t->e = subexpr(p, 0)) == NULL)
-			return -1;
-		return expect(p, TK_RPAREN);
-	}
-	if (tokeq(&kw, "orderby")) {
-		t->kind = TR_ORDERBY;
-		if ((t->nkeys = kq_parse_orderby(p, &t->keys, TK_RPAREN)) < 0)
-			return -1;
-		return kq_next(p);
-	}
-	if (tokeq(&kw, "compute")) {
-		t->kind = TR_COMPUTE;
-		if ((t->ncomp = kq_parse_compute(p, &t->comp, TK_RPAREN)) < 0)
-			return -1;
-		return kq_next(p);
-	}
-	if (tokeq(&kw, "top")) {
-		t->kind = TR_TOP;
-		return count_arg(p, &t->count);
-	}
-	if (tokeq(&kw, "skip")) {
-		t->kind = TR_SKIP;
-		return count_arg(p, &t->count);
-	}
-	for (i = 0; i < sizeof(apply_unimpl) / sizeof(apply_unimpl[0]); i++)
-		if (tokeq(&kw, apply_unimpl[i]))
-			goto unimpl;
-	kueri_err_set(p->err, memchr(kw.s, '.', kw.n) ? KUERI_ENOTIMPL
-	                                              : KUERI_EBADREQ,
-	    (long long)kw.pos, "unknown transformation '%.*s' at position %zu",
-	    (int)(kw.n > 40 ? 40 : kw.n), kw.s, kw.pos);
-	return -1;
-unimpl_at:
-	kw = p->tok;
-unimpl:
-	kueri_err_set(p->err, KUERI_ENOTIMPL, (long long)kw.pos,
-	    "the transformation '%.*s' at position %zu is not supported",
-	    (int)(kw.n > 40 ? 40 : kw.n), kw.s, kw.pos);
-	return -1;
+	return expected(p, what);
 }
 
 int
-kq_parse_apply(kq_parser *p, kq_trans **out)
+kq_expect(kq_parser *p, kq_tokt t)
 {
-	kq_trans *v = NULL;
-	int       n = 0;
-
-	if (kq_next(p) < 0)
-		return -1;
-	if (p->tok.type == TK_EOF) {
-		perr(p, KUERI_ESYNTAX, 0, "empty $apply");
-		return -1;
-	}
-	for (;;) {
-		if ((v = grow(p, v, n, sizeof(*v))) == NULL)
-			return -1;
-		memset(&v[n], 0, sizeof(v[n]));
-		if (transformation(p, &v[n]) < 0)
-			return -1;
-		n++;
-		if (n > 32) {
-			perr(p, KUERI_ELIMIT, p->tok.pos,
-			     "more than 32 transformations (limit)");
-			return -1;
-		}
-		if (p->tok.type == TK_SLASH) {
-			if (kq_next(p) < 0)
-				return -1;
-			continue;
-		}
-		if (p->tok.type != TK_EOF) {
-			expected(p, "'/' or end of input");
-			return -1;
-		}
-		break;
-	}
-	*out = v;
-	return n;
+	return expect(p, t);
 }
 
-/* ---------------------------------------------------------------- dump */
-
-
-void
-kq_node_dump(const kq_node *n, ku_buf *b)
+void *
+kq_grow(kq_parser *p, void *old, int n, size_t sz)
 {
-	int i;
+	return grow(p, old, n, sz);
+}
 
-	if (n == NULL) {
-		ku_buf_puts(b, "<null>");
-		return;
-	}
-	switch (n->kind) {
-	case N_LIT:
-		switch (n->lt) {
-		case KT_NULL: ku_buf_puts(b, "null"); break;
-		case KT_BOOL: ku_buf_puts(b, n->ival ? "true" : "false"); break;
-		case KT_INT: ku_buf_printf(b, "%lld", n->ival); break;
-		case KT_DOUBLE:
-		case KT_DECIMAL: {
-			char tmp[40];
-
-			ku_fmt_double(tmp, sizeof(tmp), n->dval);
-			ku_buf_printf(b, "%s%s", tmp, n->lt == KT_DECIMAL ? "m" : "d");
-			break;
-		}
-		case KT_STRING:
-			ku_buf_puts(b, "'");
-			for (size_t k = 0; k < n->n; k++) {
-				if (n->s[k] == '\'')
-					ku_buf_puts(b, "'");
-				ku_buf_add(b, n->s + k, 1);
-			}
-			ku_buf_puts(b, "'");
-			break;
-		case KT_DURATION:
-			ku_buf_printf(b, "duration'%.*s'", (int)n->n, n->s);
-			break;
-		default:
-			ku_buf_printf(b, "%s:%.*s", kq_type_edm(n->lt) + 4, (int)n->n,
-			              n->s);
-			break;
-		}
-		break;
-	case N_PROP:
-		ku_buf_add(b, n->s, n->n);
-		break;
-	case N_BIN:
-		ku_buf_printf(b, "(%s ", kq_op_name(n->op));
-		kq_node_dump(n->a, b);
-		ku_buf_puts(b, " ");
-		kq_node_dump(n->b, b);
-		ku_buf_puts(b, ")");
-		break;
-	case N_NOT:
-	case N_NEG:
-		ku_buf_puts(b, n->kind == N_NOT ? "(not " : "(- ");
-		kq_node_dump(n->a, b);
-		ku_buf_puts(b, ")");
-		break;
-	case N_CALL:
-		ku_buf_printf(b, "(%s", n->fn->name);
-		for (i = 0; i < n->nargs; i++) {
-			ku_buf_puts(b, " ");
-			kq_node_dump(n->args[i], b);
-		}
-		ku_buf_puts(b, ")");
-		break;
-	case N_IN:
-		ku_buf_puts(b, "(in ");
-		kq_node_dump(n->a, b);
-		ku_buf_puts(b, " (");
-		for (i = 0; i < n->nargs; i++) {
-			if (i)
-				ku_buf_puts(b, " ");
-			kq_node_dump(n->args[i], b);
-		}
-		ku_buf_puts(b, "))");
-		break;
-	case N_CAST:
-		ku_buf_printf(b, "(%s ", kq_op_name(n->op));
-		kq_node_dump(n->a, b);
-		ku_buf_printf(b, " %.*s)", (int)n->n, n->s);
-		break;
-	default:
-		ku_buf_puts(b, "<?>");
-	}
+int
+kq_namelist(kq_parser *p, kq_selitem **out, kq_tokt stop, int allow_star)
+{
+	return namelist(p, out, stop, allow_star);
 }

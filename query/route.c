@@ -587,6 +587,9 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 		n += (size_t)snprintf(r->head.extra + n, sizeof r->head.extra - n,
 		                      "Preference-Applied: %s\r\n",
 		                      kh->preference_applied);
+	if (kh->retry_after > 0 && n < sizeof r->head.extra)
+		n += (size_t)snprintf(r->head.extra + n, sizeof r->head.extra - n,
+		                      "Retry-After: %d\r\n", kh->retry_after);
 	if (strncmp(kh->content_type, "text/html", 9) == 0)
 		n += html_headers(r->head.extra + n, sizeof r->head.extra - n);
 	if (kh->filename[0] && n < sizeof r->head.extra) {

@@ -348,13 +348,13 @@ s_sql(sgen *g, const snode *n)
 	}
 }
 
-int
-kq_search_sql(ku_arena *a, const char *text, size_t len, const char *fts,
-              const char *rowid_expr, ku_buf *sql, kq_binds *binds,
-              int max_nodes, kueri_err *err)
+
+/* The parse stage's half: $search text → its tree (in the arena). */
+kq_search *
+kq_search_parse(ku_arena *a, const char *text, size_t len, int max_nodes,
+                kueri_err *err)
 {
 	sparser p;
-	sgen    g = { a, fts, rowid_expr, sql, binds };
 	snode  *root;
 
 	memset(&p, 0, sizeof(p));
@@ -364,15 +364,30 @@ kq_search_sql(ku_arena *a, const char *text, size_t len, const char *fts,
 	p.max_nodes = max_nodes;
 	p.err = err;
 	if (snext(&p) < 0)
-		return -1;
-	if (p.tt == 0)
-		return serr(&p, 0, "empty $search");
+		return NULL;
+	if (p.tt == 0) {
+		serr(&p, 0, "empty $search");
+		return NULL;
+	}
 	if ((root = s_or(&p)) == NULL)
-		return -1;
-	if (p.tt != 0)
-		return serr(&p, p.tpos, p.tt == ')' ? "unbalanced ')'"
-		                                    : "unexpected search operator");
-	if (s_sql(&g, root) < 0 || sql->oom || binds->oom)
+		return NULL;
+	if (p.tt != 0) {
+		serr(&p, p.tpos, p.tt == ')' ? "unbalanced ')'"
+		                             : "unexpected search operator");
+		return NULL;
+	}
+	return (kq_search *)root;
+}
+
+/* The codegen stage's half: the tree → SQL over rowid_expr + binds. */
+int
+kq_search_emit(ku_arena *a, const kq_search *t, const char *fts,
+               const char *rowid_expr, ku_buf *sql, kq_binds *binds,
+               kueri_err *err)
+{
+	sgen g = { a, fts, rowid_expr, sql, binds };
+
+	if (s_sql(&g, (const snode *)t) < 0 || sql->oom || binds->oom)
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * types.c -- the engine's value types (kq_type): their EDM names, the
- * type of a published field, which are numeric.  Below every stage:
+ * type of a published field, which are numeric; and operator names.  Below every stage:
  * the parser's tree dump, the resolver, $apply and the writers read it.
  */
 #include "kq_int.h"
@@ -46,3 +46,17 @@ kq_type_numeric(kq_type t)
 	return t == KT_INT32 || t == KT_INT || t == KT_DECIMAL || t == KT_DOUBLE;
 }
 
+/* Operator names as written in URLs, for messages and the tree dump. */
+static const char *const opnames[O__MAX] = {
+	[O_NONE] = "?", [O_OR] = "or", [O_AND] = "and", [O_EQ] = "eq",
+	[O_NE] = "ne", [O_GT] = "gt", [O_GE] = "ge", [O_LT] = "lt",
+	[O_LE] = "le", [O_HAS] = "has", [O_ADD] = "add", [O_SUB] = "sub",
+	[O_MUL] = "mul", [O_DIV] = "div", [O_DIVBY] = "divby", [O_MOD] = "mod",
+	[O_CAST] = "cast", [O_ISOF] = "isof",
+};
+
+const char *
+kq_op_name(kq_op op)
+{
+	return (int)op >= 0 && op < O__MAX ? opnames[op] : "?";
+}

@@ -31,6 +31,8 @@ static const struct {
 	[KUERI_EPRIVATE]   = { "dataset is private", 400 },
 	[KUERI_EDB]        = { "database error", 500 },
 	[KUERI_EINTERNAL]  = { "internal error", 500 },
+	[KUERI_EGONE]      = { "gone: restart from the first page", 410 },
+	[KUERI_EBEHIND]    = { "this server is behind; retry", 503 },
 };
 
 const char *

@@ -24,13 +24,11 @@
 # Everything started is stopped by PID; the namespaces are removed at exit.
 # Without root or network namespaces the suite skips with the reason.
 #
-# Assertions that need the pending `kueri serve` reopen-on-new-inode (a
-# swap by rename must be noticed between requests, without restart) are
-# marked [reopen]; those that need the pending engine skiptoken change
-# (docs/scaling.md, "Paging across versions") are marked [skiptoken-version].
-# Without the reopen, more fail than the marked ones: the first swap's
-# replaced file is zeroed under the replicas' still-open kueri serve, which
-# then answers 503 to everything (fail closed), so (1)-(4) see errors.
+# Assertions marked [reopen] need `kueri serve` to notice a swap by rename
+# between requests, without restart -- also when the replaced file was
+# already zeroed (kueri replicate does that after --grace) before an idle
+# worker looked again; those marked [skiptoken-version] need the
+# skiptoken's version in clear (docs/scaling.md, "Paging across versions").
 . "$(dirname "$0")/../lib.sh"
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 BOUND=${REPLICAS_BOUND:-10}   # seconds: poll 1 s + fetch + verify + swap
@@ -314,19 +312,25 @@ done
 t0=$(date +%s.%N)
 publish "$REPO/tests/data/private-canary/datapackage.json"
 VC=$(manifest_version)
+tpub=$(since "$t0")
 gone=""
+declare -A FIRST=()
 while :; do
-	n=0
+	n=0 last=""
 	for a in "${ADDR_R[@]}"; do
 		c=$(inns "$NS_F" curl -s -o "$TMP/c" -w '%{http_code}' "http://$a:8080/odata/canary_rows")
-		if [ "$c" = 404 ] && ! grep -q "$CAN" "$TMP/c"; then n=$((n + 1)); fi
+		if [ "$c" = 404 ] && ! grep -q "$CAN" "$TMP/c"; then
+			n=$((n + 1)); [ -n "${FIRST[$a]}" ] || FIRST[$a]=$(since "$t0")
+		fi
+		last="$last $a=$c:$(head -c 80 "$TMP/c")"
 	done
 	el=$(since "$t0")
 	[ $n -eq 3 ] && { gone=$el; break; }
 	le "$el" $((BOUND + 5)) || break
 	sleep 0.2
 done
-echo "# (3) the canary set answered 404 on all replicas after ${gone:-never} s"
+echo "# (3) the canary set answered 404 on all replicas after ${gone:-never} s (publish + snapshot returned after $tpub s; first 404 per replica: ${FIRST[*]})"
+[ -n "$gone" ] || { echo "last answers:$last"; date +%T; tail -n 3 "$TMP"/r*/replicate.log "$TMP"/r*/kueri.log "$PUB/publish.log"; } | sed 's/^/#   /' 
 [ -n "$gone" ] && le "$gone" "$BOUND"
 ok $? "(3) [reopen] the withdrawn set is gone from all 3 replicas within $BOUND s (took ${gone:-more than $((BOUND + 5))} s)"
 echo "# t=${SECONDS}s"
@@ -357,9 +361,11 @@ PREF='Prefer: odata.maxpagesize=500'
 next_of() { sed -n 's/.*"@odata.nextLink":"\([^"]*\)".*/\1/p' "$TMP/b" | sed 's|\\/|/|g'; }
 ids_of() { grep -o '"id":[0-9]*' "$TMP/b" | cut -d: -f2; }
 : >"$TMP/ids"
-fget "$FRONT/odata/angka?\$orderby=id" -H "$PREF" >/dev/null
+c=$(fget "$FRONT/odata/angka?\$orderby=id" -H "$PREF")
 ids_of >>"$TMP/ids"
 NEXT=$(next_of)
+[ "$c" = 200 ] && [ -n "$NEXT" ]
+ok $? "(4) page 1 of a read on version 2 is answered with a nextLink ($c)"
 kill -TERM "${REPL_PID[2]}"; wait "${REPL_PID[2]}" 2>/dev/null
 publish "$TMP/v3/datapackage.json"
 V3=$(manifest_version)
@@ -414,8 +420,10 @@ else
 fi
 # A nextLink made on version 3 reaches replica 3 (still at 2) for about a
 # third of requests: the front must retry it on a replica with version 3.
-fget "$FRONT/odata/angka?\$orderby=id" -H "$PREF" >/dev/null
+c=$(fget "$FRONT/odata/angka?\$orderby=id" -H "$PREF")
 NEXT3=$(next_of)
+[ "$c" = 200 ] && [ -n "$NEXT3" ]
+ok $? "(4) page 1 of a read on $V3 is answered with a nextLink ($c)"
 codes=""
 for _ in $(seq 9); do
 	c=$(fget "$NEXT3"); codes="$codes $c"
@@ -431,8 +439,13 @@ echo "# t=${SECONDS}s"
 BS=${REPLICAS_BENCH_SECS:-2}
 SCEN=("page of 20|/odata/angka?\$top=20"
       "filter + orderby, 20|/odata/angka?\$filter=nilai%20gt%20500&\$orderby=kode&\$top=20")
+# A request counts as failed when it got a non-2xx/3xx answer or a socket
+# error, including wrk's client-side timeout.  That timeout is 10 s, not
+# less: with the machine's load average at 15-20 (8 engineers, 2 cores) a
+# healthy answer can queue for seconds, and a figure measures throughput,
+# not latency; a replica that answers 503 or drops connections still fails.
 bench() {  # bench NAME URL: "req/s failed" of a wrk run
-	inns "$NS_F" wrk -t2 -c8 -d"$BS"s --timeout 5s "$2" >"$TMP/wrk.$1" 2>&1
+	inns "$NS_F" wrk -t2 -c8 -d"$BS"s --timeout 10s "$2" >"$TMP/wrk.$1" 2>&1
 	if wrk_ok "$TMP/wrk.$1"; then echo "$(wrk_rps "$TMP/wrk.$1") 0"; else echo "0 1"; fi
 }
 declare -A RPS
@@ -454,5 +467,8 @@ for k in 0 1; do
 	fails="$fails${RPS[direct$k]#* }${RPS[front1$k]#* }${RPS[front3$k]#* }"
 done
 is "$fails" 000000 "(5) every throughput run answered requests and none failed"
+[ "$fails" = 000000 ] || for f in "$TMP"/wrk.*; do
+	echo "$f: $(wrk_total "$f") requests; $(grep -E 'Non-2xx|Socket errors' "$f" | tr '\n' ' ')"
+done | sed 's/^/#   /'
 echo "# t=${SECONDS}s"
 done_testing

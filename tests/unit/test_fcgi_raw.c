@@ -12,6 +12,7 @@
  * test) on hand-made portals.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -338,6 +339,24 @@ make_portal(const char *path, int rows)
 	return ok_;
 }
 
+/* make_portal() in rollback-journal mode, as `kueri snapshot` writes
+ * the files replicas serve (a reader of one checks the file header on
+ * every transaction; a WAL reader may not look at it at all). */
+static int
+make_portal_rb(const char *path, int rows)
+{
+	sqlite3 *db;
+	int ok_ = make_portal(path, rows);
+
+	if (ok_ && sqlite3_open(path, &db) == SQLITE_OK)
+		ok_ = sqlite3_exec(db, "PRAGMA journal_mode=DELETE", NULL, NULL,
+		                   NULL) == SQLITE_OK;
+	else
+		ok_ = 0;
+	sqlite3_close(db);
+	return ok_;
+}
+
 static int
 cmp_ll(const void *a, const void *b)
 {
@@ -591,6 +610,77 @@ main(void)
 		is_int(request_ex("/odata/s/$count", 5000, 0, body,
 		                  sizeof body), 200, "served again");
 		is_str(body, "3", "from the file put back");
+
+		/* 10b. The replaced file zeroed before an idle worker looks
+		 * again (what `kueri replicate` does after its grace): the
+		 * worker must reopen the path, not answer 503 from the
+		 * unreadable old file forever. */
+		{
+			static const char zeros[4096];
+			struct stat ob;
+			int ofd, z = 1;
+			off_t off;
+
+			static const char u[] = "/odata/s/$count";
+			unsigned char beg[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+			unsigned char prm[128];
+			size_t pl = 0;
+			char rep[4096];
+			int h = connect_sock(), both = 0;
+
+			ok(make_portal_rb(next, 3) && rename(next, dbp) == 0,
+			   "a rollback-journal portal file (3 rows) put in place");
+			ofd = open(dbp, O_RDWR);
+			/* Both workers on the 3-row file: one is held by a
+			 * request that has only begun while the other answers
+			 * one; then the held one is completed and answered. */
+			n_new = 0;
+			if (h >= 0 && record(h, 1, beg, 8) == 0) {
+				ssize_t r;
+				size_t got = 0;
+
+				usleep(200000);
+				both = request("/odata/s/$count", 5000) == 200;
+				pl += nv(prm + pl, "REQUEST_METHOD", "GET", 3);
+				pl += nv(prm + pl, "REQUEST_URI", u, strlen(u));
+				pl += nv(prm + pl, "HTTP_HOST", "t", 1);
+				record(h, 4, prm, pl);
+				record(h, 4, NULL, 0);
+				record(h, 5, NULL, 0);
+				for (;;) {
+					struct pollfd pfd = { h, POLLIN, 0 };
+
+					if (got >= sizeof rep - 1 ||
+					    poll(&pfd, 1, 5000) <= 0 ||
+					    (r = recv(h, rep + got,
+					              sizeof rep - 1 - got, 0)) <= 0)
+						break;
+					got += (size_t)r;
+				}
+				rep[got] = '\0';
+				both = both && memmem(rep, got, "Status: 200", 11) != NULL;
+			}
+			if (h >= 0)
+				close(h);
+			ok(both, "both workers answered from the 3-row file");
+			ok(ofd >= 0 && fstat(ofd, &ob) == 0 &&
+			   make_portal_rb(next, 5) && rename(next, dbp) == 0,
+			   "a new portal file (5 rows) renamed over the served one");
+			for (off = 0; ofd >= 0 && off < ob.st_size;
+			     off += (off_t)sizeof zeros)
+				if (pwrite(ofd, zeros, sizeof zeros, off) < 0)
+					z = 0;
+			ok(ofd >= 0 && z && fsync(ofd) == 0 && close(ofd) == 0,
+			   "the replaced file is zeroed before any worker looks");
+			for (i = 0; i < n; i++)
+				if (request_ex("/odata/s/$count", 5000, 0, body,
+				               sizeof body) == 200 &&
+				    strcmp(body, "5") == 0)
+					n_new++;
+			is_int(n_new, n, "after the swap and the zeroing, every"
+			       " answer comes from the new file (%d of %d)",
+			       n_new, n);
+		}
 	}
 
 	/* SIGTERM: drains and exits 0. */

@@ -18,7 +18,9 @@
  *     every group once;
  *   - a tampered $skiptoken is a 400, and so is a token sent with another
  *     query's options;
- *   - a query over its time budget is a clean 503 OData error.
+ *   - a query over its time budget is a clean 503 OData error;
+ *   - a token followed on another version of the set: 410 Gone (older,
+ *     restart paging) or 503 + Retry-After (newer: this server lags).
  * Checks named in tests/query/pending-paging.txt print "# pending" lines
  * instead of ok / not ok (engine bugs handed over, suite kept green).
  */
@@ -495,6 +497,168 @@ apply_paging(kportal *p, sqlite3 *plain)
 	      "groups in $orderby=N desc order across pages, pages of at most 10");
 }
 
+/* ---- a $skiptoken followed on another version of the set ---------------
+ * (read replicas, docs/scaling.md): the token carries the set's version
+ * and physical table in clear.  Newer than the set here: 503 +
+ * Retry-After (this server lags; another has it).  Older: 410 Gone,
+ * saying to restart paging and naming both versions.  A package removed
+ * and published anew restarts at version 1 but gets a new table, so its
+ * old tokens cannot match. */
+
+/* Write a 5-row package "vers-test" whose rows say `tag`. */
+static int
+vers_package(const char *dir, const char *tag)
+{
+	char path[600], csv[256];
+	snprintf(path, sizeof path, "%s/datapackage.json", dir);
+	const char *pkg =
+		"{\"name\": \"vers-test\", \"title\": \"versions\", \"publisher\": \"Test\",\n"
+		" \"classification\": \"public\",\n"
+		" \"resources\": [{\"name\": \"vrows\", \"path\": \"vrows.csv\",\n"
+		"   \"schema\": {\"fields\": [{\"name\": \"id\", \"type\": \"integer\"},\n"
+		"     {\"name\": \"tag\", \"type\": \"string\"}], \"primaryKey\": [\"id\"]}}]}\n";
+	if (qt_write_file(path, pkg, strlen(pkg)) != 0)
+		return -1;
+	snprintf(csv, sizeof csv, "id,tag\n1,%s\n2,%s\n3,%s\n4,%s\n5,%s\n",
+	         tag, tag, tag, tag, tag);
+	snprintf(path, sizeof path, "%s/vrows.csv", dir);
+	return qt_write_file(path, csv, strlen(csv));
+}
+
+/* The query part ("$orderby=id&$skiptoken=...") of page 1's nextLink over
+ * the portal file `db`, in *q (caller frees); 0 or -1. */
+static int
+vers_next(const char *db, char **q)
+{
+	kueri_err err;
+	kueri_err_clear(&err);
+	kportal *p = portal_open_ro(db, &err);
+	qt_resp r;
+	*q = NULL;
+	if (p == NULL)
+		return -1;
+	qt_run(p, ROOT, "vrows", "$orderby=id", NULL, "odata.maxpagesize=2",
+	       NULL, &r);
+	json_t *b = json_loads(r.body.p ? r.body.p : "", 0, NULL);
+	const char *l = json_string_value(json_object_get(b, "@odata.nextLink"));
+	if (r.status == 200 && l && strchr(l, '?'))
+		*q = strdup(strchr(l, '?') + 1);
+	json_decref(b);
+	qt_resp_free(&r);
+	portal_close(p);
+	return *q ? 0 : -1;
+}
+
+/* Follow query `q` on `db`: status, Retry-After, body (caller frees). */
+static int
+vers_follow(const char *db, const char *q, int *retry_after, char **body)
+{
+	kueri_err err;
+	kueri_err_clear(&err);
+	kportal *p = portal_open_ro(db, &err);
+	kq_request req;
+	qt_buf b = {0};
+	int status = -1;
+	*retry_after = -1;
+	*body = NULL;
+	if (p == NULL)
+		return -1;
+	memset(&req, 0, sizeof req);
+	req.path = "vrows";
+	req.query = q;
+	req.service_root = ROOT;
+	req.prefer = "odata.maxpagesize=2";
+	kq_answer *a = kq_prepare(p, &req, NULL);
+	if (a) {
+		status = kq_answer_head(a)->status;
+		*retry_after = kq_answer_head(a)->retry_after;
+		kq_stream(a, &(kueri_sink){ qt_buf_sink, &b }, NULL);
+		kq_free(a);
+	}
+	portal_close(p);
+	*body = b.p ? b.p : strdup("");
+	return status;
+}
+
+static int
+copy_file(const char *from, const char *to)
+{
+	size_t n;
+	char *s = qt_slurp(from, &n);
+	int rc = s ? qt_write_file(to, s, n) : -1;
+	free(s);
+	return rc;
+}
+
+static void
+version_tokens(void)
+{
+	char *dir = qt_tmpdir(), db[600], old[600], pkg[600];
+	char *t1 = NULL, *t2 = NULL, *t3 = NULL, *body;
+	int st, ra;
+	kueri_err err;
+
+	snprintf(db, sizeof db, "%s/portal.db", dir);
+	snprintf(old, sizeof old, "%s/v1.db", dir);
+	snprintf(pkg, sizeof pkg, "%s/datapackage.json", dir);
+	/* version 1, kept as a lagging replica's copy; then version 2 */
+	ok(vers_package(dir, "one") == 0 && qt_publish(db, pkg) == 0 &&
+	   vers_next(db, &t1) == 0 && copy_file(db, old) == 0,
+	   "version 1 of vers-test publishes and pages (token %s)", t1 ? t1 : "-");
+	ok(vers_package(dir, "two") == 0 && qt_publish(db, pkg) == 0 &&
+	   vers_next(db, &t2) == 0, "version 2 publishes and pages");
+	if (!t1 || !t2)
+		goto out;
+
+	st = vers_follow(old, t1, &ra, &body);
+	ok(st == 200 && strstr(body, "\"one\"") && ra == 0,
+	   "a version-1 token on version 1 continues the read (%d)", st);
+	free(body);
+
+	st = vers_follow(db, t1, &ra, &body);
+	ok(st == 410, "a version-1 token on version 2 is 410 Gone (got %d)", st);
+	ok(strncmp(body, "{\"error\":{\"code\":\"Gone\",\"message\":", 34) == 0 &&
+	   strstr(body, "from version 1, this server has version 2; restart paging"
+	          " from the first page"),
+	   "... an OData error naming both versions and saying to restart paging: %.200s",
+	   body);
+	ok(ra == 0, "... with no Retry-After (retrying cannot help)");
+	free(body);
+
+	st = vers_follow(old, t2, &ra, &body);
+	ok(st == 503, "a version-2 token on a server still at version 1 is 503 (got %d)", st);
+	ok(strncmp(body, "{\"error\":{\"code\":\"ServiceUnavailable\",\"message\":"
+	   "\"this server has version 1 of 'vrows', the page was made on version 2;"
+	   " retry", 124) == 0, "... an OData error naming both versions: %.200s", body);
+	ok(ra == 1, "... with Retry-After: 1, so the front retries elsewhere (got %d)", ra);
+	free(body);
+
+	/* removed, then published anew: version 1 again, on a new table */
+	kueri_err_clear(&err);
+	ok(kv_unpublish(db, "vers-test", NULL, &err) == 0 &&
+	   vers_package(dir, "three") == 0 && qt_publish(db, pkg) == 0 &&
+	   vers_next(db, &t3) == 0, "vers-test removed and published anew pages");
+	if (!t3)
+		goto out;
+	st = vers_follow(db, t1, &ra, &body);
+	ok(st == 410 && strstr(body, "removed and published anew") &&
+	   !strstr(body, "\"three\""),
+	   "the old version-1 token on the re-published version 1 is 410, "
+	   "not a continuation (got %d: %.160s)", st, body);
+	free(body);
+	st = vers_follow(old, t3, &ra, &body);
+	ok(st == 503 && ra == 1,
+	   "the re-published version-1 token on the old version-1 copy is 503 (got %d)",
+	   st);
+	free(body);
+out:
+	free(t1);
+	free(t2);
+	free(t3);
+	qt_rmtree(dir);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -569,6 +733,7 @@ main(void)
 	for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++)
 		run_scenario(p, plain, &sc[i]);
 	apply_paging(p, plain);
+	version_tokens();
 
 	/* The time budget: a 1 ms budget cannot sort or group 10,000 rows;
 	 * the answer is a clean 503 OData error, not a truncated body. */
