@@ -39,6 +39,7 @@ LDFLAGS_ALL += $(LDFLAGS)
 # (CSV → verified rows → SQLite) → portal (the published database) →
 # query (URL → SQL → rows → JSON/CSV) → fcgi (HTTP).  cli/ is thin mains.
 LIB_SRC  = $(wildcard util/*.c portal/*.c publish/*.c query/*.c fcgi/*.c)
+LIB_SRC += $(wildcard html/*.c)
 LIB_SRC += $(wildcard replica/*.c)
 LIB_SRC += $(wildcard harvest/*.c)
 LIB_SRC += $(wildcard inventory/*.c)

@@ -40,6 +40,9 @@ typedef struct kq_request {
 	const char *prefer;       /* Prefer header, or NULL                  */
 	const char *format;       /* forced format ("json"/"csv"), or NULL   */
 	int         head_only;    /* HEAD: prepare everything, stream nothing */
+	const char *root_path;    /* service root path ("/odata/"), or NULL  */
+	const void *extra;        /* writer input the route computed (HTML:
+	                             the facets, kq_pageinfo), or NULL          */
 } kq_request;
 
 typedef struct kq_limits {

@@ -477,6 +477,11 @@ page_size(kq_answer *a, const kq_request *req)
 		         sizeof(a->head.preference_applied),
 		         "odata.maxpagesize=%lld", pref);
 	}
+	if (a->writer->page_rows > 0 && a->page > a->writer->page_rows)
+	{
+		a->page = a->writer->page_rows;   /* e.g. HTML: a screenful */
+		a->head.preference_applied[0] = '\0';
+	}
 	if (!a->writer->paged) {
 		/* e.g. CSV: no nextLink, one export up to the cap */
 		a->page = a->pc.lim.export_cap;

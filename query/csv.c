@@ -98,12 +98,21 @@ csv_ctype(const kq_wctx *w, int is_error, char *buf, size_t len)
 	                            : "text/csv;charset=utf-8");
 }
 
-/* The header record: the output columns' names. */
+/* The header record: the output columns' names.  The custom option
+ * bom=true (the portal's "CSV for Excel" link) puts the UTF-8 byte order
+ * mark first: Excel reads a CSV without it in the local code page. */
 static int
 csv_begin(const kq_wctx *w, ku_buf *b)
 {
 	int i;
 
+	for (i = 0; i < w->opt->nparams; i++)
+		if (w->opt->params[i].id < 0 &&
+		    strcmp(w->opt->params[i].name, "bom") == 0 &&
+		    strcmp(w->opt->params[i].val, "true") == 0) {
+			ku_buf_add(b, "\xEF\xBB\xBF", 3);
+			break;
+		}
 	for (i = 0; i < w->nout; i++) {
 		if (i)
 			ku_buf_add(b, ",", 1);
@@ -148,5 +157,5 @@ csv_error(const kq_wctx *w, ku_buf *b, const kueri_err *err)
 
 const kq_writer kq_writer_csv = {
 	"csv", "text/csv", "text/*", 0, ".csv",
-	csv_ctype, csv_begin, csv_row, csv_end, csv_error
+	csv_ctype, csv_begin, csv_row, csv_end, csv_error, 0, NULL, NULL
 };

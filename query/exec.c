@@ -302,6 +302,9 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 	a->db = portal_db(p);
 	a->head_only = req->head_only;
 	a->service_root = req->service_root ? req->service_root : "";
+	a->w.rawquery = req->query;
+	a->w.root_path = req->root_path ? req->root_path : "/odata/";
+	a->w.extra = req->extra;
 	a->auth.table = "";
 	a->auth.fts = "";
 	a->auth.debug = a->pc.lim.debug_sql;
@@ -393,6 +396,8 @@ kq_free(kq_answer *a)
 		return;
 	kq_release_st(a);
 	kq_unhook(a);
+	if (a->writer && a->writer->close && a->w.state)
+		a->writer->close(a->w.state);
 	kq_parse_free(&a->pc);
 	free(a);
 }
@@ -434,6 +439,7 @@ fill_wctx(kq_answer *a)
 	w->has_count = a->has_count;
 	w->count = a->count;
 	w->st = a->st;
+	w->portal = a->portal;
 }
 
 /*
@@ -538,6 +544,9 @@ kq_stream(kq_answer *a, const kueri_sink *sink, long long *nrows)
 	if (a->head_only)
 		return 0;
 	fill_wctx(a);
+	if (a->kind != A_COUNT && a->writer->open && a->w.state == NULL &&
+	    (a->w.state = a->writer->open(&a->w)) == NULL)
+		return -1;
 	switch (a->kind) {
 	case A_ERROR:
 		return stream_error(a, sink);

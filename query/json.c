@@ -343,5 +343,5 @@ json_error(const kq_wctx *w, ku_buf *b, const kueri_err *err)
 
 const kq_writer kq_writer_json = {
 	"json", "application/json", "application/*", 1, NULL,
-	json_ctype, json_begin, json_row, json_end, json_error
+	json_ctype, json_begin, json_row, json_end, json_error, 0, NULL, NULL
 };

@@ -28,6 +28,7 @@
 #define KUERI_KQ_WRITER_H
 
 #include "kq_int.h"
+#include "html.h"
 
 typedef struct kq_wctx {
 	const kp_set      *set;          /* the entity set answered          */
@@ -45,6 +46,12 @@ typedef struct kq_wctx {
 	int                ieee754;      /* IEEE754Compatible=true           */
 	int                meta_none;    /* odata.metadata=none              */
 	sqlite3_stmt      *st;           /* holds the current row in row()   */
+	/* for writers that render pages (HTML) or keep state (open/close) */
+	kportal           *portal;       /* the portal answering (catalog)   */
+	const char        *rawquery;     /* query string as sent, or NULL    */
+	const char        *root_path;    /* service root path, "/odata/"     */
+	const void        *extra;        /* kq_request.extra, or NULL        */
+	void              *state;        /* what open() returned, or NULL    */
 } kq_wctx;
 
 typedef struct kq_writer {
@@ -66,10 +73,48 @@ typedef struct kq_writer {
 	int  (*end)(const kq_wctx *w, ku_buf *b, long long nrows,
 	            const char *next_link);
 	int  (*error)(const kq_wctx *w, ku_buf *b, const kueri_err *err);
+	/* Optional (NULL/0 for stateless writers).  page_rows caps the page
+	 * below the limits' max_page (HTML: a screenful).  open is called
+	 * once before begin or error and its result kept in w->state;
+	 * close(state) when the answer is freed, whether or not the answer
+	 * was streamed to the end. */
+	long long   page_rows;
+	void *(*open)(const kq_wctx *w);
+	void  (*close)(void *state);
 } kq_writer;
 
 extern const kq_writer kq_writer_json;   /* json.c */
 extern const kq_writer kq_writer_csv;    /* csv.c  */
+extern const kq_writer kq_writer_html;   /* html.c: dataset pages (html/) */
+extern const kq_writer kq_writer_geojson;/* geojson.c: FeatureCollection  */
+
+/* What an HTML page shows besides the answer's rows (kq_request.extra),
+ * read by the route before the answer is prepared: while an answer lives
+ * its authorizer allows reads of its own set only, so the catalog cannot
+ * be read from inside the writer. */
+typedef struct kq_pageinfo {
+	const kb_facet *f;          /* facets (facet.c), n of them          */
+	int             n;
+	void           *catalog;    /* portal_catalog_json of the set's
+	                               package (json_t *), or NULL          */
+} kq_pageinfo;
+
+/* facet.c: the page info for SET?rawquery: the catalog entry, and with
+ * `facets` the facets (see there for which columns and the time budget).
+ * 0 (parts may be missing), or -1 out of memory.  Free with
+ * kq_pageinfo_free. */
+int  kq_pageinfo_read(kportal *p, const char *setname, const char *rawquery,
+                      const kq_limits *lim, int facets, kq_pageinfo *out);
+void kq_pageinfo_free(kq_pageinfo *f);
+
+/* html.c: the adapter from this interface to html/'s kb_writer, shared
+ * by the HTML and GeoJSON writers (state = kq_kb_open's result). */
+void *kq_kb_open(const kq_wctx *w, int html);
+void  kq_kb_close(void *state);
+int   kq_kb_begin(const kq_wctx *w, ku_buf *b);
+int   kq_kb_row(const kq_wctx *w, ku_buf *b, long long n);
+int   kq_kb_end(const kq_wctx *w, ku_buf *b, long long nrows,
+                const char *next_link);
 
 /* writers.c: the writer whose $format word or media type is t[0..n)
  * (with from_accept, also wildcards); NULL when none.  The first writer

@@ -40,7 +40,7 @@
 
 #include "harvest.h"
 #include "inventory.h"
-#include "kq_int.h"
+#include "kq_writer.h"
 
 enum bodyk {
 	B_NONE = 0,   /* headers only (204, 304, HEAD)                    */
@@ -68,6 +68,7 @@ struct kq_resp {
 	kq_limits         lim;
 	kueri_err         err;
 	size_t            base_len;  /* length of the base path ("/" → 1) */
+	kq_pageinfo       facets;    /* an HTML page's (facet.c)        */
 };
 
 /* ---- answers -------------------------------------------------------------- */
@@ -356,6 +357,258 @@ header_safe(const char *s)
 	return 1;
 }
 
+/* ---- the portal in a browser (html/) -------------------------------------- */
+
+/*
+ * 1 if the client asked for a page: $format=html (or text/html) when a
+ * $format is given, else an Accept whose first range is text/html (what
+ * browsers send).  curl (Accept: * / *), OData clients (application/json)
+ * and everything else keep JSON.  The engine's negotiation decides the
+ * writer; this only decides what the route does around it (front page,
+ * facets, HTML error pages), and agrees with it for these cases.
+ */
+static int
+wants_html(const kq_route_req *q)
+{
+	const char *s = q->query, *a = q->accept;
+
+	if (q->format && *q->format)
+		return strcasecmp(q->format, "html") == 0;
+	while (s && *s) {
+		size_t n = strcspn(s, "&");
+
+		if ((strncmp(s, "$format=", 8) == 0 && (s += 8)) ||
+		    (strncasecmp(s, "%24format=", 10) == 0 && (s += 10))) {
+			n = strcspn(s, "&;");
+			return (n == 4 && strncasecmp(s, "html", 4) == 0) ||
+			       (n == 9 && strncasecmp(s, "text/html", 9) == 0) ||
+			       (n == 11 && strncasecmp(s, "text%2Fhtml", 11) == 0);
+		}
+		s += n;
+		if (*s == '&')
+			s++;
+	}
+	if (a == NULL)
+		return 0;
+	while (*a == ' ')
+		a++;
+	return strncasecmp(a, "text/html", 9) == 0 &&
+	       (a[9] == '\0' || a[9] == ',' || a[9] == ';' || a[9] == ' ');
+}
+
+/* A dataset page (not an entity, $count or $metadata): facets apply. */
+static int
+html_page_wanted(const kq_route_req *q, const char *rest)
+{
+	size_t i;
+
+	if (!wants_html(q) || *rest == '\0')
+		return 0;
+	for (i = 0; rest[i]; i++)
+		if (rest[i] == '(' || rest[i] == '/' || rest[i] == '%' ||
+		    rest[i] == '$')
+			return 0;
+	return 1;
+}
+
+/* The header lines every HTML answer carries besides the transport's
+ * (X-Content-Type-Options: nosniff, Vary: Accept): the policy that lets
+ * the page load nothing but itself and its own stylesheet.  Returns the
+ * bytes written. */
+static size_t
+html_headers(char *buf, size_t len)
+{
+	char csp[256];
+	int  n;
+
+	kb_csp(csp, sizeof csp);
+	n = snprintf(buf, len, "Content-Security-Policy: %s\r\n"
+	             "Referrer-Policy: no-referrer\r\n", csp);
+	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;
+}
+
+/* The site's paths for html/: base is root minus its last segment. */
+static void
+html_site(const kq_route_req *q, kb_site *site, char *base, size_t len)
+{
+	const char *root = q->root ? q->root : "/odata/";
+	size_t      n = strlen(root);
+
+	if (n >= len)
+		n = len - 1;
+	memcpy(base, root, n);
+	if (n > 1)
+		n--;
+	while (n > 0 && base[n - 1] != '/')
+		n--;
+	base[n] = '\0';
+	if (n == 0)
+		snprintf(base, len, "/");
+	site->base = base;
+	site->root = root;
+	site->name = "kueri";
+}
+
+static int
+sink_to_buf(void *ctx, const char *s, size_t n)
+{
+	ku_buf *b = ctx;
+
+	ku_buf_add(b, s, n);
+	return b->oom ? -1 : 0;
+}
+
+/* 200 text/html with the page in `b` (taken; NUL-terminated here). */
+static int
+answer_html(kq_resp *r, ku_buf *b, int status)
+{
+	ku_buf_add(b, "", 1);
+	if (b->oom) {
+		ku_buf_free(b);
+		return fail(r, 500, "InternalError", "out of memory", NULL);
+	}
+	r->head.status = status;
+	set_ctype(r, KB_CONTENT_TYPE);
+	html_headers(r->head.extra, sizeof r->head.extra);
+	free(r->text);
+	r->text = b->s;
+	r->body = B_TEXT;
+	return 0;
+}
+
+/* `/`, and `/odata/` for a browser: the front page from the catalog,
+ * with the title search `q` (a custom option, form-encoded). */
+static int
+route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
+{
+	kb_site    site;
+	char       base[256], qbuf[256];
+	const char *search = NULL;
+	ku_buf     b = { 0 };
+	kueri_sink sink = { sink_to_buf, &b };
+	kueri_err  err;
+	json_t    *cat;
+	kb_url     u;
+
+	(void)rest;
+	html_site(q, &site, base, sizeof base);
+	kb_url_init(&u, "", q->query);
+	for (int i = 0; i < u.nopt; i++)
+		if (u.opt[i].raw && u.opt[i].rawn > 2 && u.opt[i].rawn < 200 &&
+		    strncmp(u.opt[i].raw, "q=", 2) == 0) {
+			size_t k = 0, j;
+
+			for (j = 2; j < u.opt[i].rawn && k + 1 < sizeof qbuf; j++) {
+				char c = u.opt[i].raw[j];
+
+				if (c == '+')
+					c = ' ';
+				else if (c == '%' && j + 2 < u.opt[i].rawn + 0 + 1 &&
+				         isxdigit((unsigned char)u.opt[i].raw[j + 1]) &&
+				         isxdigit((unsigned char)u.opt[i].raw[j + 2])) {
+					char hex[3] = { u.opt[i].raw[j + 1],
+					                u.opt[i].raw[j + 2], 0 };
+
+					c = (char)strtol(hex, NULL, 16);
+					j += 2;
+				}
+				if (c != '\0')
+					qbuf[k++] = c;
+			}
+			qbuf[k] = '\0';
+			search = qbuf;
+		}
+	kb_url_free(&u);
+	kueri_err_clear(&err);
+	cat = portal_catalog_json(p, NULL, (long long)time(NULL), &err);
+	if (cat == NULL)
+		return fail(r, 500, "InternalError", "the catalog could not be read",
+		            NULL);
+	kb_front_page(&sink, &site, cat, search && *search ? search : NULL);
+	json_decref(cat);
+	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	return answer_html(r, &b, 200);
+}
+
+/* The service root for a browser: the front page; anyone else goes on
+ * to the service document (declines, 1). */
+static int
+route_browser_root(kportal *p, const kq_route_req *q, kq_resp *r,
+                   const char *rest)
+{
+	if (!wants_html(q))
+		return 1;
+	return route_front(p, q, r, rest);
+}
+
+/* {base}html/go?<form>: the filter and summary forms' target → 303 to
+ * the OData URL the form stands for (kb_go_location).  Bad forms are a
+ * readable error page (only the portal's own forms come here). */
+static int
+route_go(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
+{
+	kb_site   site;
+	char      base[256], loc[sizeof r->head.extra - 16];
+	kueri_err err;
+
+	(void)p;
+	(void)rest;
+	html_site(q, &site, base, sizeof base);
+	kueri_err_clear(&err);
+	if (kb_go_location(&site, q->query, loc, sizeof loc, &err) < 0) {
+		ku_buf     b = { 0 };
+		kueri_sink sink = { sink_to_buf, &b };
+
+		kb_error_page(&sink, &site, &err, NULL, NULL, NULL);
+		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+		return answer_html(r, &b, kueri_http_status(err.code));
+	}
+	r->head.status = 303;
+	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	/* kb_go_location writes printable ASCII only (our path + a raw query
+	 * that was checked for it), so the header cannot be split. */
+	memcpy(r->head.extra, "Location: ", 10);
+	memcpy(r->head.extra + 10, loc, strlen(loc));
+	memcpy(r->head.extra + 10 + strlen(loc), "\r\n", 3);
+	r->body = B_NONE;
+	return 0;
+}
+
+/* A route-level error (404, 405, 414) for a browser: the same status as
+ * a readable page instead of the OData error JSON. */
+static int
+html_fail_page(const kq_route_req *q, kq_resp *r)
+{
+	kb_site    site;
+	char       base[256];
+	ku_buf     b = { 0 };
+	kueri_sink sink = { sink_to_buf, &b };
+	kueri_err  err;
+	json_t    *j = r->text ? json_loads(r->text, 0, NULL) : NULL;
+	const char *msg = json_string_value(json_object_get(
+	                      json_object_get(j, "error"), "message"));
+	int        status = r->head.status;
+
+	kueri_err_clear(&err);
+	err.code = status == 404 ? KUERI_ENOTFOUND : KUERI_EBADREQ;
+	snprintf(err.msg, sizeof err.msg, "%s", msg ? msg : "request failed");
+	json_decref(j);
+	html_site(q, &site, base, sizeof base);
+	kb_error_page(&sink, &site, &err, NULL, NULL, NULL);
+	{
+		/* keep Allow and the like; the policy lines follow them */
+		char   extra[sizeof r->head.extra];
+		size_t n = strlen(r->head.extra);
+
+		memcpy(extra, r->head.extra, n + 1);
+		if (answer_html(r, &b, status) < 0)
+			return -1;
+		if (n + html_headers(extra + n, sizeof extra - n) < sizeof extra)
+			memcpy(r->head.extra, extra, sizeof extra);
+	}
+	return 0;
+}
+
 static int
 route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
              const char *rest)
@@ -366,6 +619,17 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 	size_t         n = 0;
 
 	memset(&eq, 0, sizeof eq);
+	if (wants_html(q)) {
+		char   set[128];
+		size_t sn = strcspn(rest, "(/");
+
+		snprintf(set, sizeof set, "%.*s", (int)(sn < 127 ? sn : 127), rest);
+		if (kq_pageinfo_read(p, set, q->query, &r->lim,
+		                     html_page_wanted(q, rest), &r->facets) < 0)
+			return fail(r, 500, "InternalError", "out of memory", NULL);
+		eq.extra = &r->facets;
+	}
+	eq.root_path = q->root;
 	eq.path = rest;
 	eq.query = q->query;
 	eq.service_root = q->root_url;
@@ -386,6 +650,8 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 	if (kh->retry_after > 0 && n < sizeof r->head.extra)
 		n += (size_t)snprintf(r->head.extra + n, sizeof r->head.extra - n,
 		                      "Retry-After: %d\r\n", kh->retry_after);
+	if (strncmp(kh->content_type, "text/html", 9) == 0)
+		n += html_headers(r->head.extra + n, sizeof r->head.extra - n);
 	if (kh->filename[0] && n < sizeof r->head.extra) {
 		safe_filename(kh->filename, fname, sizeof fname);
 		snprintf(r->head.extra + n, sizeof r->head.extra - n,
@@ -591,6 +857,7 @@ struct route {
 };
 
 static const struct route routes[] = {
+	{ AT_ROOT, M_EXACT,  "",            route_browser_root },
 	{ AT_ROOT, M_EXACT,  "",            route_service  },
 	{ AT_ROOT, M_EXACT,  "$metadata",   route_metadata },
 	{ AT_ROOT, M_NOCASE, "%24metadata", route_metadata },
@@ -599,6 +866,8 @@ static const struct route routes[] = {
 	{ AT_BASE, M_SUB,    "catalog",     route_inventory },
 	{ AT_BASE, M_SUB,    "catalog",     route_catalog  },
 	{ AT_BASE, M_EXACT,  "health",      route_health   },
+	{ AT_BASE, M_EXACT,  "",            route_front    },
+	{ AT_BASE, M_EXACT,  "html/go",     route_go       },
 };
 
 /*
@@ -656,6 +925,7 @@ kq_route(kportal *p, const kq_route_req *in)
 		q.query = NULL;
 	if (q.root_url == NULL)
 		q.root_url = "";
+	q.root = root;
 	if (in->lim)
 		r->lim = *in->lim;
 	else
@@ -705,6 +975,9 @@ kq_route(kportal *p, const kq_route_req *in)
 		if (i == sizeof routes / sizeof routes[0])
 			rc = fail(r, 404, "NotFound", "no such resource", NULL);
 	}
+	if (rc == 0 && r->body == B_TEXT && r->head.status >= 400 &&
+	    wants_html(&q))
+		rc = html_fail_page(&q, r);
 	if (rc < 0) {
 		kq_resp_free(r);
 		return NULL;
@@ -763,6 +1036,7 @@ kq_resp_free(kq_resp *r)
 	kq_free(r->ans);
 	kd_free(r->kd);
 	ki_http_free(r->ki);
+	kq_pageinfo_free(&r->facets);
 	free(r->text);
 	free(r);
 }

@@ -10,6 +10,8 @@
 static const kq_writer *const writers[] = {
 	&kq_writer_json,     /* first: the default (and any-type Accept) */
 	&kq_writer_csv,
+	&kq_writer_html,     /* $format=html; Accept text/html (a browser) */
+	&kq_writer_geojson,  /* $format=geojson; application/geo+json      */
 };
 #define NWRITERS (sizeof writers / sizeof writers[0])
 

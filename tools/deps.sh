@@ -16,6 +16,9 @@ PKGS="$PKGS rsync iproute2"
 # Test tooling from npm (tests/shacl, tests/browser) needs node and npm;
 # take Debian's only when the machine has none of its own.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+# Tests only: headless Chromium for tests/e2e/browser.sh (driven by the
+# pinned playwright-core in tests/browser/, which never downloads a browser).
+PKGS="$PKGS chromium"
 missing=""
 for p in $PKGS; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
