@@ -131,12 +131,10 @@ negotiate(kq_answer *a, const kq_request *req, int count)
 		/* accept.c's rule.  SET/$count is text/plain (PROT 11.2.10);
 		 * a JSON-only Accept still gets the number, which is also a
 		 * JSON document, as before. */
-		static const char *const coll[] = { "application/json",
-		                                    "text/csv" };
 		static const char *const cnt[] = { "text/plain",
 		                                   "application/json" };
-		const char *ps, *pe;
-		int         i;
+		const char *coll[8], *ps, *pe;
+		int         i, n;
 
 		if (count) {
 			if (kq_accept_pick(req->accept, cnt, 2, NULL, NULL) < 0)
@@ -145,12 +143,16 @@ negotiate(kq_answer *a, const kq_request *req, int count)
 				    "answers text/plain");
 			return 0;
 		}
-		i = kq_accept_pick(req->accept, coll, 2, &ps, &pe);
+		/* every writer of the table, in its order (ties go to JSON) */
+		for (n = 0; n < 8 && kq_writer_at(n); n++)
+			coll[n] = kq_writer_at(n)->media;
+		i = kq_accept_pick(req->accept, coll, n, &ps, &pe);
 		if (i < 0)
 			return kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
 			    "none of the Accept types is available: this service "
-			    "speaks application/json and text/csv");
-		a->writer = kq_writer_find(coll[i], strlen(coll[i]), 0);
+			    "speaks application/json, text/csv, text/html and "
+			    "application/geo+json");
+		a->writer = kq_writer_at(i);
 		if (ps && media_params(a, ps, pe) < 0)
 			return -1;
 	}

@@ -121,6 +121,8 @@ int   kq_kb_end(const kq_wctx *w, ku_buf *b, long long nrows,
  * in the table is the default. */
 const kq_writer *kq_writer_find(const char *t, size_t n, int from_accept);
 const kq_writer *kq_writer_default(void);
+/* The i-th writer of the table, NULL past its end (negotiation order). */
+const kq_writer *kq_writer_at(int i);
 
 /* The OData error body {"error":{...}} for err (json.c). */
 void kq_error_json(ku_buf *b, const kueri_err *err);

@@ -51,3 +51,11 @@ kq_writer_find(const char *t, size_t n, int from_accept)
 	}
 	return NULL;
 }
+
+/* The i-th writer of the table (0 is the default), or NULL past the end:
+ * content negotiation offers their media types in this order. */
+const kq_writer *
+kq_writer_at(int i)
+{
+	return i >= 0 && (size_t)i < NWRITERS ? writers[i] : NULL;
+}
