@@ -529,6 +529,12 @@ kq_build_count(kq_answer *a)
 	if (forbid(a, no, (int)(sizeof(no) / sizeof(no[0])),
 	           "with /$count (only $filter, $search, $apply)") < 0)
 		return -1;
+	/* The whole set: the row count stored at publish, no scan (O(1)). */
+	if (!a->opt.val[KQ_O_FILTER] && !a->opt.val[KQ_O_SEARCH] &&
+	    !a->opt.val[KQ_O_APPLY] && a->set->rows >= 0) {
+		a->count = a->set->rows;
+		return 0;
+	}
 	if (build_source(a, &q, 1) < 0)
 		goto out;
 	ku_buf_printf(&sql, "SELECT count(*) FROM %s", q.from.s);
