@@ -17,6 +17,7 @@ int cmd_query(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_replicate(int argc, char **argv);
+int cmd_inventory(int argc, char **argv);
 
 /* argv[i] is "--help" or "-h" for some i ≥ 1. */
 int cli_wants_help(int argc, char **argv);

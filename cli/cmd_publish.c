@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "inventory.h"
 #include "portal.h"
 #include "publish.h"
 
@@ -150,7 +151,18 @@ cmd_publish(int argc, char **argv)
 	ko.progress = isatty(STDERR_FILENO);
 	ko.note = cli_note;
 	ko.note_ctx = stderr;
+	/* The inventory link (inventory/store.c): refuse a package that
+	 * contradicts its entry; record the delivery after. */
+	if ((rc = ki_publish_check(o.db, o.arg, &(kueri_sink){
+	        kueri_sink_file, stderr }, &err)) != 0) {
+		fprintf(stderr, "kueri publish: %s\n", err.msg);
+		return rc == 1 ? 1 : 2;
+	}
 	rc = kv_publish(o.db, o.arg, &ko, &report, &err);
+	if ((rc == 0 || rc == 2) && ki_publish_record(o.db, o.arg, rc == 2,
+	                                              &err))
+		fprintf(stderr, "kueri publish: warning: history not recorded:"
+		        " %s\n", err.msg);
 	if (report && rc == 1) {
 		json_dumpf(report, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);

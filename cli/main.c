@@ -20,6 +20,7 @@ static const struct subcommand {
 	{ "serve",     cmd_serve,     "run the FastCGI service (pre-forked workers)" },
 	{ "snapshot",  cmd_snapshot,  "write a consistent snapshot + manifest for replicas" },
 	{ "replicate", cmd_replicate, "fetch, verify and swap in the publisher's snapshot" },
+	{ "inventory", cmd_inventory, "the data inventory: import, list, report, plan" },
 };
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 

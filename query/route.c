@@ -15,6 +15,8 @@
  *   base catalog.jsonld, catalog.ttl, catalog (Accept JSON-LD/Turtle),
  *        catalog/NAME/datapackage.json, catalog/NAME/RES.csv,
  *        api/3/action/NAME  harvest/ (kd_prepare), see harvest.h
+ *   base catalog/units[.csv], catalog/schedule[.csv]  the data inventory
+ *                        (inventory/write.c: per-unit report, calendar)
  *   base health          200 + the portal's version summary
  *   anything else        404
  * Before the table: a URI over the length limit is 414; OPTIONS is a CORS
@@ -37,6 +39,7 @@
 #include <jansson.h>
 
 #include "harvest.h"
+#include "inventory.h"
 #include "kq_int.h"
 
 enum bodyk {
@@ -47,7 +50,8 @@ enum bodyk {
 	B_METAXML,    /* CSDL XML                                         */
 	B_METAJSON,   /* CSDL JSON                                        */
 	B_ERROR,      /* r->err as the engine's OData error JSON          */
-	B_HARVEST     /* r->kd, a prepared harvest/ answer (DCAT, CKAN, …) */
+	B_HARVEST,    /* r->kd, a prepared harvest/ answer (DCAT, CKAN, …) */
+	B_INVENTORY   /* r->ki, a prepared inventory/ answer               */
 };
 
 struct kq_resp {
@@ -56,6 +60,7 @@ struct kq_resp {
 	char             *text;
 	kq_answer        *ans;
 	kd_answer        *kd;
+	ki_http          *ki;
 	kportal          *portal;
 	const char       *root_url;
 	int               head_only;
@@ -446,6 +451,34 @@ route_harvest(kportal *p, const kq_route_req *q, kq_resp *r,
 	return 0;
 }
 
+/*
+ * The data inventory's public answers under catalog/ (inventory/write.c):
+ * units, units.csv, schedule, schedule.csv.  Any other name under
+ * catalog/ is declined, so it reaches the package catalog.
+ */
+static int
+route_inventory(kportal *p, const kq_route_req *q, kq_resp *r,
+                const char *rest)
+{
+	kueri_err err;
+
+	if (!ki_http_handles(rest))
+		return 1;
+	kueri_err_clear(&err);
+	if ((r->ki = ki_http_prepare(p, rest, q->query, (long long)time(NULL),
+	                             &err)) == NULL) {
+		if (err.code == KUERI_EBADREQ)
+			return fail(r, 400, "BadRequest", err.msg, NULL);
+		return fail(r, kueri_http_status(err.code), "InternalError",
+		            "the inventory could not be read", NULL);
+	}
+	r->head.status = 200;
+	set_ctype(r, ki_http_content_type(r->ki));
+	cacheable(r, q);
+	r->body = B_INVENTORY;
+	return 0;
+}
+
 static int
 route_health(kportal *p, const kq_route_req *q, kq_resp *r,
              const char *rest)
@@ -488,6 +521,7 @@ static const struct route routes[] = {
 	{ AT_ROOT, M_NOCASE, "%24metadata", route_metadata },
 	{ AT_ROOT, M_ANY,    "",            route_engine   },
 	{ AT_BASE, M_ANY,    "",            route_harvest  },
+	{ AT_BASE, M_SUB,    "catalog",     route_inventory },
 	{ AT_BASE, M_SUB,    "catalog",     route_catalog  },
 	{ AT_BASE, M_EXACT,  "health",      route_health   },
 };
@@ -639,6 +673,8 @@ kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows)
 		return kq_write_error(sink, &r->err);
 	case B_HARVEST:
 		return kd_stream(r->kd, sink, nrows);
+	case B_INVENTORY:
+		return ki_http_stream(r->ki, sink);
 	}
 	return -1;
 }
@@ -650,6 +686,7 @@ kq_resp_free(kq_resp *r)
 		return;
 	kq_free(r->ans);
 	kd_free(r->kd);
+	ki_http_free(r->ki);
 	free(r->text);
 	free(r);
 }

@@ -28,6 +28,17 @@ if port_busy "$PORT"; then
 	exit 2
 fi
 mkdir -p "$ROOT/run"
+# The data inventory (daftar data) of the fictional Kota Sukamaju, imported
+# before publishing so each bundled package is linked to its entry; a few
+# deliveries made outside the portal are recorded as sample history (one
+# yesterday, so a daily entry is due today whatever the date).
+INV=$ROOT/data/inventaris-kota-sukamaju/datapackage.json
+"$KUERI" inventory import --db "$DB" "$INV" || { echo "demo: inventory import failed" >&2; exit 1; }
+Y=$(date -u -d yesterday +%F)
+for d in "volume-lalu-lintas $Y" "cakupan-imunisasi $Y" "daftar-dataset 2025-01-20"; do
+	set -- $d
+	"$KUERI" inventory record --db "$DB" --date "$2" "$1" || exit 1
+done
 
 for pkg in "$ROOT"/data/*/datapackage.kueri.json; do
 	rc=0
@@ -55,5 +66,12 @@ Paste one of these into a browser:
     $U/odata/covid_prov_id?\$filter=province%20eq%20'DKI%20Jakarta'&\$orderby=date&\$format=csv
 
 Everything published: $U/catalog   The data model: $U/odata/\$metadata
+EOT
+"$KUERI" inventory report --db "$DB"
+cat <<EOT
+
+Who is late, per unit (rapor):     $U/catalog/units    (CSV: $U/catalog/units.csv)
+The public release calendar:       $U/catalog/schedule (CSV: $U/catalog/schedule.csv)
+The action plan for next year:     $KUERI inventory plan --db $DB --year $(( $(date -u +%Y) + 1 ))
 EOT
 exec sh "$ROOT/tools/serve.sh" "$DB" "$PORT"

@@ -2,14 +2,10 @@
 # tests/fuzz/run.sh [--replay] [HARNESS...] -- build the libFuzzer harnesses
 # (clang, ASan + UBSan + libFuzzer) into build/fuzz and run them.
 #
-# Harnesses (default: all, in this order):
-#   query   tests/fuzz/fuzz_query.c   URL → answer      seeds tests/fuzz/corpus
-#   csv     tests/fuzz/fuzz_csv.c     CSV record reader seeds tests/fuzz/corpus-csv
-#   verify  tests/fuzz/fuzz_verify.c  package + verify  seeds tests/fuzz/corpus-verify
-#   fcgi    tests/fuzz/fuzz_fcgi.c    FastCGI records → routing → headers
-#                                                       seeds tests/fuzz/corpus-fcgi
-#   manifest tests/fuzz/fuzz_manifest.c replica manifest seeds tests/fuzz/corpus-manifest
-#   harvest tests/fuzz/fuzz_harvest.c DCAT/CKAN/download requests  seeds tests/fuzz/corpus-harvest
+# Harnesses: every tests/fuzz/fuzz_NAME.c is harness NAME (default: all),
+# with its seeds in tests/fuzz/corpus-NAME (query: tests/fuzz/corpus) and
+# an optional dictionary tests/fuzz/NAME.dict (query: odata.dict).  What
+# each one covers is said at the top of its file.
 #
 #   make fuzz                     fuzz for $FUZZ_SECONDS (default 600) in
 #                                 total, split evenly across the harnesses
@@ -29,12 +25,11 @@ if [ "${1:-}" = "--replay" ]; then
 	FUZZ_SECONDS=0
 	shift
 fi
-[ $# -gt 0 ] || set -- query csv verify fcgi manifest harvest
+all=$(for f in tests/fuzz/fuzz_*.c; do f=${f#tests/fuzz/fuzz_}; echo "${f%.c}"; done)
+[ $# -gt 0 ] || set -- $all
 for h in "$@"; do
-	case $h in
-	query|csv|verify|fcgi|manifest|harvest) ;;
-	*) echo "fuzz: unknown harness $h (query, csv, verify, fcgi, manifest, harvest)" >&2; exit 2 ;;
-	esac
+	[ -f "tests/fuzz/fuzz_$h.c" ] ||
+		{ echo "fuzz: unknown harness $h (" $all ")" >&2; exit 2; }
 done
 CC_FUZZ=${CC_FUZZ:-clang}
 command -v "$CC_FUZZ" >/dev/null 2>&1 || { echo "fuzz: $CC_FUZZ not found" >&2; exit 2; }
@@ -50,7 +45,9 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Iinclude $PKG_CFL
 # file only when the source or a header is newer than its object.
 newest_h=$(ls -t include/*.h */*.h 2>/dev/null | head -1)
 objs=""
-for src in util/*.c portal/*.c publish/*.c query/*.c fcgi/*.c replica/*.c harvest/*.c; do
+# The library's folders are the Makefile's LIB_SRC.
+libdirs=$(sed -n 's/^LIB_SRC *+*= *\$(wildcard \(.*\))$/\1/p' Makefile)
+for src in $libdirs; do
 	[ -e "$src" ] || continue
 	obj="$out/obj/$(echo "$src" | tr / _).o"
 	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ "$newest_h" -nt "$obj" ]; then
@@ -78,7 +75,8 @@ corpus_of() {
 	case $1 in query) echo tests/fuzz/corpus ;; *) echo "tests/fuzz/corpus-$1" ;; esac
 }
 dict_of() {
-	case $1 in query) echo tests/fuzz/odata.dict ;; *) echo "tests/fuzz/$1.dict" ;; esac
+	case $1 in query) d=tests/fuzz/odata.dict ;; *) d="tests/fuzz/$1.dict" ;; esac
+	[ -f "$d" ] && echo "-dict=$d"
 }
 maxlen_of() {
 	case $1 in query) echo 2048 ;; *) echo 4096 ;; esac
@@ -104,7 +102,7 @@ for h in "$@"; do
 	mkdir -p "$out/corpus-$h"
 	echo "fuzz: $h for ${share}s"
 	"$out/fuzz_$h" -max_total_time="$share" -max_len="$(maxlen_of "$h")" \
-		-timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 -dict="$(dict_of "$h")" \
+		-timeout="$FUZZ_TIMEOUT" -rss_limit_mb=2048 $(dict_of "$h") \
 		-artifact_prefix="$out/$h-" -print_final_stats=1 \
 		"$out/corpus-$h" "$corpus"
 done
