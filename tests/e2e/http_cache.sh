@@ -93,12 +93,15 @@ get "$O/$NAME?\$top=5" >/dev/null
 like "$(body)" "$SECRET" "a publish is visible within 1 s too (the canary is back)"
 withdraw_check "unpublished" "$KUERI" unpublish --db "$DB" kueri-canary
 
-# Cache files of the withdrawn set may stay on disk until nginx's cache
-# manager removes them (inactive=), but they are unreachable: every cache
-# entry is stale 1 s after it was made and stale entries are never served.
+# Cache entries are unreachable 1 s after they were made (stale entries
+# are never served), and nginx's cache manager erases their files 2 s after
+# their last use (inactive=2s in the shipped http-level config).
 get "$O/$NAME?\$top=5" >/dev/null
 unlike "$(body)" "$SECRET" "after unpublish, the cached URL answers without the canary"
 unlike "$(header X-Cache-Status)" HIT "... not from the cache"
+sleep 4
+is "$(grep -rla "$SECRET" "$HP_RUN/nginx/cache" 2>/dev/null | wc -l | tr -d ' ')" 0 \
+	"no file of nginx's cache holds the canary's values a few seconds later"
 
 hp_stop
 unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from any kueri serve process"
