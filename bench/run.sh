@@ -325,14 +325,22 @@ wait_sock() {
 	[ -S "$1" ]
 }
 
-# rps URL CONNS [PREFER]: one wrk run; prints req/s, or "nan" if any
-# answer was not 2xx/3xx or a socket error happened
+# rps URL CONNS [PREFER]: one wrk run (two threads, --latency); prints
+# req/s, or "nan" if any answer was not 2xx/3xx or a socket error happened;
+# appends its p99 (ms) to $RUN/p99.  UNIQUE=1: every request a distinct URL
+# (bench/unique.lua), so nginx's cache never answers.
 rps() {
+	_lua=""; [ "${UNIQUE:-0}" = 1 ] && _lua="-s bench/unique.lua"
+	_t=2; [ "$2" -lt 2 ] && _t=1
+	# shellcheck disable=SC2086
 	if [ -n "${3:-}" ]; then
-		wrk -t1 -c"$2" -d"${DUR}s" --timeout 10s -H "Prefer: $3" "$1" >"$RUN/wrk.out" 2>&1 || true
+		wrk -t$_t -c"$2" -d"${DUR}s" --latency --timeout 10s $_lua -H "Prefer: $3" "$1" >"$RUN/wrk.out" 2>&1 || true
 	else
-		wrk -t1 -c"$2" -d"${DUR}s" --timeout 10s "$1" >"$RUN/wrk.out" 2>&1 || true
+		wrk -t$_t -c"$2" -d"${DUR}s" --latency --timeout 10s $_lua "$1" >"$RUN/wrk.out" 2>&1 || true
 	fi
+	awk '$1 == "99%" { v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u);
+		if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v; f = 1 }
+		END { if (!f) print "nan" }' "$RUN/wrk.out" >>"$RUN/p99"
 	if grep -q -e 'Non-2xx' -e 'Socket errors' "$RUN/wrk.out"; then
 		say "wrk $1: $(grep -e 'Non-2xx' -e 'Socket errors' "$RUN/wrk.out" | tr -s ' ')"
 		echo nan
@@ -340,13 +348,25 @@ rps() {
 	fi
 	awk '/^Requests\/sec:/ { print $2; f = 1 } END { if (!f) print "nan" }' "$RUN/wrk.out"
 }
+# rpsp URL CONNS [PREFER] >>FILE: "req/s p99" of one run
+rpsp() { : >"$RUN/p99"; _x=$(rps "$@"); echo "$_x $(cat "$RUN/p99")"; }
+# med2 FILE: "median-req/s median-p99" of rpsp lines
+med2() { _a=$(cut -d' ' -f1 "$1" | median); _b=$(cut -d' ' -f2 "$1" | median); echo "$_a $_b"; }
+# cell "REQ P99": "5123 (p99 7.1 ms)"
+cell() { echo "$(fmtr "${1%% *}") (p99 $(fmt "${1#* }" 1) ms)"; }
+# The connections an HTTP row drives (enough to load both cores).
+CONNS=${CONNS:-32}
 
 WORKERS=$NPROC
 BUDGET_MS=${BUDGET_MS:-10000}
 "$BB/floor_fcgi" --socket "$RUN/floor.sock" --workers "$WORKERS" &
 FLOOR_PID=$!; PIDS="$PIDS $FLOOR_PID"
 wait_sock "$RUN/floor.sock" || die "floor_fcgi did not start"
+# The reference: the bare floor -- a minimal nginx config (bench/nginx.conf.in:
+# fastcgi_pass only, no cache, limit or gzip) in front of the bare libfcgi
+# program.  The second column: the same program behind the shipped config.
 start_nginx floor "$RUN/floor.sock"; FPORT=$NGINX_PORT
+start_nginx floorbare "$RUN/floor.sock" static; BPORT=$NGINX_PORT
 start_nginx static "$RUN/none.sock" static; SPORT=$NGINX_PORT
 
 HAVE_SERVE=0
@@ -369,10 +389,15 @@ KROOT="http://127.0.0.1:${KPORT:-0}/odata/"
 FROOT="http://127.0.0.1:$FPORT/odata/"
 SROOT="http://127.0.0.1:$SPORT/static/"
 
-# http_scenario NAME PREFER PATHQ CONNS
+BROOT="http://127.0.0.1:$BPORT/odata/"
+
+# http_scenario NAME PREFER PATHQ CONNS: kueri with every URL distinct (no
+# cache answers) vs the bare floor, the shipped-config floor and nginx
+# sending a static file of the same size; req/s with p99 each.
 http_scenario() {
 	_n=$1; _pref=$2; _pq=$3; _c=$4
 	[ "$_pref" = "-" ] && _pref=""
+	[ "$_c" -gt 2 ] && _c=$CONNS
 	if [ "$HAVE_SERVE" = 1 ]; then
 		_size=$(curl -s -o "$RUN/body" -w '%{http_code} %{size_download}' \
 			${_pref:+-H "Prefer: $_pref"} "$KROOT$_pq")
@@ -382,41 +407,42 @@ http_scenario() {
 			return
 		fi
 		_size=${_size#* }
-		# the answer must come from kueri, not from nginx's cache
-		curl -s -o /dev/null -D "$RUN/hdr" ${_pref:+-H "Prefer: $_pref"} "$KROOT$_pq"
-		if grep -qi '^x-cache-status: *hit' "$RUN/hdr"; then
-			say "$_n: answered from nginx's cache; not measuring that"
-			row "$_n (req/s)" "cached" "-" "-" "-" "-" "-" "-"
-			return
-		fi
 	else
 		_size=2048     # no kueri yet: exercise the floors at a page's size
 	fi
-	[ "$_n" = "page of 20" ] && PAGE_SIZE=$_size
+	if [ "$_n" = "page of 20" ]; then PAGE_SIZE=$_size; PAGE_PQ=$_pq; fi
 	_f=$(echo "$_n" | tr -c 'a-zA-Z0-9\n' '_')
 	head -c "$_size" /dev/zero | tr '\0' x >"$RUN/html/static/$_f"
-	: >"$RUN/k"; : >"$RUN/f"; : >"$RUN/s"
+	: >"$RUN/k"; : >"$RUN/f"; : >"$RUN/b"; : >"$RUN/s"
 	_r=1; _rounds=$ROUNDS
 	[ "$QUICK" = 1 ] && [ "$_n" != "page of 20" ] && _rounds=1
 	while [ $_r -le "$_rounds" ]; do
-		[ "$HAVE_SERVE" = 1 ] && rps "$KROOT$_pq" "$_c" "$_pref" >>"$RUN/k"
-		rps "${FROOT}villages?size=$_size" "$_c" >>"$RUN/f"
-		# the static file only beside the cheap pages (8 connections); for
-		# whole-table work it says nothing the FastCGI floor does not
-		if [ $_r -le "$SROUNDS" ] && [ "$_c" -gt 2 ] && { [ "$QUICK" != 1 ] || [ "$_n" = "page of 20" ]; }; then
-			rps "$SROOT$_f" "$_c" >>"$RUN/s"
+		[ "$HAVE_SERVE" = 1 ] && UNIQUE=1 rpsp "$KROOT$_pq" "$_c" "$_pref" >>"$RUN/k"
+		rpsp "${BROOT}villages?size=$_size" "$_c" >>"$RUN/b"
+		rpsp "${FROOT}villages?size=$_size" "$_c" >>"$RUN/f"
+		if [ $_r -le "$SROUNDS" ] && [ "$_c" -gt 2 ]; then
+			rpsp "$SROOT$_f" "$_c" >>"$RUN/s"
 		fi
 		_r=$((_r + 1))
 	done
-	_k=$(median <"$RUN/k"); _fl=$(median <"$RUN/f"); _s=$(median <"$RUN/s")
+	_k=$(med2 "$RUN/k"); _b=$(med2 "$RUN/b"); _fl=$(med2 "$RUN/f")
 	_goal="-"
 	_slow="-"   # whole-table work against a fixed body is context, not a floor
-	case "$_n" in "page of 20") _goal=">= 0.85"; _slow=$(div "$_fl" "$_k") ;; esac
-	row "$_n ($_size B, req/s)" "$(fmtr "$_k")" "$(fmt "$_fl" 0)" "$(fmt "$(div "$_k" "$_fl")" 2)" \
-		"$(fmt "$_s" 0)" "$(fmt "$(div "$_k" "$_s")" 2)" "$_goal" "$_slow"
+	case "$_n" in
+	"page of 20") _goal=">= 0.85, p99 <= 3x"; _slow=$(div "${_b%% *}" "${_k%% *}") ;;
+	"indexed filter"*) _goal=">= 0.5" ;;
+	esac
+	row "$_n ($_size B, -c$_c)" "$(cell "$_k")" "$(cell "$_b")" "$(fmt "$(div "${_k%% *}" "${_b%% *}")" 2)" \
+		"$(cell "$_fl")" "$(fmt "$(div "${_k%% *}" "${_fl%% *}")" 2)" "$_goal" "$_slow"
+	if [ -s "$RUN/s" ]; then
+		_s=$(med2 "$RUN/s")
+		row "  nginx static file, same $_size B" "$(cell "$_s")" "$(cell "$_b")" "$(fmt "$(div "${_s%% *}" "${_b%% *}")" 2)" \
+			"-" "-" "context" "-"
+		if [ "$_n" = "page of 20" ]; then STATIC_PAGE=$_s; fi
+	fi
 }
 
-say "HTTP: wrk ${DUR}s x $ROUNDS rounds per side, $WORKERS workers"
+say "HTTP: wrk -t2 -c$CONNS --latency ${DUR}s x $ROUNDS rounds per side, $WORKERS workers"
 TAB=$(printf '\t')
 while IFS="$TAB" read -r name kind pref pathq sql conns; do
 	[ "$kind" = http ] || continue
@@ -425,22 +451,16 @@ while IFS="$TAB" read -r name kind pref pathq sql conns; do
 	http_scenario "$name" "$pref" "$pathq" "$conns"
 done <"$RUN/scenarios.tsv"
 
-# Context for the FastCGI floor itself: the project's nginx config
-# (kueri.conf: limit_req, fastcgi_cache lookups, gzip, one connection per
-# request) against a bare fastcgi_pass, same program, same body size.
-if [ "$QUICK" != 1 ] && [ -f nginx/test-nginx.conf.in ] && [ -n "${PAGE_SIZE:-}" ]; then
-	say "  floor_fcgi: kueri.conf vs bare fastcgi_pass"
-	start_nginx floorbare "$RUN/floor.sock" static; BPORT=$NGINX_PORT
-	: >"$RUN/f"; : >"$RUN/s"
-	_r=1
-	while [ $_r -le 2 ]; do
-		rps "${FROOT}villages?size=$PAGE_SIZE" 8 >>"$RUN/f"
-		rps "http://127.0.0.1:$BPORT/odata/villages?size=$PAGE_SIZE" 8 >>"$RUN/s"
-		_r=$((_r + 1))
-	done
-	_a=$(median <"$RUN/f"); _b=$(median <"$RUN/s")
-	row "floor_fcgi $PAGE_SIZE B: nginx/kueri.conf vs bare fastcgi_pass (req/s)" "$(fmt "$_a" 0)" "$(fmt "$_b" 0)" \
-		"$(fmt "$(div "$_a" "$_b")" 2)" "-" "-" "context" "-"
+# Hot repeated URL: the same page of 20 again and again, answered by nginx's
+# cache (entries live to the end of their second: docs/serving.md), against
+# nginx sending the same body as a static file.
+if [ "$HAVE_SERVE" = 1 ] && [ -n "${PAGE_PQ:-}" ] && [ -n "${STATIC_PAGE:-}" ]; then
+	say "  hot repeated page of 20 (nginx cache)"
+	: >"$RUN/k"; _r=1
+	while [ $_r -le "$SROUNDS" ]; do rpsp "$KROOT$PAGE_PQ" "$CONNS" >>"$RUN/k"; _r=$((_r + 1)); done
+	_k=$(med2 "$RUN/k")
+	row "hot repeated page of 20, nginx cache (-c$CONNS)" "$(cell "$_k")" "$(cell "$STATIC_PAGE") static" \
+		"$(fmt "$(div "${_k%% *}" "${STATIC_PAGE%% *}")" 2)" "-" "-" ">= 0.8 of static" "-"
 fi
 
 # CSV export: the whole table, kueri through nginx vs sqlite3 -csv of the
@@ -561,10 +581,10 @@ mkdir -p "$RESULTS"
 	echo
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $COMMIT; run took ${ELAPSED} s"
 	echo "- machine: $NPROC cores, $CPU, Linux $(uname -r); load average at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- kueri serve --workers $WORKERS --max-age 0 (so nginx's fastcgi_cache never answers for it) --time-budget $BUDGET_MS (default 1000; see the default-budget row)"
-	echo "- data: $ROWS rows, $CSV_MB MB (bench/gen_villages.c); wrk -t1, ${DUR}s x $ROUNDS rounds per side, interleaved; $WORKERS FastCGI workers each side"
-	echo "- floors: publish vs \`sqlite3 :memory: .import --csv\` + the same DDL kueri ran (unique index, FTS5 $FTS_DDL); HTTP vs bench/floor_fcgi.c behind the same nginx config, and nginx serving a static file of the same size; engine vs SQLite stepping the hand-written SQL"
-	echo "- 2nd floor: nginx sending a static file of the same size (HTTP rows); .import without the FTS build (publish rows)"
+	echo "- kueri serve --workers $WORKERS --max-age 0; HTTP rows other than the hot-repeat row make every URL distinct (bench/unique.lua) so nginx's cache never answers --time-budget $BUDGET_MS (default 1000; see the default-budget row)"
+	echo "- data: $ROWS rows, $CSV_MB MB (bench/gen_villages.c); wrk -t2 -c$CONNS --latency (p99 beside every req/s), ${DUR}s x $ROUNDS rounds per side, interleaved; $WORKERS FastCGI workers each side"
+	echo "- floors: publish vs \`sqlite3 :memory: .import --csv\` + the same DDL kueri ran (unique index, FTS5 $FTS_DDL); HTTP vs the bare floor (bench/floor_fcgi.c behind a minimal nginx config, bench/nginx.conf.in: no cache, limit or gzip); engine vs SQLite stepping the hand-written SQL"
+	echo "- 2nd floor: bench/floor_fcgi.c behind the shipped nginx/kueri.conf (HTTP rows; nginx sending a static file of the same size is its own row); .import without the FTS build (publish rows)"
 	echo "- reproduce: \`make bench\` (or \`make bench QUICK=1\`)"
 	echo
 	echo "| scenario | kueri | floor | ratio | 2nd floor | ratio | goal |"

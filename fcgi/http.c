@@ -117,6 +117,14 @@ write_head(const kueri_sink *out, const resp *r)
 	        "X-Content-Type-Options: nosniff\r\n"
 	        "Vary: Accept, Prefer\r\n"))
 		return -1;
+	/* nginx's cache keeps a shared answer only to the end of the current
+	 * second (X-Accel-Expires @now, read before Cache-Control), so a
+	 * withdrawn dataset leaves every answer within 1 s whatever max-age
+	 * clients are told (docs/serving.md, "Caching").  nginx hides it. */
+	if (r->status == 200 && r->cache && strncmp(r->cache, "public", 6) == 0 &&
+	    kueri_sink_printf(out, "X-Accel-Expires: @%lld\r\n",
+	                      (long long)time(NULL)))
+		return -1;
 	if (r->cache && kueri_sink_printf(out, "Cache-Control: %s\r\n",
 	                                  r->cache))
 		return -1;

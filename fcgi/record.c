@@ -478,12 +478,31 @@ kr_close(kr_req *r)
 int
 kr_finish(kr_req *r)
 {
-	int rc = flush(r);
+	int rc;
 
-	if (rc == 0)
-		rc = put_record(r, FCGI_STDOUT, r->id, NULL, 0);
-	if (rc == 0)
-		rc = put_end(r, r->id, FCGI_REQUEST_COMPLETE);
+	/* The last STDOUT bytes, the empty STDOUT that ends the stream and
+	 * END_REQUEST leave in one send when they fit (most answers are one
+	 * buffer): one system call per answer instead of three or four. */
+	if (!r->failed && r->olen + 24 <= sizeof r->out - 8) {
+		unsigned char *t = r->out + 8 + r->olen;
+		size_t first = r->olen ? 8 + r->olen : 0;
+		unsigned char *start = r->olen ? r->out : t;
+
+		if (r->olen)
+			header(r->out, FCGI_STDOUT, r->id, r->olen);
+		header(t, FCGI_STDOUT, r->id, 0);
+		header(t + 8, FCGI_END_REQUEST, r->id, 8);
+		memset(t + 16, 0, 8);
+		t[20] = FCGI_REQUEST_COMPLETE;
+		r->olen = 0;
+		rc = put(r, start, first + 24);
+	} else {
+		rc = flush(r);
+		if (rc == 0)
+			rc = put_record(r, FCGI_STDOUT, r->id, NULL, 0);
+		if (rc == 0)
+			rc = put_end(r, r->id, FCGI_REQUEST_COMPLETE);
+	}
 	/* Half-close first so the peer reads END_REQUEST before the FIN
 	 * rather than a reset. */
 	if (r->fd >= 0)

@@ -954,7 +954,7 @@ kq_route(kportal *p, const kq_route_req *in)
 		         "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
 		         "Access-Control-Allow-Headers: Accept, Prefer,"
 		         " If-None-Match, If-Modified-Since, OData-Version,"
-		         " OData-MaxVersion\r\n"
+		         " OData-MaxVersion, Content-Type, X-Requested-With\r\n"
 		         "Access-Control-Max-Age: 86400\r\n"
 		         "Allow: GET, HEAD, OPTIONS\r\n");
 		rc = 0;

@@ -13,6 +13,10 @@ libxml2-utils wrk time ca-certificates libclang-rt-14-dev jq procps python3"
 # Read replicas (docs/scaling.md, tests/e2e/replicas.sh): rsync ships snapshots,
 # iproute2 builds the test's network namespaces.
 PKGS="$PKGS rsync iproute2"
+# The CORS suite (tests/e2e/http_cors.sh) reads answers from a page on
+# another origin in headless Chromium; the bench counts instructions per
+# request with valgrind (callgrind).
+PKGS="$PKGS chromium valgrind"
 # Test tooling from npm (tests/shacl, tests/browser) needs node and npm;
 # take Debian's only when the machine has none of its own.
 command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"

@@ -130,6 +130,7 @@ like "$(cat "$TMP/crawl/1.b")" "\"$NAME\"" "control: while public, the service d
 pub "$CANARY_DIR/datapackage.json"; rc=$?
 is "$rc" 1 "re-publishing the canary as private is refused (exit 1)"
 like "$(cat "$TMP/publish.log")" "private" "... and says why"
+sleep 1.1   # nginx's cache keeps a shared answer up to 1 s (tests/e2e/http_cache.sh)
 crawl
 # Requests that name the set get the same answer as for a name that never
 # existed (modulo the echoed name): no "forbidden" versus "not found".

@@ -142,6 +142,7 @@ CREATE TABLE t3(c0 INTEGER);
 UPDATE kueri_package SET version=2, published_at=1700000100;
 COMMIT;
 EOF
+sleep 1.1   # nginx's cache keeps a shared answer up to 1 s (tests/e2e/http_cache.sh)
 ok=0
 for w in 1 2 3 4; do  # every worker, not just one, must see it
 	get "$BASE/odata/" >/dev/null
@@ -177,11 +178,19 @@ unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from an
 if hp_start "$DB" --workers 1 --max-age 30; then
 	get "$BASE/odata/\$metadata" >/dev/null
 	is "$(header Cache-Control)" "public, max-age=30" "--max-age sets Cache-Control"
+	# back to back on one connection (two requests in separate seconds
+	# would both miss: entries live to the end of their second)
+	st=$(curl -s -o /dev/null -w '%header{x-cache-status}\n' "$BASE/odata/\$metadata" "$BASE/odata/\$metadata" | tail -1)
+	is "$st" HIT "a repeated cacheable answer comes from nginx's cache"
 	get "$BASE/odata/\$metadata" >/dev/null
-	is "$(header X-Cache-Status)" HIT "a repeated cacheable answer comes from nginx's cache"
+	# nginx keeps a shared answer to the end of its second whatever
+	# max-age says (the 1 s withdrawal bound, tests/e2e/http_cache.sh):
+	# of 10 quick repeats, kueri sees about one per second.
 	before=$(grep -c 'metadata 200' "$HP_LOG")
-	get "$BASE/odata/\$metadata" >/dev/null
-	is "$(grep -c 'metadata 200' "$HP_LOG")" "$before" "... without reaching kueri"
+	u="$BASE/odata/\$metadata"
+	curl -s -o /dev/null "$u" "$u" "$u" "$u" "$u" "$u" "$u" "$u" "$u" "$u"
+	reached=$(( $(grep -c 'metadata 200' "$HP_LOG") - before ))
+	ok $([ "$reached" -lt 8 ] && echo 0 || echo 1) "... 10 repeats reach kueri only $reached times"
 	is "$(get "$BASE/odata/\$metadata" -H "If-None-Match: $(header ETag)")" 304 "nginx answers 304 from its cache"
 	get "$BASE/catalog/nope" >/dev/null; get "$BASE/catalog/nope" >/dev/null
 	unlike "$(header X-Cache-Status)" HIT "errors (no-store) are never cached"

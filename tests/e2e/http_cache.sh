@@ -1,0 +1,108 @@
+#!/bin/sh
+# nginx's cache in the shipped config (nginx/kueri.conf) with kueri's
+# default --max-age 0:
+#  - a hot URL is answered from nginx's cache (kueri sees at most about one
+#    request per second for it) and no request waits on a cache lock;
+#  - the privacy bound: a withdrawn dataset -- re-classified private, or
+#    unpublished -- is in no answer that starts more than 1 s after the
+#    publisher finished, although its answers were cached a moment before
+#    (a poller hits the canary's URLs through nginx all the while);
+#  - errors are never cached, and nginx's X-Accel-Expires never reaches a
+#    client.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/http_lib.inc"
+
+DB=$TMP/portal.db
+CANARY_DIR=$REPO/tests/data/private-canary
+SECRET=KUERI-CANARY-7f3a NAME=canary_rows
+pub() { "$KUERI" publish --db "$DB" "$@" >>"$TMP/publish.log" 2>&1; }
+now() { date +%s.%N; }
+
+pub "$CANARY_DIR/public.json"; ok $? "kueri publish: the canary package, classified public"
+if ! hp_start "$DB" --workers 2; then
+	ok 1 "nginx + kueri serve start"; done_testing; exit 1
+fi
+O=$BASE/odata
+
+# ---- a hot URL comes from nginx's cache
+# 40 requests of one URL from one curl (one connection, back to back).
+urls=""; for i in $(seq 40); do urls="$urls $O/$NAME?\$top=5"; done
+# shellcheck disable=SC2086
+hits=$(curl -s -o /dev/null -w '%header{x-cache-status}\n' $urls | grep -c '^HIT$')
+get "$O/$NAME?\$top=5" >/dev/null
+like "$(body)" "$SECRET" "control: the public canary's values are served"
+ok $([ $hits -ge 30 ] && echo 0 || echo 1) "a repeated URL is answered from nginx's cache ($hits of 40 HITs)"
+reached=$(grep -c "GET /odata/$NAME 200" "$HP_LOG")
+ok $([ "$reached" -ge 1 ] && echo 0 || echo 1) "kueri's log shows the URL's misses"
+ok $([ "$reached" -le 11 ] && echo 0 || echo 1) "... kueri answered only $reached of the 41 (about one per second)"
+is "$(header X-Accel-Expires)" "" "nginx does not pass X-Accel-Expires to clients"
+is "$(header Cache-Control)" "public, max-age=0" "clients are told max-age 0"
+get "$O/nope" >/dev/null; get "$O/nope" >/dev/null
+unlike "$(header X-Cache-Status)" HIT "errors (no-store) are never cached"
+
+# Eight identical concurrent requests of an expired URL: none waits on a
+# lock (nginx's lock polls every 500 ms).  Compared with eight distinct
+# URLs at the same moment, which no lock can hold back.
+burst() {  # burst SAME|DIFF: wall ms of 8 concurrent requests
+	sleep 1.1   # whatever was cached has expired
+	t0=$(now); pids=""
+	for i in 1 2 3 4 5 6 7 8; do
+		if [ "$1" = SAME ]; then u="$O/$NAME?\$top=7"; else u="$O/$NAME?\$top=$((10 + i))"; fi
+		curl -s -o /dev/null "$u" & pids="$pids $!"
+	done
+	for p in $pids; do wait "$p"; done
+	echo "$t0 $(now)" | awk '{ printf "%d", ($2 - $1) * 1000 }'
+}
+diff_ms=$(burst DIFF); same_ms=$(burst SAME)
+ok $([ "$same_ms" -lt $((diff_ms + 400)) ] && echo 0 || echo 1) \
+	"8 concurrent identical requests of an expired URL take ${same_ms} ms, 8 distinct ${diff_ms} ms (no 500 ms lock wait)"
+
+# ---- withdrawal while a poller reads through the cache
+poll() {  # poll OUT: until $TMP/stop exists, "START-TIME LEAKED?" per answer
+	while [ ! -e "$TMP/stop" ]; do
+		for u in "$O/$NAME?\$top=5" "$O/$NAME" "$O/$NAME(1)" "$O/$NAME/\$count" "$O/"; do
+			t=$(now)
+			if curl -s "$u" | grep -q "$SECRET\|\"$NAME\""; then
+				echo "$t 1"
+			else
+				echo "$t 0"
+			fi
+		done
+	done >"$1"
+}
+withdraw_check() {  # withdraw_check WHAT COMMAND...: run it while polling
+	what=$1; shift
+	rm -f "$TMP/stop"
+	poll "$TMP/poll" & ppid=$!
+	sleep 1.5            # the poller fills nginx's cache with the canary
+	"$@" >>"$TMP/publish.log" 2>&1
+	done_at=$(now)
+	sleep 2.5
+	: >"$TMP/stop"; wait $ppid
+	before=$(awk -v d="$done_at" '$1 < d - 0.2 && $2 == 1' "$TMP/poll" | wc -l | tr -d ' ')
+	late=$(awk -v d="$done_at" '$1 > d + 1.0 && $2 == 1' "$TMP/poll" | wc -l | tr -d ' ')
+	after=$(awk -v d="$done_at" '$1 > d + 1.0' "$TMP/poll" | wc -l | tr -d ' ')
+	ok $([ "$before" -gt 0 ] && echo 0 || echo 1) "$what: control: the canary was served ($before answers) before"
+	ok $([ "$after" -ge 3 ] && echo 0 || echo 1) "$what: the poller made $after requests starting more than 1 s after"
+	is "$late" 0 "$what: none of them shows the canary's name or values"
+}
+withdraw_check "re-classified private" "$KUERI" publish --db "$DB" "$CANARY_DIR/datapackage.json"
+pub "$CANARY_DIR/public.json"; ok $? "kueri publish: the canary public again"
+sleep 1.1
+get "$O/$NAME?\$top=5" >/dev/null
+like "$(body)" "$SECRET" "a publish is visible within 1 s too (the canary is back)"
+withdraw_check "unpublished" "$KUERI" unpublish --db "$DB" kueri-canary
+
+# Cache entries are unreachable 1 s after they were made (stale entries
+# are never served), and nginx's cache manager erases their files 2 s after
+# their last use (inactive=2s in the shipped http-level config).
+get "$O/$NAME?\$top=5" >/dev/null
+unlike "$(body)" "$SECRET" "after unpublish, the cached URL answers without the canary"
+unlike "$(header X-Cache-Status)" HIT "... not from the cache"
+sleep 4
+is "$(grep -rla "$SECRET" "$HP_RUN/nginx/cache" 2>/dev/null | wc -l | tr -d ' ')" 0 \
+	"no file of nginx's cache holds the canary's values a few seconds later"
+
+hp_stop
+unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from any kueri serve process"
+done_testing
