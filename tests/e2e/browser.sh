@@ -86,9 +86,20 @@ for acc in "*/*" "application/json" ""; do
 		"200|application/json;odata.metadata=minimal|{" \
 		"the same URL after a browser asked: Accept '${acc:-none}' gets JSON (cache: $(header X-Cache-Status))"
 done
-get "$U" -H "Accept: $BROWSER_ACCEPT" >/dev/null
-is "$(header Content-Type)|$(header X-Cache-Status)" "text/html; charset=utf-8|HIT" \
-	"and a browser gets its HTML back from the cache"
+# nginx keeps an answer only until the end of the second it was made in
+# (docs/serving.md, "Caching"), so browser, JSON client, browser are asked
+# back to back, a few times if a second boundary falls between them: the
+# last must be the HTML variant, served from the cache.
+for try in 1 2 3 4 5; do
+	get "$U" -H "Accept: $BROWSER_ACCEPT" >/dev/null
+	get "$U" -H "Accept: application/json" >/dev/null
+	mid="$(header Content-Type)"
+	get "$U" -H "Accept: $BROWSER_ACCEPT" >/dev/null
+	[ "$(header X-Cache-Status)" = HIT ] && break
+done
+is "$mid|$(header Content-Type)|$(header X-Cache-Status)" \
+	"application/json;odata.metadata=minimal|text/html; charset=utf-8|HIT" \
+	"and a browser gets its HTML back from the cache (a JSON client asked in between)"
 is "$(get "$BASE/odata/" -H 'Accept: application/json')|$(header Content-Type)" \
 	"200|application/json;odata.metadata=minimal" "/odata/ is the service document for a program"
 is "$(get "$BASE/odata/" -H "Accept: $BROWSER_ACCEPT")|$(header Content-Type)" \
