@@ -307,7 +307,7 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 	const char *eu;
 	kd_buf id = { 0 }, u = { 0 }, ag = { 0 };
 	json_t *ds, *c, *k, *res;
-	char *lic = NULL, *sub;
+	char *lic = NULL, *sub, *landing = NULL;
 	size_t i;
 	int rc = -1;
 
@@ -422,6 +422,17 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 		media(g, d, "application/json", "JSON");
 		standard(g, d, "http://docs.oasis-open.org/odata/odata/v4.01/",
 		         "OData Version 4.01");
+		if (landing == NULL) {
+			/* the first resource's page for people (query/html.c):
+			 * the same OData URL, answered as HTML */
+			kd_buf_puts(&u, "?$format=html");
+			if (u.oom || (landing = strdup(u.s)) == NULL)
+				goto done;
+		}
+	}
+	if (landing != NULL) {
+		node(g, landing, "foaf:Document");
+		add_iri(ds, "dcat:landingPage", landing);
 	}
 	{
 		json_t *d = distribution(g, ds, id.s, "#datapackage", lic);
@@ -445,6 +456,7 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 	rc = 0;
 done:
 	free(lic);
+	free(landing);
 	free(id.s);
 	free(u.s);
 	free(ag.s);

@@ -46,6 +46,12 @@ jq -e . "$TMP/cat.jsonld" >/dev/null; ok $? "JSON-LD is JSON"
 is "$(jq '[."@graph"[] | select(."@type" | index("dcat:Dataset"))] | length' "$TMP/cat.jsonld")" 3 \
 	"one dcat:Dataset per public package"
 is "$(jq -r '."@context" | type' "$TMP/cat.jsonld")" object "the @context is inline (no fetch needed)"
+# landingPage: the dataset's page for people, which answers HTML
+is "$(jq '[."@graph"[] | select(."@type" | index("dcat:Dataset")) | select(."dcat:landingPage"[0]."@id" != null)] | length' "$TMP/cat.jsonld")" 3 \
+	"every dcat:Dataset has a dcat:landingPage"
+lp=$(jq -r '[."@graph"[] | select(."@type" | index("dcat:Dataset"))][0]."dcat:landingPage"[0]."@id"' "$TMP/cat.jsonld")
+lpb=$(curl -s -H 'Accept: text/html' "$lp")
+like "$lpb" '<table' "the landing page answers an HTML table ($lp)"
 
 st=$(get "$BASE/catalog" -H 'Accept: application/ld+json')
 is "$st" 200 "/catalog with Accept: application/ld+json answers 200"
