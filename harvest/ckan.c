@@ -122,10 +122,10 @@ nat_param(const char *q, const char *name, long long *v, int *bad)
 /* ---- answers ------------------------------------------------------------- */
 
 static void
-help_url(kd_buf *b, const char *base, const char *action)
+help_url(ku_buf *b, const char *base, const char *action)
 {
-	kd_buf_puts(b, base);
-	kd_buf_puts(b, "api/3/action/help_show?name=");
+	ku_buf_puts(b, base);
+	ku_buf_puts(b, "api/3/action/help_show?name=");
 	kd_url_escape(b, action);
 }
 
@@ -133,7 +133,7 @@ static void
 envelope(kd_answer *a, const kd_request *r, const char *action, int status,
          json_t *result, json_t *error)
 {
-	kd_buf help = { 0 };
+	ku_buf help = { 0 };
 	json_t *j;
 	char *s;
 
@@ -155,7 +155,7 @@ envelope(kd_answer *a, const kd_request *r, const char *action, int status,
 	if (s == NULL)
 		a->body.oom = 1;
 	else
-		kd_buf_puts(&a->body, s);
+		ku_buf_puts(&a->body, s);
 	free(s);
 }
 
@@ -277,7 +277,7 @@ package_dict(kportal *p, json_t *pkg, const kd_request *r, kq_name *names)
 	const char *name = str(pkg, "name"), *pub = str(pkg, "publisher"),
 	           *when = str(pkg, "published_at"), *freq;
 	json_t *d, *tags, *ex, *rs, *k, *res, *lic, *c;
-	kd_buf u = { 0 }, id = { 0 };
+	ku_buf u = { 0 }, id = { 0 };
 	char org[128], ver[32];
 	size_t i;
 	int pos = 0;
@@ -341,8 +341,8 @@ package_dict(kportal *p, json_t *pkg, const kd_request *r, kq_name *names)
 	extra(ex, "temporal_end", str(c, "end"));
 	extra(ex, "spatial_text", str(json_object_get(pkg, "spatial"), "name"));
 	u.n = 0;
-	kd_buf_puts(&u, r->base);
-	kd_buf_puts(&u, "catalog.jsonld");
+	ku_buf_puts(&u, r->base);
+	ku_buf_puts(&u, "catalog.jsonld");
 	extra(ex, "dcat_catalog", u.oom ? NULL : u.s);
 	json_object_set_new(d, "extras", ex);
 
@@ -361,14 +361,14 @@ package_dict(kportal *p, json_t *pkg, const kd_request *r, kq_name *names)
 		                      "CSV", "text/csv", str(res, "description"),
 		                      when, pos++));
 		u.n = 0;
-		kd_buf_puts(&u, r->odata);
+		ku_buf_puts(&u, r->odata);
 		for (si = 0; si < portal_nsets(p); si++)
 			if (strcmp(portal_set_at(p, si)->name, rn) == 0)
 				break;
 		kd_url_escape(&u, si < portal_nsets(p) && names ? names[si].s : rn);
 		id.n = 0;
-		kd_buf_puts(&id, rn);
-		kd_buf_puts(&id, "-odata");
+		ku_buf_puts(&id, rn);
+		ku_buf_puts(&id, "-odata");
 		if (u.oom || id.oom)
 			break;
 		json_array_append_new(rs, resource(id.s, name, rt ? rt : rn, u.s,
@@ -379,8 +379,8 @@ package_dict(kportal *p, json_t *pkg, const kd_request *r, kq_name *names)
 	u.n = 0;
 	kd_url_datapackage(&u, r->base, name);
 	id.n = 0;
-	kd_buf_puts(&id, name);
-	kd_buf_puts(&id, "-datapackage");
+	ku_buf_puts(&id, name);
+	ku_buf_puts(&id, "-datapackage");
 	if (!u.oom && !id.oom)
 		json_array_append_new(rs, resource(id.s, name, "datapackage.json",
 		                      u.s, "JSON", "application/json",
@@ -668,9 +668,9 @@ kd_ckan(kportal *p, const kd_request *r, const char *action, kd_answer *a)
 	}
 	names = kq_set_names(p);
 	if (strcmp(action, "status_show") == 0) {
-		kd_buf site = { 0 };
+		ku_buf site = { 0 };
 
-		kd_buf_add(&site, r->base, strlen(r->base) - 1);
+		ku_buf_add(&site, r->base, strlen(r->base) - 1);
 		res = json_pack("{s:s,s:s,s:s,s:s,s:i,s:s,s:[],s:s}",
 		        "site_title", "kueri", "site_description",
 		        "Open data published with kueri (OData v4, DCAT-AP 3.0.1,"

@@ -162,10 +162,10 @@ str(json_t *o, const char *k)
 static char *
 cat(const char *a, const char *b)
 {
-	kd_buf x = { 0 };
+	ku_buf x = { 0 };
 
-	kd_buf_puts(&x, a);
-	kd_buf_puts(&x, b);
+	ku_buf_puts(&x, a);
+	ku_buf_puts(&x, b);
 	if (x.oom) {
 		free(x.s);
 		return NULL;
@@ -175,13 +175,13 @@ cat(const char *a, const char *b)
 
 /* The catalog-wide agent for a publisher name (one node per name). */
 static const char *
-agent(graph *g, const char *base, const char *name, kd_buf *id)
+agent(graph *g, const char *base, const char *name, ku_buf *id)
 {
 	json_t *n;
 
 	id->n = 0;
-	kd_buf_puts(id, base);
-	kd_buf_puts(id, "catalog#publisher-");
+	ku_buf_puts(id, base);
+	ku_buf_puts(id, "catalog#publisher-");
 	kd_url_escape(id, name);
 	if (id->oom)
 		return NULL;
@@ -305,7 +305,7 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 	const char *name = str(pkg, "name"), *title = str(pkg, "title"),
 	           *desc = str(pkg, "description"), *freq;
 	const char *eu;
-	kd_buf id = { 0 }, u = { 0 }, ag = { 0 };
+	ku_buf id = { 0 }, u = { 0 }, ag = { 0 };
 	json_t *ds, *c, *k, *res;
 	char *lic = NULL, *sub, *landing = NULL;
 	size_t i;
@@ -384,7 +384,7 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 		if (rn == NULL)
 			continue;
 		u.n = 0;
-		kd_buf_puts(&u, "#csv-");
+		ku_buf_puts(&u, "#csv-");
 		kd_url_escape(&u, rn);
 		if (u.oom || (d = distribution(g, ds, id.s, u.s, lic)) == NULL)
 			goto done;
@@ -402,7 +402,7 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 		         "Frictionless Table Schema");
 
 		u.n = 0;
-		kd_buf_puts(&u, "#odata-");
+		ku_buf_puts(&u, "#odata-");
 		kd_url_escape(&u, rn);
 		if (u.oom || (d = distribution(g, ds, id.s, u.s, lic)) == NULL)
 			goto done;
@@ -410,7 +410,7 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 		add_str(d, "dct:description", "The resource as an OData v4 entity"
 		        " set: filter, sort, page, aggregate; JSON or CSV.");
 		u.n = 0;
-		kd_buf_puts(&u, r->odata);
+		ku_buf_puts(&u, r->odata);
 		for (si = 0; si < portal_nsets(p); si++)
 			if (strcmp(portal_set_at(p, si)->name, rn) == 0)
 				break;
@@ -425,7 +425,7 @@ dataset(kportal *p, graph *g, json_t *pkg, const kd_request *r,
 		if (landing == NULL) {
 			/* the first resource's page for people (query/html.c):
 			 * the same OData URL, answered as HTML */
-			kd_buf_puts(&u, "?$format=html");
+			ku_buf_puts(&u, "?$format=html");
 			if (u.oom || (landing = strdup(u.s)) == NULL)
 				goto done;
 		}
@@ -466,45 +466,45 @@ done:
 /* ---- Turtle ------------------------------------------------------------- */
 
 static void
-ttl_iri(kd_buf *b, const char *s)
+ttl_iri(ku_buf *b, const char *s)
 {
-	kd_buf_add(b, "<", 1);
+	ku_buf_add(b, "<", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (c <= 0x20 || strchr("<>\"{}|^`\\", c))
-			kd_buf_printf(b, "\\u%04X", c);
+			ku_buf_printf(b, "\\u%04X", c);
 		else
-			kd_buf_add(b, s, 1);
+			ku_buf_add(b, s, 1);
 	}
-	kd_buf_add(b, ">", 1);
+	ku_buf_add(b, ">", 1);
 }
 
 static void
-ttl_string(kd_buf *b, const char *s)
+ttl_string(ku_buf *b, const char *s)
 {
-	kd_buf_add(b, "\"", 1);
+	ku_buf_add(b, "\"", 1);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		switch (c) {
-		case '"':  kd_buf_puts(b, "\\\""); break;
-		case '\\': kd_buf_puts(b, "\\\\"); break;
-		case '\n': kd_buf_puts(b, "\\n"); break;
-		case '\r': kd_buf_puts(b, "\\r"); break;
-		case '\t': kd_buf_puts(b, "\\t"); break;
+		case '"':  ku_buf_puts(b, "\\\""); break;
+		case '\\': ku_buf_puts(b, "\\\\"); break;
+		case '\n': ku_buf_puts(b, "\\n"); break;
+		case '\r': ku_buf_puts(b, "\\r"); break;
+		case '\t': ku_buf_puts(b, "\\t"); break;
 		default:
 			if (c < 0x20 || c == 0x7f)
-				kd_buf_printf(b, "\\u%04X", c);
+				ku_buf_printf(b, "\\u%04X", c);
 			else
-				kd_buf_add(b, s, 1);
+				ku_buf_add(b, s, 1);
 		}
 	}
-	kd_buf_add(b, "\"", 1);
+	ku_buf_add(b, "\"", 1);
 }
 
 static void
-ttl_value(kd_buf *b, json_t *v)
+ttl_value(ku_buf *b, json_t *v)
 {
 	if (json_is_string(v)) {
 		ttl_string(b, json_string_value(v));
@@ -512,48 +512,48 @@ ttl_value(kd_buf *b, json_t *v)
 		ttl_iri(b, str(v, "@id"));
 	} else {
 		ttl_string(b, str(v, "@value"));
-		kd_buf_puts(b, "^^");
-		kd_buf_puts(b, str(v, "@type"));
+		ku_buf_puts(b, "^^");
+		ku_buf_puts(b, str(v, "@type"));
 	}
 }
 
 static void
-turtle(graph *g, kd_buf *b)
+turtle(graph *g, ku_buf *b)
 {
 	json_t *n, *v, *t;
 	size_t i, j, k;
 	const char *key;
 
 	for (i = 0; i < NPREFIX; i++)
-		kd_buf_printf(b, "@prefix %s: <%s> .\n", prefixes[i][0],
+		ku_buf_printf(b, "@prefix %s: <%s> .\n", prefixes[i][0],
 		              prefixes[i][1]);
 	json_array_foreach(g->nodes, i, n) {
 		int first = 1;
 
-		kd_buf_puts(b, "\n");
+		ku_buf_puts(b, "\n");
 		ttl_iri(b, str(n, "@id"));
 		t = json_object_get(n, "@type");
 		if (json_array_size(t) > 0) {
-			kd_buf_puts(b, "\n    a ");
+			ku_buf_puts(b, "\n    a ");
 			json_array_foreach(t, j, v) {
-				kd_buf_puts(b, j ? ", " : "");
-				kd_buf_puts(b, json_string_value(v));
+				ku_buf_puts(b, j ? ", " : "");
+				ku_buf_puts(b, json_string_value(v));
 			}
 			first = 0;
 		}
 		json_object_foreach(n, key, t) {
 			if (key[0] == '@')
 				continue;
-			kd_buf_puts(b, first ? "\n    " : " ;\n    ");
-			kd_buf_puts(b, key);
-			kd_buf_puts(b, " ");
+			ku_buf_puts(b, first ? "\n    " : " ;\n    ");
+			ku_buf_puts(b, key);
+			ku_buf_puts(b, " ");
 			json_array_foreach(t, k, v) {
-				kd_buf_puts(b, k ? ",\n        " : "");
+				ku_buf_puts(b, k ? ",\n        " : "");
 				ttl_value(b, v);
 			}
 			first = 0;
 		}
-		kd_buf_puts(b, " .\n");
+		ku_buf_puts(b, " .\n");
 	}
 }
 
@@ -561,11 +561,11 @@ turtle(graph *g, kd_buf *b)
 
 int
 kd_dcat(kportal *p, json_t *pkgs, const kd_request *r, long long modified,
-        int turtle_out, kd_buf *out)
+        int turtle_out, ku_buf *out)
 {
 	graph g;
 	json_t *cat_node, *pkg;
-	kd_buf id = { 0 }, ag = { 0 };
+	ku_buf id = { 0 }, ag = { 0 };
 	kq_name *setnames = kq_set_names(p);
 	char when[32];
 	size_t i;
@@ -573,8 +573,8 @@ kd_dcat(kportal *p, json_t *pkgs, const kd_request *r, long long modified,
 
 	g.nodes = json_array();
 	g.byid = json_object();
-	kd_buf_puts(&id, r->base);
-	kd_buf_puts(&id, "catalog");
+	ku_buf_puts(&id, r->base);
+	ku_buf_puts(&id, "catalog");
 	if (g.nodes == NULL || g.byid == NULL || id.oom)
 		goto done;
 	/* The catalog node first, under the id datasets attach to ("catalog"
@@ -618,8 +618,8 @@ kd_dcat(kportal *p, json_t *pkgs, const kd_request *r, long long modified,
 		json_decref(doc);
 		if (s == NULL)
 			goto done;
-		kd_buf_puts(out, s);
-		kd_buf_puts(out, "\n");
+		ku_buf_puts(out, s);
+		ku_buf_puts(out, "\n");
 		free(s);
 	}
 	rc = out->oom ? -1 : 0;

@@ -25,91 +25,43 @@
 
 #include "kd_int.h"
 
-/* ---- buffers ---------------------------------------------------------- */
-
-void
-kd_buf_add(kd_buf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		char *t;
-
-		while (cap < b->n + n + 1)
-			cap *= 2;
-		if ((t = realloc(b->s, cap)) == NULL) {
-			b->oom = 1;
-			return;
-		}
-		b->s = t;
-		b->cap = cap;
-	}
-	memcpy(b->s + b->n, s, n);
-	b->n += n;
-	b->s[b->n] = '\0';
-}
-
-void
-kd_buf_puts(kd_buf *b, const char *s)
-{
-	kd_buf_add(b, s, strlen(s));
-}
-
-void
-kd_buf_printf(kd_buf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		b->oom = 1; /* our formats are short; longer is a bug */
-		return;
-	}
-	kd_buf_add(b, tmp, (size_t)n);
-}
-
 /* ---- URLs --------------------------------------------------------------- */
 
 void
-kd_url_escape(kd_buf *b, const char *s)
+kd_url_escape(ku_buf *b, const char *s)
 {
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
 
 		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-			kd_buf_add(b, (const char *)&c, 1);
+			ku_buf_add(b, (const char *)&c, 1);
 		else
-			kd_buf_printf(b, "%%%02X", c);
+			ku_buf_printf(b, "%%%02X", c);
 	}
 }
 
 void
-kd_url_dataset(kd_buf *b, const char *base, const char *pkg)
+kd_url_dataset(ku_buf *b, const char *base, const char *pkg)
 {
-	kd_buf_puts(b, base);
-	kd_buf_puts(b, "catalog/");
+	ku_buf_puts(b, base);
+	ku_buf_puts(b, "catalog/");
 	kd_url_escape(b, pkg);
 }
 
 void
-kd_url_datapackage(kd_buf *b, const char *base, const char *pkg)
+kd_url_datapackage(ku_buf *b, const char *base, const char *pkg)
 {
 	kd_url_dataset(b, base, pkg);
-	kd_buf_puts(b, "/datapackage.json");
+	ku_buf_puts(b, "/datapackage.json");
 }
 
 void
-kd_url_csv(kd_buf *b, const char *base, const char *pkg, const char *res)
+kd_url_csv(ku_buf *b, const char *base, const char *pkg, const char *res)
 {
 	kd_url_dataset(b, base, pkg);
-	kd_buf_puts(b, "/");
+	ku_buf_puts(b, "/");
 	kd_url_escape(b, res);
-	kd_buf_puts(b, ".csv");
+	ku_buf_puts(b, ".csv");
 }
 
 /* Strict percent-decoding of one path segment: %XX only, no NUL, no '/'.
@@ -343,7 +295,7 @@ fail(kd_answer *a, int status, const char *msg)
 	a->h.last_modified = 0;
 	a->body.n = 0;
 	if (s)
-		kd_buf_puts(&a->body, s);
+		ku_buf_puts(&a->body, s);
 	else
 		a->body.oom = 1;
 	free(s);

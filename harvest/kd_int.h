@@ -8,18 +8,8 @@
 #include <jansson.h>
 
 #include "harvest.h"
+#include "kutil.h"   /* ku_buf: the project's growing buffer */
 
-/* A growable string; `oom` latches the first allocation failure. */
-typedef struct kd_buf {
-	char  *s;
-	size_t n, cap;
-	int    oom;
-} kd_buf;
-
-void kd_buf_add(kd_buf *b, const char *s, size_t n);
-void kd_buf_puts(kd_buf *b, const char *s);
-void kd_buf_printf(kd_buf *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 enum { KD_BODY = 0, KD_CSV, KD_DATAPACKAGE };
 
@@ -27,7 +17,7 @@ struct kd_answer {
 	kd_head       h;
 	kportal      *p;
 	int           kind;
-	kd_buf        body;    /* KD_BODY: the whole body                  */
+	ku_buf        body;    /* KD_BODY: the whole body                  */
 	const kp_set *set;     /* KD_CSV                                   */
 	json_t       *pkg;     /* KD_DATAPACKAGE: the catalog entry (owned)*/
 	char         *base;    /* copy of the request's base URL           */
@@ -47,18 +37,18 @@ json_t *kd_packages(kportal *p, const char *name, kueri_err *err);
 long long kd_time_parse(const char *s);
 
 /* Append `s` percent-encoded for a URL path segment or query value. */
-void kd_url_escape(kd_buf *b, const char *s);
+void kd_url_escape(ku_buf *b, const char *s);
 
 /* URLs every writer agrees on (into b): the dataset IRI / page
  * base+"catalog/NAME", the package download and a resource's CSV. */
-void kd_url_dataset(kd_buf *b, const char *base, const char *pkg);
-void kd_url_datapackage(kd_buf *b, const char *base, const char *pkg);
-void kd_url_csv(kd_buf *b, const char *base, const char *pkg,
+void kd_url_dataset(ku_buf *b, const char *base, const char *pkg);
+void kd_url_datapackage(ku_buf *b, const char *base, const char *pkg);
+void kd_url_csv(ku_buf *b, const char *base, const char *pkg,
                 const char *res);
 
 /* dcat.c: the catalog graph serialised; 0 or -1 (out of memory). */
 int kd_dcat(kportal *p, json_t *pkgs, const kd_request *r, long long modified,
-            int turtle, kd_buf *out);
+            int turtle, ku_buf *out);
 
 /* ckan.c: answer action `action` (decoded) into a->h.status / a->body. */
 void kd_ckan(kportal *p, const kd_request *r, const char *action,

@@ -39,7 +39,7 @@ typedef struct csvout {
 	const kueri_sink *sink;
 	ksha256           sha;
 	long long         bytes;
-	kd_buf            b;
+	ku_buf            b;
 	int               failed;
 } csvout;
 
@@ -57,7 +57,7 @@ flush(csvout *o)
 }
 
 static void
-field(kd_buf *b, const char *s, size_t n)
+field(ku_buf *b, const char *s, size_t n)
 {
 	size_t i;
 	int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
@@ -66,32 +66,32 @@ field(kd_buf *b, const char *s, size_t n)
 		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
 			quote = 1;
 	if (!quote) {
-		kd_buf_add(b, s, n);
+		ku_buf_add(b, s, n);
 		return;
 	}
-	kd_buf_add(b, "\"", 1);
+	ku_buf_add(b, "\"", 1);
 	for (i = 0; i < n; i++) {
 		if (s[i] == '"')
-			kd_buf_add(b, "\"", 1);
-		kd_buf_add(b, s + i, 1);
+			ku_buf_add(b, "\"", 1);
+		ku_buf_add(b, s + i, 1);
 	}
-	kd_buf_add(b, "\"", 1);
+	ku_buf_add(b, "\"", 1);
 }
 
 /* Shortest %g text that reads back to the same double; Table Schema's
  * NaN / INF / -INF for the rest. */
 static void
-number(kd_buf *b, double d)
+number(ku_buf *b, double d)
 {
 	char tmp[40];
 	int prec;
 
 	if (isnan(d)) {
-		kd_buf_puts(b, "NaN");
+		ku_buf_puts(b, "NaN");
 		return;
 	}
 	if (isinf(d)) {
-		kd_buf_puts(b, d < 0 ? "-INF" : "INF");
+		ku_buf_puts(b, d < 0 ? "-INF" : "INF");
 		return;
 	}
 	for (prec = 1; prec <= 17; prec++) {
@@ -99,11 +99,11 @@ number(kd_buf *b, double d)
 		if (strtod(tmp, NULL) == d)
 			break;
 	}
-	kd_buf_puts(b, tmp);
+	ku_buf_puts(b, tmp);
 }
 
 static void
-value(kd_buf *b, sqlite3_stmt *st, int i, kp_type t)
+value(ku_buf *b, sqlite3_stmt *st, int i, kp_type t)
 {
 	int ct = sqlite3_column_type(st, i);
 	const char *s;
@@ -112,11 +112,11 @@ value(kd_buf *b, sqlite3_stmt *st, int i, kp_type t)
 	if (ct == SQLITE_NULL)
 		return;
 	if (t == KP_BOOLEAN) {
-		kd_buf_puts(b, sqlite3_column_int64(st, i) ? "true" : "false");
+		ku_buf_puts(b, sqlite3_column_int64(st, i) ? "true" : "false");
 		return;
 	}
 	if (ct == SQLITE_INTEGER) {
-		kd_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i));
+		ku_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i));
 		return;
 	}
 	if (ct == SQLITE_FLOAT) {
@@ -131,11 +131,11 @@ value(kd_buf *b, sqlite3_stmt *st, int i, kp_type t)
 		const char *comma = memchr(s, ',', n);
 
 		if (comma) { /* stored "lat,lon" → "lon,lat" */
-			kd_buf_add(b, "\"", 1);
-			kd_buf_add(b, comma + 1, n - (size_t)(comma + 1 - s));
-			kd_buf_add(b, ",", 1);
-			kd_buf_add(b, s, (size_t)(comma - s));
-			kd_buf_add(b, "\"", 1);
+			ku_buf_add(b, "\"", 1);
+			ku_buf_add(b, comma + 1, n - (size_t)(comma + 1 - s));
+			ku_buf_add(b, ",", 1);
+			ku_buf_add(b, s, (size_t)(comma - s));
+			ku_buf_add(b, "\"", 1);
 			return;
 		}
 	}
@@ -149,7 +149,7 @@ kd_csv_write(kportal *p, const kp_set *s, const kueri_sink *sink,
 	sqlite3 *db = portal_db(p);
 	sqlite3_stmt *st = NULL;
 	csvout o;
-	kd_buf sql = { 0 };
+	ku_buf sql = { 0 };
 	long long n = 0;
 	int i, rc;
 
@@ -158,10 +158,10 @@ kd_csv_write(kportal *p, const kp_set *s, const kueri_sink *sink,
 	ksha256_init(&o.sha);
 	/* s->table was checked against its exact shape ("t<N>") when the
 	 * portal loaded it; the columns are ours ("c<i>"). */
-	kd_buf_puts(&sql, "SELECT ");
+	ku_buf_puts(&sql, "SELECT ");
 	for (i = 0; i < s->nfields; i++)
-		kd_buf_printf(&sql, "%sc%d", i ? "," : "", i);
-	kd_buf_printf(&sql, " FROM \"%s\" ORDER BY rowid", s->table);
+		ku_buf_printf(&sql, "%sc%d", i ? "," : "", i);
+	ku_buf_printf(&sql, " FROM \"%s\" ORDER BY rowid", s->table);
 	if (sql.oom || s->nfields == 0 ||
 	    sqlite3_prepare_v2(db, sql.s, -1, &st, NULL) != SQLITE_OK) {
 		free(sql.s);
@@ -170,17 +170,17 @@ kd_csv_write(kportal *p, const kp_set *s, const kueri_sink *sink,
 	free(sql.s);
 	for (i = 0; i < s->nfields; i++) {
 		if (i)
-			kd_buf_add(&o.b, ",", 1);
+			ku_buf_add(&o.b, ",", 1);
 		field(&o.b, s->fields[i].label, strlen(s->fields[i].label));
 	}
-	kd_buf_add(&o.b, "\r\n", 2);
+	ku_buf_add(&o.b, "\r\n", 2);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (i = 0; i < s->nfields; i++) {
 			if (i)
-				kd_buf_add(&o.b, ",", 1);
+				ku_buf_add(&o.b, ",", 1);
 			value(&o.b, st, i, s->fields[i].type);
 		}
-		kd_buf_add(&o.b, "\r\n", 2);
+		ku_buf_add(&o.b, "\r\n", 2);
 		n++;
 		if (o.b.n >= 65536)
 			flush(&o);
@@ -244,7 +244,7 @@ kd_datapackage_write(kportal *p, json_t *pkg, const char *base,
 {
 	const char *name = json_string_value(json_object_get(pkg, "name"));
 	json_t *d = NULL, *r;
-	kd_buf url = { 0 };
+	ku_buf url = { 0 };
 	size_t i;
 	char *s;
 	sqlite3 *db = portal_db(p);

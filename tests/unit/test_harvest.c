@@ -77,9 +77,9 @@ fake_param(void *ctx, const char *name)
 static int
 buf_write(void *ctx, const char *p, size_t len)
 {
-	kd_buf *b = ctx;
+	ku_buf *b = ctx;
 
-	kd_buf_add(b, p, len);
+	ku_buf_add(b, p, len);
 	return b->oom ? -1 : 0;
 }
 
@@ -92,7 +92,7 @@ run(const char *method, const char *uri, const char *accept)
 {
 	fake f = { { "REQUEST_METHOD", method, "REQUEST_URI", uri,
 	             "HTTP_HOST", "example.org", NULL } };
-	kd_buf b = { 0 };
+	ku_buf b = { 0 };
 	kueri_sink out = { buf_write, &b };
 	kh_stats st;
 	const char *q = strchr(uri, '?');
