@@ -457,44 +457,21 @@ put_time(char *o, const tmx *t)
 	return k;
 }
 
-/* P[nY][nM][nW][nD][T[nH][nM][n[.n]S]], at least one part. */
+/* P[nY][nM][nW][nD][T[nH][nM][n[.n]S]], at least one part; a fraction
+ * ('.' or ',') on any part after the T. */
 int
 kvt_duration_ok(const char *s, size_t n)
 {
-	size_t i = 1;
-	int    parts = 0, in_t = 0;
-	const char *order = "YMWD";
+	ku_duration d;
+	size_t      pos;
+	int         u;
 
-	if (n < 2 || s[0] != 'P')
+	if (ku_duration_parse(s, n, 0, 0, &d, &pos) != KU_DUR_OK)
 		return 0;
-	while (i < n) {
-		size_t st = i;
-		const char *u;
-
-		if (s[i] == 'T') {
-			if (in_t)
-				return 0;
-			in_t = 1;
-			order = "HMS";
-			i++;
-			if (i == n)
-				return 0;
-			continue;
-		}
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		if (i < n && (s[i] == '.' || s[i] == ',') && in_t) {
-			i++;
-			while (i < n && s[i] >= '0' && s[i] <= '9')
-				i++;
-		}
-		if (i == st || i >= n || !(u = strchr(order, s[i])) || !*u)
+	for (u = 0; u < KU_DUR_H; u++)
+		if (d.mark[u])
 			return 0;
-		order = u + 1;
-		i++;
-		parts++;
-	}
-	return parts > 0;
+	return 1;
 }
 
 static int
