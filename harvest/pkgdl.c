@@ -56,28 +56,6 @@ flush(csvout *o)
 	o->b.n = 0;
 }
 
-static void
-field(ku_buf *b, const char *s, size_t n)
-{
-	size_t i;
-	int quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
-
-	for (i = 0; i < n && !quote; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
-			quote = 1;
-	if (!quote) {
-		ku_buf_add(b, s, n);
-		return;
-	}
-	ku_buf_add(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"')
-			ku_buf_add(b, "\"", 1);
-		ku_buf_add(b, s + i, 1);
-	}
-	ku_buf_add(b, "\"", 1);
-}
-
 /* Shortest %g text that reads back to the same double; Table Schema's
  * NaN / INF / -INF for the rest. */
 static void
@@ -139,7 +117,7 @@ value(ku_buf *b, sqlite3_stmt *st, int i, kp_type t)
 			return;
 		}
 	}
-	field(b, s, n);
+	ku_csv_field(b, s, n);
 }
 
 int
@@ -171,7 +149,7 @@ kd_csv_write(kportal *p, const kp_set *s, const kueri_sink *sink,
 	for (i = 0; i < s->nfields; i++) {
 		if (i)
 			ku_buf_add(&o.b, ",", 1);
-		field(&o.b, s->fields[i].label, strlen(s->fields[i].label));
+		ku_csv_field(&o.b, s->fields[i].label, strlen(s->fields[i].label));
 	}
 	ku_buf_add(&o.b, "\r\n", 2);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -59,6 +59,10 @@ ku_buf_puts(ku_buf *b, const char *s)
 void ku_buf_printf(ku_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ku_buf_free(ku_buf *b);
+/* Appends s[0..n) as one RFC 4180 CSV field: quoted when it holds a
+ * comma, quote, CR or LF or starts/ends with a space; quotes doubled
+ * (csvfield.c).  The caller writes separators and the CRLF. */
+void ku_csv_field(ku_buf *b, const char *s, size_t n);
 
 /* ---------------------------------------------------------------- numbers */
 

@@ -1,35 +1,13 @@
 /*
- * csv.c -- one row's values → RFC 4180 CSV fields: a field is quoted when
- * it holds a comma, a quote, CR or LF (or leading/trailing space, which
- * some readers trim), quotes doubled; records end in CRLF (the caller).
+ * csv.c -- one row's values → RFC 4180 CSV fields (ku_csv_field, util/:
+ * quoted when a field holds a comma, a quote, CR or LF or leading/trailing
+ * space, quotes doubled); records end in CRLF (the caller).
  * Null is the empty field; booleans true/false; numbers as in JSON.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "kq_writer.h"
-
-void
-kq_csv_field(ku_buf *b, const char *s, size_t n)
-{
-	size_t i;
-	int    quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
-
-	for (i = 0; i < n && !quote; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
-			quote = 1;
-	if (!quote) {
-		ku_buf_add(b, s, n);
-		return;
-	}
-	ku_buf_add(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		if (s[i] == '"')
-			ku_buf_add(b, "\"", 1);
-		ku_buf_add(b, s + i, 1);
-	}
-	ku_buf_add(b, "\"", 1);
-}
 
 void
 kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
@@ -66,7 +44,7 @@ kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
 
 		if (comma == NULL) {
 			if (s)
-				kq_csv_field(b, s, n);
+				ku_csv_field(b, s, n);
 			return;
 		}
 		ku_buf_add(&g, comma + 1, n - (size_t)(comma + 1 - s));
@@ -75,7 +53,7 @@ kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
 		if (g.oom)
 			b->oom = 1;
 		else
-			kq_csv_field(b, g.s, g.n);
+			ku_csv_field(b, g.s, g.n);
 		ku_buf_free(&g);
 		return;
 	}
@@ -83,7 +61,7 @@ kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c)
 		const char *s = (const char *)sqlite3_column_text(st, i);
 
 		if (s)
-			kq_csv_field(b, s, (size_t)sqlite3_column_bytes(st, i));
+			ku_csv_field(b, s, (size_t)sqlite3_column_bytes(st, i));
 	}
 }
 
@@ -116,7 +94,7 @@ csv_begin(const kq_wctx *w, ku_buf *b)
 	for (i = 0; i < w->nout; i++) {
 		if (i)
 			ku_buf_add(b, ",", 1);
-		kq_csv_field(b, w->out[i].name, strlen(w->out[i].name));
+		ku_csv_field(b, w->out[i].name, strlen(w->out[i].name));
 	}
 	ku_buf_add(b, "\r\n", 2);
 	return 0;

@@ -470,7 +470,6 @@ void kq_json_str(ku_buf *b, const char *s, size_t n);
 void kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
                    int ieee754);
 void kq_csv_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c);
-void kq_csv_field(ku_buf *b, const char *s, size_t n);
 
 /* ---------------------------------------------------------------- the query tree */
 

@@ -96,7 +96,7 @@ is "$(get "$BASE/odata/" -H "If-None-Match: $etag")" 200 "the \$metadata ETag do
 # ---- catalog
 is "$(get "$BASE/catalog")" 200 "GET /catalog is 200"
 is "$(jq -r '.[0].name' "$TMP/b")" pangan "the catalog lists the package"
-is "$(jq -r '.[0].resources | map(.name) | sort | join(",")' "$TMP/b")" "apel-2,harga" \
+is "$(jq -r '.[0].resources | map(.name) | sort | join(",")' "$TMP/b")" "apel_2,harga" \
 	"the catalog lists the package's resources"
 is "$(get "$BASE/catalog/pangan")" 200 "GET /catalog/NAME is 200"
 is "$(jq -r '.publisher' "$TMP/b")" "Dinas Pangan" "/catalog/NAME carries the owner"
@@ -134,14 +134,15 @@ unlike "$(body)" '<x' "a hostile Host header never reaches the body"
 
 # ---- a change to the portal is seen by the next request, no restart
 get "$BASE/odata/" >/dev/null; etag1=$(header ETag)
-sqlite3 "$DB" >/dev/null <<'EOF'
-BEGIN;
-INSERT INTO kueri_resource VALUES('baru','pangan',NULL,'t3','',0,
- '[{"name":"x","type":"integer","nullable":false}]','[0]','s3');
-CREATE TABLE t3(c0 INTEGER);
-UPDATE kueri_package SET version=2, published_at=1700000100;
-COMMIT;
-EOF
+# version 2 of the fixture package with one more (empty, keyed) set "baru",
+# published with kueri publish while the server runs
+mkdir -p "$TMP/v2"
+cp "$REPO/tests/data/http-fixture/"*.csv "$TMP/v2/"
+printf 'x\r\n' >"$TMP/v2/baru.csv"
+jq '.resources += [{"name": "baru", "path": "baru.csv", "schema":
+	{"fields": [{"name": "x", "type": "integer"}], "primaryKey": ["x"]}}]' \
+	"$REPO/tests/data/http-fixture/datapackage.json" >"$TMP/v2/datapackage.json"
+hp_publish "$DB" "$TMP/v2/datapackage.json"
 sleep 1.1   # nginx's cache keeps a shared answer up to 1 s (tests/e2e/http_cache.sh)
 ok=0
 for w in 1 2 3 4; do  # every worker, not just one, must see it

@@ -39,6 +39,7 @@
 
 #include "kueri.h"
 #include "publish.h"
+#include "fuzz_common.h"
 #include "../../publish/csv.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -46,41 +47,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FILE_CHUNK 8192  /* csv.c's SEEK_CHUNK: a reader without hashing */
 
-static char tmpdir[512];
 static char csvpath[600];
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                     \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "fuzz_csv: %s: ", #cond);                        \
-			fprintf(stderr, __VA_ARGS__);                                    \
-			fputc('\n', stderr);                                             \
-			abort();                                                         \
-		}                                                                    \
-	} while (0)
-
-static void
-cleanup(void)
-{
-	if (csvpath[0])
-		unlink(csvpath);
-	if (tmpdir[0])
-		rmdir(tmpdir);
-}
+#define CHECK(cond, ...) FZ_CHECK("fuzz_csv", cond, __VA_ARGS__)
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc; (void)argv;
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/kueri-fuzzcsv.XXXXXX",
-	         base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("fuzz_csv: mkdtemp");
-		abort();
-	}
-	snprintf(csvpath, sizeof csvpath, "%s/in.csv", tmpdir);
-	atexit(cleanup);
+	fz_mkdtemp("fuzz_csv");
+	snprintf(csvpath, sizeof csvpath, "%s/in.csv", fz_tmpdir);
 	return 0;
 }
 

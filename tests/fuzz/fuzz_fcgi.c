@@ -37,112 +37,23 @@
 #include "query.h"
 #include "../../fcgi/record.h"
 #include "../../fcgi/service.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static kportal  *portal;
 static ks_conf   conf;
-static char      tmpdir[512];
-
-/* The fixture: a handful of rows with every type and a few traps. */
-static const char csv[] =
-	"id,name,city,n,x,flag,day,ts,t,dur\n"
-	"1,Alice,Bali,5,2.5,true,2024-02-29,2024-02-29T10:00:00Z,13:52:00,P1D\n"
-	"2,alice,bali,-5,-2.5,false,2023-12-31,2024-02-29T17:00:00+07:00,00:00:00,PT1H\n"
-	"3,a%b_c\\d,,0,0.5,,,2024-01-01T03:00:00-05:00,,\n"
-	"4,it's,Jakarta,,,true,2000-01-01,,23:59:59.5,P1Y2M\n"
-	"5,日本 😀,BALI,9223372036854775807,1e10,false,1970-01-01,1970-01-01T00:00:00Z,12:00:00,PT0S\n"
-	"6,,Bandung,-9223372036854775808,-0.5,true,2100-12-31,2100-12-31T23:59:59.999Z,01:02:03,P2D\n";
-
-static const char pkg[] =
-	"{\"name\": \"fuzz\", \"title\": \"fuzz\", \"publisher\": \"Test\",\n"
-	" \"classification\": \"public\",\n"
-	" \"resources\": [{\"name\": \"items\", \"path\": \"items.csv\",\n"
-	"  \"schema\": {\"fields\": [\n"
-	"   {\"name\": \"id\", \"type\": \"integer\"},\n"
-	"   {\"name\": \"name\", \"type\": \"string\"},\n"
-	"   {\"name\": \"city\", \"type\": \"string\"},\n"
-	"   {\"name\": \"n\", \"type\": \"integer\"},\n"
-	"   {\"name\": \"x\", \"type\": \"number\"},\n"
-	"   {\"name\": \"flag\", \"type\": \"boolean\"},\n"
-	"   {\"name\": \"day\", \"type\": \"date\"},\n"
-	"   {\"name\": \"ts\", \"type\": \"datetime\"},\n"
-	"   {\"name\": \"t\", \"type\": \"time\"},\n"
-	"   {\"name\": \"dur\", \"type\": \"duration\"}],\n"
-	"  \"primaryKey\": \"id\"}},\n"
-	"  {\"name\": \"codes\", \"path\": \"codes.csv\",\n"
-	"  \"schema\": {\"fields\": [{\"name\": \"code\", \"type\": \"string\"},\n"
-	"   {\"name\": \"v\", \"type\": \"integer\"}], \"primaryKey\": \"code\"}}]}\n";
-
-static const char codes[] = "code,v\nA1,1\nit's,2\n日本,3\n";
-
-static void
-put(const char *dir, const char *name, const char *text)
-{
-	char path[512];
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "fuzz_fcgi: cannot write %s\n", path);
-		abort();
-	}
-}
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-/* Close the portal first: never unlink a database that is still open. */
-static void
-cleanup(void)
-{
-	portal_close(portal);
-	portal = NULL;
-	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc; (void)argv;
-	const char *base = getenv("TMPDIR");
-	char *dir = tmpdir;
-	snprintf(tmpdir, sizeof tmpdir, "%s/kueri-fuzz.XXXXXX",
-	         base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("fuzz_fcgi: mkdtemp");
-		abort();
-	}
-	put(dir, "items.csv", csv);
-	put(dir, "codes.csv", codes);
-	put(dir, "datapackage.json", pkg);
-	char db[600], dp[600];
-	snprintf(db, sizeof db, "%s/portal.db", dir);
-	snprintf(dp, sizeof dp, "%s/datapackage.json", dir);
-	kueri_err err;
-	kueri_err_clear(&err);
-	json_t *report = NULL;
-	if (kv_publish(db, dp, NULL, &report, &err) != 0) {
-		fprintf(stderr, "fuzz_fcgi: publish failed: %s\n", err.msg);
-		abort();
-	}
-	json_decref(report);
-	portal = portal_open_ro(db, &err);
-	if (!portal) {
-		fprintf(stderr, "fuzz_fcgi: open failed: %s\n", err.msg);
-		abort();
-	}
+	fz_publish("fuzz_fcgi", fz_items_files);
 	ks_conf_default(&conf);
-	conf.db = db;
+	conf.db = fz_db;
 	conf.lim.time_ms = 100;
 	conf.lim.max_page = 20;
 	conf.lim.export_cap = 100;
-	atexit(cleanup);
 	return 0;
 }
 
@@ -237,7 +148,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		kueri_sink out = { kr_write, &req };
 		kh_stats st;
 
-		kh_handle(portal, &conf, kr_param, &req, &out, &st);
+		kh_handle(fz_portal, &conf, kr_param, &req, &out, &st);
 		/* A write that found the buffer full gave up: the reply may
 		 * end inside a record. */
 		cut = kr_finish(&req) < 0 || req.failed;

@@ -30,12 +30,10 @@
 #include "kueri.h"
 #include "portal.h"
 #include "publish.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static kportal *portal;
-static char     tmpdir[512];
 
 static const char pkg[] =
 	"{\"name\": \"pangan\", \"title\": \"Harga \\\"pangan\\\"\",\n"
@@ -61,93 +59,15 @@ static const char csv[] =
 	"\"b,2\",,1e300,false,\n"
 	"日本,-5,,,\n";
 
-static void
-put(const char *dir, const char *name, const char *text)
-{
-	char path[600];
-	FILE *f;
-
-	snprintf(path, sizeof path, "%s/%s", dir, name);
-	f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
-		fprintf(stderr, "fuzz_harvest: cannot write %s\n", path);
-		abort();
-	}
-}
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb; (void)flag; (void)ftw;
-	return remove(path);
-}
-
-static void
-cleanup(void)
-{
-	portal_close(portal);
-	portal = NULL;
-	if (tmpdir[0])
-		nftw(tmpdir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
+static const char *const files[] = {
+	"harga.csv", csv, "datapackage.json", pkg, NULL,
+};
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *base = getenv("TMPDIR");
-	char db[600], dp[600];
-	kueri_err err;
-	json_t *report = NULL;
-
 	(void)argc; (void)argv;
-	snprintf(tmpdir, sizeof tmpdir, "%s/kueri-fuzz-harvest.XXXXXX",
-	         base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("fuzz_harvest: mkdtemp");
-		abort();
-	}
-	put(tmpdir, "harga.csv", csv);
-	put(tmpdir, "datapackage.json", pkg);
-	snprintf(db, sizeof db, "%s/portal.db", tmpdir);
-	snprintf(dp, sizeof dp, "%s/datapackage.json", tmpdir);
-	kueri_err_clear(&err);
-	if (kv_publish(db, dp, NULL, &report, &err) != 0) {
-		fprintf(stderr, "fuzz_harvest: publish failed: %s\n", err.msg);
-		abort();
-	}
-	json_decref(report);
-	if ((portal = portal_open_ro(db, &err)) == NULL) {
-		fprintf(stderr, "fuzz_harvest: open failed: %s\n", err.msg);
-		abort();
-	}
-	atexit(cleanup);
-	return 0;
-}
-
-typedef struct sinkbuf {
-	char  *p;
-	size_t n, cap;
-} sinkbuf;
-
-static int
-sink_write(void *ctx, const char *buf, size_t len)
-{
-	sinkbuf *b = ctx;
-
-	if (b->n + len + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		char *np;
-
-		while (cap < b->n + len + 1)
-			cap *= 2;
-		if ((np = realloc(b->p, cap)) == NULL)
-			return -1;
-		b->p = np;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, buf, len);
-	b->n += len;
-	b->p[b->n] = '\0';
+	fz_publish("fuzz_harvest", files);
 	return 0;
 }
 
@@ -157,8 +77,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	kd_request req;
 	kd_answer *a;
 	const kd_head *h;
-	sinkbuf b = { NULL, 0, 0 };
-	kueri_sink sink = { sink_write, &b };
+	qt_buf b = { NULL, 0, 0 };
+	kueri_sink sink = { qt_buf_sink, &b };
 	char *in, *q;
 	int rc;
 
@@ -185,7 +105,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(in);
 		return 0;
 	}
-	if ((a = kd_prepare(portal, &req)) == NULL)
+	if ((a = kd_prepare(fz_portal, &req)) == NULL)
 		abort();
 	h = kd_answer_head(a);
 	if (h->status != 200 && h->status != 400 && h->status != 404 &&

@@ -31,51 +31,25 @@
 
 #include "kueri.h"
 #include "publish.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char tmpdir[512];
 static char pkgpath[600], csvpath[600];
 static char *csvreal;  /* realpath of data.csv, to spot resources on it */
 
-#define CHECK(cond, ...)                                                     \
-	do {                                                                     \
-		if (!(cond)) {                                                       \
-			fprintf(stderr, "fuzz_verify: %s: ", #cond);                     \
-			fprintf(stderr, __VA_ARGS__);                                    \
-			fputc('\n', stderr);                                             \
-			abort();                                                         \
-		}                                                                    \
-	} while (0)
+#define CHECK(cond, ...) FZ_CHECK("fuzz_verify", cond, __VA_ARGS__)
 
 static void put(const char *path, const void *buf, size_t n);
-
-static void
-cleanup(void)
-{
-	if (pkgpath[0])
-		unlink(pkgpath);
-	if (csvpath[0])
-		unlink(csvpath);
-	if (tmpdir[0])
-		rmdir(tmpdir);
-}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc; (void)argv;
-	const char *base = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof tmpdir, "%s/kueri-fuzzverify.XXXXXX",
-	         base && *base ? base : "/tmp");
-	if (!mkdtemp(tmpdir)) {
-		perror("fuzz_verify: mkdtemp");
-		abort();
-	}
-	snprintf(pkgpath, sizeof pkgpath, "%s/datapackage.json", tmpdir);
-	snprintf(csvpath, sizeof csvpath, "%s/data.csv", tmpdir);
-	atexit(cleanup);
+	fz_mkdtemp("fuzz_verify");
+	snprintf(pkgpath, sizeof pkgpath, "%s/datapackage.json", fz_tmpdir);
+	snprintf(csvpath, sizeof csvpath, "%s/data.csv", fz_tmpdir);
 	put(csvpath, "", 0);
 	if (!(csvreal = realpath(csvpath, NULL))) {
 		perror("fuzz_verify: realpath");

@@ -61,6 +61,9 @@ for h in "$@"; do
 	# Relink only when the harness or the library changed.
 	relink=0
 	[ -e "$bin" ] && [ ! "$src" -nt "$bin" ] || relink=1
+	for hdr in tests/fuzz/fuzz_common.h tests/unit/qtest.h; do
+		[ "$hdr" -nt "$bin" ] && relink=1
+	done
 	for o in $objs; do
 		[ "$relink" -eq 1 ] && break
 		[ "$o" -nt "$bin" ] && relink=1

@@ -9,7 +9,7 @@
  * split brain (the portal file replaced, then deleted, while serving) and
  * slow peers against the default configuration (1 byte/s trickles and
  * FCGI_KEEP_CONN connections left open).  Runs $KUERI (the binary under
- * test) on hand-made portals.
+ * test) on portals written through the portal writer (portal_fixture.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,28 +27,19 @@
 
 #include <sqlite3.h>
 
+#include "portal_fixture.h"
 #include "tap.h"
 
 static char dir[64], sock[100], dbp[100], logp[100];
 static pid_t server;
 
-static const char layout[] =
-	"PRAGMA journal_mode=WAL;"
-	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
-	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
-	" update_frequency TEXT, version INTEGER NOT NULL,"
-	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
-	" fingerprint TEXT NOT NULL);"
-	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
-	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
-	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
-	" sha256 TEXT NOT NULL);"
-	"INSERT INTO kueri_package VALUES('p','P','X','public',NULL,1,"
-	" 1700000000,'{}','fp');"
-	"INSERT INTO kueri_resource VALUES('s','p',NULL,'t1','',0,"
-	" '[{\"name\":\"k\",\"type\":\"integer\",\"nullable\":false}]',"
-	" '[0]','x');"
-	"CREATE TABLE t1(c0 INTEGER);";
+/* The test portal's one set "s" (integer key "k"), written through the
+ * portal's writer API (portal_fixture.h), not by hand. */
+static const kp_field s_fields[] = {
+	{ .name = "k", .type = KP_INTEGER, .nullable = 0 },
+};
+static const int s_key[] = { 0 };
+static const kp_package_def p_pkg = { "P", "X", "public", NULL, "{}", "fp" };
 
 static long long
 now_ms(void)
@@ -319,30 +310,22 @@ closed_within(int fd, int ms)
 	}
 }
 
-/* A portal at `path` whose set "s" has `rows` rows. */
+/* A portal at `path` whose set "s" has `rows` (at most 64) rows, k =
+ * 0..rows-1; the writer stores the row count, as for any publish ($count
+ * of the whole set answers it without a scan). */
 static int
 make_portal(const char *path, int rows)
 {
-	sqlite3 *db;
-	char sql[200];
-	int ok_ = 1, i;
+	kp_value cells[64];
+	pf_set   set = { "s", NULL, 1, s_fields, 1, s_key, rows, cells };
+	int      i;
 
-	unlink(path);
-	if (sqlite3_open(path, &db) != SQLITE_OK ||
-	    sqlite3_exec(db, layout, NULL, NULL, NULL) != SQLITE_OK)
-		ok_ = 0;
-	for (i = 0; ok_ && i < rows; i++) {
-		snprintf(sql, sizeof sql, "INSERT INTO t1 VALUES(%d)", i);
-		ok_ = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
-	}
-	/* The stored row count, as the publisher writes it ($count of the
-	 * whole set answers it without a scan). */
-	if (ok_)
-		ok_ = sqlite3_exec(db, "UPDATE kueri_resource SET rows ="
-		                   " (SELECT count(*) FROM t1)", NULL, NULL,
-		                   NULL) == SQLITE_OK;
-	sqlite3_close(db);
-	return ok_;
+	if (rows < 0 || rows > 64)
+		return 0;
+	memset(cells, 0, sizeof(cells));
+	for (i = 0; i < rows; i++)
+		cells[i].i = i;
+	return pf_make(path, "p", &p_pkg, &set, 1) == 0;
 }
 
 /* make_portal() in rollback-journal mode, as `kueri snapshot` writes
@@ -386,7 +369,6 @@ int
 main(void)
 {
 	const char *kueri = getenv("KUERI");
-	sqlite3 *db;
 	int i, fd, holders[4], status;
 	struct stat sb;
 
@@ -404,10 +386,7 @@ main(void)
 	snprintf(sock, sizeof sock, "%s/s.sock", dir);
 	snprintf(dbp, sizeof dbp, "%s/p.db", dir);
 	snprintf(logp, sizeof logp, "%s/log", dir);
-	ok(sqlite3_open(dbp, &db) == SQLITE_OK &&
-	   sqlite3_exec(db, layout, NULL, NULL, NULL) == SQLITE_OK,
-	   "hand-made portal");
-	sqlite3_close(db);
+	ok(make_portal(dbp, 0), "test portal written through the portal writer");
 
 	start_server(kueri, 1);
 	ok(stat(sock, &sb) == 0, "kueri serve listens on its socket");

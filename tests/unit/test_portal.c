@@ -1,6 +1,6 @@
 /*
- * test_portal.c -- the read side of the portal: tables made by hand in the
- * documented layout are read back as entity sets; the read-only connection
+ * test_portal.c -- the read side of the portal: sets written through the
+ * portal's writer API (portal_fixture.h) are read back as entity sets; the read-only connection
  * is hardened; another process's commit is noticed by portal_refresh.
  */
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "portal.h"
+#include "portal_fixture.h"
 #include "tap.h"
 
 static char dbpath[256];
@@ -28,36 +29,51 @@ exec(sqlite3 *db, const char *sql)
 	return rc;
 }
 
-/* The layout exactly as the publisher writes it (documented in portal.c). */
-static const char layout[] =
-	"PRAGMA journal_mode=WAL;"
-	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
-	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
-	" update_frequency TEXT, version INTEGER NOT NULL,"
-	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
-	" fingerprint TEXT NOT NULL);"
-	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
-	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
-	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
-	" sha256 TEXT NOT NULL);"
-	"INSERT INTO kueri_package VALUES('pangan','Harga pangan','Dinas X',"
-	" 'public','P1M',3,1700000000,'{}','fp1');"
-	"INSERT INTO kueri_resource VALUES('prices','pangan',NULL,'t7','t7_fts',2,"
-	" '[{\"name\":\"kode\",\"type\":\"string\",\"nullable\":false,"
-	"\"searchable\":true,\"title\":\"Kode\"},"
-	"{\"name\":\"harga\",\"type\":\"number\",\"nullable\":true,\"decimal\":true},"
-	"{\"name\":\"ok\",\"type\":\"boolean\"},"
-	"{\"name\":\"tgl\",\"type\":\"date\",\"description\":\"tanggal\"}]',"
-	" '[0]','abc');"
-	"INSERT INTO kueri_resource VALUES('apples','pangan','Apel','t8','',0,"
-	" '[{\"name\":\"a b\",\"type\":\"yearmonth\"}]','[]','def');"
-	"CREATE TABLE t7(c0 TEXT, c1 REAL, c2 INTEGER, c3 TEXT);"
-	"CREATE UNIQUE INDEX t7_pk ON t7(c0);"
-	"INSERT INTO t7 VALUES('A1',1.5,1,'2024-01-01'),('B2',NULL,0,NULL);"
-	"CREATE VIRTUAL TABLE t7_fts USING fts5(c0, content='t7',"
-	" content_rowid='rowid', tokenize='unicode61 remove_diacritics 2');"
-	"INSERT INTO t7_fts(t7_fts) VALUES('rebuild');"
-	"CREATE TABLE t8(c0 TEXT);";
+/* The test portal, written through the portal's writer API
+ * (portal_fixture.h) so the read side is tested on the layout the
+ * publisher writes today. */
+static const kp_field prices_fields[] = {
+	{ .name = "kode", .title = "Kode", .type = KP_STRING, .nullable = 0,
+	  .searchable = 1 },
+	{ .name = "harga", .type = KP_NUMBER, .nullable = 1, .decimal = 1 },
+	{ .name = "ok", .type = KP_BOOLEAN, .nullable = 1 },
+	{ .name = "tgl", .description = "tanggal", .type = KP_DATE,
+	  .nullable = 1 },
+};
+static const int prices_key[] = { 0 };
+static const kp_value prices_rows[] = {
+	{ .s = "A1", .len = 2 }, { .d = 1.5 }, { .i = 1 },
+	{ .s = "2024-01-01", .len = 10 },
+	{ .s = "B2", .len = 2 }, { .null = 1 }, { .i = 0 }, { .null = 1 },
+};
+static const kp_field apples_fields[] = {
+	{ .name = "a b", .type = KP_YEARMONTH, .nullable = 1 },
+};
+static const pf_set fixture_sets[] = {
+	{ "prices", NULL, 4, prices_fields, 1, prices_key, 2, prices_rows },
+	{ "apples", "Apel", 1, apples_fields, 0, NULL, 0, NULL },
+};
+static const kp_package_def fixture_pkg = {
+	"Harga pangan", "Dinas X", "public", "P1M", "{}", "fp1",
+};
+
+/* One value of the catalog as the writer stored it (sqlite3 text). */
+static void
+catalog_value(const char *sql, char *out, size_t sz)
+{
+	sqlite3      *db;
+	sqlite3_stmt *st;
+
+	out[0] = '\0';
+	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) ==
+	        SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+			snprintf(out, sz, "%s", sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+}
 
 static void
 test_types(void)
@@ -77,13 +93,20 @@ test_read(void)
 	kportal *p;
 	kueri_err err;
 	const kp_set *s;
-	char tok1[64], tok2[64];
+	char tok1[64], tok2[64], sql[200];
+	char tbl[40], fts[40], tbl2[40], at[32];
 	char *msg = NULL;
 
 	kueri_err_clear(&err);
-	ok(sqlite3_open(dbpath, &db) == SQLITE_OK && exec(db, layout) == 0,
-	   "hand-made portal created");
-	sqlite3_close(db);
+	ok(pf_make(dbpath, "pangan", &fixture_pkg, fixture_sets, 2) == 0,
+	   "test portal written through the portal writer");
+	catalog_value("SELECT tbl FROM kueri_resource WHERE name = 'prices'",
+	              tbl, sizeof tbl);
+	catalog_value("SELECT fts FROM kueri_resource WHERE name = 'prices'",
+	              fts, sizeof fts);
+	catalog_value("SELECT tbl FROM kueri_resource WHERE name = 'apples'",
+	              tbl2, sizeof tbl2);
+	catalog_value("SELECT published_at FROM kueri_package", at, sizeof at);
 
 	p = portal_open_ro(dbpath, &err);
 	ok(p != NULL, "portal_open_ro opens it (%s)", err.msg);
@@ -102,12 +125,14 @@ test_read(void)
 	is_str(s->package, "pangan", "package name");
 	is_str(s->title, "Harga pangan", "title falls back to the package's");
 	is_str(portal_set(p, "apples")->title, "Apel", "resource title kept");
-	is_str(s->table, "t7", "physical table");
-	is_str(s->fts, "t7_fts", "fts table");
+	ok(tbl[0] == 't' && strcmp(s->table, tbl) == 0,
+	   "physical table as the catalog names it (%s)", tbl);
+	ok(fts[0] != '\0' && strcmp(s->fts, fts) == 0,
+	   "fts table as the catalog names it (%s)", fts);
 	is_str(portal_set(p, "apples")->fts, "", "no fts: empty string");
 	is_int(s->rows, 2, "row count");
-	is_int(s->version, 3, "version from the package");
-	is_int(s->published_at, 1700000000, "published_at");
+	is_int(s->version, 1, "version from the package");
+	is_int(s->published_at, atoll(at), "published_at");
 	is_int(s->nfields, 4, "four fields");
 	is_str(s->fields[0].name, "kode", "field 0 name");
 	is_str(s->fields[0].title, "Kode", "field 0 title");
@@ -123,11 +148,12 @@ test_read(void)
 	is_int(portal_set(p, "apples")->nkeys, 0, "no key");
 	is_int(portal_set(p, "apples")->fields[0].type, KP_YEARMONTH,
 	       "yearmonth parsed");
-	is_int(portal_last_modified(p), 1700000000, "last modified");
+	is_int(portal_last_modified(p), atoll(at), "last modified");
 
 	/* Hardening. */
 	db = portal_db(p);
-	ok(sqlite3_exec(db, "INSERT INTO t8 VALUES('x')", NULL, NULL, NULL)
+	snprintf(sql, sizeof sql, "INSERT INTO \"%s\" VALUES('x')", tbl2);
+	ok(sqlite3_exec(db, sql, NULL, NULL, NULL)
 	   != SQLITE_OK, "read-only connection refuses writes");
 	ok(sqlite3_exec(db, "ATTACH ':memory:' AS x", NULL, NULL, NULL)
 	   != SQLITE_OK, "ATTACH refused");
@@ -140,8 +166,9 @@ test_read(void)
 		sqlite3_stmt *st;
 		int n = -1;
 
-		if (sqlite3_prepare_v2(db, "SELECT rowid FROM t7_fts WHERE"
-		        " t7_fts MATCH 'b2'", -1, &st, NULL) == SQLITE_OK) {
+		snprintf(sql, sizeof sql, "SELECT rowid FROM \"%s\" WHERE"
+		         " \"%s\" MATCH 'b2'", fts, fts);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
 			if (sqlite3_step(st) == SQLITE_ROW)
 				n = sqlite3_column_int(st, 0);
 			sqlite3_finalize(st);
@@ -169,7 +196,8 @@ test_read(void)
 		sqlite3_stmt *hold;
 		int r1, r2;
 
-		sqlite3_prepare_v2(db, "SELECT c0 FROM t7", -1, &hold, NULL);
+		snprintf(sql, sizeof sql, "SELECT c0 FROM \"%s\"", tbl);
+		sqlite3_prepare_v2(db, sql, -1, &hold, NULL);
 		sqlite3_step(hold);
 		exec(w, "UPDATE kueri_package SET version=5");
 		r1 = portal_refresh(p, &err);
