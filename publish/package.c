@@ -609,6 +609,9 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 			    dupstr(json_string_value(json_object_get(f, "description")));
 			pf->type = kf.type;
 			pf->nullable = !kf.required;
+			/* $metadata's MaxLength; CSDL JSON wants >= 1. */
+			pf->max_length = kf.type == KP_STRING && kf.max_len >= 1 &&
+			    kf.max_len <= (1LL << 53) ? kf.max_len : 0;
 			for (k = 0; k < npk; k++)
 				if (pk[k] == (int)i)
 					pf->nullable = 0;
