@@ -270,7 +270,8 @@ len_constraint(json_t *c, const char *key, kvt_field *f, kueri_err *err)
 }
 
 int
-kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, kueri_err *err)
+kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
+            kueri_err *err)
 {
 	static const char *const dtrue[] = { "true", "True", "TRUE", "1", NULL };
 	static const char *const dfalse[] = { "false", "False", "FALSE", "0", NULL };
@@ -281,6 +282,7 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, kueri_err *err)
 
 	memset(f, 0, sizeof(*f));
 	f->min_len = f->max_len = -1;
+	f->tz_off = tz_off;  /* before the bounds and enum are read */
 	if (!json_is_object(fj))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "every field must be an object");
@@ -1109,10 +1111,16 @@ kvt_parse(const kvt_field *f, const char *s, size_t n, kv_value *out,
 			*why = "not a datetime (yyyy-mm-ddThh:mm:ss[.f][Z|+hh:mm])";
 			return 1;
 		}
+		/* No offset in the data: the field's declared time zone
+		 * ("kueri:timezone", UTC by default; docs/publishing.md), so
+		 * every stored datetime names its instant. */
+		if (t.tz == 0) {
+			t.tz = 2;
+			t.off = f->tz_off;
+		}
 		k = put_date(scratch, &t);
 		scratch[k++] = 'T';
 		k += put_time(scratch + k, &t);
-		/* No offset in the data: taken as UTC (documented). */
 		if (t.tz == 2 && t.off != 0)
 			k += (size_t)sprintf(scratch + k, "%c%02d:%02d",
 			                     t.off < 0 ? '-' : '+', abs(t.off) / 60,
@@ -1206,6 +1214,94 @@ kvt_key(const kvt_field *f, const kv_value *v, unsigned char *out)
 	}
 }
 
+/*
+ * A canonical datetime (as kvt_parse writes it: [-]y-mm-ddThh:mm:ss[.f]
+ * then Z or ±hh:mm) as seconds from 1970-01-01T00:00:00Z, with its
+ * fraction digits.  0 ok, 1 not in that shape.
+ */
+static int
+dt_instant(const char *s, size_t n, long long *sec, const char **frac,
+           size_t *nfrac)
+{
+	size_t    i = 0;
+	long long y = 0, days, era, yoe, doy, m, d, h, mi, se, off = 0;
+	int       neg = 0, k;
+	int       part[5];
+
+	if (i < n && s[i] == '-') {
+		neg = 1;
+		i++;
+	}
+	for (k = 0; i < n && s[i] >= '0' && s[i] <= '9' && k < 9; i++, k++)
+		y = y * 10 + (s[i] - '0');
+	if (k == 0)
+		return 1;
+	y = neg ? -y : y;
+	/* -mm-ddThh:mm:ss: five two-digit parts after fixed separators */
+	for (k = 0; k < 5; k++) {
+		if (i + 3 > n || s[i] != (k < 2 ? '-' : k == 2 ? 'T' : ':') ||
+		    !isdigit((unsigned char)s[i + 1]) ||
+		    !isdigit((unsigned char)s[i + 2]))
+			return 1;
+		part[k] = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
+		i += 3;
+	}
+	m = part[0], d = part[1], h = part[2], mi = part[3], se = part[4];
+	*frac = NULL;
+	*nfrac = 0;
+	if (i < n && s[i] == '.') {
+		*frac = s + ++i;
+		while (i < n && s[i] >= '0' && s[i] <= '9')
+			i++;
+		*nfrac = (size_t)(s + i - *frac);
+	}
+	if (i < n && s[i] == 'Z')
+		i++;
+	else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
+		off = ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')) * 60 +
+		      (s[i + 4] - '0') * 10 + (s[i + 5] - '0');
+		off = s[i] == '-' ? -off : off;
+		i += 6;
+	}
+	if (i != n)
+		return 1;
+	/* Days from the civil date (proleptic Gregorian; H. Hinnant's
+	 * days_from_civil). */
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+	*sec = ((days * 24 + h) * 60 + mi) * 60 + se - off * 60;
+	return 0;
+}
+
+/* <0, 0, >0 comparing two canonical datetimes by instant (text order
+ * when either is not canonical, which kvt_parse never produces). */
+static int
+dt_cmp(const char *a, size_t an, const char *b, size_t bn)
+{
+	long long   sa, sb;
+	const char *fa, *fb;
+	size_t      na, nb, i;
+
+	if (dt_instant(a, an, &sa, &fa, &na) || dt_instant(b, bn, &sb, &fb, &nb)) {
+		int c = memcmp(a, b, an < bn ? an : bn);
+
+		return c ? c : (an > bn) - (an < bn);
+	}
+	if (sa != sb)
+		return (sa > sb) - (sa < sb);
+	/* Equal seconds: compare the fractions digit by digit ("5" = "50"). */
+	for (i = 0; i < na || i < nb; i++) {
+		char ca = i < na ? fa[i] : '0', cb = i < nb ? fb[i] : '0';
+
+		if (ca != cb)
+			return (ca > cb) - (ca < cb);
+	}
+	return 0;
+}
+
 /* <0, 0, >0 comparing a value with a bound. */
 static int
 cmp_bound(const kvt_field *f, const kv_value *v, const kvt_bound *b)
@@ -1219,6 +1315,10 @@ cmp_bound(const kvt_field *f, const kv_value *v, const kvt_bound *b)
 		return (v->i > b->i) - (v->i < b->i);
 	case KP_NUMBER:
 		return (v->d > b->d) - (v->d < b->d);
+	case KP_DATETIME:
+		/* By instant: a value with its own offset and a bound read in
+		 * the declared time zone may be written differently. */
+		return dt_cmp(v->s, v->len, b->s, strlen(b->s));
 	default:
 		bl = strlen(b->s);
 		c = memcmp(v->s, b->s, v->len < bl ? v->len : bl);
@@ -1334,4 +1434,71 @@ kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
 		}
 	}
 	return n;
+}
+
+/* ---- time zones ------------------------------------------------------ */
+
+/* One "kueri:timezone" value → minutes east of UTC.  0 ok, 1 bad. */
+static int
+tz_value(json_t *v, int *minutes)
+{
+	static const struct { const char *name; int off; } named[] = {
+		{ "Z", 0 }, { "UTC", 0 },
+		{ "WIB", 7 * 60 }, { "WITA", 8 * 60 }, { "WIT", 9 * 60 },
+	};
+	const char *s = json_string_value(v);
+	size_t      i;
+	int         hh, mm;
+
+	if (s == NULL)
+		return 1;
+	for (i = 0; i < sizeof named / sizeof named[0]; i++)
+		if (strcmp(s, named[i].name) == 0) {
+			*minutes = named[i].off;
+			return 0;
+		}
+	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]))
+		return 1;
+	hh = (s[1] - '0') * 10 + (s[2] - '0');
+	mm = (s[4] - '0') * 10 + (s[5] - '0');
+	if (mm > 59 || hh * 60 + mm > 14 * 60)
+		return 1;
+	*minutes = (s[0] == '-' ? -1 : 1) * (hh * 60 + mm);
+	return 0;
+}
+
+int
+kvt_timezone(json_t *pkg, json_t *res, json_t *field, int *minutes,
+             kueri_err *err)
+{
+	json_t *const level[3] = { field, res, pkg };
+	static const char *const what[3] = { "field", "resource", "package" };
+	int k, found = 0, off;
+
+	*minutes = 0;
+	for (k = 0; k < 3; k++) {
+		json_t *v = json_object_get(level[k], "kueri:timezone");
+
+		if (v == NULL)
+			continue;
+		if (tz_value(v, &off)) {
+			const char *name = json_string_value(
+			    json_object_get(level[k], "name"));
+			const char *s = json_string_value(v);
+
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			    "%s \"%s\": \"kueri:timezone\" must be a UTC offset "
+			    "\"+hh:mm\" or \"-hh:mm\" (at most 14:00), \"Z\", "
+			    "\"UTC\", \"WIB\" (+07:00), \"WITA\" (+08:00) or "
+			    "\"WIT\" (+09:00), not %s%.40s%s", what[k],
+			    name ? name : "?", s ? "\"" : "a ", s ? s : "non-string",
+			    s ? "\"" : "");
+		}
+		if (!found)
+			*minutes = off;
+		found = 1;
+	}
+	return 0;
 }
