@@ -72,6 +72,39 @@ void ku_fmt_double(char *out, size_t len, double d);
 int ku_leap_year(long long y);
 /* Days in month m (1..12) of year y; 0 for a month out of range. */
 int ku_days_in_month(long long y, int m);
+/*
+ * The one ISO 8601 duration scanner: [-]P[nY][nM][nW][nD][T[nH][nM][nS]],
+ * designators in that order, each number digits[(.|,)digits], a T followed
+ * by at least one part, at least one part.  The callers' grammars differ
+ * (the query language's literal, Table Schema's duration, a schedule
+ * period, OData's day-time duration); each passes what it allows as flags
+ * and judges the parts, so there is one scanner and no second copy.
+ * Values are digits summed as doubles, so no part can wrap on the way
+ * ("P99999999999Y" comes out as 99999999999 and the caller's range check
+ * refuses it).
+ */
+enum { KU_DUR_Y, KU_DUR_MO, KU_DUR_W, KU_DUR_D,      /* before the T */
+       KU_DUR_H, KU_DUR_MI, KU_DUR_S, KU_DUR__N };   /* after the T */
+#define KU_DUR_SIGN   0x1   /* a leading '-' is allowed */
+#define KU_DUR_NOTIME 0x2   /* a T is an error (KU_DUR_ETIME) */
+#define KU_DUR_NOFRAC 0x4   /* a decimal mark is an error (KU_DUR_EFRAC) */
+enum { KU_DUR_OK = 0, KU_DUR_ESYNTAX, KU_DUR_ETIME, KU_DUR_EDIGITS,
+       KU_DUR_EFRAC };
+typedef struct ku_duration {
+	int    neg;               /* a leading '-' was written */
+	int    has_time;          /* a T was written */
+	int    nparts;
+	double v[KU_DUR__N];      /* each part's value, 0 when absent */
+	int    digits[KU_DUR__N]; /* integer digits; 0 when absent */
+	int    frac[KU_DUR__N];   /* fraction digits, -1 without a mark */
+	char   mark[KU_DUR__N];   /* '.' or ',' or 0 */
+} ku_duration;
+/* Scans s[0..n) into *d.  max_digits > 0 bounds each number's integer
+ * digits (KU_DUR_EDIGITS).  Returns KU_DUR_OK, or an error code with
+ * *pos the byte offset where the text stops fitting. */
+int ku_duration_parse(const char *s, size_t n, int flags, int max_digits,
+                      ku_duration *d, size_t *pos);
+
 /* 1 if s[0..n) is a day-time duration body [-]P[nD][T[nH][nM][n[.n]S]]
  * (OData's Edm.Duration as the query language accepts it). */
 int ku_duration_valid(const char *s, size_t n);

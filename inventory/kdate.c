@@ -2,8 +2,9 @@
  * kdate.c -- strict ISO 8601 calendar dates and schedule periods, and the
  * arithmetic the inventory needs, in whole days (UTC, proleptic Gregorian).
  *
- * Why not portal_duration_parse: a schedule is counted in days, so a time
- * part is an error here, and every number is range-checked instead of
+ * Periods are scanned by util's ku_duration_parse (the one ISO 8601
+ * duration scanner); a schedule is counted in days, so a time part or a
+ * fraction is an error here, and every number is range-checked instead of
  * being truncated ("P99999999999Y" is refused, not read as something).
  * Day numbers use the days-from-civil algorithm (H. Hinnant), exact for
  * every year; we keep years 1..9999 so every day prints as yyyy-mm-dd.
@@ -12,21 +13,7 @@
 #include <time.h>
 
 #include "inventory.h"
-
-static int
-is_leap(long long y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-month_len(long long y, int m /* 1..12 */)
-{
-	static const int d[12] = { 31, 28, 31, 30, 31, 30,
-	                           31, 31, 30, 31, 30, 31 };
-
-	return m == 2 && is_leap(y) ? 29 : d[m - 1];
-}
+#include "kutil.h"
 
 static ki_day
 days_from_civil(long long y, int m, int d)
@@ -92,7 +79,7 @@ ki_day_parse(const char *s, size_t n, ki_day *out, const char **why)
 		*why = "month out of range 01..12";
 		return -1;
 	}
-	if (d < 1 || d > month_len(y, m)) {
+	if (d < 1 || d > ku_days_in_month(y, m)) {
 		*why = m == 2 && d == 29 ? "February 29 in a year that is not a"
 		                           " leap year"
 		                         : "day out of range for the month";
@@ -146,52 +133,37 @@ ki_day_today(void)
 int
 ki_period_parse(const char *s, size_t n, ki_period *out, const char **why)
 {
-	static const char order[] = "YMWD";
-	const char *o = order;
-	size_t i = 1;
-	long long y = 0, mo = 0, w = 0, d = 0;
+	ku_duration dur;
+	size_t      pos;
+	long long   y, mo, w, d;
 
 	memset(out, 0, sizeof *out);
 	*why = "not an ISO 8601 duration such as P1D, P1W, P1M, P3M, P6M or P1Y";
 	if (s == NULL || n < 3 || s[0] != 'P')
 		return -1;
-	while (i < n) {
-		long long v = 0;
-		size_t st = i;
-		const char *hit;
-
-		if (s[i] == 'T') {
-			*why = "a schedule is counted in days: a time part (T...)"
-			       " is not allowed";
-			return -1;
-		}
-		while (i < n && s[i] >= '0' && s[i] <= '9') {
-			if (i - st >= 9) {
-				*why = "a number in the duration is too large"
-				       " (at most 9 digits)";
-				return -1;
-			}
-			v = v * 10 + (s[i++] - '0');
-		}
-		if (i == st || i >= n)
-			return -1;
-		if (s[i] == '.' || s[i] == ',') {
-			*why = "fractions are not allowed in a schedule duration";
-			return -1;
-		}
-		hit = strchr(o, s[i]);
-		if (hit == NULL || *hit == '\0')
-			return -1;
-		switch (*hit) {
-		case 'Y': y = v; break;
-		case 'M': mo = v; break;
-		case 'W': w = v; break;
-		default:  d = v; break;
-		}
-		o = hit + 1;
-		i++;
+	switch (ku_duration_parse(s, n, KU_DUR_NOTIME | KU_DUR_NOFRAC, 9, &dur,
+	                          &pos)) {
+	case KU_DUR_OK:
+		break;
+	case KU_DUR_ETIME:
+		*why = "a schedule is counted in days: a time part (T...)"
+		       " is not allowed";
+		return -1;
+	case KU_DUR_EDIGITS:
+		*why = "a number in the duration is too large (at most 9 digits)";
+		return -1;
+	case KU_DUR_EFRAC:
+		*why = "fractions are not allowed in a schedule duration";
+		return -1;
+	default:
+		return -1;
 	}
-	/* Bounded parts (each < 1e9), so these products cannot overflow. */
+	/* At most 9 digits each, so exact in a double and these products
+	 * cannot overflow. */
+	y = (long long)dur.v[KU_DUR_Y];
+	mo = (long long)dur.v[KU_DUR_MO];
+	w = (long long)dur.v[KU_DUR_W];
+	d = (long long)dur.v[KU_DUR_D];
 	if (y * 366 + mo * 31 + w * 7 + d > KI_PERIOD_MAX_DAYS) {
 		*why = "the duration is out of range (at most about 100 years)";
 		return -1;
@@ -219,7 +191,7 @@ ki_day_add_months(ki_day d, long long n, ki_day *out)
 		return -1;
 	y = mm / 12;
 	m = (int)(mm % 12) + 1;
-	ml = month_len(y, m);
+	ml = ku_days_in_month(y, m);
 	if (dd > ml)
 		dd = ml;
 	*out = days_from_civil(y, m, dd);

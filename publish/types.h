@@ -1,6 +1,6 @@
 /*
  * types.h -- one Table Schema field compiled for the hot path
- * (publish/types.c), private to publish/.
+ * (publish/types_compile.c, publish/types.c), private to publish/.
  *
  * kvt_compile turns the field's JSON (type, format, missingValues,
  * trueValues, constraints, a PCRE2 pattern) into a kvt_field once; then

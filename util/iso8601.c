@@ -30,106 +30,120 @@ ku_days_in_month(long long y, int m)
 	return m == 2 && ku_leap_year(y) ? 29 : d[m - 1];
 }
 
+/* The designators in order: YMWD before the T, HMS after it. */
+static const char dur_des[KU_DUR__N] = { 'Y', 'M', 'W', 'D', 'H', 'M', 'S' };
+
 int
-ku_duration_valid(const char *s, size_t n)
+ku_duration_parse(const char *s, size_t n, int flags, int max_digits,
+                  ku_duration *d, size_t *pos)
 {
 	size_t i = 0;
-	int    any = 0, t = 0, anyt = 0;
-	const char *order = "DHMS";
-	int    last = -1;
+	int    last = -1, u, lo, hi;
 
-	if (i < n && s[i] == '-')
+	memset(d, 0, sizeof(*d));
+	for (u = 0; u < KU_DUR__N; u++)
+		d->frac[u] = -1;
+	*pos = 0;
+	if ((flags & KU_DUR_SIGN) && i < n && s[i] == '-') {
+		d->neg = 1;
 		i++;
+	}
 	if (i >= n || s[i] != 'P')
-		return 0;
-	i++;
-	while (i < n) {
-		size_t d = 0;
-		int    frac = 0, u;
+		return *pos = i, KU_DUR_ESYNTAX;
+	for (i++; i < n;) {
+		double v = 0, scale = 0.1;
+		int    nd = 0, nf = -1;
+		char   mark = 0;
 
 		if (s[i] == 'T') {
-			if (t)
-				return 0;
-			t = 1;
-			i++;
+			if (flags & KU_DUR_NOTIME)
+				return *pos = i, KU_DUR_ETIME;
+			if (d->has_time)
+				return *pos = i, KU_DUR_ESYNTAX;
+			d->has_time = 1;
+			if (++i >= n)  /* "PT", "P1DT": a T needs a part */
+				return *pos = i, KU_DUR_ESYNTAX;
 			continue;
 		}
 		while (i < n && isdig((unsigned char)s[i])) {
-			i++;
-			d++;
+			if (max_digits > 0 && nd >= max_digits)
+				return *pos = i, KU_DUR_EDIGITS;
+			v = v * 10 + (s[i++] - '0');
+			nd++;
 		}
-		if (i < n && s[i] == '.') {
-			i++;
-			frac = 1;
-			while (i < n && isdig((unsigned char)s[i]))
-				i++;
+		if (nd == 0 || i >= n)
+			return *pos = i, KU_DUR_ESYNTAX;
+		if (s[i] == '.' || s[i] == ',') {
+			if (flags & KU_DUR_NOFRAC)
+				return *pos = i, KU_DUR_EFRAC;
+			mark = s[i];
+			for (i++, nf = 0; i < n && isdig((unsigned char)s[i]); i++, nf++) {
+				v += (s[i] - '0') * scale;
+				scale /= 10;
+			}
+			if (i >= n)
+				return *pos = i, KU_DUR_ESYNTAX;
 		}
-		if (d == 0 || i >= n)
-			return 0;
-		if (!strchr(order, s[i]) || s[i] == '\0')
-			return 0;
-		u = (int)(strchr(order, s[i]) - order);
-		if ((u == 0 && t) || (u > 0 && !t) || u <= last ||
-		    (frac && u != 3))
-			return 0;
+		/* Only a designator later than the last one, in this half. */
+		lo = d->has_time ? KU_DUR_H : 0;
+		hi = d->has_time ? KU_DUR__N : KU_DUR_H;
+		for (u = last + 1 > lo ? last + 1 : lo; u < hi && dur_des[u] != s[i];
+		     u++)
+			;
+		if (u >= hi)
+			return *pos = i, KU_DUR_ESYNTAX;
+		d->v[u] = v;
+		d->digits[u] = nd;
+		d->frac[u] = nf;
+		d->mark[u] = mark;
+		d->nparts++;
 		last = u;
-		any = 1;
-		if (t)
-			anyt = 1;
 		i++;
 	}
-	return any && (!t || anyt);
+	if (d->nparts == 0)
+		return *pos = i, KU_DUR_ESYNTAX;
+	return KU_DUR_OK;
+}
+
+int
+ku_duration_valid(const char *s, size_t n)
+{
+	ku_duration d;
+	size_t      pos;
+	int         u;
+
+	if (ku_duration_parse(s, n, KU_DUR_SIGN, 0, &d, &pos) != KU_DUR_OK ||
+	    d.digits[KU_DUR_Y] || d.digits[KU_DUR_MO] || d.digits[KU_DUR_W])
+		return 0;
+	for (u = 0; u < KU_DUR__N; u++)   /* a fraction: seconds only, '.' */
+		if (d.mark[u] && (u != KU_DUR_S || d.mark[u] != '.'))
+			return 0;
+	return 1;
 }
 
 
 /*
  * The length of a calendar duration PnYnMnWnDTnHnMnS in seconds, with a
  * year of 365.2425 days and a month of a twelfth of that (a bound, not
- * calendar arithmetic).  Digits are summed as doubles, so no component
- * can wrap or be truncated on the way: "P99999999999Y" comes out as the
- * 3.2e18 s it means and the caller's range check refuses it.
+ * calendar arithmetic).  The scanner sums digits as doubles, so no
+ * component can wrap or be truncated on the way: "P99999999999Y" comes
+ * out as the 3.2e18 s it means and the caller's range check refuses it.
  */
 int
 ku_duration_span(const char *s, size_t n, double *seconds)
 {
-	static const char date_des[] = "YMWD", time_des[] = "HMS";
-	static const double date_s[] = { 31556952.0, 2629746.0, 604800.0,
-	                                 86400.0 };
-	static const double time_s[] = { 3600.0, 60.0, 1.0 };
-	const char *des = date_des;
-	const double *mul = date_s;
-	size_t i = 0;
-	double total = 0;
+	static const double mul[KU_DUR__N] = { 31556952.0, 2629746.0, 604800.0,
+	                                       86400.0, 3600.0, 60.0, 1.0 };
+	ku_duration d;
+	size_t      pos;
+	double      total = 0;
+	int         u;
 
-	if (n < 2 || s[0] != 'P')
+	if (ku_duration_parse(s, n, 0, 0, &d, &pos) != KU_DUR_OK)
 		return -1;
-	for (i = 1; i < n;) {
-		double v = 0, scale = 0.1;
-		size_t d = 0;
-		const char *hit;
-
-		if (s[i] == 'T') {
-			des = time_des;
-			mul = time_s;
-			i++;
-			continue;
-		}
-		while (i < n && isdig((unsigned char)s[i])) {
-			v = v * 10 + (s[i++] - '0');
-			d++;
-		}
-		if (i < n && (s[i] == '.' || s[i] == ',')) {
-			for (i++; i < n && isdig((unsigned char)s[i]); i++) {
-				v += (s[i] - '0') * scale;
-				scale /= 10;
-			}
-		}
-		if (d == 0 || i >= n || (hit = memchr(des, s[i], strlen(des))) ==
-		    NULL)
-			return -1;
-		total += v * mul[hit - des];
-		i++;
-	}
+	for (u = 0; u < KU_DUR__N; u++)   /* in the order written */
+		if (d.digits[u])
+			total += d.v[u] * mul[u];
 	*seconds = total;
 	return 0;
 }

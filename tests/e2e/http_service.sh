@@ -178,10 +178,14 @@ unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from an
 if hp_start "$DB" --workers 1 --max-age 30; then
 	get "$BASE/odata/\$metadata" >/dev/null
 	is "$(header Cache-Control)" "public, max-age=30" "--max-age sets Cache-Control"
-	# back to back on one connection (two requests in separate seconds
-	# would both miss: entries live to the end of their second)
-	st=$(curl -s -o /dev/null -w '%header{x-cache-status}\n' "$BASE/odata/\$metadata" "$BASE/odata/\$metadata" | tail -1)
-	is "$st" HIT "a repeated cacheable answer comes from nginx's cache"
+	# back to back on one connection (requests in separate seconds
+	# would all miss: entries live to the end of their second).  nginx
+	# stores a URL on its second use (fastcgi_cache_min_uses 2), so the
+	# first two miss and the third is a HIT.
+	# (a URL of its own: a custom query option kueri ignores)
+	u1="$BASE/odata/\$metadata?probe=min-uses"
+	st=$(curl -s -o /dev/null -o /dev/null -o /dev/null -w '%header{x-cache-status}\n' "$u1" "$u1" "$u1" | tr '\n' ' ')
+	like "$st" '^MISS MISS HIT' "a URL asked a third time comes from nginx's cache, not the first time it repeats ($st)"
 	get "$BASE/odata/\$metadata" >/dev/null
 	# nginx keeps a shared answer to the end of its second whatever
 	# max-age says (the 1 s withdrawal bound, tests/e2e/http_cache.sh):
