@@ -68,6 +68,8 @@ typedef struct kp_field {
 	int      nullable;   /* 0 when required or part of primary key  */
 	int      decimal;    /* number field published as Edm.Decimal   */
 	int      searchable; /* string field present in the FTS table   */
+	long long max_length;/* a string's constraints.maxLength (code
+	                      * points, >= 1); 0: none ($metadata MaxLength) */
 } kp_field;
 
 typedef struct kp_set {

@@ -11,8 +11,9 @@
  *                   identical input a no-op.
  *   kueri_resource  one row per entity set; `fields` is a JSON array of
  *                   {"name","type","nullable","decimal","searchable",
- *                   "title","description"} where type is the Table Schema
- *                   type name; `keys` is a JSON array of field indexes.
+ *                   "title","description","maxLength"} where type is the
+ *                   Table Schema type name and maxLength (strings only,
+ *                   >= 1) may be absent; `keys` is a JSON array of field indexes.
  *   kueri_meta      key/value: "next_table" is the counter naming data
  *                   tables "t<N>", so a number is never reused.
  *
@@ -198,6 +199,17 @@ jbool(json_t *o, const char *key, int dflt)
 	return json_is_boolean(v) ? json_is_true(v) : dflt;
 }
 
+/* A string field's "maxLength": a positive integer that fits a double
+ * exactly (JSON clients read it as one); anything else reads as none. */
+static long long
+jmaxlen(json_t *o)
+{
+	json_t *v = json_object_get(o, "maxLength");
+	json_int_t n = json_is_integer(v) ? json_integer_value(v) : 0;
+
+	return n >= 1 && n <= (1LL << 53) ? (long long)n : 0;
+}
+
 /*
  * Give every field its OData name (names.c), keeping the published one in
  * `label`: after this, the engine, the writers and $metadata all speak
@@ -271,6 +283,7 @@ set_parse_schema(kp_set *s, const char *fields, const char *keys,
 		kf->nullable = jbool(f, "nullable", 1);
 		kf->decimal = jbool(f, "decimal", 0);
 		kf->searchable = jbool(f, "searchable", 0);
+		kf->max_length = jmaxlen(f);
 	}
 	if (set_odata_names(s) != 0)
 		goto oom;

@@ -423,6 +423,9 @@ fields_json(const kp_set_def *d)
 		if (f->description)
 			json_object_set_new(o, "description",
 			                    json_string(f->description));
+		if (f->type == KP_STRING && f->max_length > 0)
+			json_object_set_new(o, "maxLength",
+			                    json_integer(f->max_length));
 		json_array_append_new(a, o);
 	}
 	out = json_dumps(a, JSON_COMPACT);

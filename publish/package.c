@@ -436,7 +436,7 @@ infer_schema(const kv_resource *res, const kcsv_dialect *d, kueri_err *err)
 				/* Zeroed: a long cell skips kvt_compile, kvt_free
 				 * still runs. */
 				memset(&f, 0, sizeof(f));
-				if (r.len[i] < 96 && kvt_compile(&f, fj, NULL, err) == 0 &&
+				if (r.len[i] < 96 && kvt_compile(&f, fj, NULL, 0, err) == 0 &&
 				    kvt_parse(&f, r.v[i], r.len[i], &v, scratch, &why) == 0)
 					hits[i][t]++;
 				kvt_free(&f);
@@ -594,7 +594,15 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 	json_array_foreach(fields, i, f) {
 		kvt_field kf;
 		kp_field *pf = &r->fields[i];
-		int       k, rc = kvt_compile(&kf, f, json_object_get(schema, "missingValues"), err);
+		int       k, tz, rc;
+
+		memset(&kf, 0, sizeof(kf));  /* kvt_free runs on every path */
+		/* "kueri:timezone" of the field, resource or package, checked
+		 * here so a bad one stops the publish before any row is read. */
+		rc = kvt_timezone(pkg->json, rj, f, &tz, err);
+		if (rc == 0)
+			rc = kvt_compile(&kf, f, json_object_get(schema, "missingValues"),
+			                 tz, err);
 
 		/* A hash of the names so far: a scan per field was quadratic. */
 		if (rc == 0 && json_object_get(seen, kf.name))
@@ -609,6 +617,9 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 			    dupstr(json_string_value(json_object_get(f, "description")));
 			pf->type = kf.type;
 			pf->nullable = !kf.required;
+			/* $metadata's MaxLength; CSDL JSON wants >= 1. */
+			pf->max_length = kf.type == KP_STRING && kf.max_len >= 1 &&
+			    kf.max_len <= (1LL << 53) ? kf.max_len : 0;
 			for (k = 0; k < npk; k++)
 				if (pk[k] == (int)i)
 					pf->nullable = 0;

@@ -60,15 +60,19 @@ typedef struct kvt_field {
 	pcre2_match_data    *md;    /* owned                 */
 	pcre2_match_context *mctx;  /* owned                 */
 	long long   re_gaveup;      /* matches that hit a limit */
+	int         tz_off;         /* minutes east of UTC that a datetime
+	                             * without an offset is read in
+	                             * ("kueri:timezone", kvt_timezone)  */
 } kvt_field;
 
 /* Compile `field` (a Table Schema field object); `schema_missing` is the
- * schema's missingValues array or NULL.  Unknown types, bad formats,
+ * schema's missingValues array or NULL; `tz_off` the offset datetimes
+ * without one are read in (kvt_timezone).  Unknown types, bad formats,
  * constraint values of the wrong type and patterns that do not compile
  * (PCRE2's offset in the message) are errors (KUERI_ESCHEMA).
  * Free with kvt_free even on failure. */
 int  kvt_compile(kvt_field *f, json_t *field, json_t *schema_missing,
-                 kueri_err *err);
+                 int tz_off, kueri_err *err);
 void kvt_free(kvt_field *f);
 
 /* Map a Table Schema type name; -1 if unknown. */
@@ -96,6 +100,19 @@ int kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
 /* Canonical bytes of a typed value for equality (unique keys, enum,
  * foreign keys): out needs v->len + 8 bytes.  Returns the length. */
 size_t kvt_key(const kvt_field *f, const kv_value *v, unsigned char *out);
+
+/*
+ * The UTC offset that datetimes written without one are read in, for the
+ * field `field` of resource `res` in package `pkg` (any may be NULL): the
+ * "kueri:timezone" of the field, else of the resource, else of the
+ * package, else UTC.  A value is "Z", "UTC", "±hh:mm" (at most 14:00 either
+ * way), or one of Indonesia's three zones by name: "WIB" (+07:00), "WITA"
+ * (+08:00), "WIT" (+09:00) -- fixed offsets, no daylight saving.  Sets
+ * *minutes (east of UTC).  A malformed value at any level is an error
+ * (KUERI_ESCHEMA) naming where it is, even if a nearer level overrides it.
+ */
+int kvt_timezone(json_t *pkg, json_t *res, json_t *field, int *minutes,
+                 kueri_err *err);
 
 /* An ISO 8601 duration such as P1D, P3M, PT12H (1) or not (0). */
 int kvt_duration_ok(const char *s, size_t n);

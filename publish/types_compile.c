@@ -1,9 +1,11 @@
 /*
  * types_compile.c -- a Table Schema field descriptor → kvt_field, once per
  * schema: type and format names, missing/true/false values, constraints,
- * enum keys and the PCRE2 pattern.  See types.h; the per-cell parse and
- * check that use the compiled field are in types.c.
+ * enum keys and the PCRE2 pattern; and the "kueri:timezone" of the
+ * field, resource or package (kvt_timezone).  See types.h; the per-cell
+ * parse and check that use the compiled field are in types.c.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -265,7 +267,8 @@ len_constraint(json_t *c, const char *key, kvt_field *f, kueri_err *err)
 }
 
 int
-kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, kueri_err *err)
+kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
+            kueri_err *err)
 {
 	static const char *const dtrue[] = { "true", "True", "TRUE", "1", NULL };
 	static const char *const dfalse[] = { "false", "False", "FALSE", "0", NULL };
@@ -276,6 +279,7 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, kueri_err *err)
 
 	memset(f, 0, sizeof(*f));
 	f->min_len = f->max_len = -1;
+	f->tz_off = tz_off;  /* before the bounds and enum are read */
 	if (!json_is_object(fj))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "every field must be an object");
@@ -413,4 +417,71 @@ kvt_free(kvt_field *f)
 	pcre2_match_context_free(f->mctx);
 	pcre2_code_free(f->re);
 	memset(f, 0, sizeof(*f));
+}
+
+/* ---- time zones ------------------------------------------------------ */
+
+/* One "kueri:timezone" value → minutes east of UTC.  0 ok, 1 bad. */
+static int
+tz_value(json_t *v, int *minutes)
+{
+	static const struct { const char *name; int off; } named[] = {
+		{ "Z", 0 }, { "UTC", 0 },
+		{ "WIB", 7 * 60 }, { "WITA", 8 * 60 }, { "WIT", 9 * 60 },
+	};
+	const char *s = json_string_value(v);
+	size_t      i;
+	int         hh, mm;
+
+	if (s == NULL)
+		return 1;
+	for (i = 0; i < sizeof named / sizeof named[0]; i++)
+		if (strcmp(s, named[i].name) == 0) {
+			*minutes = named[i].off;
+			return 0;
+		}
+	if (strlen(s) != 6 || (s[0] != '+' && s[0] != '-') || s[3] != ':' ||
+	    !isdigit((unsigned char)s[1]) || !isdigit((unsigned char)s[2]) ||
+	    !isdigit((unsigned char)s[4]) || !isdigit((unsigned char)s[5]))
+		return 1;
+	hh = (s[1] - '0') * 10 + (s[2] - '0');
+	mm = (s[4] - '0') * 10 + (s[5] - '0');
+	if (mm > 59 || hh * 60 + mm > 14 * 60)
+		return 1;
+	*minutes = (s[0] == '-' ? -1 : 1) * (hh * 60 + mm);
+	return 0;
+}
+
+int
+kvt_timezone(json_t *pkg, json_t *res, json_t *field, int *minutes,
+             kueri_err *err)
+{
+	json_t *const level[3] = { field, res, pkg };
+	static const char *const what[3] = { "field", "resource", "package" };
+	int k, found = 0, off;
+
+	*minutes = 0;
+	for (k = 0; k < 3; k++) {
+		json_t *v = json_object_get(level[k], "kueri:timezone");
+
+		if (v == NULL)
+			continue;
+		if (tz_value(v, &off)) {
+			const char *name = json_string_value(
+			    json_object_get(level[k], "name"));
+			const char *s = json_string_value(v);
+
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			    "%s \"%s\": \"kueri:timezone\" must be a UTC offset "
+			    "\"+hh:mm\" or \"-hh:mm\" (at most 14:00), \"Z\", "
+			    "\"UTC\", \"WIB\" (+07:00), \"WITA\" (+08:00) or "
+			    "\"WIT\" (+09:00), not %s%.40s%s", what[k],
+			    name ? name : "?", s ? "\"" : "a ", s ? s : "non-string",
+			    s ? "\"" : "");
+		}
+		if (!found)
+			*minutes = off;
+		found = 1;
+	}
+	return 0;
 }

@@ -357,10 +357,16 @@ setup(vctx *x)
 		v->f = calloc((size_t)v->nf + 1, sizeof(*v->f));
 		if (!v->f)
 			return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
-		for (i = 0; i < v->nf; i++)
-			if (kvt_compile(&v->f[i], json_array_get(fields, (size_t)i),
-			                json_object_get(schema, "missingValues"), x->err) < 0)
+		for (i = 0; i < v->nf; i++) {
+			json_t *fj = json_array_get(fields, (size_t)i);
+			int     tz;
+
+			if (kvt_timezone(pkg->json, json_array_get(json_object_get(
+			        pkg->json, "resources"), (size_t)ri), fj, &tz, x->err) < 0 ||
+			    kvt_compile(&v->f[i], fj, json_object_get(schema,
+			                "missingValues"), tz, x->err) < 0)
 				return -1;
+		}
 		for (i = 0; i < v->nf; i++)
 			v->nuniq_fields += v->f[i].unique;
 		u = json_object_get(schema, "uniqueKeys");

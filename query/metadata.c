@@ -11,8 +11,9 @@
  * Core.LongDescription when there is a title and a description), from the
  * resource title and each field's title/description, referencing the
  * standard Core vocabulary -- which every OData client knows and none
- * needs to fetch.  Nullable="false" marks required and key fields.
- * (maxLength is not kept by the portal yet, so no MaxLength facet.)
+ * needs to fetch.  Nullable="false" marks required and key fields;
+ * MaxLength comes from a string's constraints.maxLength (both count code
+ * points; a maxLength of 0 gets no facet, CSDL JSON wants at least 1).
  *
  * Names.  CSDL requires SimpleIdentifiers for entity sets, types and
  * properties; CSV headers are free text ("Harga Kemarin").  The rule that
@@ -245,6 +246,13 @@ field_edm(const kp_field *f)
 	return kp_type_edm(f->type);
 }
 
+/* The MaxLength facet of a field, 0 for none (strings only). */
+static long long
+max_length(const kp_field *f)
+{
+	return f->type == KP_STRING ? f->max_length : 0;
+}
+
 /* ---- service document ------------------------------------------------ */
 
 /* json_dump_callback → kueri_sink. */
@@ -431,6 +439,14 @@ xml_entity_type(const kueri_sink *sink, const kp_set *s, const char *tname)
 		if (f->type == KP_NUMBER && f->decimal &&
 		    kueri_sink_puts(sink, " Scale=\"variable\""))
 			goto fail;
+		if (max_length(f) > 0) {
+			char ml[40];
+
+			snprintf(ml, sizeof ml, " MaxLength=\"%lld\"",
+			         max_length(f));
+			if (kueri_sink_puts(sink, ml))
+				goto fail;
+		}
 		if ((f->title && *f->title) || (f->description && *f->description)) {
 			if (kueri_sink_puts(sink, ">") ||
 			    xml_descr(sink, f->title, f->description) ||
@@ -525,6 +541,9 @@ json_entity_type(const kp_set *s)
 		if (f->type == KP_NUMBER && f->decimal)
 			json_object_set_new(prop, "$Scale",
 			                    json_string("variable"));
+		if (max_length(f) > 0)
+			json_object_set_new(prop, "$MaxLength",
+			                    json_integer(max_length(f)));
 		json_descr(prop, f->title, f->description);
 		json_object_set_new(t, pn[i].s, prop);
 	}

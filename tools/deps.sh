@@ -31,9 +31,11 @@ done
 npm_tools() {
 	# Test tooling only (never at run time), versions pinned in each
 	# package-lock.json.  Without npm, or offline, the suites that need it
-	# skip and say so (KUERI_REQUIRE_SHACL=1 makes the DCAT-AP one fail).
+	# skip and say so (KUERI_REQUIRE_SHACL=1 makes the DCAT-AP one fail,
+	# KUERI_REQUIRE_CSDL=1 the CSDL JSON one).  tests/csdl: ajv for
+	# $metadata?$format=json against the OASIS schema (tests/e2e/csdl.sh).
 	root=$(cd "$(dirname "$0")/.." && pwd)
-	for d in tests/shacl; do
+	for d in tests/shacl tests/csdl; do
 		[ -f "$root/$d/package-lock.json" ] || continue
 		[ -d "$root/$d/node_modules" ] && continue
 		if command -v npm >/dev/null 2>&1; then

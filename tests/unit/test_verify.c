@@ -47,13 +47,15 @@ field(const char *json)
 {
 	static json_t *cur;
 	kueri_err      err;
-	int            rc = 0;
+	int            rc = 0, tz = 0;
 
 	kvt_free(&fld);
 	json_decref(cur);
 	cur = json ? json_loads(json, 0, NULL) : NULL;
-	if (cur)
-		rc = kvt_compile(&fld, cur, NULL, &err);
+	/* A field's own "kueri:timezone" (the resource and package levels
+	 * are publish.sh's and timezone.sh's). */
+	if (cur && (rc = kvt_timezone(NULL, NULL, cur, &tz, &err)) == 0)
+		rc = kvt_compile(&fld, cur, NULL, tz, &err);
 	return rc;
 }
 
@@ -236,7 +238,32 @@ test_types(void)
 	ok(text_is("2024-01-02T03:04:05.250-0530", "2024-01-02T03:04:05.250-05:30"),
 	   "datetime: fractions kept, offset normalised to ±hh:mm");
 	ok(text_is("2024-01-02T03:04:05", "2024-01-02T03:04:05Z"),
-	   "datetime: no offset is taken as UTC");
+	   "datetime: no offset and no kueri:timezone: read as UTC (the default)");
+	ok(text_is("2024-01-02T03:04:05+00:00", "2024-01-02T03:04:05Z"),
+	   "datetime: +00:00 is written Z");
+	/* "kueri:timezone": datetimes written without an offset are local
+	 * time in the declared zone, stored with that offset; the ones with
+	 * their own offset keep it (the same instant as published). */
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"kueri:timezone\":\"+07:00\"}");
+	ok(text_is("2024-01-15T08:30:00", "2024-01-15T08:30:00+07:00"),
+	   "datetime + kueri:timezone +07:00: a naive value gets +07:00, not Z");
+	ok(text_is("2024-01-15T08:30:00.25", "2024-01-15T08:30:00.25+07:00"),
+	   "datetime + kueri:timezone: fractions kept");
+	ok(text_is("2024-01-15T01:30:00Z", "2024-01-15T01:30:00Z") &&
+	   text_is("2024-01-15T10:30:00+09:00", "2024-01-15T10:30:00+09:00"),
+	   "datetime + kueri:timezone: values with their own offset keep it");
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"kueri:timezone\":\"WITA\"}");
+	ok(text_is("2024-01-15T08:30:00", "2024-01-15T08:30:00+08:00"), "kueri:timezone WITA is +08:00");
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"kueri:timezone\":\"WIT\"}");
+	ok(text_is("2024-01-15T08:30:00", "2024-01-15T08:30:00+09:00"), "kueri:timezone WIT is +09:00");
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"kueri:timezone\":\"-03:30\"}");
+	ok(text_is("2024-01-15T08:30:00", "2024-01-15T08:30:00-03:30"), "kueri:timezone -03:30");
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"kueri:timezone\":\"UTC\"}");
+	ok(text_is("2024-01-15T08:30:00", "2024-01-15T08:30:00Z"), "kueri:timezone UTC is Z");
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"format\":\"%d/%m/%Y %H:%M\",\"kueri:timezone\":\"WIB\"}");
+	ok(text_is("15/01/2024 08:30", "2024-01-15T08:30:00+07:00"),
+	   "kueri:timezone applies to a custom format without %%z too");
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"kueri:timezone\":\"WIB\"}");
 	ok(cell("2024-01-02 03:04:05", &v) == 1, "datetime: a space instead of T is a type error by default");
 	field("{\"name\":\"t\",\"type\":\"time\"}");
 	ok(text_is("23:59:59", "23:59:59") && cell("24:00:00", &v) == 1, "time: 23:59:59 ok, 24:00:00 not");
@@ -287,6 +314,19 @@ test_constraints(void)
 	   "exclusive bounds exclude the boundary");
 	field("{\"name\":\"d\",\"type\":\"date\",\"constraints\":{\"minimum\":\"2020-01-01\"}}");
 	ok(violations("2019-12-31") == 1 && violations("2020-01-01") == 0, "a date minimum");
+	/* Datetime bounds compare instants; a naive bound is read in the
+	 * field's kueri:timezone like a naive value. */
+	field("{\"name\":\"t\",\"type\":\"datetime\",\"kueri:timezone\":\"+07:00\","
+	      "\"constraints\":{\"minimum\":\"2024-01-15T08:00:00\",\"exclusiveMaximum\":\"2024-01-16T00:00:00Z\"}}");
+	ok(violations("2024-01-15T08:00:00") == 0 && violations("2024-01-15T07:59:59") == 1,
+	   "datetime minimum in the declared zone: 08:00 local ok, 07:59:59 local below");
+	ok(violations("2024-01-15T01:30:00Z") == 0,
+	   "datetime minimum by instant: 01:30Z is 08:30 at +07:00, not below 08:00+07:00");
+	ok(violations("2024-01-15T00:59:59Z") == 1 && !strcmp(lastc, "minimum"),
+	   "datetime minimum by instant: 00:59:59Z is 07:59:59 at +07:00, below");
+	ok(violations("2024-01-16T06:59:59.999") == 0 && violations("2024-01-16T07:00:00") == 1 &&
+	   violations("2024-01-16T09:00:00.5+09:00") == 1 && violations("2024-01-15T23:59:59.9Z") == 0,
+	   "datetime exclusiveMaximum by instant, fractions included");
 	field("{\"name\":\"s\",\"type\":\"string\",\"constraints\":{\"required\":true,\"minLength\":2,\"maxLength\":3}}");
 	ok(violations("") == 1 && !strcmp(lastc, "required"), "required: a missing value is a violation");
 	ok(violations("a") == 1 && violations("abcd") == 1 && violations("ab") == 0,
@@ -369,6 +409,14 @@ test_package(void)
 	           "\"zz\", which is not in the package", "a foreign key to a missing resource is refused");
 	load_fails(PKG1("{\"fields\":[{\"name\":\"a\",\"type\":\"integer\",\"constraints\":{\"minimum\":\"x\"}}]}"),
 	           "minimum", "a minimum of the wrong type is refused");
+	load_fails(PKG1("{\"fields\":[{\"name\":\"a\",\"type\":\"datetime\",\"kueri:timezone\":\"Asia/Jakarta\"}]}"),
+	           "field \"a\": \"kueri:timezone\" must be a UTC offset", "a kueri:timezone that is not an offset or WIB/WITA/WIT is refused");
+	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\",\"kueri:timezone\":\"+14:01\","
+	           "\"schema\":{\"fields\":[{\"name\":\"a\"}]}}]}",
+	           "resource \"r\": \"kueri:timezone\" must be a UTC offset", "a resource's kueri:timezone beyond 14:00 is refused");
+	load_fails("{\"name\":\"t\",\"kueri:timezone\":7,\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\","
+	           "\"schema\":{\"fields\":[{\"name\":\"a\"}]}}]}",
+	           "package \"t\": \"kueri:timezone\" must be a UTC offset", "a package's kueri:timezone that is not a string is refused");
 	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"my-set\",\"path\":\"r.csv\"}]}",
 	           "identifier", "a resource name that is not an OData identifier is refused");
 	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\"},{\"name\":\"r\",\"path\":\"r.csv\"}]}",
