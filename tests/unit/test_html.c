@@ -325,7 +325,7 @@ static void
 hostile_page(mem *m, const char *query)
 {
 	kueri_sink sk = { mem_write, m };
-	kb_request req = { &site, "desa<x>", query };
+	kb_request req = { &site, "desa<x>", query, 0, NULL };
 	kb_setmeta meta = { "Desa <script>alert(8)</script>", "Dinas \"PMD\"",
 	                    "CC-BY-4.0", "Villages & <em>hamlets</em>.",
 	                    "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", 1,
@@ -407,7 +407,7 @@ test_stream(void)
 {
 	mem        m = { 0 };
 	kueri_sink sk = { mem_write, &m };
-	kb_request req = { &site, "big", NULL };
+	kb_request req = { &site, "big", NULL, 0, NULL };
 	kb_col     cols[1] = { { "teks", KP_STRING, NULL, NULL } };
 	kb_begin   b = { NULL, cols, 1, -1 };
 	kb_writer *w = kb_html_writer(&sk, &req);
@@ -490,7 +490,8 @@ chart_page(mem *m, int line)
 	kueri_sink sk = { mem_write, m };
 	kb_request req = { &site, line ? "kasus" : "desa",
 	                   line ? "$apply=groupby((tanggal),aggregate(baru%20with%20sum%20as%20baru))&$format=html"
-	                        : "$apply=groupby((provinsi),aggregate($count%20as%20n))&$orderby=n%20desc&$format=html" };
+	                        : "$apply=groupby((provinsi),aggregate($count%20as%20n))&$orderby=n%20desc&$format=html",
+	                   0, NULL };
 	kb_col     bc[2] = { { "provinsi", KP_STRING, NULL, NULL },
 	                     { "n", KP_INTEGER, NULL, NULL } };
 	kb_col     lc[2] = { { "tanggal", KP_DATE, NULL, NULL },
@@ -599,7 +600,7 @@ test_error(void)
 	mem        m = { 0 };
 	kueri_sink sk = { mem_write, &m };
 	kb_request req = { &site, "desa",
-	                   "$top=5&$filter=kota%20eq%20'B%C3%A9noa'%20andd%20x" };
+	                   "$top=5&$filter=kota%20eq%20'B%C3%A9noa'%20andd%20x", 0, NULL };
 	kb_writer *w = kb_html_writer(&sk, &req);
 	kueri_err  e;
 
