@@ -178,6 +178,61 @@ howto(kb_out *o, const kb_site *site, const json_t *res, const char *set)
 	        " every page links to the next.</p></section>\n");
 }
 
+/* An ISO 8601 time as "yyyy-mm-dd hh:mm:ssZ": the date stays on one
+ * line, the time may wrap under it. */
+static void
+when(kb_out *o, const char *iso)
+{
+	const char *t = iso ? strchr(iso, 'T') : NULL;
+
+	if (t == NULL || t - iso != 10) {
+		kb_text(o, iso, (size_t)-1);
+		return;
+	}
+	kb_puts(o, "<span class=\"nw\">");
+	kb_text(o, iso, 10);
+	kb_puts(o, "</span> ");
+	kb_text(o, t + 1, (size_t)-1);
+}
+
+/*
+ * The package's status as the inventory states it (ki_catalog_annotate:
+ * published, due, stale, ...) and whether its last update came on time;
+ * a catalog without those fields (no annotation) shows only what its own
+ * `overdue` says.  The class comes from a fixed list, never the data.
+ */
+static void
+status_cell(kb_out *o, const json_t *p)
+{
+	const char   *st = jstr(p, "status");
+	const json_t *ot = json_object_get(p, "lastUpdateOnTime");
+	long long     late = (long long)json_integer_value(
+	        json_object_get(p, "daysLate"));
+	const char   *cls = "other";
+
+	if (st == NULL)
+		st = json_is_true(json_object_get(p, "overdue")) ? "stale"
+		                                                 : "published";
+	if (strcmp(st, "published") == 0)
+		cls = "published";
+	else if (strcmp(st, "stale") == 0)
+		cls = "stale";
+	else if (strcmp(st, "due") == 0)
+		cls = "due";
+	else if (strcmp(st, "overdue") == 0)
+		cls = "overdue";
+	kb_printf(o, "<span class=\"st st-%s\">", cls);
+	kb_text(o, st, (size_t)-1);
+	kb_puts(o, "</span>");
+	if (late > 0)
+		kb_printf(o, " <span class=\"overdue\">%lld day%s late</span>", late,
+		          late == 1 ? "" : "s");
+	if (json_is_boolean(ot))
+		kb_puts(o, json_is_true(ot)
+		        ? "<br><span class=\"ok lastok\">last update on time</span>"
+		        : "<br><span class=\"overdue lastlate\">last update late</span>");
+}
+
 void
 kb_front_body(kb_out *o, const kb_site *site, const void *catalog,
               const char *q)
@@ -199,7 +254,8 @@ kb_front_body(kb_out *o, const kb_site *site, const void *catalog,
 	kb_puts(o, "\"><button type=\"submit\">Search</button></form>\n"
 	        "<div class=\"scroll\"><table class=\"catalog\"><thead><tr>"
 	        "<th>Dataset</th><th>Owner unit</th><th class=\"num\">Rows</th>"
-	        "<th>Last published</th><th>Next update due</th></tr></thead>"
+	        "<th>Last published</th><th>Next update due</th><th>Status</th>"
+	        "</tr></thead>"
 	        "<tbody>\n");
 	json_array_foreach(cat, i, p) {
 		const char *ptitle = jstr(p, "title"), *due = jstr(p, "nextUpdateDue");
@@ -231,19 +287,24 @@ kb_front_body(kb_out *o, const kb_site *site, const void *catalog,
 			kb_printf(o, "</td><td class=\"num\" data-label=\"Rows\">%lld</td>"
 			          "<td data-label=\"Published\">",
 			          (long long)json_integer_value(json_object_get(r, "rows")));
-			kb_text(o, jstr(p, "published_at"), (size_t)-1);
+			when(o, jstr(p, "published_at"));
 			kb_puts(o, "</td><td data-label=\"Next update\">");
 			if (due) {
-				kb_text(o, due, (size_t)-1);
+				when(o, due);
+				/* With the inventory's status beside it, only the
+				 * alarm is repeated here. */
 				kb_puts(o, overdue ? " <span class=\"overdue\">overdue</span>"
-				                   : " <span class=\"ok\">on time</span>");
+				        : jstr(p, "status") ? ""
+				        : " <span class=\"ok\">on time</span>");
 			} else
 				kb_puts(o, "—");
+			kb_puts(o, "</td><td data-label=\"Status\">");
+			status_cell(o, p);
 			kb_puts(o, "</td></tr>\n");
 		}
 	}
 	if (shown == 0)
-		kb_puts(o, "<tr><td colspan=\"5\">No dataset title matches.</td></tr>\n");
+		kb_puts(o, "<tr><td colspan=\"6\">No dataset title matches.</td></tr>\n");
 	kb_puts(o, "</tbody></table></div>\n");
 	if (first)
 		howto(o, site, first, first_set);
@@ -255,10 +316,19 @@ int
 kb_front_page(const kueri_sink *sink, const kb_site *site, const void *catalog,
               const char *q)
 {
+	return kb_front_page_inv(sink, site, catalog, q, NULL, NULL);
+}
+
+int
+kb_front_page_inv(const kueri_sink *sink, const kb_site *site,
+                  const void *catalog, const char *q, const void *units,
+                  const void *schedule)
+{
 	kb_out o;
 
 	kb_out_init(&o, sink);
 	kb_page_begin(&o, site, "Datasets");
 	kb_front_body(&o, site, catalog, q);
+	kb_inventory_front(&o, site, units, schedule);
 	return kb_page_end(&o, site);
 }

@@ -27,7 +27,7 @@ const char kb_css[] =
 "gap:1rem;align-items:baseline;flex-wrap:wrap}\n"
 "header.site a{color:#fff;text-decoration:none}\n"
 "header.site .brand{font-weight:700;font-size:1.15rem}\n"
-"header.site nav a{margin-right:1rem;opacity:.9}\n"
+"header.site nav a{margin-right:1rem;opacity:.9;display:inline-block}\n"
 "main{max-width:72rem;margin:0 auto;padding:1rem}\n"
 "footer.site{max-width:72rem;margin:2rem auto 1rem;padding:0 1rem;"
 "color:var(--mute);font-size:.85rem;border-top:1px solid var(--line)}\n"
@@ -102,7 +102,23 @@ const char kb_css[] =
 "text-align:left}table.rows td{min-width:7rem}"
 "table.catalog td[data-label]::before{content:attr(data-label) \": \";"
 "color:var(--mute)}"
-"dl.cols{grid-template-columns:1fr}dl.cols dd{margin-bottom:.4rem}}\n";
+"dl.cols{grid-template-columns:1fr}dl.cols dd{margin-bottom:.4rem}}\n"
+".st{border-radius:4px;padding:0 .35rem;font-size:.85rem;white-space:nowrap;"
+"border:1px solid var(--line)}\n"
+".st-published{color:#236b2e;background:#eef8ef}"
+".st-due{color:#7a5600;background:#fff8e1}"
+".st-overdue,.st-stale{color:var(--warn);background:var(--warnbg)}"
+".st-planned,.st-withdrawn,.st-other{color:var(--mute);background:var(--soft)}\n"
+".mute{color:var(--mute)}td.late{color:var(--warn);font-weight:600}span.nw{white-space:nowrap}\n"
+".meta span.st{margin-right:.3rem}\n"
+"table.record th{position:static;white-space:normal;width:1%}\n"
+"table.record td.desc{color:var(--mute)}\n"
+"@media (max-width:40rem){table.units td{display:inline-block;padding:.1rem .4rem}"
+"table.units td:first-child,table.units td:last-child{display:block}"
+"table.units tr{padding:.3rem 0}table.record td,table.record th{display:block;"
+"border:0;padding:.1rem .5rem;max-width:none;width:auto}"
+"table.record thead{display:none}table.record tr{display:block;"
+"border-bottom:1px solid var(--line);padding:.3rem 0}}\n";
 
 /* base64 of the stylesheet's SHA-256, computed once. */
 static const char *
@@ -188,7 +204,11 @@ kb_page_begin(kb_out *o, const kb_site *site, const char *title)
 	kb_attr(o, site->root, (size_t)-1);
 	kb_puts(o, "$metadata\">$metadata</a><a href=\"");
 	kb_attr(o, site->base, (size_t)-1);
-	kb_puts(o, "catalog\">Catalog JSON</a></nav></header>\n<main>\n");
+	kb_puts(o, "catalog\">Catalog JSON</a><a href=\"");
+	kb_attr(o, site->base, (size_t)-1);
+	kb_puts(o, "catalog/units\">Units</a><a href=\"");
+	kb_attr(o, site->base, (size_t)-1);
+	kb_puts(o, "catalog/schedule\">Calendar</a></nav></header>\n<main>\n");
 }
 
 int

@@ -504,6 +504,49 @@ apply_grouped(htmlw *h)
 	return a != NULL && strstr(a, "groupby(") != NULL;
 }
 
+/* The row page's head: the dataset it belongs to, links back to it and
+ * to this row as JSON, and the table of columns the row fills. */
+static int
+record_begin(htmlw *h, const char *title)
+{
+	kb_url u;
+
+	kb_page_begin(&h->o, h->req.site, title);
+	kb_puts(&h->o, "<p class=\"meta\"><a rel=\"up\" href=\"");
+	kb_attr(&h->o, h->path, (size_t)-1);
+	kb_puts(&h->o, "\">← ");
+	kb_text(&h->o, title, (size_t)-1);
+	kb_puts(&h->o, "</a></p>\n<h1>One row of ");
+	kb_text(&h->o, title, (size_t)-1);
+	kb_puts(&h->o, "</h1>\n");
+	meta_line(&h->o, h->b.meta, -1);
+	kb_puts(&h->o, "<p class=\"downloads\">This row as data: ");
+	if (h->req.rawpath) {
+		/* {root}RAWPATH: our root and the path the engine just
+		 * resolved; kb_attr escapes what the request sent. */
+		char path[1024];
+
+		snprintf(path, sizeof(path), "%s%s", h->req.site->root,
+		         h->req.rawpath);
+		kb_url_init(&u, path, h->req.query);
+		kb_url_set(&u, "$format", "json", 0);
+		kb_puts(&h->o, "<a rel=\"alternate\" type=\"application/json\""
+		        " href=\"");
+		kb_url_attr(&h->o, &u);
+		kb_puts(&h->o, "\">JSON</a>");
+		kb_url_free(&u);
+	}
+	kb_puts(&h->o, "<a href=\"");
+	kb_attr(&h->o, h->path, (size_t)-1);
+	kb_puts(&h->o, "\">the whole dataset</a></p>\n"
+	        "<div class=\"scroll\"><table class=\"record\"><thead><tr>"
+	        "<th scope=\"col\">Column</th><th scope=\"col\">Value</th>"
+	        "<th scope=\"col\">Type</th><th scope=\"col\">Description</th>"
+	        "</tr></thead>\n<tbody>\n");
+	h->in_table = 1;
+	return kb_flush(&h->o);
+}
+
 static int
 w_begin(kb_writer *w, const kb_begin *b)
 {
@@ -514,6 +557,8 @@ w_begin(kb_writer *w, const kb_begin *b)
 	h->b = *b;
 	h->begun = 1;
 	title = b->meta && b->meta->title ? b->meta->title : h->req.set;
+	if (h->req.entity)
+		return record_begin(h, title);
 	kb_page_begin(&h->o, h->req.site, title);
 	kb_puts(&h->o, "<h1>");
 	kb_text(&h->o, title, (size_t)-1);
@@ -560,6 +605,88 @@ value_label(const kb_value *v, kp_type t)
 	}
 }
 
+/* One value as a <td> (numbers right-aligned, http(s) text a link). */
+static void
+cell(kb_out *o, const kb_value *v, kp_type t)
+{
+	char tmp[64];
+
+	switch (v->t) {
+	case KB_VNULL:
+		kb_puts(o, is_num(t) ? "<td class=\"num null\">null</td>"
+		                     : "<td class=\"null\">null</td>");
+		break;
+	case KB_VINT:
+		if (t == KP_BOOLEAN)
+			kb_puts(o, v->i ? "<td>true</td>" : "<td>false</td>");
+		else
+			kb_printf(o, "<td class=\"num\">%lld</td>", v->i);
+		break;
+	case KB_VREAL:
+		if (isnan(v->d) || isinf(v->d))
+			snprintf(tmp, sizeof(tmp), "%s", isnan(v->d) ? "NaN" :
+			         v->d > 0 ? "INF" : "-INF");
+		else
+			snprintf(tmp, sizeof(tmp), "%.15g", v->d);
+		kb_printf(o, "<td class=\"num\">%s</td>", tmp);
+		break;
+	default: {
+		/* A link only for http(s) text with no controls: a "uri"
+		 * cell holding javascript: stays text. */
+		int link = 0;
+
+		if (t == KP_STRING && v->n < 2048 && v->n > 8 &&
+		    memchr(v->s, '\0', v->n) == NULL) {
+			char u[2048];
+
+			memcpy(u, v->s, v->n);
+			u[v->n] = '\0';
+			link = kb_href_ok(u);
+		}
+		kb_puts(o, is_num(t) ? "<td class=\"num\">" :
+		        t == KP_DATE || t == KP_DATETIME || t == KP_TIME ||
+		        t == KP_YEARMONTH ? "<td class=\"nw\">" : "<td>");
+		if (link) {
+			kb_puts(o, "<a rel=\"nofollow noopener noreferrer\" href=\"");
+			kb_attr(o, v->s, v->n);
+			kb_puts(o, "\">");
+		}
+		kb_text(o, v->s, v->n);
+		kb_puts(o, link ? "</a></td>" : "</td>");
+	}
+	}
+}
+
+/* The row page's one row: a line per column with its value, type and
+ * description (the columns are the page's subject, not a table header). */
+static void
+record_row(htmlw *h, const kb_value *v, int n)
+{
+	kb_out *o = &h->o;
+	int     i;
+
+	for (i = 0; i < n && i < h->b.ncols; i++) {
+		const kb_col *c = &h->b.cols[i];
+
+		kb_puts(o, "<tr><th scope=\"row\">");
+		kb_text(o, c->name, (size_t)-1);
+		kb_puts(o, "</th>");
+		cell(o, &v[i], c->type);
+		kb_puts(o, "<td><code>");
+		kb_text(o, kp_type_name(c->type), (size_t)-1);
+		kb_puts(o, "</code></td><td class=\"desc\">");
+		if (c->title) {
+			kb_text(o, c->title, (size_t)-1);
+			kb_puts(o, c->description ? ". " : "");
+		}
+		if (c->description)
+			kb_text(o, c->description, (size_t)-1);
+		if (!c->title && !c->description)
+			kb_puts(o, "—");
+		kb_puts(o, "</td></tr>\n");
+	}
+}
+
 static int
 w_row(kb_writer *w, const kb_value *v, int n)
 {
@@ -567,56 +694,13 @@ w_row(kb_writer *w, const kb_value *v, int n)
 	kb_out *o = &h->o;
 	int     i;
 
-	kb_raw(o, "<tr>", 4);
-	for (i = 0; i < n && i < h->b.ncols; i++) {
-		kp_type t = h->b.cols[i].type;
-		char    tmp[64];
-
-		switch (v[i].t) {
-		case KB_VNULL:
-			kb_puts(o, is_num(t) ? "<td class=\"num null\">null</td>"
-			                     : "<td class=\"null\">null</td>");
-			break;
-		case KB_VINT:
-			if (t == KP_BOOLEAN)
-				kb_puts(o, v[i].i ? "<td>true</td>" : "<td>false</td>");
-			else
-				kb_printf(o, "<td class=\"num\">%lld</td>", v[i].i);
-			break;
-		case KB_VREAL:
-			if (isnan(v[i].d) || isinf(v[i].d))
-				snprintf(tmp, sizeof(tmp), "%s", isnan(v[i].d) ? "NaN" :
-				         v[i].d > 0 ? "INF" : "-INF");
-			else
-				snprintf(tmp, sizeof(tmp), "%.15g", v[i].d);
-			kb_printf(o, "<td class=\"num\">%s</td>", tmp);
-			break;
-		default: {
-			/* A link only for http(s) text with no controls: a "uri"
-			 * cell holding javascript: stays text. */
-			int link = 0;
-
-			if (t == KP_STRING && v[i].n < 2048 && v[i].n > 8 &&
-			    memchr(v[i].s, '\0', v[i].n) == NULL) {
-				char u[2048];
-
-				memcpy(u, v[i].s, v[i].n);
-				u[v[i].n] = '\0';
-				link = kb_href_ok(u);
-			}
-			kb_puts(o, is_num(t) ? "<td class=\"num\">" :
-			        t == KP_DATE || t == KP_DATETIME || t == KP_TIME ||
-			        t == KP_YEARMONTH ? "<td class=\"nw\">" : "<td>");
-			if (link) {
-				kb_puts(o, "<a rel=\"nofollow noopener noreferrer\" href=\"");
-				kb_attr(o, v[i].s, v[i].n);
-				kb_puts(o, "\">");
-			}
-			kb_text(o, v[i].s, v[i].n);
-			kb_puts(o, link ? "</a></td>" : "</td>");
-		}
-		}
+	if (h->req.entity) {
+		record_row(h, v, n);
+		return o->failed ? -1 : 0;
 	}
+	kb_raw(o, "<tr>", 4);
+	for (i = 0; i < n && i < h->b.ncols; i++)
+		cell(o, &v[i], h->b.cols[i].type);
 	kb_raw(o, "</tr>\n", 6);
 	if (h->chart && h->npts < KB_CHART_MAX && h->cx < n && h->cy < n) {
 		const kb_value *y = &v[h->cy];
@@ -674,6 +758,11 @@ w_end(kb_writer *w, long long count, const char *next_link)
 
 	if (!h->begun)
 		return -1;
+	if (h->req.entity) {
+		close_table(h);
+		kb_puts(&h->o, "</div>\n");
+		return kb_page_end(&h->o, h->req.site);
+	}
 	if (count == 0)
 		kb_printf(&h->o, "<tr><td colspan=\"%d\">No rows match.</td></tr>",
 		          h->b.ncols > 0 ? h->b.ncols : 1);

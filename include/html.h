@@ -235,6 +235,11 @@ typedef struct kb_request {
 	const kb_site *site;
 	const char    *set;      /* entity set name (decoded)               */
 	const char    *query;    /* raw query string, or NULL               */
+	/* A key lookup (SET(key)): the row page -- every column with its
+	 * value, type and description, links to the dataset and to the same
+	 * row as JSON ({root}RAWPATH?...&$format=json). */
+	int            entity;
+	const char    *rawpath;  /* the path after the root, as sent, or NULL */
 } kb_request;
 
 /* Rows per HTML page unless the URL says $top: what the engine should
@@ -347,5 +352,35 @@ void kb_front_body(kb_out *o, const kb_site *site, const void *catalog,
                    const char *q);
 int  kb_front_page(const kueri_sink *sink, const kb_site *site,
                    const void *catalog, const char *q);
+
+/* The same page with the data inventory's sections under the table
+ * (html/inventory.c): `units` and `schedule` are ki_units_json and
+ * ki_schedule_json (json_t *, borrowed; either may be NULL). */
+int  kb_front_page_inv(const kueri_sink *sink, const kb_site *site,
+                       const void *catalog, const char *q, const void *units,
+                       const void *schedule);
+
+/* ------------------------------------------------- the data inventory */
+
+/*
+ * From the inventory's public JSON only (inventory.h: ki_units_json,
+ * ki_schedule_json), which names no private entry:
+ *   kb_inventory_front  the front page's sections: public entries
+ *                       expected and not yet published (planned, due,
+ *                       overdue, with unit and due date) and the counts
+ *                       per unit
+ *   kb_units_page       /catalog/units for a browser: the report per
+ *                       unit (counts by status, on-time rate over the
+ *                       last year, what is late with days late)
+ *   kb_schedule_page    /catalog/schedule for a browser: the release
+ *                       calendar
+ * The pages return 0, or -1 when the sink has gone away.
+ */
+void kb_inventory_front(kb_out *o, const kb_site *site, const void *units,
+                        const void *schedule);
+int  kb_units_page(const kueri_sink *sink, const kb_site *site,
+                   const void *units);
+int  kb_schedule_page(const kueri_sink *sink, const kb_site *site,
+                      const void *schedule);
 
 #endif /* KUERI_HTML_H */

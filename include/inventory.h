@@ -195,7 +195,9 @@ int ki_publish_record(const char *db_path, const char *package_path,
 
 /* ---- writers (write.c) ----------------------------------------------- */
 
-typedef enum ki_format { KI_TEXT = 0, KI_JSON, KI_CSV } ki_format;
+/* KI_HTML: only an HTTP answer's choice ($format=html); the page itself is
+ * html/'s (kb_units_page, kb_schedule_page) from ki_http_json. */
+typedef enum ki_format { KI_TEXT = 0, KI_JSON, KI_CSV, KI_HTML } ki_format;
 
 /* Filters for the list (NULL / -1 for none). */
 int ki_write_list(const ki_inventory *inv, ki_day today,
@@ -210,6 +212,32 @@ int ki_write_units(const ki_inventory *inv, ki_day today, ki_format f,
 int ki_write_schedule(const ki_inventory *inv, ki_day today, ki_format f,
                       const kueri_sink *out);
 
+/*
+ * The public views as JSON (json_t *, new reference; declared void * to
+ * keep Jansson out of this header): what ki_write_units(..., KI_JSON, 1)
+ * and ki_write_schedule(..., KI_JSON) write.  Every HTTP answer and every
+ * HTML page about the inventory is built from these two, so the privacy
+ * rule lives in one place.  NULL when out of memory.
+ */
+void *ki_units_json(const ki_inventory *inv, ki_day today);
+void *ki_schedule_json(const ki_inventory *inv, ki_day today);
+
+/*
+ * Add to each package of a catalog (portal_catalog_json's array, json_t *)
+ * what the evaluated inventory `inv` says about it (ki_evaluate's figures,
+ * the same the schedule shows; nothing computed twice):
+ *   "status"            the public entry's status (published, due, stale,
+ *                       ...); without an entry (or a private one, which
+ *                       is never named): "stale" when the catalog's own
+ *                       `overdue` is true, else "published"
+ *   "lastUpdateOnTime"  the entry's lastUpdateOnTime as in the schedule,
+ *                       null without an entry or delivery
+ *   "scheduleDue"       the entry's next deadline (yyyy-mm-dd) or null
+ *   "daysLate"          days past that deadline (0 unless stale/overdue)
+ * 0, or -1 when out of memory.
+ */
+int ki_catalog_annotate(const ki_inventory *inv, void *catalog);
+
 /* The action plan of `year`: every deadline per unit and month. */
 int ki_write_plan(const ki_inventory *inv, int year, ki_format f,
                   const kueri_sink *out);
@@ -217,7 +245,7 @@ int ki_write_plan(const ki_inventory *inv, int year, ki_format f,
 /*
  * The HTTP answers under base "catalog/": `what` is the path after it
  * ("units", "units.csv", "schedule", "schedule.csv"); `query` the raw
- * query string (only "$format=json|csv" and "today=yyyy-mm-dd" are
+ * query string (only "$format=json|csv|html" and "today=yyyy-mm-dd" are
  * allowed).  ki_http_prepare reads and computes everything, so errors
  * come before any header: NULL + err (KUERI_ENOTFOUND, KUERI_EBADREQ,
  * KUERI_EDB...).  Then write the head with ki_http_content_type() and the
@@ -232,5 +260,12 @@ ki_http    *ki_http_prepare(kportal *p, const char *what, const char *query,
 const char *ki_http_content_type(const ki_http *a);
 int         ki_http_stream(ki_http *a, const kueri_sink *out);
 void        ki_http_free(ki_http *a);
+/* The answer's format (KI_JSON, KI_CSV or KI_HTML for $format=html); the
+ * route may turn a JSON default into KI_HTML for a browser's Accept. */
+ki_format   ki_http_format(const ki_http *a);
+void        ki_http_set_format(ki_http *a, ki_format f);
+/* The answer as JSON (ki_units_json / ki_schedule_json), for the HTML
+ * page; new reference or NULL. */
+void       *ki_http_json(const ki_http *a);
 
 #endif /* KUERI_INVENTORY_H */

@@ -303,6 +303,20 @@ units_json(const ki_inventory *inv, ki_day today, const unit *u, int nu,
 	return o;
 }
 
+void *
+ki_units_json(const ki_inventory *inv, ki_day today)
+{
+	int nu = 0;
+	unit *u = units_of(inv, &nu);
+	json_t *j;
+
+	if (u == NULL)
+		return NULL;
+	j = units_json(inv, today, u, nu, 1);
+	free(u);
+	return j;
+}
+
 int
 ki_write_units(const ki_inventory *inv, ki_day today, ki_format f,
                int public_view, const kueri_sink *out)
@@ -402,69 +416,138 @@ sched_cmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/* Public entries in calendar order (caller frees); *priv counts the
+ * others. */
+static const ki_entry **
+sched_entries(const ki_inventory *inv, int *n, int *priv)
+{
+	const ki_entry **v = calloc((size_t)inv->n + 1, sizeof *v);
+	int i;
+
+	*n = *priv = 0;
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < inv->n; i++) {
+		if (inv->e[i].private_)
+			(*priv)++;
+		else
+			v[(*n)++] = &inv->e[i];
+	}
+	qsort(v, (size_t)*n, sizeof *v, sched_cmp);
+	return v;
+}
+
+/* lastUpdateOnTime as the schedule and the catalog state it. */
+static json_t *
+on_time(const ki_entry *e)
+{
+	return e->has_last ? json_boolean(e->last_on_time) : json_null();
+}
+
+void *
+ki_schedule_json(const ki_inventory *inv, ki_day today)
+{
+	int i, n, priv;
+	const ki_entry **v = sched_entries(inv, &n, &priv);
+	json_t *arr;
+	char b[11];
+
+	if (v == NULL)
+		return NULL;
+	arr = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:b,"
+		        "s:s,s:o,s:I,s:o,s:o}",
+		        "name", v[i]->name, "title", v[i]->title,
+		        "publisher", v[i]->publisher,
+		        "updateFrequency", jstr(v[i]->frequency),
+		        "priority", v[i]->priority,
+		        "status", ki_status_name(v[i]->status),
+		        "nextDue", jday(v[i]->has_next, v[i]->next_due),
+		        "daysLate", (json_int_t)v[i]->days_late,
+		        "lastDelivered", jday(v[i]->has_last, v[i]->last),
+		        "lastUpdateOnTime", on_time(v[i])));
+	free(v);
+	ki_day_format(today, b);
+	return json_pack("{s:s,s:I,s:I,s:i,s:o}", "today", b,
+	        "inventoryVersion", (json_int_t)inv->version,
+	        "dueWindowDays", (json_int_t)inv->due_window,
+	        "privateEntries", priv, "entries", arr);
+}
+
 int
 ki_write_schedule(const ki_inventory *inv, ki_day today, ki_format f,
                   const kueri_sink *out)
 {
-	const ki_entry **v = calloc((size_t)inv->n + 1, sizeof *v);
-	int i, n = 0, priv = 0, rc = 0;
+	int i, n, priv, rc = 0;
+	const ki_entry **v;
 	char b1[11], b2[11];
 
-	if (v == NULL)
+	if (f != KI_CSV)
+		return put_json(ki_schedule_json(inv, today), 0, out);
+	if ((v = sched_entries(inv, &n, &priv)) == NULL)
 		return -1;
-	for (i = 0; i < inv->n; i++) {
-		if (inv->e[i].private_)
-			priv++;
-		else
-			v[n++] = &inv->e[i];
-	}
-	qsort(v, (size_t)n, sizeof *v, sched_cmp);
-	if (f == KI_CSV) {
-		rc |= kueri_sink_puts(out, "name,title,publisher,update_frequency,"
-		        "status,next_due,days_late,last_delivered,"
-		        "last_update_on_time\r\n");
-		for (i = 0; i < n && rc == 0; i++) {
-			char late[24];
+	rc |= kueri_sink_puts(out, "name,title,publisher,update_frequency,"
+	        "status,next_due,days_late,last_delivered,"
+	        "last_update_on_time\r\n");
+	for (i = 0; i < n && rc == 0; i++) {
+		char late[24];
 
-			snprintf(late, sizeof late, "%lld", v[i]->days_late);
-			rc |= csv_cell(out, v[i]->name, 0);
-			rc |= csv_cell(out, v[i]->title, 0);
-			rc |= csv_cell(out, v[i]->publisher, 0);
-			rc |= csv_cell(out, v[i]->frequency, 0);
-			rc |= csv_cell(out, ki_status_name(v[i]->status), 0);
-			rc |= csv_cell(out, v[i]->has_next ? fday(1, v[i]->next_due,
-			                                          b1) : "", 0);
-			rc |= csv_cell(out, late, 0);
-			rc |= csv_cell(out, v[i]->has_last ? fday(1, v[i]->last, b2)
-			                                   : "", 0);
-			rc |= csv_cell(out, !v[i]->has_last ? ""
-			               : v[i]->last_on_time ? "yes" : "no", 1);
-		}
-	} else {
-		json_t *arr = json_array();
-
-		for (i = 0; i < n; i++)
-			json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:o,s:b,"
-			        "s:s,s:o,s:I,s:o,s:o}",
-			        "name", v[i]->name, "title", v[i]->title,
-			        "publisher", v[i]->publisher,
-			        "updateFrequency", jstr(v[i]->frequency),
-			        "priority", v[i]->priority,
-			        "status", ki_status_name(v[i]->status),
-			        "nextDue", jday(v[i]->has_next, v[i]->next_due),
-			        "daysLate", (json_int_t)v[i]->days_late,
-			        "lastDelivered", jday(v[i]->has_last, v[i]->last),
-			        "lastUpdateOnTime", v[i]->has_last
-			                ? json_boolean(v[i]->last_on_time)
-			                : json_null()));
-		ki_day_format(today, b1);
-		rc = put_json(json_pack("{s:s,s:I,s:I,s:i,s:o}", "today", b1,
-		        "inventoryVersion", (json_int_t)inv->version,
-		        "dueWindowDays", (json_int_t)inv->due_window,
-		        "privateEntries", priv, "entries", arr), 0, out);
+		snprintf(late, sizeof late, "%lld", v[i]->days_late);
+		rc |= csv_cell(out, v[i]->name, 0);
+		rc |= csv_cell(out, v[i]->title, 0);
+		rc |= csv_cell(out, v[i]->publisher, 0);
+		rc |= csv_cell(out, v[i]->frequency, 0);
+		rc |= csv_cell(out, ki_status_name(v[i]->status), 0);
+		rc |= csv_cell(out, v[i]->has_next ? fday(1, v[i]->next_due, b1)
+		                                   : "", 0);
+		rc |= csv_cell(out, late, 0);
+		rc |= csv_cell(out, v[i]->has_last ? fday(1, v[i]->last, b2) : "",
+		               0);
+		rc |= csv_cell(out, !v[i]->has_last ? ""
+		               : v[i]->last_on_time ? "yes" : "no", 1);
 	}
 	free(v);
 	return rc;
+}
+
+/* ---- the catalog entry ------------------------------------------------ */
+
+int
+ki_catalog_annotate(const ki_inventory *inv, void *catalog)
+{
+	json_t *pkg;
+	size_t k;
+	int i, rc = 0;
+
+	json_array_foreach((json_t *)catalog, k, pkg) {
+		const char *name = json_string_value(json_object_get(pkg, "name"));
+		const ki_entry *e = NULL;
+
+		/* Sorted by publisher, not name: a linear scan (inventories
+		 * are hundreds of entries). */
+		for (i = 0; name && i < inv->n && e == NULL; i++)
+			if (!inv->e[i].private_ && strcmp(inv->e[i].name, name) == 0)
+				e = &inv->e[i];
+		if (e == NULL) {
+			rc |= json_object_set_new(pkg, "status", json_string(
+			        json_is_true(json_object_get(pkg, "overdue"))
+			        ? "stale" : "published"));
+			rc |= json_object_set_new(pkg, "lastUpdateOnTime",
+			                          json_null());
+			rc |= json_object_set_new(pkg, "scheduleDue", json_null());
+			rc |= json_object_set_new(pkg, "daysLate", json_integer(0));
+			continue;
+		}
+		rc |= json_object_set_new(pkg, "status",
+		                          json_string(ki_status_name(e->status)));
+		rc |= json_object_set_new(pkg, "lastUpdateOnTime", on_time(e));
+		rc |= json_object_set_new(pkg, "scheduleDue",
+		                          jday(e->has_next, e->next_due));
+		rc |= json_object_set_new(pkg, "daysLate",
+		                          json_integer(e->days_late));
+	}
+	return rc ? -1 : 0;
 }
 
 /* ---- the action plan -------------------------------------------------- */
@@ -617,16 +700,18 @@ http_query(ki_http *a, const char *q, kueri_err *err)
 			goto next;
 		} else {
 			return kueri_err_set(err, KUERI_EBADREQ, -1, "unknown query"
-			        " option: only $format=json|csv and"
+			        " option: only $format=json|csv|html and"
 			        " today=yyyy-mm-dd are allowed here");
 		}
 		if (n == 4 && strncmp(q, "json", 4) == 0)
 			a->f = KI_JSON;
+		else if (n == 4 && strncmp(q, "html", 4) == 0)
+			a->f = KI_HTML;
 		else if (n == 3 && strncmp(q, "csv", 3) == 0)
 			a->f = KI_CSV;
 		else
 			return kueri_err_set(err, KUERI_EBADREQ, -1,
-			        "$format must be json or csv");
+			        "$format must be json, csv or html");
 next:
 		q = amp ? amp + 1 : NULL;
 	}
@@ -662,7 +747,27 @@ ki_http_prepare(kportal *p, const char *what, const char *query,
 const char *
 ki_http_content_type(const ki_http *a)
 {
-	return a->f == KI_CSV ? "text/csv; charset=utf-8" : "application/json";
+	return a->f == KI_CSV  ? "text/csv; charset=utf-8" :
+	       a->f == KI_HTML ? "text/html; charset=utf-8" : "application/json";
+}
+
+ki_format
+ki_http_format(const ki_http *a)
+{
+	return a->f;
+}
+
+void
+ki_http_set_format(ki_http *a, ki_format f)
+{
+	a->f = f;
+}
+
+void *
+ki_http_json(const ki_http *a)
+{
+	return a->schedule ? ki_schedule_json(a->inv, a->today)
+	                   : ki_units_json(a->inv, a->today);
 }
 
 int

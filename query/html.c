@@ -156,6 +156,8 @@ kq_kb_open(const kq_wctx *w, int html)
 	k->req.site = &k->site;
 	k->req.set = k->setname;
 	k->req.query = w->rawquery;
+	k->req.entity = w->entity;
+	k->req.rawpath = w->rawpath;
 	k->meta.total_rows = -1;
 	if (w->nout > 0) {
 		k->cols = calloc((size_t)w->nout, sizeof(*k->cols));

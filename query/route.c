@@ -476,6 +476,43 @@ answer_html(kq_resp *r, ku_buf *b, int status)
 	return 0;
 }
 
+/*
+ * The custom option today=yyyy-mm-dd (the inventory's fixed day, for
+ * tests and "as of" links): 1 and *day, 0 absent, -1 malformed (400).
+ * Without it, the clock's day (and the catalog's own `now`).
+ */
+static int
+query_today(const char *qs, ki_day *day)
+{
+	const char *why;
+
+	*day = ki_day_of((long long)time(NULL));
+	while (qs && *qs) {
+		size_t n = strcspn(qs, "&");
+
+		if (n > 6 && strncmp(qs, "today=", 6) == 0)
+			return ki_day_parse(qs + 6, n - 6, day, &why) ? -1 : 1;
+		qs += n;
+		if (*qs == '&')
+			qs++;
+	}
+	return 0;
+}
+
+/* The inventory as of `day`, evaluated, or NULL (none readable: the
+ * pages then show the catalog alone). */
+static ki_inventory *
+inventory_at(kportal *p, ki_day day)
+{
+	kueri_err     err;
+	ki_inventory *inv;
+
+	kueri_err_clear(&err);
+	if ((inv = ki_inventory_load(p, day, &err)) != NULL)
+		ki_evaluate(inv, day, -1);
+	return inv;
+}
+
 /* `/`, and `/odata/` for a browser: the front page from the catalog,
  * with the title search `q` (a custom option, form-encoded). */
 static int
@@ -487,8 +524,11 @@ route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 	ku_buf     b = { 0 };
 	kueri_sink sink = { sink_to_buf, &b };
 	kueri_err  err;
-	json_t    *cat;
+	json_t    *cat, *units = NULL, *sched = NULL;
 	kb_url     u;
+	ki_day     day;
+	ki_inventory *inv = NULL;
+	int        tr;
 
 	(void)rest;
 	html_site(q, &site, base, sizeof base);
@@ -520,11 +560,26 @@ route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 		}
 	kb_url_free(&u);
 	kueri_err_clear(&err);
-	cat = portal_catalog_json(p, NULL, (long long)time(NULL), &err);
+	if ((tr = query_today(q->query, &day)) < 0)
+		return fail(r, 400, "BadRequest", "today must be a date,"
+		            " yyyy-mm-dd", NULL);
+	cat = portal_catalog_json(p, NULL, tr ? day * 86400LL
+	                                      : (long long)time(NULL), &err);
 	if (cat == NULL)
 		return fail(r, 500, "InternalError", "the catalog could not be read",
 		            NULL);
-	kb_front_page(&sink, &site, cat, search && *search ? search : NULL);
+	/* The inventory's view of the same day: statuses in the table, the
+	 * entries still expected, the counts per unit (public JSON only). */
+	if ((inv = inventory_at(p, day)) != NULL && inv->version > 0) {
+		ki_catalog_annotate(inv, cat);
+		units = ki_units_json(inv, day);
+		sched = ki_schedule_json(inv, day);
+	}
+	kb_front_page_inv(&sink, &site, cat, search && *search ? search : NULL,
+	                  units, sched);
+	json_decref(units);
+	json_decref(sched);
+	ki_inventory_free(inv);
 	json_decref(cat);
 	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
 	return answer_html(r, &b, 200);
@@ -702,20 +757,36 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 	const char *name = *rest ? rest : NULL;
 	kueri_err err;
 	json_t *j;
+	ki_day day;
+	ki_inventory *inv;
+	int tr;
 
 	kueri_err_clear(&err);
 	if (!json_acceptable(q, r))
 		return r->text ? 0 : -1;
 	if (name != NULL && decode_name(name, decoded, sizeof decoded))
 		return fail(r, 404, "NotFound", "no such package", NULL);
-	j = portal_catalog_json(p, name ? decoded : NULL, (long long)time(NULL),
-	                        &err);
+	if ((tr = query_today(q->query, &day)) < 0)
+		return fail(r, 400, "BadRequest", "today must be a date,"
+		            " yyyy-mm-dd", NULL);
+	j = portal_catalog_json(p, name ? decoded : NULL, tr ? day * 86400LL
+	                        : (long long)time(NULL), &err);
 	if (j == NULL) {
 		if (err.code == KUERI_ENOTFOUND)
 			return fail(r, 404, "NotFound", "no such package", NULL);
 		return fail(r, 500, "InternalError",
 		            "the catalog could not be read", NULL);
 	}
+	/* Status and lastUpdateOnTime from the inventory (the schedule's own
+	 * figures); without one, the status follows `overdue`. */
+	inv = inventory_at(p, day);
+	if (inv == NULL || ki_catalog_annotate(inv, j) < 0) {
+		ki_inventory_free(inv);
+		json_decref(j);
+		return fail(r, 500, "InternalError",
+		            "the inventory could not be read", NULL);
+	}
+	ki_inventory_free(inv);
 	/* /catalog/NAME is the package itself, not a one-element list. */
 	if (name != NULL && json_is_array(j)) {
 		json_t *one = json_incref(json_array_get(j, 0));
@@ -811,6 +882,29 @@ route_inventory(kportal *p, const kq_route_req *q, kq_resp *r,
 			return fail(r, 400, "BadRequest", err.msg, NULL);
 		return fail(r, kueri_http_status(err.code), "InternalError",
 		            "the inventory could not be read", NULL);
+	}
+	/* A browser (Accept: text/html first) or $format=html gets the
+	 * page, drawn from the same public JSON a program gets. */
+	if (ki_http_format(r->ki) == KI_HTML ||
+	    (ki_http_format(r->ki) == KI_JSON && wants_html(q))) {
+		kb_site    site;
+		char       base[256];
+		ku_buf     b = { 0 };
+		kueri_sink sink = { sink_to_buf, &b };
+		json_t    *j = ki_http_json(r->ki);
+
+		if (j == NULL)
+			return fail(r, 500, "InternalError", "out of memory", NULL);
+		html_site(q, &site, base, sizeof base);
+		if (strncmp(rest, "units", 5) == 0)
+			kb_units_page(&sink, &site, j);
+		else
+			kb_schedule_page(&sink, &site, j);
+		json_decref(j);
+		ki_http_free(r->ki);
+		r->ki = NULL;
+		cacheable(r, q);
+		return answer_html(r, &b, 200);
 	}
 	r->head.status = 200;
 	set_ctype(r, ki_http_content_type(r->ki));

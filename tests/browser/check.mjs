@@ -7,6 +7,8 @@
 //     "text": ["strings the visible text must contain"],
 //     "count": { "css selector": N },
 //     "absent": ["css selectors that must match nothing"],
+//     "notext": ["strings the page's whole HTML (markup, attributes,
+//                hidden text) must not contain: private canaries"],
 //     "status": 200 (default),
 //     "steps": [ {"click": "css"} | {"select": ["css", "value"]} |
 //                {"fill": ["css", "text"]} ]  -- what a person does after
@@ -118,6 +120,9 @@ try {
         const got = await page.locator(sel).count();
         ok(got === want, `${what}: ${want} × ${sel}`, `got ${got}`);
       }
+      const html = await page.content();
+      for (const t of p.notext || [])
+        ok(!html.includes(t), `${what}: the page does not contain "${t}"`);
       for (const sel of p.absent || []) {
         const got = await page.locator(sel).count();
         ok(got === 0, `${what}: no ${sel}`, `got ${got}`);

@@ -9,7 +9,9 @@
 #  - the calendar lists public entries only, with next deadline and
 #    whether the last update came on time;
 #  - bad query options are 400 with an OData error; HEAD has no body;
-#  - an OData answer on the same worker does not disturb them.
+#  - an OData answer on the same worker does not disturb them;
+#  - the HTML pages (report, calendar, front page) show the JSON's counts
+#    and fall under the same canary checks.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/http_lib.inc"
 FIX=$REPO/tests/data/inventory
@@ -40,8 +42,9 @@ fi
 ok 0 "nginx + kueri serve start on 127.0.0.1:$PORT"
 
 : >"$TMP/all"
-fetch() {  # fetch PATH: status on stdout; body appended to $TMP/all
-	s=$(get "$BASE$1"); cat "$TMP/b" >>"$TMP/all"; echo "$s"
+fetch() {  # fetch PATH [curl options]: status on stdout; body appended to $TMP/all
+	p=$1; shift
+	s=$(get "$BASE$p" "$@"); cat "$TMP/b" >>"$TMP/all"; echo "$s"
 }
 
 is "$(get "$BASE/odata/harga_komoditas_konsumen_kota_bandung?\$top=1")" 200 "an OData answer first, on the same worker"
@@ -79,6 +82,30 @@ is "$(jq -r '.entries[] | select(.name=="kasus-dbd") | "\(.nextDue) \(.lastUpdat
 is "$(jq -r '[.entries[] | .nextDue // "~"] | . == sort' "$TMP/sched.json")" true "ordered by next deadline"
 is "$(fetch "/catalog/schedule.csv?today=$T")" 200 "/catalog/schedule.csv answers 200"
 is "$(tr -d '\r' <"$TMP/b" | wc -l)" 24 "... a header and 23 rows"
+
+# The same inventory as pages for a browser (html/inventory.c): drawn
+# from the public JSON above, so the same counts and no private name.
+HTML_ACCEPT='text/html,application/xhtml+xml,*/*;q=0.8'
+is "$(fetch "/catalog/units?today=$T" -H "Accept: $HTML_ACCEPT")" 200 "/catalog/units for a browser answers 200"
+like "$(header Content-Type)" "^text/html" "... as an HTML page"
+like "$(body)" "imunisasi-balita" "... naming the public late entry"
+like "$(body)" "and 1 private entry, late \(counted, not named\)" "... counting the private one"
+is "$(grep -o '<section class="unit"' "$TMP/b" | wc -l)" \
+	"$(jq '.units | length' "$TMP/units.json")" "... one section per unit, as many as in the JSON"
+is "$(grep -o 'class="num days-late"' "$TMP/b" | wc -l)" \
+	"$(jq '[.units[].late[]] | length' "$TMP/units.json")" "... one days-late cell per public late entry of the JSON"
+is "$(fetch "/catalog/schedule?today=$T&\$format=html")" 200 "/catalog/schedule?\$format=html answers 200"
+like "$(header Content-Type)" "^text/html" "... as an HTML page"
+is "$(grep -c '^<tr><td class="nw" data-label="Next due">' "$TMP/b")" 23 "... with the 23 public entries"
+like "$(body)" "7 private entries not listed" "... and the 7 private ones counted"
+is "$(fetch "/?today=$T" -H "Accept: $HTML_ACCEPT")" 200 "the front page with the inventory answers 200"
+like "$(body)" "Expected, not yet published" "... with the entries still expected"
+like "$(body)" "7 private entries of the inventory are counted" "... private ones counted"
+is "$(fetch "/catalog?today=$T")" 200 "/catalog?today= answers 200"
+is "$(jq -r '.[0] | "\(.name) \(.overdue) \(.status) \(.lastUpdateOnTime) \(.scheduleDue)"' "$TMP/b")" \
+	"harga-konsumen-komoditas-pangan-kota-bandung true stale null null" \
+	"a package without an inventory entry (daily, published before $T): stale by its own promise, lastUpdateOnTime null"
+is "$(fetch "/catalog?today=2027-13-01")" 400 "/catalog?today=2027-13-01 is 400"
 
 # Today's answers (no ?today) work as well.
 is "$(fetch /catalog/units)" 200 "/catalog/units without today= answers for today"

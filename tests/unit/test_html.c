@@ -325,7 +325,7 @@ static void
 hostile_page(mem *m, const char *query)
 {
 	kueri_sink sk = { mem_write, m };
-	kb_request req = { &site, "desa<x>", query };
+	kb_request req = { &site, "desa<x>", query, 0, NULL };
 	kb_setmeta meta = { "Desa <script>alert(8)</script>", "Dinas \"PMD\"",
 	                    "CC-BY-4.0", "Villages & <em>hamlets</em>.",
 	                    "2026-11-01T00:00:00Z", "2026-11-02T00:00:00Z", 1,
@@ -407,7 +407,7 @@ test_stream(void)
 {
 	mem        m = { 0 };
 	kueri_sink sk = { mem_write, &m };
-	kb_request req = { &site, "big", NULL };
+	kb_request req = { &site, "big", NULL, 0, NULL };
 	kb_col     cols[1] = { { "teks", KP_STRING, NULL, NULL } };
 	kb_begin   b = { NULL, cols, 1, -1 };
 	kb_writer *w = kb_html_writer(&sk, &req);
@@ -490,7 +490,8 @@ chart_page(mem *m, int line)
 	kueri_sink sk = { mem_write, m };
 	kb_request req = { &site, line ? "kasus" : "desa",
 	                   line ? "$apply=groupby((tanggal),aggregate(baru%20with%20sum%20as%20baru))&$format=html"
-	                        : "$apply=groupby((provinsi),aggregate($count%20as%20n))&$orderby=n%20desc&$format=html" };
+	                        : "$apply=groupby((provinsi),aggregate($count%20as%20n))&$orderby=n%20desc&$format=html",
+	                   0, NULL };
 	kb_col     bc[2] = { { "provinsi", KP_STRING, NULL, NULL },
 	                     { "n", KP_INTEGER, NULL, NULL } };
 	kb_col     lc[2] = { { "tanggal", KP_DATE, NULL, NULL },
@@ -599,7 +600,7 @@ test_error(void)
 	mem        m = { 0 };
 	kueri_sink sk = { mem_write, &m };
 	kb_request req = { &site, "desa",
-	                   "$top=5&$filter=kota%20eq%20'B%C3%A9noa'%20andd%20x" };
+	                   "$top=5&$filter=kota%20eq%20'B%C3%A9noa'%20andd%20x", 0, NULL };
 	kb_writer *w = kb_html_writer(&sk, &req);
 	kueri_err  e;
 
@@ -670,6 +671,115 @@ test_front(void)
 	json_decref(cat);
 }
 
+/* ---- the data inventory's pages ----------------------------------------- */
+
+/* The inventory pages escape every value of the public JSON and take no
+ * class name from it; the row page shows each column once with its type
+ * and links back to the set and to the row as JSON. */
+static void
+test_inventory_pages(void)
+{
+	mem          m = { 0 };
+	kueri_sink   sk = { mem_write, &m };
+	json_error_t je;
+	json_t      *units = json_loads(
+	    "{\"today\":\"2027-06-15\",\"inventoryVersion\":2,\"dueWindowDays\":14,"
+	    "\"units\":[{\"publisher\":\"Dinas <script>alert(1)</script>\","
+	    "\"entries\":3,\"privateEntries\":2,\"status\":{\"overdue\":1,\"stale\":0,"
+	    "\"due\":0,\"planned\":0,\"published\":0,\"withdrawn\":0},"
+	    "\"lastYear\":{\"deadlines\":4,\"met\":3},\"privateLate\":2,"
+	    "\"late\":[{\"name\":\"a\\\"><b>x\",\"title\":\"<img src=x>\","
+	    "\"status\":\"x\\\" onmouseover=\\\"y\",\"due\":\"2027-01-31\","
+	    "\"daysLate\":135}]},"
+	    "{\"publisher\":\"Bappeda\",\"entries\":1,\"privateEntries\":0,"
+	    "\"status\":{\"published\":1},\"lastYear\":{\"deadlines\":0,\"met\":0},"
+	    "\"privateLate\":0,\"late\":[]}]}", 0, &je);
+	json_t      *sched = json_loads(
+	    "{\"today\":\"2027-06-15\",\"privateEntries\":1,\"entries\":["
+	    "{\"name\":\"kasus\",\"title\":\"K <script>\",\"publisher\":\"P\","
+	    "\"updateFrequency\":\"P1M\",\"status\":\"overdue\",\"nextDue\":\"2027-05-31\","
+	    "\"daysLate\":15,\"lastDelivered\":null,\"lastUpdateOnTime\":null},"
+	    "{\"name\":\"done\",\"title\":\"D\",\"publisher\":\"P\",\"updateFrequency\":null,"
+	    "\"status\":\"published\",\"nextDue\":null,\"daysLate\":0,"
+	    "\"lastDelivered\":\"2027-01-01\",\"lastUpdateOnTime\":false}]}", 0, &je);
+	json_t      *cat = json_loads(
+	    "[{\"name\":\"kasus\",\"title\":\"Kasus\",\"publisher\":\"Dinkes\","
+	    "\"published_at\":\"2026-11-20T00:00:00Z\",\"nextUpdateDue\":\"2026-12-20T00:00:00Z\","
+	    "\"overdue\":false,\"status\":\"stale\",\"daysLate\":3,"
+	    "\"lastUpdateOnTime\":false,\"resources\":[{\"name\":\"kasus\",\"rows\":6,"
+	    "\"fields\":[]}]}]", 0, &je);
+	kb_col       cols[2] = { { "kode", KP_STRING, "Kode <i>", "Kode BPS" },
+	                         { "jumlah", KP_INTEGER, NULL, NULL } };
+	kb_value     row[2] = { { KB_VTEXT, 0, 0, "<b>32</b>", 9 },
+	                        { KB_VINT, 7, 0, NULL, 0 } };
+	kb_request   req = { &site, "desa", NULL, 1, "desa('\"><script>')" };
+	kb_begin     b = { NULL, cols, 2, -1 };
+	kb_writer   *w;
+
+	ok(units && sched && cat, "inventory fixtures parse");
+	kb_units_page(&sk, &site, units);
+	save("units.html", &m);
+	is_int(count(m.s, "<script"), 0, "units: a hostile unit name stays text");
+	is_int(count(m.s, "<img") + count(m.s, "<b>"), 0,
+	       "units: hostile entry names and titles stay text");
+	is_int(count(m.s, "<span class=\"st st-other\">x\" onmouseover=\"y</span>"), 1,
+	       "units: a hostile status is the badge's text, not an attribute");
+	is_int(count(m.s, "class=\"st st-other\""), 1,
+	       "units: an unknown status gets the fixed class st-other");
+	is_int(count(m.s, "<section class=\"unit\""), 2, "units: a section per unit");
+	is_int(count(m.s, "class=\"num days-late\" data-label=\"Days late\">135<"),
+	       1, "units: the days late of the late entry");
+	is_int(count(m.s, "and 2 private entries, late (counted, not named)"), 1,
+	       "units: private late entries counted");
+	is_int(count(m.s, "3 of 4 (75%)"), 2,
+	       "units: the on-time rate (table and section)");
+	is_int(count(m.s, "no deadline"), 2, "units: no rate without deadlines");
+	mem_reset(&m);
+	kb_schedule_page(&sk, &site, sched);
+	save("schedule.html", &m);
+	is_int(count(m.s, "<script"), 0, "schedule: a hostile title stays text");
+	is_int(count(m.s, "<tr><td class=\"nw\""), 2, "schedule: a row per entry");
+	is_int(count(m.s, "1 private entry not listed"), 1, "schedule: privates counted");
+	is_int(count(m.s, "<span class=\"overdue\">no</span>"), 1,
+	       "schedule: a late last update says no");
+	mem_reset(&m);
+	kb_front_page_inv(&sk, &site, cat, NULL, units, sched);
+	save("front-inventory.html", &m);
+	is_int(count(m.s, "<span class=\"st st-stale\">stale</span>"), 1,
+	       "front: the stale status from the catalog");
+	is_int(count(m.s, "3 days late"), 1, "front: its days late");
+	is_int(count(m.s, "last update late"), 1, "front: its last update was late");
+	is_int(count(m.s, "<table class=\"catalog expected\">"), 1,
+	       "front: the expected entries");
+	is_int(count(m.s, "<code>kasus</code></td><td data-label=\"Owner\">P<"), 1,
+	       "front: the undelivered entry is expected, the delivered one not");
+	is_int(count(m.s, "<script"), 0, "front: hostile values stay text");
+	mem_reset(&m);
+
+	w = kb_html_writer(&sk, &req);
+	w->begin(w, &b);
+	w->row(w, row, 2);
+	w->end(w, 1, NULL);
+	w->free(w);
+	save("row.html", &m);
+	is_int(count(m.s, "<table class=\"record\">"), 1, "row: a record table");
+	is_int(count(m.s, "<tr><th scope=\"row\">"), 2, "row: a line per column");
+	is_int(count(m.s, "<code>integer</code>"), 1, "row: each column's type");
+	is_int(count(m.s, "Kode &lt;i&gt;. Kode BPS"), 1,
+	       "row: title and description, escaped");
+	is_int(count(m.s, "&lt;b&gt;32&lt;/b&gt;"), 1, "row: the value escaped");
+	is_int(count(m.s, "<script"), 0, "row: a hostile path stays text");
+	is_int(count(m.s, "href=\"/odata/desa(&#39;&quot;&gt;&lt;script&gt;&#39;)?$format=json\""),
+	       1, "row: the JSON link is the path as sent, escaped, + $format=json");
+	is_int(count(m.s, "<a rel=\"up\" href=\"/odata/desa\">"), 1,
+	       "row: a link back to the dataset");
+	is_int(count(m.s, "rel=\"next\""), 0, "row: no pager");
+	mem_reset(&m);
+	json_decref(units);
+	json_decref(sched);
+	json_decref(cat);
+}
+
 /* ---- the adapter's value conversion ----------------------------------- */
 
 static void
@@ -711,6 +821,7 @@ main(int argc, char **argv)
 	test_geojson();
 	test_error();
 	test_front();
+	test_inventory_pages();
 	test_stmt_values();
 	kb_csp(csp, sizeof(csp));
 	ok(strstr(csp, "default-src 'none'") && strstr(csp, "style-src 'sha256-") &&
