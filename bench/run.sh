@@ -166,7 +166,8 @@ scale_one() {   # scale_one N: one line of $RUN/scale.tsv
 		WHEN name = '$_t' THEN 'table'
 		WHEN name = '${_t}_pk' THEN 'key'
 		WHEN name = '$_f' OR name LIKE '${_f}_%' THEN 'fts'
-		WHEN name LIKE '${_t}_%' THEN 'index'
+		WHEN name LIKE '${_t}_%' OR name IN (SELECT name FROM sqlite_master
+			WHERE type = 'index' AND tbl_name = '$_t') THEN 'index'
 		ELSE 'catalog' END, sum(pgsize) FROM dbstat GROUP BY 1;
 		SELECT 'free', (SELECT freelist_count FROM pragma_freelist_count) *
 		               (SELECT page_size FROM pragma_page_size);" >"$RUN/ss" 2>/dev/null || : >"$RUN/ss"
@@ -262,6 +263,7 @@ scale_table() {
 if [ -z "${SCALE_ROWS:-}" ]; then
 	SCALE_ROWS="100000 1000000 $ROWS"
 	[ "$ROWS" -le 1000000 ] && SCALE_ROWS="100000 $ROWS"
+	[ "$ROWS" -le 100000 ] && SCALE_ROWS=$ROWS
 fi
 if [ "${SCALE:-auto}" = 1 ] || { [ "${SCALE:-auto}" = auto ] && [ "$ROWS" -ge 2000000 ]; }; then
 	scale_table
