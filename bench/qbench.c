@@ -23,11 +23,21 @@
  *       follows @odata.nextLink in pages of at most 1000 rows
  *       (Prefer: odata.maxpagesize) until SKIP rows are behind, and prints
  *       the absolute nextLink that starts at row SKIP.
+ *
+ *   qbench export PORTAL path?query
+ *       one request streamed to a byte-counting sink, as a worker streams
+ *       a full export (e.g. villages?$format=csv); prints bytes TAB
+ *       seconds TAB rows TAB this process's peak RSS in KB TAB its CPU
+ *       seconds, user + system (getrusage), so "flat worker memory" is a
+ *       number and MB/s can be read without the machine's other load.
+ *       (Issue 17's scale table.)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sys/resource.h>
 
 #include <sqlite3.h>
 
@@ -99,7 +109,8 @@ median(double *v, int n)
 /* ---- the two sides ---------------------------------------------------- */
 
 /* The engine's limits: defaults, except the time budget, which
- * QBENCH_TIME_MS raises so whole-table queries are measured, not cut off. */
+ * QBENCH_TIME_MS raises so whole-table queries are measured, not cut off,
+ * and the export cap, which QBENCH_EXPORT_CAP raises. */
 static kq_limits limits;
 static double    work_us = 3e5;   /* QBENCH_WORK_MS: work per scenario */
 
@@ -108,12 +119,17 @@ limits_init(void)
 {
 	const char *ms = getenv("QBENCH_TIME_MS");
 	const char *wk = getenv("QBENCH_WORK_MS");
+	const char *cap = getenv("QBENCH_EXPORT_CAP");
 
 	kq_limits_default(&limits);
 	if (wk != NULL && atoi(wk) > 0)
 		work_us = atoi(wk) * 1e3;
 	if (ms != NULL && atoi(ms) > 0)
 		limits.time_ms = atoi(ms);
+	/* A full export of a set bigger than the default cap (1,000,000
+	 * rows, `kueri serve --export-cap`) needs the cap raised. */
+	if (cap != NULL && atoll(cap) > 0)
+		limits.export_cap = atoll(cap);
 }
 
 /* One engine request; returns microseconds, fills status/bytes. */
@@ -369,6 +385,36 @@ cmd_nextlink(const char *portal, const char *root, const char *pathq,
 	return 0;
 }
 
+/* ---- export (issue 17): one whole-set answer, its MB/s and peak RSS ---- */
+
+static int
+cmd_export(const char *portal, const char *pathq)
+{
+	kueri_err err;
+	kportal *p = portal_open_ro(portal, &err);
+	struct rusage ru;
+	size_t bytes = 0;
+	long long rows = 0;
+	int status = 0;
+	double us;
+
+	if (p == NULL) {
+		fprintf(stderr, "qbench: %s: %s\n", portal, err.msg);
+		return 1;
+	}
+	us = run_kueri(p, pathq, NULL, 0, &status, &bytes, &rows);
+	portal_close(p);
+	if (status != 200) {
+		fprintf(stderr, "qbench: export %s: status %d\n", pathq, status);
+		return 1;
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	printf("%zu\t%.3f\t%lld\t%ld\t%.3f\n", bytes, us / 1e6, rows,
+	       ru.ru_maxrss, (double)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -377,7 +423,10 @@ main(int argc, char **argv)
 		return cmd_run(argv[2], argv[3], atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
 	if (argc == 6 && strcmp(argv[1], "nextlink") == 0)
 		return cmd_nextlink(argv[2], argv[3], argv[4], atoll(argv[5]));
+	if (argc == 4 && strcmp(argv[1], "export") == 0)
+		return cmd_export(argv[2], argv[3]);
 	fprintf(stderr, "usage: qbench run PORTAL SCENARIOS.tsv N\n"
-	                "       qbench nextlink PORTAL ROOT PATH?QUERY SKIP\n");
+	                "       qbench nextlink PORTAL ROOT PATH?QUERY SKIP\n"
+	                "       qbench export PORTAL PATH?QUERY\n");
 	return 2;
 }

@@ -110,6 +110,167 @@ else
 	say "qbench does not link yet (engine missing?): $(head -c 300 "$RUN/qbench.err")"
 fi
 
+# ==== scale table (issue 17) ================================================
+# `make bench ROWS=10000000` first measures the same package at several
+# sizes in one run -- SCALE_ROWS, by default "100000 1000000 $ROWS" when
+# ROWS >= 2,000,000 (SCALE=1 forces it at any ROWS, SCALE=0 skips it) --
+# and writes bench/results/scale.md:
+#   verify and publish: elapsed, CPU (user+sys, the honest figure on a
+#     shared machine) and peak RSS (/usr/bin/time), into a fresh portal;
+#   the portal's bytes per CSV byte, split by dbstat into the data table,
+#     the key index, other indexes, the FTS5 tables and free pages;
+#   the engine in-process (bench/qbench.c): a page of 20, a keyset deep
+#     page (the nextLink reached by following links to the middle of the
+#     set), an indexed filter page, /villages/$count; and a full CSV export
+#     streamed by one process (the export cap raised to the row count, as
+#     `kueri serve --export-cap N` would): MB/s and that process's peak RSS.
+# The last lines compare the largest size with 1,000,000 rows: publish CPU
+# against 10x (goal <= 1.1) and each serving row (goal <= 1.2).
+# SCALE_ONLY=1 stops after this table (the floors and HTTP rows at 10M
+# take another half hour).  Kept apart from the rest of the script.
+scale_gen() {   # scale_gen N: the CSV + package for N rows (cached)
+	_d=${BENCH_DATA:-bench/data}/villages-$1
+	if [ ! -s "$_d/villages.csv" ] || [ bench/gen_villages.c -nt "$_d/villages.csv" ]; then
+		say "scale: generating $1 rows into $_d"
+		mkdir -p "$_d"
+		"$BB/gen_villages" "$1" >"$_d/villages.csv.part"
+		mv "$_d/villages.csv.part" "$_d/villages.csv"
+	fi
+	cp bench/villages.datapackage.json "$_d/datapackage.json"
+	SCALE_DIR=$_d
+}
+
+# scale_time OUT CMD...: run CMD under /usr/bin/time; OUT gets
+# "elapsed cpu(user+sys) peak-RSS-MB"
+scale_time() {
+	_o=$1; shift
+	/usr/bin/time -f '%e %U %S %M' -o "$_o.raw" "$@" || return 1
+	awk '{ printf "%.2f %.2f %.1f\n", $1, $2 + $3, $4 / 1024 }' "$_o.raw" >"$_o"
+}
+
+scale_one() {   # scale_one N: one line of $RUN/scale.tsv
+	_n=$1
+	scale_gen "$_n"
+	_csv=$(wc -c <"$SCALE_DIR/villages.csv")
+	_db=$RUN/scale-$_n.db
+	rm -f "$_db" "$_db-wal" "$_db-shm"
+	say "scale: $_n rows: verify"
+	scale_time "$RUN/sv" "$KUERI" verify "$SCALE_DIR/datapackage.json" >/dev/null 2>"$RUN/sv.err" \
+		|| { say "scale: verify failed: $(tail -n 2 "$RUN/sv.err")"; return 1; }
+	say "scale: $_n rows: publish"
+	scale_time "$RUN/sp" "$KUERI" publish --db "$_db" "$SCALE_DIR/datapackage.json" >/dev/null 2>"$RUN/sp.err" \
+		|| { say "scale: publish failed: $(tail -n 2 "$RUN/sp.err")"; return 1; }
+	_t=$(sqlite3 -readonly "$_db" "SELECT tbl FROM kueri_resource WHERE name = 'villages'")
+	_f=$(sqlite3 -readonly "$_db" "SELECT fts FROM kueri_resource WHERE name = 'villages'")
+	sqlite3 -readonly "$_db" "SELECT CASE
+		WHEN name = '$_t' THEN 'table'
+		WHEN name = '${_t}_pk' THEN 'key'
+		WHEN name = '$_f' OR name LIKE '${_f}_%' THEN 'fts'
+		WHEN name LIKE '${_t}_%' OR name IN (SELECT name FROM sqlite_master
+			WHERE type = 'index' AND tbl_name = '$_t') THEN 'index'
+		ELSE 'catalog' END, sum(pgsize) FROM dbstat GROUP BY 1;
+		SELECT 'free', (SELECT freelist_count FROM pragma_freelist_count) *
+		               (SELECT page_size FROM pragma_page_size);" >"$RUN/ss" 2>/dev/null || : >"$RUN/ss"
+	_sz() { awk -F'|' -v k="$1" -v c="$_csv" '$1 == k { v = $2 } END { printf "%.2f", v / c }' "$RUN/ss"; }
+	_pb=$(wc -c <"$_db")
+	# serving, in the engine: the deep page is the middle of the set
+	_deep=$((_n / 2))
+	_root="http://127.0.0.1:1/odata/"
+	say "scale: $_n rows: serving (nextLink to row $_deep, then the engine rows)"
+	_next=$("$BB/qbench" nextlink "$_db" "$_root" 'villages' "$_deep" 2>"$RUN/sn.err") \
+		|| { say "scale: nextlink failed: $(head -c 300 "$RUN/sn.err")"; _next=""; }
+	_next=${_next#"$_root"}
+	_key=$(sqlite3 -readonly "$_db" "SELECT rowid FROM $_t ORDER BY rowid LIMIT 1 OFFSET $((_deep - 1))")
+	{
+		printf 'page of 20\thttp\t-\t%s\t%s\n' 'villages?$top=20' \
+			"SELECT $SEL_SCALE FROM $_t ORDER BY rowid LIMIT 20"
+		[ -n "$_next" ] && printf 'keyset deep page\thttp\todata.maxpagesize=20\t%s\t%s\n' "$_next" \
+			"SELECT $SEL_SCALE FROM $_t WHERE rowid > $_key ORDER BY rowid LIMIT 20"
+		printf 'indexed filter page\thttp\t-\t%s\t%s\n' \
+			'villages?$filter=kode_desa%20ge%20%273300000000%27&$orderby=kode_desa&$top=20' \
+			"SELECT $SEL_SCALE FROM $_t WHERE c0 >= '3300000000' ORDER BY c0 LIMIT 20"
+		# the hand SQL is what kueri does: read the count stored at publish
+		# (a count(*) here would scan the set between kueri's runs and leave
+		# its 1 us answer measured with cold caches)
+		printf '$count\thttp\t-\t%s\t%s\n' 'villages/$count' \
+			"SELECT rows FROM kueri_resource WHERE name = 'villages'"
+	} >"$RUN/sq.tsv"
+	QBENCH_WORK_MS=300 "$BB/qbench" run "$_db" "$RUN/sq.tsv" 5 >"$RUN/sq.out" 2>"$RUN/sq.err" \
+		|| say "scale: qbench failed: $(head -c 300 "$RUN/sq.err")"
+	_q() { awk -F'\t' -v k="$1" -v c="$2" '$1 == k { if ($4 != 200) print "status " $4; else printf "%.3f", $c / 1000 }' "$RUN/sq.out"; }
+	say "scale: $_n rows: CSV export"
+	_x=$(QBENCH_TIME_MS=3600000 QBENCH_EXPORT_CAP=$_n "$BB/qbench" export "$_db" 'villages?$format=csv' 2>"$RUN/sx.err") \
+		|| { say "scale: export failed: $(head -c 300 "$RUN/sx.err")"; _x="0 0 0 0 0"; }
+	set -- $_x
+	[ "$3" = "$_n" ] || say "scale: the export wrote $3 rows, not $_n"
+	_mbs=$(awk -v b="$1" -v t="$2" -v c="$5" 'BEGIN { if (t > 0 && c > 0) printf "%.1f (CPU: %.1f)", b / t / 1e6, b / c / 1e6; else print "n/a" }')
+	_xrss=$(awk -v k="$4" 'BEGIN { printf "%.1f", k / 1024 }')
+	# one TSV line: rows csvMB | verify e cpu rss | publish e cpu rss |
+	# portal/csv table key index fts free | page deep filter count (kueri ms) |
+	# the same four (SQLite's hand SQL ms) | export MB/s, MB, RSS
+	printf '%s\t%.1f\t%s\t%s\t%.2f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n' \
+		"$_n" "$(awk -v c="$_csv" 'BEGIN { print c / 1e6 }')" \
+		"$(cat "$RUN/sv")" "$(cat "$RUN/sp")" "$(awk -v a="$_pb" -v c="$_csv" 'BEGIN { print a / c }')" \
+		"$(_sz table)" "$(_sz key)" "$(_sz index)" "$(_sz fts)" "$(_sz free)" \
+		"$(_q 'page of 20' 2)" "$(_q 'keyset deep page' 2)" "$(_q 'indexed filter page' 2)" "$(_q '$count' 2)" \
+		"$(_q 'page of 20' 3)" "$(_q 'keyset deep page' 3)" "$(_q 'indexed filter page' 3)" "$(_q '$count' 3)" \
+		"$_mbs" "$(awk -v b="$1" 'BEGIN { print b / 1e6 }')" "$_xrss" >>"$RUN/scale.tsv"
+	rm -f "$_db" "$_db-wal" "$_db-shm"   # a 10M portal is ~1.8 GB
+}
+
+scale_table() {
+	SCALE_TH='function th(x,  s, r) { s = sprintf("%d", x); r = ""
+		while (length(s) > 3) { r = "," substr(s, length(s) - 2) r; s = substr(s, 1, length(s) - 3) }
+		return s r }
+	'
+	SEL_SCALE="c0, c1, c2, c3, c4, c5, c6, c7, c8, c9"
+	: >"$RUN/scale.tsv"
+	_l0=$(cut -d' ' -f1-3 /proc/loadavg); _s0=$(date +%s)
+	for _n in $SCALE_ROWS; do scale_one "$_n" || die "scale: $_n rows failed"; done
+	_l1=$(cut -d' ' -f1-3 /proc/loadavg)
+	mkdir -p "$RESULTS"
+	{
+		echo "# kueri at scale (issue 17): one run"
+		echo
+		echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown); $(($(date +%s) - _s0)) s"
+		echo "- machine: $NPROC cores, $(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo), Linux $(uname -r); load average at start $_l0, at end $_l1"
+		echo "- data: bench/gen_villages.c; each size verified, then published into a fresh portal; CPU = user + sys"
+		echo "- serving: the engine in-process (bench/qbench.c), median ms (SQLite on the hand SQL in brackets); keyset deep page = the nextLink at the middle of the set"
+		echo "- reproduce: \`make bench ROWS=$(echo "$SCALE_ROWS" | awk '{ print $NF }') BENCH_DATA=/var/tmp/kueri-bench\` (SCALE_ONLY=1: this table only)"
+		echo
+		echo "| rows | CSV MB | verify s (CPU) | verify RSS MB | publish s (CPU) | publish RSS MB | CPU µs/row | portal / CSV | table / key / other idx / FTS / free | page of 20 ms | keyset deep ms | indexed filter ms | \$count ms | CSV export MB/s (per CPU s; MB), RSS MB |"
+		echo "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|"
+		awk -F'\t' "$SCALE_TH"'{ split($3, v, " "); split($4, p, " ");
+			printf "| %s | %.1f | %.2f (%.2f) | %.1f | %.2f (%.2f) | %.1f | %.1f | %.2f× | %s / %s / %s / %s / %s | %s (%s) | %s (%s) | %s (%s) | %s (%s) | %s; %.0f MB, %s |\n",
+				th($1), $2, v[1], v[2], v[3], p[1], p[2], p[3], p[2] / $1 * 1e6, $5, $6, $7, $8, $9, $10,
+				$11, $15, $12, $16, $13, $17, $14, $18, $19, $20, $21 }' "$RUN/scale.tsv"
+		echo
+		# the largest size against 1,000,000 rows
+		awk -F'\t' "$SCALE_TH"'$1 == 1000000 { split($4, a, " "); c1 = a[2]; for (i = 11; i <= 14; i++) s1[i] = $i; x1 = $19 }
+			{ n = $1; split($4, b, " "); cn = b[2]; for (i = 11; i <= 14; i++) sn[i] = $i; xn = $19 }
+			END { if (c1 == "" || n == 1000000) exit
+				k = n / 1000000
+				printf "- publish CPU at %s rows: %.2f s = %.2f × (%g × the 1,000,000-row %.2f s) (goal <= 1.1)\n", th(n), cn, cn / (k * c1), k, c1
+				split("page of 20|keyset deep page|indexed filter page|$count", nm, "|")
+				for (i = 11; i <= 14; i++) if (s1[i] + 0 > 0)
+					printf "- %s: %.3f ms at %s rows vs %.3f ms at 1,000,000 = %.2f× (goal <= 1.2)\n", nm[i - 10], sn[i], th(n), s1[i], sn[i] / s1[i]
+				if (x1 + 0 > 0) printf "- CSV export: %.1f MB/s vs %.1f MB/s at 1,000,000 = %.2f× (elapsed; the per-CPU-second figures are in the table)\n", xn, x1, xn / x1 }' "$RUN/scale.tsv"
+	} >"$RESULTS/scale.md"
+	cat "$RESULTS/scale.md"
+	say "wrote $RESULTS/scale.md"
+}
+
+if [ -z "${SCALE_ROWS:-}" ]; then
+	SCALE_ROWS="100000 1000000 $ROWS"
+	[ "$ROWS" -le 1000000 ] && SCALE_ROWS="100000 $ROWS"
+	[ "$ROWS" -le 100000 ] && SCALE_ROWS=$ROWS
+fi
+if [ "${SCALE:-auto}" = 1 ] || { [ "${SCALE:-auto}" = auto ] && [ "$ROWS" -ge 2000000 ]; }; then
+	scale_table
+	[ "${SCALE_ONLY:-0}" = 1 ] && exit 0
+fi
+# ==== end of the scale table (issue 17) =====================================
+
 # ---- data (generated once per ROWS, cached under bench/data/) -------------
 
 if [ ! -s "$DATA/villages.csv" ] || [ bench/gen_villages.c -nt "$DATA/villages.csv" ]; then

@@ -88,19 +88,21 @@ set_pos(const kvset *s, uint32_t tag)
 	return s->bits ? (size_t)(tag >> (32 - s->bits)) : 0;
 }
 
-/* Slots are probed at random: for big tables ask for transparent huge
- * pages, which turns a TLB miss per row into a cache miss per row. */
+/* Slots and Bloom filters are probed at random: for big arrays ask for
+ * transparent huge pages, which turns a TLB miss per row into a cache
+ * miss per row.  Small ones are aligned to a cache line all the same, so
+ * a 512-bit Bloom block is one line, not two. */
 static uint64_t *
 slots_alloc(size_t n)
 {
 	size_t    bytes = n * sizeof(uint64_t);
 	uint64_t *p;
 
-	if (bytes < (4u << 20))
-		return calloc(n, sizeof(uint64_t));
-	if (posix_memalign((void **)&p, 2u << 20, bytes) != 0)
+	if (posix_memalign((void **)&p, bytes < (1u << 20) ? 64 : 2u << 20,
+	                   bytes ? bytes : 64) != 0)
 		return NULL;
-	(void)madvise(p, bytes, MADV_HUGEPAGE);
+	if (bytes >= (1u << 20))
+		(void)madvise(p, bytes, MADV_HUGEPAGE);
 	memset(p, 0, bytes);
 	return p;
 }
@@ -243,7 +245,7 @@ spill(kvset *s)
 	r->nfence = (r->n + RUN_BLOCK - 1) / RUN_BLOCK;
 	r->nblocks = (r->n * BLOOM_BITS + 511) / 512 + 1;
 	r->fence = malloc((r->nfence + 1) * sizeof *r->fence);
-	r->bloom = calloc(r->nblocks * 8, sizeof *r->bloom);
+	r->bloom = slots_alloc(r->nblocks * 8);
 	/* tmpfile(): created unlinked in P_tmpdir/TMPDIR, gone at exit or
 	 * kill -9, never seen by another process. */
 	r->f = tmpfile();
@@ -335,6 +337,15 @@ kvs_find(kvset *s, uint64_t h, kvs_confirm_fn confirm, void *ctx,
 
 	if (make_room(s) < 0)
 		return -1;
+	/* Every run's Bloom block is a likely cache miss: ask for them all
+	 * now, so the misses overlap each other and the table's probe below
+	 * instead of coming one after another (the runs' share of the time
+	 * would otherwise grow with their number, i.e. with the rows). */
+	for (i = 0; i < s->nruns; i++) {
+		uint64_t m;
+
+		__builtin_prefetch(bloom_block(&s->runs[i], tag, &m));
+	}
 	p = set_pos(s, tag);
 	while (s->slot[p]) {
 		if ((uint32_t)(s->slot[p] >> 32) == tag) {
