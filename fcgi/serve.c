@@ -14,7 +14,8 @@
  * same version of the same file.
  *
  * Accepting.  The listening socket is non-blocking and each worker waits
- * for it with ppoll(), which is also the only place SIGTERM is unblocked:
+ * for it with epoll_pwait() (EPOLLEXCLUSIVE: one idle worker woken per
+ * connection) or ppoll(), the only place SIGTERM is unblocked:
  * an idle worker stops at once, a busy one finishes its request first
  * (drain), and no signal can be lost between the check and the wait.
  * When several workers wake for one connection, the losers get EAGAIN
@@ -24,8 +25,9 @@
  * (3 s) of being accepted, however slowly it trickles in; connections are
  * closed after each request (FCGI_KEEP_CONN is not honoured); a write that
  * makes no progress for io_timeout fails.  A request that has used
- * heavy_ms of CPU is demoted (nice 10) so cheap requests on other workers
- * keep the CPU, and its worker retires afterwards.  There are more workers
+ * heavy_ms of CPU is demoted (its own session, lowest priority) so cheap
+ * requests on other workers keep the CPU, and its worker retires
+ * afterwards.  There are more workers
  * than cores.  An alarm is a last-resort hang guard for the whole answer.
  *
  * The parent only forks, reaps, replaces workers (with a growing pause
@@ -42,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/socket.h>
@@ -213,14 +216,62 @@ on_worker_alarm(int sig)
  * get the CPU first; the expensive request still runs (within its time
  * budget) on what is left.  An unprivileged process cannot raise its
  * priority again, so the worker retires after this request and the parent
- * forks a fresh one.  setpriority is a plain system call.
+ * forks a fresh one.
+ *
+ * nice alone is not enough where the kernel groups tasks by session
+ * (CONFIG_SCHED_AUTOGROUP, on by default in Debian's kernels, for tasks
+ * outside a cpu cgroup): nice then only orders the tasks *inside* one
+ * session, and the session as a whole gets one share of the CPU against
+ * every other session.  An expensive request at nice 10 still spends the
+ * share of the session nginx and the cheap workers run in, and when a
+ * cheap request arrives that session has used its turn and waits behind
+ * the other sessions (measured: p99 82 ms for a cached answer, 54 ms for
+ * nginx alone, with 4 expensive requests on a loaded 2-core machine).  So
+ * the demoted worker leaves the session (setsid: its own autogroup) and
+ * gives that group the lowest weight (nice 19 in /proc/self/autogroup),
+ * and itself nice 19.  It then competes with everything else on the
+ * machine at the lowest weight, and never with the cheap requests.  The
+ * kernel allows an unprivileged autogroup write only every 100 ms; the
+ * timer stays armed so a refused write is retried.  Where the kernel
+ * does not group by session (a cpu cgroup, e.g. a systemd slice) setsid
+ * and the write change nothing and nice does the work.  All of these are
+ * plain system calls, safe in a handler.
  */
+static volatile sig_atomic_t group_done;
+
+/* A worker tells the parent it was demoted.  A real-time signal: each one
+ * is queued with the sender's pid, none is lost when two workers are
+ * demoted at once. */
+#define SIG_HEAVY (SIGRTMIN + 1)
+
 static void
 on_worker_heavy(int sig)
 {
+	int fd, e = errno;
+
 	(void)sig;
-	demoted = 1;
-	setpriority(PRIO_PROCESS, 0, 10);
+	if (!demoted) {
+		demoted = 1;
+		setpriority(PRIO_PROCESS, 0, 19);
+		setsid();
+		/* Hand this worker's place in the pool back: the parent
+		 * forks a fresh worker for cheap requests now, not when this
+		 * one is done (see ks_serve). */
+		kill(getppid(), SIG_HEAVY);
+	}
+	if (!group_done) {
+		fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			group_done = 1;         /* no autogroups here */
+		else {
+			ssize_t w = write(fd, "19", 2);
+
+			if (w == 2 || errno != EAGAIN)
+				group_done = 1;
+			close(fd);
+		}
+	}
+	errno = e;
 }
 
 static long long
@@ -463,7 +514,7 @@ worker_main(const ks_conf *c, int lfd)
 	long long guard_ms, alarm_set = 0;  /* hang guard; when last armed */
 	sigset_t block, waitmask;
 	struct sigaction sa;
-	int retire = 0;
+	int retire = 0, efd;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	memset(&sa, 0, sizeof sa);
@@ -501,10 +552,26 @@ worker_main(const ks_conf *c, int lfd)
 		fprintf(stderr, "kueri serve: worker: %s\n", err.msg);
 	memset(&req, 0, sizeof req);
 	req.fd = -1;
+	/* One idle worker woken per connection, not all of them: with
+	 * ppoll every idle worker wakes for each connection and all but one
+	 * find EAGAIN -- on a busy machine that is a handful of context
+	 * switches per request, taken from the CPU the cheap requests need.
+	 * EPOLLEXCLUSIVE (Linux 4.5) wakes one waiter; without it, ppoll. */
+	efd = epoll_create1(EPOLL_CLOEXEC);
+	if (efd >= 0) {
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+
+		if (epoll_ctl(efd, EPOLL_CTL_ADD, lfd, &ev) < 0) {
+			close(efd);
+			efd = -1;
+		}
+	}
 	guard_ms = 1000LL * (c->io_timeout * 20 + c->lim.time_ms / 1000);
 	while (!worker_stop && !retire) {
 		struct pollfd pfd = { lfd, POLLIN, 0 };
-		struct itimerval heavy = { { 0, 0 }, { c->heavy_ms / 1000,
+		/* Once demoted, the timer repeats every 100 ms of CPU so
+		 * a refused autogroup write is retried (on_worker_heavy). */
+		struct itimerval heavy = { { 0, 100000 }, { c->heavy_ms / 1000,
 		                           (c->heavy_ms % 1000) * 1000 } };
 		struct itimerval off = { { 0, 0 }, { 0, 0 } };
 		kh_stats st;
@@ -512,7 +579,12 @@ worker_main(const ks_conf *c, int lfd)
 		enum kr_err e;
 		int rc, fd;
 
-		rc = ppoll(&pfd, 1, NULL, &waitmask);
+		if (efd >= 0) {
+			struct epoll_event ev;
+
+			rc = epoll_pwait(efd, &ev, 1, -1, &waitmask);
+		} else
+			rc = ppoll(&pfd, 1, NULL, &waitmask);
 		if (rc < 0 && errno != EINTR)
 			break;
 		if (rc <= 0 || worker_stop)
@@ -579,6 +651,8 @@ worker_main(const ks_conf *c, int lfd)
 		        now_ms() - t0, retire ? " heavy" : "");
 	}
 	kr_close(&req);
+	if (efd >= 0)
+		close(efd);
 	portal_detach();
 	return 0;
 }
@@ -613,7 +687,7 @@ ks_serve(const ks_conf *c)
 	kueri_err err;
 	slot *slots;
 	sigset_t set, oldmask;
-	int lfd, i, alive, stopping = 0;
+	int lfd, i, alive, stopping = 0, nslots = c->workers * 2;
 	long long deadline = 0;
 
 	/* Fail fast (and once) when the portal cannot be opened, instead of
@@ -639,7 +713,16 @@ ks_serve(const ks_conf *c)
 		        " (use --socket or --listen)\n", lfd);
 		return 2;
 	}
-	if ((slots = calloc((size_t)c->workers, sizeof *slots)) == NULL)
+	/* Two lanes.  slots[0, workers): the pool that accepts requests.
+	 * slots[workers, 2 workers): workers demoted by an expensive request,
+	 * finishing it.  A demoted worker moves to the second lane and its
+	 * place in the first is refilled at once, so expensive requests --
+	 * demoted, and starved of CPU on a busy machine -- never hold the
+	 * places cheap requests need: the pool keeps `workers` workers for
+	 * them however many expensive requests are running.  The second lane
+	 * bounds that: with it full, a demoted worker keeps its place until
+	 * it is done (at most `workers` x 2 processes in all). */
+	if ((slots = calloc((size_t)nslots, sizeof *slots)) == NULL)
 		return 2;
 
 	sigemptyset(&set);
@@ -647,6 +730,7 @@ ks_serve(const ks_conf *c)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIG_HEAVY);
 	sigprocmask(SIG_BLOCK, &set, &oldmask);
 
 	for (i = 0; i < c->workers; i++) {
@@ -668,16 +752,32 @@ ks_serve(const ks_conf *c)
 		if ((sig == SIGTERM || sig == SIGINT) && !stopping) {
 			stopping = 1;
 			deadline = now_ms() + (long long)c->drain * 1000;
-			for (i = 0; i < c->workers; i++)
+			for (i = 0; i < nslots; i++)
 				if (slots[i].pid > 0)
 					kill(slots[i].pid, SIGTERM);
 		}
+		if (sig == SIG_HEAVY && !stopping) {
+			int j;
+
+			for (i = 0; i < c->workers; i++)
+				if (slots[i].pid > 0 && slots[i].pid == si.si_pid)
+					break;
+			for (j = c->workers; j < nslots; j++)
+				if (slots[j].pid == 0)
+					break;
+			if (i < c->workers && j < nslots) {
+				slots[j] = slots[i];
+				slots[i].pid = 0;
+				slots[i].fails = 0;
+				slots[i].due = now_ms();
+			}
+		}
 		/* Reap everything that ended. */
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-			for (i = 0; i < c->workers; i++)
+			for (i = 0; i < nslots; i++)
 				if (slots[i].pid == pid)
 					break;
-			if (i == c->workers)
+			if (i == nslots)
 				continue;
 			t = now_ms();
 			slots[i].pid = 0;
@@ -706,8 +806,10 @@ ks_serve(const ks_conf *c)
 		}
 		t = now_ms();
 		alive = 0;
-		for (i = 0; i < c->workers; i++) {
-			if (!stopping && slots[i].pid == 0 && t >= slots[i].due) {
+		for (i = 0; i < nslots; i++) {
+			/* Only the first lane is refilled. */
+			if (!stopping && i < c->workers && slots[i].pid == 0 &&
+			    t >= slots[i].due) {
 				slots[i].pid = spawn(c, lfd, &oldmask);
 				slots[i].born = t;
 			}
@@ -718,7 +820,7 @@ ks_serve(const ks_conf *c)
 			if (alive == 0)
 				break;
 			if (t >= deadline) {
-				for (i = 0; i < c->workers; i++)
+				for (i = 0; i < nslots; i++)
 					if (slots[i].pid > 0)
 						kill(slots[i].pid, SIGKILL);
 				deadline = t + 60 * 1000;
