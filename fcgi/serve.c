@@ -219,29 +219,29 @@ on_worker_alarm(int sig)
  * this worker's priority so that the cheap requests other workers answer
  * get the CPU first; the expensive request still runs (within its time
  * budget) on what is left.  An unprivileged process cannot raise its
- * priority again, so the worker retires after this request and the parent
- * forks a fresh one.
+ * priority again, so the worker retires after this request.
  *
  * nice alone is not enough where the kernel groups tasks by session
  * (CONFIG_SCHED_AUTOGROUP, on by default in Debian's kernels, for tasks
  * outside a cpu cgroup): nice then only orders the tasks *inside* one
  * session, and the session as a whole gets one share of the CPU against
- * every other session.  An expensive request at nice 10 still spends the
+ * every other session.  An expensive request at nice 10 still spent the
  * share of the session nginx and the cheap workers run in, and when a
- * cheap request arrives that session has used its turn and waits behind
+ * cheap request arrived that session had used its turn and waited behind
  * the other sessions (measured: p99 82 ms for a cached answer, 54 ms for
  * nginx alone, with 4 expensive requests on a loaded 2-core machine).  So
- * the demoted worker leaves the session (setsid: its own autogroup) and
- * gives that group the lowest weight (nice 19 in /proc/self/autogroup),
- * and itself nice 19.  It then competes with everything else on the
- * machine at the lowest weight, and never with the cheap requests.  The
- * kernel allows an unprivileged autogroup write only every 100 ms; the
- * timer stays armed so a refused write is retried.  Where the kernel
- * does not group by session (a cpu cgroup, e.g. a systemd slice) setsid
- * and the write change nothing and nice does the work.  All of these are
- * plain system calls, safe in a handler.
+ * the demoted worker also leaves the session (setsid: its own autogroup).
+ * Its group keeps the default weight: at a lower one (autogroup nice 19
+ * was tried) a busy machine starves it and even moderately expensive
+ * queries run out of their time budget.  Under a cpu cgroup (a systemd
+ * service) setsid changes nothing and nice 19 orders it after the cheap
+ * workers of the same service.
+ *
+ * And the worker hands its place in the pool back (SIG_HEAVY): the parent
+ * forks a fresh worker for cheap requests now, not when this one is done
+ * (see ks_serve).  setpriority, setsid, getppid and kill are plain system
+ * calls, safe in a handler.
  */
-static volatile sig_atomic_t group_done;
 
 /* A worker tells the parent it was demoted.  A real-time signal: each one
  * is queued with the sender's pid, none is lost when two workers are
@@ -251,29 +251,14 @@ static volatile sig_atomic_t group_done;
 static void
 on_worker_heavy(int sig)
 {
-	int fd, e = errno;
+	int e = errno;
 
 	(void)sig;
 	if (!demoted) {
 		demoted = 1;
 		setpriority(PRIO_PROCESS, 0, 19);
 		setsid();
-		/* Hand this worker's place in the pool back: the parent
-		 * forks a fresh worker for cheap requests now, not when this
-		 * one is done (see ks_serve). */
 		kill(getppid(), SIG_HEAVY);
-	}
-	if (!group_done) {
-		fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
-		if (fd < 0)
-			group_done = 1;         /* no autogroups here */
-		else {
-			ssize_t w = write(fd, "19", 2);
-
-			if (w == 2 || errno != EAGAIN)
-				group_done = 1;
-			close(fd);
-		}
 	}
 	errno = e;
 }
@@ -573,9 +558,7 @@ worker_main(const ks_conf *c, int lfd)
 	guard_ms = 1000LL * (c->io_timeout * 20 + c->lim.time_ms / 1000);
 	while (!worker_stop && !retire) {
 		struct pollfd pfd = { lfd, POLLIN, 0 };
-		/* Once demoted, the timer repeats every 100 ms of CPU so
-		 * a refused autogroup write is retried (on_worker_heavy). */
-		struct itimerval heavy = { { 0, 100000 }, { c->heavy_ms / 1000,
+		struct itimerval heavy = { { 0, 0 }, { c->heavy_ms / 1000,
 		                           (c->heavy_ms % 1000) * 1000 } };
 		struct itimerval off = { { 0, 0 }, { 0, 0 } };
 		kh_stats st;
