@@ -78,8 +78,10 @@ ks_conf_default(ks_conf *c)
 	c->read_timeout = 3;
 	/* A cheap query takes ~1 ms of CPU (a few under ASan).  Until it is
 	 * demoted an expensive request competes at full weight with them, so
-	 * the threshold is low: 20 ms (50 before) gave a cheap query's p99
-	 * 43-58 ms against 67-137 ms under test_pool's load. */
+	 * the threshold is low: 20 ms (50 before).  In interleaved runs of
+	 * test_pool a cheap query's p99 was 43 and 58 ms at 20 ms, 67, 96
+	 * and 137 ms at 50 ms (few runs on a noisy machine, measured with an
+	 * earlier form of the demotion). */
 	c->heavy_ms = 20;
 	/* Under valgrind every request looks heavy (20 ms of CPU there is
 	 * well under 1 ms natively) and its worker would retire after each one:
