@@ -25,13 +25,14 @@
  * (3 s) of being accepted, however slowly it trickles in; connections are
  * closed after each request (FCGI_KEEP_CONN is not honoured); a write that
  * makes no progress for io_timeout fails.  A request that has used
- * heavy_ms of CPU is demoted (its own session, lowest priority) so cheap
- * requests on other workers keep the CPU, and its worker retires
- * afterwards.  There are more workers
- * than cores.  An alarm is a last-resort hang guard for the whole answer.
+ * heavy_ms of CPU is demoted (nice 19, its own session) so cheap requests
+ * on other workers keep the CPU, its place in the pool is refilled at once
+ * and its worker retires afterwards.  There are more workers than cores.
+ * An alarm is a last-resort hang guard for the whole answer.
  *
  * The parent only forks, reaps, replaces workers (with a growing pause
- * when they die young, so a persistent fault cannot make it spin) and on
+ * when they die young, so a persistent fault cannot make it spin), moves
+ * demoted workers out of the pool's lane (SIG_HEAVY) and on
  * SIGTERM/SIGINT forwards SIGTERM, waits up to `drain` seconds, then
  * SIGKILLs what is left.
  */
