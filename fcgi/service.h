@@ -38,7 +38,7 @@ typedef struct ks_conf {
 } ks_conf;
 
 /* Defaults: workers = 4 per online CPU (at least 8), max_age 0, root
- * "/odata/", io_timeout 30, read_timeout 3, heavy_ms 50, drain 30,
+ * "/odata/", io_timeout 30, read_timeout 3, heavy_ms 20, drain 30,
  * kq_limits_default limits. */
 void ks_conf_default(ks_conf *c);
 

@@ -211,6 +211,8 @@ load_json_at(const char *path, int fd, kueri_err *err)
 	json_error_t je;
 	struct stat  sb;
 	json_t      *j;
+	char        *buf;
+	size_t       len = 0;
 	int          fl;
 
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -226,7 +228,42 @@ load_json_at(const char *path, int fd, kueri_err *err)
 	}
 	if ((fl = fcntl(fd, F_GETFL)) >= 0)
 		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &je);
+	/* Read whole, then parse: json_loadfd reads one byte per read(2)
+	 * (118,779 system calls for the 256-resource descriptor of
+	 * publish_limits.sh, most of a publish's CPU).  The size is capped
+	 * above; a file that grows meanwhile is read only up to the cap + 1,
+	 * which the size check below refuses. */
+	if ((buf = malloc((size_t)KV_MAX_DESCRIPTOR_BYTES + 1)) == NULL) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		return NULL;
+	}
+	while (len <= (size_t)KV_MAX_DESCRIPTOR_BYTES) {
+		ssize_t r = pread(fd, buf + len,
+		                  (size_t)KV_MAX_DESCRIPTOR_BYTES + 1 - len,
+		                  (off_t)len);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			kueri_err_set(err, KUERI_EIO, -1, "%s: %s", path,
+			              strerror(errno));
+			free(buf);
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	if (len > (size_t)KV_MAX_DESCRIPTOR_BYTES) {
+		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s: over the limit of %ld"
+		              " bytes per descriptor or schema file"
+		              " (KV_MAX_DESCRIPTOR_BYTES)", path,
+		              KV_MAX_DESCRIPTOR_BYTES);
+		free(buf);
+		return NULL;
+	}
+	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+	free(buf);
 
 	if (!j && je.line > 0) {
 		kueri_err_set(err, KUERI_ESCHEMA, -1, "%s:%d:%d: %s", path, je.line,
