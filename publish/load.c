@@ -31,8 +31,11 @@
  * Cost: one FNV-1a hash and a probe per string cell while counting
  * (a field with many values stops after CAT_MAX + 1 distinct ones).
  */
-#define CAT_MAX   64    /* a "category" field has at most this many values */
-#define CAT_SLOTS 128   /* open addressing, twice CAT_MAX                 */
+#define CAT_MAX    64   /* a "category" field has at most this many values */
+#define CAT_SLOTS  128  /* open addressing, twice CAT_MAX                 */
+#define CAT_MAXLEN 128  /* ... each at most this many bytes: a longer value
+                           is not a category (and the copies stay bounded:
+                           1,000 fields x 64 x 128 B = 8 MB at worst)      */
 
 /* Default indexes (docs/publishing.md): only sets of at least
  * AUTO_MINROWS rows (below, a scan is about a millisecond), at most
@@ -226,6 +229,10 @@ cat_add(cat_col *c, const kv_value *v)
 
 	if (v->null) {
 		c->nulls++;
+		return;
+	}
+	if (v->len > CAT_MAXLEN) {
+		cat_stop(c);
 		return;
 	}
 	for (i = 0; i < v->len; i++)

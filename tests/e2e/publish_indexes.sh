@@ -10,7 +10,8 @@
 #   $orderby the measure desc, $top) is planned on the composite index;
 # - "kueri:indexes": [] opts out of the defaults;
 # - the stored facet counts equal a GROUP BY over the published rows, the
-#   HTML page's facets come from them, and they go with the package.
+#   HTML page's facets come from them, only few-valued fields with short
+#   values have them, and they go with the package.
 . "$(dirname "$0")/../lib.sh"
 command -v python3 >/dev/null 2>&1 || { skip "python3 is not installed"; done_testing; exit; }
 command -v sqlite3 >/dev/null 2>&1 || { skip "sqlite3 is not installed"; done_testing; exit; }
@@ -140,6 +141,30 @@ like "$(tr -d '\n' <"$TMP/page2.html" | sed 's/<[^>]*>/ /g')" "${TOP%|*} *\\(?7,
 "$KUERI" query --db "$TMP/v2.db" --accept text/html "villages?\$filter=provinsi eq '${TOP%|*}'" >"$TMP/page3.html" 2>&1
 like "$(tr -d '\n' <"$TMP/page3.html" | sed 's/<[^>]*>/ /g')" "${TOP%|*} *\\(?${TOP#*|}" \
 	"  and a filtered page counts under its filter (${TOP#*|} again)"
+
+# -- which fields get stored counts ------------------------------------------
+# up to 64 values of at most 128 bytes: a 129-byte value makes a field
+# "not a category" (no stored counts, no facet from them)
+python3 - "$TMP/long" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+with open(os.path.join(d, "d.csv"), "w") as f:
+    f.write("short,long,many\n")
+    for r in range(130):
+        f.write("s%d,%s,m%d\n" % (r % 3, ("L" * 129) if r == 7 else "l%d" % (r % 2), r))
+json.dump({"name": "long", "publisher": "t", "classification": "public",
+           "resources": [{"name": "long", "path": "d.csv", "schema": {"fields": [
+               {"name": "short", "type": "string"}, {"name": "long", "type": "string"},
+               {"name": "many", "type": "string"}]}}]},
+          open(os.path.join(d, "datapackage.json"), "w"))
+PY
+"$KUERI" publish --db "$TMP/l.db" "$TMP/long/datapackage.json" >/dev/null 2>&1
+is "$?" 0 "a set with a 129-byte value and a 130-valued field publishes"
+TL=$(sqlite3 "$TMP/l.db" "SELECT tbl FROM kueri_resource WHERE name = 'long'")
+is "$(sqlite3 "$TMP/l.db" "SELECT group_concat(col || ':' || coalesce(value, 'NULL') || '=' || n, ' ') FROM (SELECT * FROM kueri_facet WHERE tbl = '$TL' ORDER BY col, n DESC, value)")" \
+	"-1:NULL=130 0:s0=44 0:s1=43 0:s2=43" \
+	"  stored counts: the marker (130 rows) and the 3-valued field only"
 
 # -- opting out --------------------------------------------------------------
 python3 - "$TMP/vil/datapackage.json" <<'PY'
