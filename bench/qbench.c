@@ -14,6 +14,11 @@
  *       2000 runs), interleaved.
  *       kind "compile": kq_prepare alone (the query must do no real work,
  *                       e.g. $top=0) vs sqlite3_prepare_v2 alone
+ *       kind "page"   : a whole routed request as a browser asks it
+ *                       (kq_route with Accept: text/html, path from the
+ *                       host root, e.g. /odata/villages: the HTML dataset
+ *                       page with its facets) + kq_resp_stream
+ *       kind "engine" : as "http" (run.sh measures it in-process only)
  *       other kinds are skipped.  prefer "-" means none; sql may hold
  *       several statements separated by ';'.
  *       prints: name TAB kueri_us TAB sqlite_us TAB status TAB bytes TAB
@@ -174,6 +179,50 @@ run_kueri(kportal *p, const char *pathq, const char *prefer, int compile_only,
 	return t1 - t0;
 }
 
+/* One routed browser request (kind "page"); microseconds. */
+static double
+run_route(kportal *p, const char *pathq, int *status, size_t *bytes,
+          long long *nrows)
+{
+	char path[1024];
+	const char *q = strchr(pathq, '?');
+	size_t plen = q ? (size_t)(q - pathq) : strlen(pathq);
+	kq_route_req req;
+	kueri_sink sink;
+	buf b = { 0 };
+	kq_resp *r;
+	double t0, t1;
+
+	if (plen >= sizeof path)
+		plen = sizeof path - 1;
+	memcpy(path, pathq, plen);
+	path[plen] = '\0';
+	memset(&req, 0, sizeof req);
+	req.method = "GET";
+	req.path = path;
+	req.query = q ? q + 1 : NULL;
+	req.root = "/odata/";
+	req.root_url = "";
+	req.accept = "text/html";
+	req.lim = &limits;
+	sink.write = buf_write;
+	sink.ctx = &b;
+
+	t0 = now_us();
+	r = kq_route(p, &req);
+	if (r == NULL) {
+		fprintf(stderr, "qbench: out of memory\n");
+		exit(1);
+	}
+	*nrows = 0;
+	kq_resp_stream(r, &sink, nrows);
+	t1 = now_us();
+	*status = kq_resp_headers(r)->status;
+	*bytes = b.total;
+	kq_resp_free(r);
+	return t1 - t0;
+}
+
 /* The hand SQL: every statement prepared, and (unless compile_only)
  * stepped to the end with every column read as text. */
 static double
@@ -238,7 +287,7 @@ cmd_run(const char *portal, const char *file, int n)
 		return 1;
 	while (fgets(line, sizeof line, f)) {
 		char *fld[5], *s = line;
-		int i, nf = 0, status = 0, compile_only, reps;
+		int i, nf = 0, status = 0, compile_only, is_page, reps;
 		size_t bytes = 0;
 		long long rows = 0, krows = 0;
 
@@ -253,15 +302,20 @@ cmd_run(const char *portal, const char *file, int n)
 		}
 		if (nf < 5)
 			continue;
-		if (strcmp(fld[1], "http") != 0 && strcmp(fld[1], "compile") != 0)
+		if (strcmp(fld[1], "http") != 0 && strcmp(fld[1], "compile") != 0 &&
+		    strcmp(fld[1], "page") != 0 && strcmp(fld[1], "engine") != 0)
 			continue;
 		compile_only = strcmp(fld[1], "compile") == 0;
+		/* "engine": like "http", but run.sh does not drive it over HTTP */
+		is_page = strcmp(fld[1], "page") == 0;
 		/* one warm-up each (page cache, statement caches), timed to pick
 		 * the repetitions: at least N, more for quick queries so their
 		 * median is stable (work_us per scenario, <= 2000) */
 		{
-			double w = run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
-			                     compile_only, &status, &bytes, &krows);
+			double w = is_page ?
+			    run_route(p, fld[3], &status, &bytes, &krows) :
+			    run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
+			              compile_only, &status, &bytes, &krows);
 
 			w += run_sqlite(db, fld[4], compile_only, &rows);
 			reps = w > 0 ? (int)(work_us / w) : 2000;
@@ -281,8 +335,10 @@ cmd_run(const char *portal, const char *file, int n)
 			cap = reps;
 		}
 		for (i = 0; i < reps; i++) {
-			tk[i] = run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
-			                  compile_only, &status, &bytes, &krows);
+			tk[i] = is_page ?
+			    run_route(p, fld[3], &status, &bytes, &krows) :
+			    run_kueri(p, fld[3], strcmp(fld[2], "-") ? fld[2] : NULL,
+			              compile_only, &status, &bytes, &krows);
 			ts[i] = run_sqlite(db, fld[4], compile_only, &rows);
 		}
 		printf("%s\t%.1f\t%.1f\t%d\t%zu\t%lld\t%lld\n", fld[0],

@@ -153,4 +153,17 @@ long long portal_last_modified(kportal *p);
 void *portal_catalog_json(kportal *p, const char *name, long long now,
                           kueri_err *err);
 
+/*
+ * The facet counts stored at publish for set `s` (portal_write.h,
+ * kp_writer_facet): fn is called once per (field, value, count), fields
+ * ascending and, within a field, counts descending; value is NULL for the
+ * null value (borrowed for the call).  Returns the number of rows seen,
+ * or -1 when the portal has none stored (an older portal).  fn returning
+ * non-zero stops the walk.
+ */
+int portal_facets(kportal *p, const kp_set *s,
+                  int (*fn)(void *ctx, int col, const char *value,
+                            long long n),
+                  void *ctx);
+
 #endif /* KUERI_PORTAL_H */

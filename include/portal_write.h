@@ -32,6 +32,14 @@ typedef struct kp_value {
 	size_t      len;
 } kp_value;
 
+/* An index of a new entity set: its fields (indexes into the set's
+ * fields), in order.  At most KP_INDEX_MAXCOLS fields per index. */
+#define KP_INDEX_MAXCOLS 4
+typedef struct kp_index {
+	int ncols;
+	int cols[KP_INDEX_MAXCOLS];
+} kp_index;
+
 /* What a new entity set looks like.  All borrowed for the call. */
 typedef struct kp_set_def {
 	const char     *name;     /* entity set name (unique in the portal)  */
@@ -99,6 +107,26 @@ long long kp_writer_rows(kp_writer *w, int si);
 /* The key index and the full-text table of set si, once all its rows are
  * in.  0 ok, -1 + err. */
 int kp_writer_build(kp_writer *w, int si, kueri_err *err);
+
+/* One secondary index on set si ("t<N>_i<k>"), after kp_writer_build:
+ * built in bulk from the loaded rows, in the version's transaction.
+ * 0 ok, -1 + err. */
+int kp_writer_index(kp_writer *w, int si, const kp_index *ix,
+                    kueri_err *err);
+
+/* ANALYZE set si (its table and indexes: sqlite_stat1 holds row counts
+ * and average rows per key prefix, no values), so the planner picks the
+ * indexes.  After the last kp_writer_index.  0 ok, -1 + err. */
+int kp_writer_analyze(kp_writer *w, int si, kueri_err *err);
+
+/* One stored facet count of set si: `value` (len bytes; NULL for the null
+ * value) occurs n times in field `col` of the whole set.  Kept in the
+ * catalog table kueri_facet with the version, so a dataset page of a big
+ * set shows its facets without a GROUP BY (query/facet.c).  col -1 with
+ * value NULL is the marker "this set's counts are stored" (n: its rows).
+ * 0 / -1 + err. */
+int kp_writer_facet(kp_writer *w, int si, int col, const char *value,
+                    size_t len, long long n, kueri_err *err);
 
 /*
  * Replace the package's previous version (its tables and catalog rows)

@@ -33,6 +33,10 @@
 #define KV_MAX_FIELDS           1000
 #define KV_MAX_RESOURCES        256
 #define KV_MAX_UPDATE_YEARS     100
+/* Declared indexes per resource ("kueri:index" on fields plus
+ * "kueri:indexes" on the resource); each is built over every row at
+ * publish and costs about a sort of the set, in time and disk. */
+#define KV_MAX_INDEXES          8
 
 /* One resource of a package, with its schema reduced to what the portal
  * needs (the full Table Schema stays in `schema`). */
@@ -48,6 +52,11 @@ typedef struct kv_resource {
 	int        nkeys;      /* primary key fields                        */
 	int       *keys;       /* indexes into fields                       */
 	json_t    *schema;     /* the Table Schema object (borrowed from json) */
+	int        nindexes;   /* declared indexes ("kueri:index" fields,
+	                          then "kueri:indexes" entries)              */
+	kp_index  *indexes;    /* owned                                     */
+	int        declared;   /* "kueri:indexes" present (even []): publish
+	                          adds no default indexes (load.c)           */
 } kv_resource;
 
 typedef struct kv_package {

@@ -23,10 +23,47 @@
 #include "pkgint.h"
 #include "portal_write.h"
 
+/*
+ * Statistics gathered while rows load, for the default indexes and the
+ * stored facet counts (docs/publishing.md "Indexes"): per string field
+ * (but a one-field key), its distinct values counted exactly up to
+ * CAT_MAX; past that the field is "many-valued" and counting stops.
+ * Cost: one FNV-1a hash and a probe per string cell while counting
+ * (a field with many values stops after CAT_MAX + 1 distinct ones).
+ */
+#define CAT_MAX    64   /* a "category" field has at most this many values */
+#define CAT_SLOTS  128  /* open addressing, twice CAT_MAX                 */
+#define CAT_MAXLEN 128  /* ... each at most this many bytes: a longer value
+                           is not a category (and the copies stay bounded:
+                           1,000 fields x 64 x 128 B = 8 MB at worst)      */
+
+/* Default indexes (docs/publishing.md): only sets of at least
+ * AUTO_MINROWS rows (below, a scan is about a millisecond), at most
+ * AUTO_MAX per resource, at most AUTO_MAXCAT category fields. */
+#define AUTO_MINROWS 10000
+#define AUTO_MAX     3
+#define AUTO_MAXCAT  2
+
+typedef struct cat_val {
+	char      *s;       /* owned copy */
+	size_t     len;
+	unsigned   h;
+	long long  n;
+} cat_val;
+
+typedef struct cat_col {
+	int           live;     /* still counting: <= CAT_MAX values so far */
+	int           nv;
+	long long     nulls;
+	cat_val       v[CAT_MAX];
+	unsigned char slot[CAT_SLOTS]; /* index into v, +1; 0 empty */
+} cat_col;
+
 /* The publish context, threaded through kv_verify's callbacks. */
 typedef struct pub_ctx {
 	kp_writer    *w;
 	kv_package   *pkg;
+	cat_col    ***cats;    /* per resource, per field: NULL or counting */
 	int           cur;     /* resource whose rows arrive, -1 before  */
 	double       *secs;    /* per resource: load + index time        */
 	double        t0;      /* when res[cur] began                    */
@@ -172,16 +209,117 @@ on_begin(void *vctx, int ri)
 	return 0;
 }
 
+static void
+cat_stop(cat_col *c)
+{
+	int i;
+
+	for (i = 0; i < c->nv; i++)
+		free(c->v[i].s);
+	c->nv = 0;
+	c->live = 0;
+}
+
+/* Count one cell of a category candidate. */
+static void
+cat_add(cat_col *c, const kv_value *v)
+{
+	unsigned h = 2166136261u;
+	size_t   i, k;
+
+	if (v->null) {
+		c->nulls++;
+		return;
+	}
+	if (v->len > CAT_MAXLEN) {
+		cat_stop(c);
+		return;
+	}
+	for (i = 0; i < v->len; i++)
+		h = (h ^ (unsigned char)v->s[i]) * 16777619u;
+	for (k = h % CAT_SLOTS; c->slot[k]; k = (k + 1) % CAT_SLOTS) {
+		cat_val *e = &c->v[c->slot[k] - 1];
+
+		if (e->h == h && e->len == v->len &&
+		    memcmp(e->s, v->s, v->len) == 0) {
+			e->n++;
+			return;
+		}
+	}
+	if (c->nv == CAT_MAX || (c->v[c->nv].s = malloc(v->len + 1)) == NULL) {
+		cat_stop(c);   /* many-valued (or no memory: just no facet) */
+		return;
+	}
+	memcpy(c->v[c->nv].s, v->s, v->len);
+	c->v[c->nv].s[v->len] = '\0';
+	c->v[c->nv].len = v->len;
+	c->v[c->nv].h = h;
+	c->v[c->nv].n = 1;
+	c->slot[k] = (unsigned char)(++c->nv);
+}
+
+/* Counting starts for every string field but a one-field key. */
+static int
+cats_init(pub_ctx *x)
+{
+	int i, f;
+
+	x->cats = calloc((size_t)x->pkg->nres + 1, sizeof *x->cats);
+	if (x->cats == NULL)
+		return -1;
+	for (i = 0; i < x->pkg->nres; i++) {
+		kv_resource *r = &x->pkg->res[i];
+
+		x->cats[i] = calloc((size_t)r->nfields + 1, sizeof **x->cats);
+		if (x->cats[i] == NULL)
+			return -1;
+		for (f = 0; f < r->nfields; f++) {
+			if (r->fields[f].type != KP_STRING ||
+			    (r->nkeys == 1 && r->keys[0] == f))
+				continue;
+			if ((x->cats[i][f] = calloc(1, sizeof ***x->cats)) == NULL)
+				return -1;
+			x->cats[i][f]->live = 1;
+		}
+	}
+	return 0;
+}
+
+static void
+cats_free(pub_ctx *x)
+{
+	int i, f;
+
+	if (x->cats == NULL)
+		return;
+	for (i = 0; i < x->pkg->nres; i++) {
+		for (f = 0; x->cats[i] && f < x->pkg->res[i].nfields; f++)
+			if (x->cats[i][f]) {
+				cat_stop(x->cats[i][f]);
+				free(x->cats[i][f]);
+			}
+		free(x->cats[i]);
+	}
+	free(x->cats);
+	x->cats = NULL;
+}
+
 /* One typed row into the current set (text borrowed for the call). */
 static int
 on_row(void *vctx, long long row, const kv_value *v, int nv)
 {
 	pub_ctx *x = vctx;
+	cat_col **cc;
+	int i;
 
 	if (x->failed)
 		return -1;
 	if (x->cur < 0 && on_begin(x, 0))
 		return -1;
+	cc = x->cats[x->cur];
+	for (i = 0; i < nv && i < x->pkg->res[x->cur].nfields; i++)
+		if (cc[i] && cc[i]->live)
+			cat_add(cc[i], &v[i]);
 	if (kp_writer_insert(x->w, x->cur, v, nv, x->err)) {
 		char why[sizeof x->err->msg];
 
@@ -262,6 +400,148 @@ check_repeats(kv_package *pkg, kueri_err *err)
 	return 0;
 }
 
+/* Is ix already among list[0..n-1]? */
+static int
+has_index(const kp_index *list, int n, const kp_index *ix)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].ncols == ix->ncols &&
+		    memcmp(list[i].cols, ix->cols,
+		           (size_t)ix->ncols * sizeof ix->cols[0]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is field f part of r's primary key? */
+static int
+in_key(const kv_resource *r, int f)
+{
+	int k;
+
+	for (k = 0; k < r->nkeys; k++)
+		if (r->keys[k] == f)
+			return 1;
+	return 0;
+}
+
+/*
+ * The indexes of resource r: its declared ones, then -- unless it
+ * declares "kueri:indexes" (even []) or has fewer than AUTO_MINROWS rows
+ * -- the defaults (docs/publishing.md "Default indexes"):
+ *   the "measure" M: the first integer or number field outside the key
+ *   (else the first date or datetime field);
+ *   for each of the first AUTO_MAXCAT category fields C (string, 2 to
+ *   CAT_MAX distinct values): (C, M), or (C) without a measure -- the
+ *   journalist's "one category, ordered by a number" and groupby C;
+ *   (M) alone: $orderby=M with $top, and ranges on M.
+ * Writes them into out (room for KV_MAX_INDEXES + AUTO_MAX); returns
+ * how many, *ndef of them defaults.
+ */
+static int
+pick_indexes(const kv_resource *r, cat_col **cc, long long rows,
+             kp_index *out, int *ndef)
+{
+	int n = 0, f, m = -1, ncat = 0, start;
+	kp_index ix;
+
+	for (f = 0; f < r->nindexes; f++)
+		out[n++] = r->indexes[f];
+	start = n;
+	*ndef = 0;
+	if (r->declared || rows < AUTO_MINROWS)
+		return n;
+	for (f = 0; f < r->nfields && m < 0; f++)
+		if ((r->fields[f].type == KP_INTEGER ||
+		     r->fields[f].type == KP_NUMBER) && !in_key(r, f))
+			m = f;
+	for (f = 0; f < r->nfields && m < 0; f++)
+		if ((r->fields[f].type == KP_DATE ||
+		     r->fields[f].type == KP_DATETIME) && !in_key(r, f))
+			m = f;
+	for (f = 0; f < r->nfields && ncat < AUTO_MAXCAT; f++) {
+		if (cc[f] == NULL || !cc[f]->live || cc[f]->nv < 2)
+			continue;
+		memset(&ix, 0, sizeof ix);
+		ix.cols[ix.ncols++] = f;
+		if (m >= 0)
+			ix.cols[ix.ncols++] = m;
+		ncat++;
+		if (n - start < AUTO_MAX && !has_index(out, n, &ix))
+			out[n++] = ix;
+	}
+	if (m >= 0) {
+		memset(&ix, 0, sizeof ix);
+		ix.cols[ix.ncols++] = m;
+		if (n - start < AUTO_MAX && !has_index(out, n, &ix))
+			out[n++] = ix;
+	}
+	*ndef = n - start;
+	return n;
+}
+
+/* "(provinsi, jumlah_penduduk)" */
+static void
+index_text(const kv_resource *r, const kp_index *ix, char *buf, size_t len)
+{
+	size_t o = 0;
+	int i;
+
+	o += (size_t)snprintf(buf, len, "(");
+	for (i = 0; i < ix->ncols && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+		                      r->fields[ix->cols[i]].name);
+	if (o < len)
+		snprintf(buf + o, len - o, ")");
+}
+
+/* Secondary indexes, ANALYZE and the stored facet counts of resource i,
+ * after kp_writer_build. */
+static int
+build_extra(pub_ctx *x, int i, const kv_opts *opts, kueri_err *err)
+{
+	kv_resource *r = &x->pkg->res[i];
+	cat_col **cc = x->cats[i];
+	kp_index list[KV_MAX_INDEXES + AUTO_MAX];
+	char what[600], one[300];
+	size_t o = 0;
+	int n, ndef, k, f, v;
+
+	n = pick_indexes(r, cc, kp_writer_rows(x->w, i), list, &ndef);
+	for (k = 0; k < n; k++) {
+		if (kp_writer_index(x->w, i, &list[k], err))
+			return -1;
+		index_text(r, &list[k], one, sizeof one);
+		if (o < sizeof what)
+			o += (size_t)snprintf(what + o, sizeof what - o, "%s%s%s",
+			                      k ? ", " : "", one,
+			                      k >= n - ndef ? " default" : "");
+	}
+	if (n > 0) {
+		if (kp_writer_analyze(x->w, i, err))
+			return -1;
+		kv_notef(opts, KV_NOTE_INFO, "%s: indexes %s", r->name, what);
+	}
+	/* Facet counts of every category field (values with counts over the
+	 * whole set; public data only: this is publish), after the marker
+	 * that says this set has them. */
+	if (kp_writer_facet(x->w, i, -1, NULL, 0, kp_writer_rows(x->w, i), err))
+		return -1;
+	for (f = 0; f < r->nfields; f++) {
+		if (cc[f] == NULL || !cc[f]->live)
+			continue;
+		for (v = 0; v < cc[f]->nv; v++)
+			if (kp_writer_facet(x->w, i, f, cc[f]->v[v].s, cc[f]->v[v].len,
+			                    cc[f]->v[v].n, err))
+				return -1;
+		if (cc[f]->nulls > 0 &&
+		    kp_writer_facet(x->w, i, f, NULL, 0, cc[f]->nulls, err))
+			return -1;
+	}
+	return 0;
+}
+
 static void
 summary(const kv_opts *opts, kv_package *pkg, const long long *rows,
         const double *secs, long long version)
@@ -307,6 +587,10 @@ publish_txn(kportal *p, kv_package *pkg, const kv_opts *opts,
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		goto out;
 	}
+	if (cats_init(&x)) {
+		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		goto out;
+	}
 	if ((x.w = kp_writer_begin(p, pkg->name, err)) == NULL)
 		goto out;
 	/* Inside the write lock, so no other publisher can take a name
@@ -344,7 +628,8 @@ publish_txn(kportal *p, kv_package *pkg, const kv_opts *opts,
 			kv_notef(opts, KV_NOTE_INFO, "%s: building indexes...",
 			         pkg->res[i].name);
 		if (kp_writer_set_sha256(x.w, i, stats[i].sha256, err) ||
-		    kp_writer_build(x.w, i, err))
+		    kp_writer_build(x.w, i, err) ||
+		    build_extra(&x, i, opts, err))
 			goto rollback;
 		x.secs[i] += now_mono() - t0;
 		rows[i] = kp_writer_rows(x.w, i);
@@ -370,6 +655,7 @@ rollback:
 	kp_writer_rollback(x.w);
 	x.w = NULL;
 out:
+	cats_free(&x);
 	free(desc);
 	free(x.secs);
 	free(stats);

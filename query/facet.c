@@ -17,11 +17,23 @@
  * the page rather than slowing it -- the page never waits on a facet.
  * At most KQ_FACET_COLS columns are tried, in schema order.
  *
+ * Stored counts: publish keeps, per string field with at most 64
+ * distinct values, every value with its count over the whole set
+ * (publish/load.c, table kueri_facet, portal_facets()).  A page without a
+ * $filter takes its facets from there -- the same values, counts, order
+ * and "is it a facet" rules as the GROUP BY would give (a field with more
+ * than 64 values has more than KQ_FACET_MAXVALS groups: no facet either
+ * way; a field with a value over 128 bytes has no stored counts and no
+ * facet here), at the cost of one indexed read instead of one scan per
+ * field.
+ *
  * Measured (2 shared cores, `kueri query`): one facet GROUP BY over
  * 17,026 rows is a few ms; over 1,000,000 rows about 1 s, past any page
- * budget, so a set of more than KQ_FACET_MAXROWS rows gets no facets at
- * all rather than a page that waits KQ_FACET_MS for nothing.  Facets on
- * big sets need their top values stored at publish (not done here).
+ * budget.  So on a set of more than KQ_FACET_MAXROWS rows a page with a
+ * $filter runs the GROUP BY only for fields that have stored counts (the
+ * few-valued ones, which publish indexes: docs/publishing.md), within
+ * KQ_FACET_BIG_MS; a set without stored counts (published before them)
+ * gets no facets on its big pages, as before.
  *
  * Runs before the page's own answer is prepared, so two answers never
  * hold the connection's hooks at once.
@@ -41,7 +53,8 @@
 #define KQ_FACET_SHOW    8    /* values shown per facet                 */
 #define KQ_FACET_COLS    6    /* string columns tried per page          */
 #define KQ_FACET_MS      400  /* budget for all the facets of a page    */
-#define KQ_FACET_MAXROWS 100000 /* larger sets get no facets (see above) */
+#define KQ_FACET_MAXROWS 100000 /* larger sets: stored counts (see above) */
+#define KQ_FACET_BIG_MS  100  /* filtered facets of a larger set       */
 
 /* Everything the facets of one page own. */
 typedef struct facet_store {
@@ -165,6 +178,99 @@ out:
 	return ok;
 }
 
+/* Walking the stored counts (portal_facets) into a facet_store. */
+typedef struct stored_walk {
+	const kp_set *set;
+	facet_store  *fs;      /* filled when fill is set                 */
+	int           fill;
+	const int    *tried;   /* per field: one the GROUP BY path would try */
+	int          *has;     /* per field: has stored counts (set here)  */
+	int           marker;  /* the set has stored counts                */
+	int           col;     /* field being read, -1 none                */
+	int           nvals;   /* its values so far                        */
+	char         *vals[KQ_FACET_SHOW];
+	long long     counts[KQ_FACET_SHOW];
+} stored_walk;
+
+/* The field read so far becomes a facet when the GROUP BY rules say so:
+ * fewer than KQ_FACET_PROBE values and a top value seen at least twice. */
+static void
+stored_close(stored_walk *w)
+{
+	facet_store *fs = w->fs;
+	int          k, n = w->nvals < KQ_FACET_SHOW ? w->nvals : KQ_FACET_SHOW;
+
+	if (w->fill && w->col >= 0 && w->nvals > 0 &&
+	    w->nvals < KQ_FACET_PROBE && w->counts[0] >= 2 &&
+	    fs->n < KQ_FACET_COLS) {
+		const kp_field *fd = &w->set->fields[w->col];
+		int             i = fs->n++;
+
+		for (k = 0; k < n; k++) {
+			fs->vals[i][k] = w->vals[k];
+			fs->counts[i][k] = w->counts[k];
+			w->vals[k] = NULL;
+		}
+		fs->f[i].col = fd->name;
+		fs->f[i].type = fd->type;
+		fs->f[i].n = n;
+		fs->f[i].values = (const char *const *)fs->vals[i];
+		fs->f[i].counts = fs->counts[i];
+	}
+	for (k = 0; k < KQ_FACET_SHOW; k++) {
+		free(w->vals[k]);
+		w->vals[k] = NULL;
+	}
+	w->nvals = 0;
+	w->col = -1;
+}
+
+static int
+stored_row(void *ctx, int col, const char *value, long long n)
+{
+	stored_walk *w = ctx;
+
+	if (col < 0) {                  /* the marker row: counts are stored */
+		w->marker = 1;
+		return 0;
+	}
+	if (col >= w->set->nfields || !w->tried[col])
+		return 0;
+	w->has[col] = 1;
+	if (col != w->col) {
+		stored_close(w);
+		w->col = col;
+	}
+	if (w->fill && w->nvals < KQ_FACET_SHOW) {
+		w->vals[w->nvals] = value ? strdup(value) : NULL;
+		w->counts[w->nvals] = n;
+	}
+	w->nvals++;
+	return 0;
+}
+
+/* Read the stored counts of `set`: has[] marks the tried fields that have
+ * them; with `fill`, the facets they make go into fs.  1 when the set has
+ * stored counts, 0 when not (published before them). */
+static int
+read_stored(kportal *p, const kp_set *set, const int *tried, int *has,
+            int fill, facet_store *fs)
+{
+	stored_walk w;
+
+	memset(&w, 0, sizeof w);
+	w.set = set;
+	w.fs = fs;
+	w.fill = fill;
+	w.tried = tried;
+	w.has = has;
+	w.col = -1;
+	if (portal_facets(p, set, stored_row, &w) < 0)
+		w.marker = 0;
+	stored_close(&w);
+	return w.marker;
+}
+
 int
 kq_pageinfo_read(kportal *p, const char *setname, const char *rawquery,
                  const kq_limits *lim, int facets, kq_pageinfo *out)
@@ -175,7 +281,7 @@ kq_pageinfo_read(kportal *p, const char *setname, const char *rawquery,
 	kueri_err       err;
 	char            fbuf[4096];
 	const char     *filter;
-	int             i, tried = 0;
+	int             i, ntried, stored, big, budget, *tried, *has;
 
 	out->f = NULL;
 	out->n = 0;
@@ -185,26 +291,50 @@ kq_pageinfo_read(kportal *p, const char *setname, const char *rawquery,
 	kueri_err_clear(&err);
 	out->catalog = portal_catalog_json(p, set->package,
 	                                   (long long)time(NULL), &err);
-	if (!facets || set->rows > KQ_FACET_MAXROWS)
+	if (!facets)
 		return 0;
 	if ((fs = calloc(1, sizeof(*fs))) == NULL)
 		return -1;
+	tried = calloc((size_t)set->nfields + 1, sizeof(*tried));
+	has = calloc((size_t)set->nfields + 1, sizeof(*has));
+	if (tried == NULL || has == NULL) {
+		free(tried);
+		free(has);
+		free(fs);
+		return -1;
+	}
+	/* the fields a GROUP BY would be tried on: the first KQ_FACET_COLS
+	 * string fields but a one-field key (it has as many values as rows) */
+	for (i = 0, ntried = 0; i < set->nfields && ntried < KQ_FACET_COLS;
+	     i++)
+		if (set->fields[i].type == KP_STRING &&
+		    !(set->nkeys == 1 && set->keys[0] == i)) {
+			tried[i] = 1;
+			ntried++;
+		}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	filter = page_filter(rawquery, fbuf, sizeof(fbuf));
-	for (i = 0; i < set->nfields && tried < KQ_FACET_COLS; i++) {
-		const kp_field *fd = &set->fields[i];
-		long long       left = KQ_FACET_MS - ms_since(&t0);
+	if (filter != NULL && *filter == '\0')
+		filter = NULL;
+	stored = read_stored(p, set, tried, has, filter == NULL, fs);
+	big = set->rows > KQ_FACET_MAXROWS;
+	budget = big ? KQ_FACET_BIG_MS : KQ_FACET_MS;
+	/* stored counts answer an unfiltered page; a big set without them
+	 * gets no facets (a GROUP BY per field would take seconds) */
+	if ((filter == NULL && stored) || (big && !stored))
+		goto done;
+	for (i = 0; i < set->nfields; i++) {
+		long long left = budget - ms_since(&t0);
 
-		if (fd->type != KP_STRING)
-			continue;
-		/* a one-column key has as many values as rows */
-		if (set->nkeys == 1 && set->keys[0] == i)
+		if (!tried[i] || (big && !has[i]))
 			continue;
 		if (left < 1)
 			break;
-		tried++;
-		one(p, setname, fd, filter, lim, (int)left, fs);
+		one(p, setname, &set->fields[i], filter, lim, (int)left, fs);
 	}
+done:
+	free(tried);
+	free(has);
 	out->f = fs->f;
 	out->n = fs->n;
 	return 0;
