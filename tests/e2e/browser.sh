@@ -21,6 +21,7 @@
 # Screenshots: $KUERI_BUILD/browser/NAME-{desktop,mobile}.png (not committed).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/http_lib.inc"
+. "$(dirname "$0")/browser_lib.inc"
 BUILD=${KUERI_BUILD:-$REPO/build}
 KUERI=${KUERI:-$BUILD/kueri}
 OUT=$BUILD/browser
@@ -129,16 +130,7 @@ get "$BASE/odata/covid_prov_id?\$top=1&\$format=csv" >/dev/null
 is "$(head -c 4 "$TMP/b")" "date" "plain CSV has no BOM"
 
 # ---- in the browser ------------------------------------------------------
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ]; then
-	ok 1 "chromium installed at $CHROMIUM (make deps installs Debian's chromium)"
-	done_testing; exit
-fi
-if [ ! -d "$REPO/tests/browser/node_modules/playwright-core" ]; then
-	(cd "$REPO/tests/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
-		npm ci --no-audit --no-fund --silent) >"$TMP/npm.log" 2>&1
-	ok $? "npm ci in tests/browser (playwright-core, pinned)"
-fi
+browser_ready
 
 cat >"$TMP/spec.json" <<EOF
 { "base": "$BASE", "out": "$OUT", "pages": [
@@ -212,18 +204,7 @@ cat >"$TMP/spec.json" <<EOF
                "a[href^='data:' i]", "table.rows h1", "svg[onload]"] }
 ] }
 EOF
-node "$REPO/tests/browser/check.mjs" "$TMP/spec.json" >"$TMP/browser.tap" 2>&1
-rc=$?
-# Re-number the browser's TAP lines after ours.
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) ok 0 "${line#ok * - }" ;;
-	"not ok "*) ok 1 "${line#not ok * - }" ;;
-	"#"*) echo "$line" ;;
-	esac
-done <"$TMP/browser.tap"
-[ $rc -eq 0 ] || grep -q '^not ok' "$TMP/browser.tap" ||
-	{ ok 1 "check.mjs ran (exit $rc)"; tail -20 "$TMP/browser.tap" | sed 's/^/#   /'; }
+browser_run "$TMP/spec.json"
 shots=$(ls "$OUT"/*.png 2>/dev/null | wc -l)
 is "$shots" 20 "a desktop and a phone screenshot per page in $OUT"
 done_testing

@@ -27,6 +27,7 @@
 #    $KUERI_BUILD/browser/inv-*-{desktop,mobile}.png (not committed).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/http_lib.inc"
+. "$(dirname "$0")/browser_lib.inc"
 BUILD=${KUERI_BUILD:-$REPO/build}
 KUERI=${KUERI:-$BUILD/kueri}
 OUT=$BUILD/browser
@@ -135,16 +136,7 @@ done
 like "$(cat "$TMP/all")" "kasus-dbd-kecamatan" "control: a public entry's name is in the answers"
 
 # ---- in the browser ------------------------------------------------------------
-CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$CHROMIUM" ]; then
-	ok 1 "chromium installed at $CHROMIUM (make deps installs Debian's chromium)"
-	done_testing; exit
-fi
-if [ ! -d "$REPO/tests/browser/node_modules/playwright-core" ]; then
-	(cd "$REPO/tests/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 \
-		npm ci --no-audit --no-fund --silent) >"$TMP/npm.log" 2>&1
-	ok $? "npm ci in tests/browser (playwright-core, pinned)"
-fi
+browser_ready
 NOTEXT=$(printf '"%s",' $PRIVATE "$CANARY_TITLE" "$CANARY_NOTE" "$CANARY_MAIL" KUERI-CANARY)
 NOTEXT="[${NOTEXT%,}]"
 MAIN='table.catalog:not(.expected):not(.units)'
@@ -185,17 +177,7 @@ cat >"$TMP/spec.json" <<EOF
     "notext": $NOTEXT }
 ] }
 EOF
-node "$REPO/tests/browser/check.mjs" "$TMP/spec.json" >"$TMP/browser.tap" 2>&1
-rc=$?
-while IFS= read -r line; do
-	case "$line" in
-	"ok "*) ok 0 "${line#ok * - }" ;;
-	"not ok "*) ok 1 "${line#not ok * - }" ;;
-	"#"*) echo "$line" ;;
-	esac
-done <"$TMP/browser.tap"
-[ $rc -eq 0 ] || grep -q '^not ok' "$TMP/browser.tap" ||
-	{ ok 1 "check.mjs ran (exit $rc)"; tail -20 "$TMP/browser.tap" | sed 's/^/#   /'; }
+browser_run "$TMP/spec.json"
 shots=$(ls "$OUT"/inv-*.png 2>/dev/null | wc -l)
 is "$shots" 10 "a desktop and a phone screenshot per page in $OUT"
 hp_stop
