@@ -159,7 +159,8 @@ portal_iso8601(long long t, char buf[32])
 static const char pkg_sql[] =
 	"SELECT name, title, publisher, classification, update_frequency,"
 	" version, published_at, descriptor FROM kueri_package"
-	" WHERE ?1 IS NULL OR name = ?1 ORDER BY name";
+	" WHERE (?1 IS NULL OR name = ?1) AND classification = 'public'"
+	" ORDER BY name";
 
 static const char res_sql[] =
 	"SELECT name, title, rows, fields, keys, sha256 FROM kueri_resource"

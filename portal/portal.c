@@ -344,6 +344,9 @@ fnv(uint64_t *h, const void *p, size_t n)
 /*
  * Load every set, inside one read transaction so the catalog is one
  * snapshot.  On success replaces p->sets; on failure leaves p unchanged.
+ * Only public packages are loaded: the publisher never writes another
+ * kind, so a private row can only come from a tampered or hand-made file,
+ * and then it must still never be served (nor counted in the ETag).
  */
 static int
 portal_load(kportal *p, kueri_err *err)
@@ -352,6 +355,7 @@ portal_load(kportal *p, kueri_err *err)
 		"SELECT r.name, r.package, coalesce(r.title, k.title), r.tbl,"
 		" r.fts, r.rows, r.fields, r.keys, k.version, k.published_at"
 		" FROM kueri_resource r JOIN kueri_package k ON k.name = r.package"
+		" WHERE k.classification = 'public'"
 		" ORDER BY r.name";
 	sqlite3_stmt *st = NULL;
 	kp_set *sets = NULL;
@@ -379,6 +383,7 @@ portal_load(kportal *p, kueri_err *err)
 		/* The token covers packages (an unpublish changes it too). */
 		if (sqlite3_prepare_v2(p->db,
 		        "SELECT name, version, published_at FROM kueri_package"
+		        " WHERE classification = 'public'"
 		        " ORDER BY name", -1, &st, NULL) != SQLITE_OK)
 			goto dberr;
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "portal.h"
@@ -249,6 +250,46 @@ test_open_errors(void)
 	unlink(path);
 }
 
+/* A private package in a portal file (the publisher never writes one: only
+ * a tampered or hand-made file has it) is neither a set nor in the
+ * catalog, and does not move the ETag token. */
+static void
+test_private_row(void)
+{
+	static const kp_package_def priv = {
+		"Data pribadi", "Dinas X", "private", "P1M", "{}", "fp2",
+	};
+	kueri_err err;
+	kportal *p;
+	json_t *cat;
+	char *txt;
+
+	kueri_err_clear(&err);
+	ok(pf_make(dbpath, "rahasia", &priv, fixture_sets, 2) == 0,
+	   "a portal holding a private package, written through the writer");
+	p = portal_open_ro(dbpath, &err);
+	ok(p != NULL, "it opens (%s)", err.msg);
+	if (p == NULL)
+		return;
+	is_int(portal_nsets(p), 0, "a private package's sets are not served");
+	ok(portal_set(p, "prices") == NULL, "... not even by name");
+	ok(portal_last_modified(p) == 0, "... nor in Last-Modified");
+	cat = portal_catalog_json(p, NULL, 0, &err);
+	txt = cat ? json_dumps(cat, JSON_COMPACT) : NULL;
+	ok(txt != NULL && strstr(txt, "rahasia") == NULL &&
+	   strstr(txt, "Data pribadi") == NULL,
+	   "the catalog does not name it (%s)", txt ? txt : err.msg);
+	free(txt);
+	json_decref(cat);
+	cat = portal_catalog_json(p, "rahasia", 0, &err);
+	txt = cat ? json_dumps(cat, JSON_COMPACT) : NULL;
+	ok(txt == NULL || strstr(txt, "Data pribadi") == NULL,
+	   "... nor when asked for it by name");
+	free(txt);
+	json_decref(cat);
+	portal_close(p);
+}
+
 int
 main(void)
 {
@@ -261,6 +302,7 @@ main(void)
 	test_types();
 	test_read();
 	test_open_errors();
+	test_private_row();
 	unlink(dbpath);
 	snprintf(path, sizeof path, "%s-wal", dbpath);
 	unlink(path);
