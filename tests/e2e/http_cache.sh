@@ -99,9 +99,14 @@ withdraw_check "unpublished" "$KUERI" unpublish --db "$DB" kueri-canary
 get "$O/$NAME?\$top=5" >/dev/null
 unlike "$(body)" "$SECRET" "after unpublish, the cached URL answers without the canary"
 unlike "$(header X-Cache-Status)" HIT "... not from the cache"
-sleep 4
-is "$(grep -rla "$SECRET" "$HP_RUN/nginx/cache" 2>/dev/null | wc -l | tr -d ' ')" 0 \
-	"no file of nginx's cache holds the canary's values a few seconds later"
+# The manager runs on its own schedule (and later on a loaded machine):
+# poll for up to 10 s, the bound docs/serving.md states.
+for i in $(seq 1 20); do
+	sleep 0.5
+	left=$(grep -rla "$SECRET" "$HP_RUN/nginx/cache" 2>/dev/null | wc -l | tr -d ' ')
+	[ "$left" = 0 ] && break
+done
+is "$left" 0 "no file of nginx's cache holds the canary's values within 10 s (gone after $((i * 5 / 10)).$((i * 5 % 10)) s)"
 
 hp_stop
 unlike "$(cat "$HP_LOG")" "Sanitizer|runtime error" "no sanitizer report from any kueri serve process"

@@ -441,6 +441,18 @@ main(void)
 		limit = twin[P99] + 50 > 50 ? twin[P99] + 50 : 50;
 		if (twin[P99] * 3 / 2 > limit)
 			limit = twin[P99] * 3 / 2;
+#ifdef __SANITIZE_ADDRESS__
+		/* The latency goal is a claim about the optimised build.
+		 * Under ASan each demoted worker's replacement is an
+		 * instrumented fork and everything runs several times
+		 * slower, so this build asserts what the pool guarantees
+		 * whatever the speed: it is not pinned (a pinned pool adds
+		 * the 3 s read timeout or the 30 s I/O timeout per probe). */
+		if (limit < 1000)
+			limit = 1000;
+		if (twin[P99] * 3 > limit)
+			limit = twin[P99] * 3;
+#endif
 		if (lat[P99] <= limit)
 			break;
 	}
@@ -463,7 +475,13 @@ main(void)
 	is_int(bad_floor + bad, 0, "every probe is answered 200");
 	ok(lat[P99] <= limit, "a cheap query's p99 under load is %lld ms in"
 	   " series %d (goal 50 ms; bound here: max(50, twin's p99 %lld + 50,"
-	   " 1.5 x twin's p99) = %lld)", lat[P99], series, twin[P99], limit);
+	   " 1.5 x twin's p99%s) = %lld)", lat[P99], series, twin[P99],
+#ifdef __SANITIZE_ADDRESS__
+	   "; ASan build: at least 1000 ms or 3 x twin's p99: not pinned",
+#else
+	   "",
+#endif
+	   limit);
 	/* Under ASan on a busy machine most run out of their 1000 ms
 	 * budget: that is still a second of CPU each. */
 	ok(tally->expensive_ok + tally->expensive_503 >= 4 &&
