@@ -45,27 +45,13 @@ for pkg in "$REPO"/data/*/datapackage.kueri.json; do
 	KUERI_NO_PROGRESS=1 "$KUERI" publish --db "$DB" "$pkg" >"$TMP/pub.log" 2>&1
 	ok $? "publish $(basename "$(dirname "$pkg")")"
 done
-# Hostile values written into the portal's documented layout (portal.h):
-# titles, column titles, cells and a uri cell that try to break out.
-sqlite3 "$DB" >/dev/null <<'EOF'
-INSERT INTO kueri_package VALUES('hostile','Desa <script>alert(8)</script>',
- 'Dinas "><img src=x onerror=alert(9)>','public','P1D',1,1700000000,
- '{"name":"hostile"}','fph');
-INSERT INTO kueri_resource VALUES('desa_x','hostile',NULL,'t900','',5,
- '[{"name":"nama","type":"string","title":"<b>Nama</b>"},
-   {"name":"provinsi","type":"string"},
-   {"name":"situs","type":"string"},
-   {"name":"lokasi","type":"geopoint"},
-   {"name":"jumlah","type":"integer"}]','[]','sh');
-CREATE TABLE t900(c0 TEXT, c1 TEXT, c2 TEXT, c3 TEXT, c4 INTEGER);
-INSERT INTO t900 VALUES
- ('<script>alert(1)</script>','JAWA BARAT','https://example.org/desa','-6.2,106.8',1),
- ('"><img src=x onerror=alert(2)>','JAWA BARAT','javascript:alert(1)','-7.25,112.75',2),
- ('</td></tr></table><h1>x</h1>','<script>alert(4)</script>','JaVaScRiPt:alert(3)',NULL,3),
- ('''; DROP TABLE t900; --','ACEH','data:text/html,<script>alert(5)</script>','0,0',4),
- ('x&amp;y','ACEH',NULL,'bogus',5);
-EOF
-ok $? "a hostile-values set added to the portal"
+# Hostile values, published like any package (tests/data/hostile/):
+# titles, a column title, cells and uri-like cells that try to break out.
+# (Its fifth row's location is empty: a stored malformed geopoint cannot
+# be published; test_html's desa.geojson fixture covers that case.)
+KUERI_NO_PROGRESS=1 "$KUERI" publish --db "$DB" \
+	"$REPO/tests/data/hostile/datapackage.json" >"$TMP/pub.log" 2>&1
+ok $? "a hostile-values set published into the portal"
 
 hp_start "$DB" --max-age 60 || { ok 1 "server starts"; done_testing; exit; }
 ok 0 "nginx + kueri serve on $BASE"

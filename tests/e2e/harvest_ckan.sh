@@ -7,7 +7,7 @@
 # Every field the harvester and base.py read is checked on every result;
 # package_list/package_show/organization_list/status_show as other CKAN
 # clients use them; CKAN's error envelope and statuses; a private package
-# planted in the file never appears.
+# (published, then marked private in the file) never appears.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/http_lib.inc"
 
@@ -15,9 +15,16 @@ DB=$TMP/portal.db
 for d in "$REPO"/data/*/; do
 	"$KUERI" publish --db "$DB" "$d/datapackage.kueri.json" >>"$TMP/pub.log" 2>&1
 done
-sqlite3 "$DB" "INSERT INTO kueri_package VALUES('kueri-canary-7f3a',
- 'KUERI-CANARY title','Canary Office','private','P1D',1,1700000000,
- '{\"name\":\"kueri-canary-7f3a\"}','fp')"
+# The canary package (values KUERI-CANARY-7f3a, publisher "kueri test
+# suite") is really published, then marked private by a targeted UPDATE of
+# its one classification column: the publisher refuses to publish a
+# private package, so a private row can only come from a tampered file,
+# and that is the state this test proves is filtered.
+"$KUERI" publish --db "$DB" "$REPO/tests/data/private-canary/public.json" \
+	>>"$TMP/pub.log" 2>&1
+is "$(sqlite3 "$DB" "UPDATE kueri_package SET classification = 'private'
+ WHERE name = 'kueri-canary' RETURNING name")" kueri-canary \
+	"canary published, then its classification set to private"
 hp_start "$DB" || { ok 1 "server starts"; done_testing; exit 1; }
 API=$BASE/api/3/action
 
@@ -142,7 +149,7 @@ is "$(header Cache-Control)" no-store "errors are not cached"
 
 # The private package, nowhere.
 for a in package_list "package_search?rows=1000" organization_list status_show \
-	"package_show?id=kueri-canary-7f3a" "organization_show?id=canary-office"; do
+	"package_show?id=kueri-canary" "organization_show?id=kueri-test-suite"; do
 	curl -s "$API/$a" >"$TMP/c"
 	grep -qi canary "$TMP/c"
 	is $? 1 "no trace of the private package in $a"

@@ -41,11 +41,12 @@ pf_unlink(const char *path)
 	unlink(side);
 }
 
-/* Writes package `package` with `sets` as version 1 of a new portal at
- * `path`.  0 or -1 (the reason on stdout as a TAP diagnostic). */
-static int
-pf_make(const char *path, const char *package, const kp_package_def *def,
-        const pf_set *sets, int nsets)
+/* Writes package `package` with `sets` as its next version (1 when new)
+ * into the portal at `path`, created if absent; other packages stay.
+ * 0 or -1 (the reason on stdout as a TAP diagnostic). */
+static inline int
+pf_publish(const char *path, const char *package, const kp_package_def *def,
+           const pf_set *sets, int nsets)
 {
 	static const char sha[] =
 	    "0000000000000000000000000000000000000000000000000000000000000000";
@@ -55,7 +56,6 @@ pf_make(const char *path, const char *package, const kp_package_def *def,
 	long long  version;
 	int        i, r, si;
 
-	pf_unlink(path);
 	kueri_err_clear(&err);
 	if (!(p = portal_open_rw(path, &err)))
 		goto fail;
@@ -86,6 +86,17 @@ fail:
 	if (p)
 		portal_close(p);
 	return -1;
+}
+
+/* Writes package `package` with `sets` as version 1 of a new portal at
+ * `path` (any old portal there is removed first).  0 or -1. */
+/* inline: a test may use only pf_publish or only pf_make. */
+static inline int
+pf_make(const char *path, const char *package, const kp_package_def *def,
+        const pf_set *sets, int nsets)
+{
+	pf_unlink(path);
+	return pf_publish(path, package, def, sets, nsets);
 }
 
 #endif /* PORTAL_FIXTURE_H */

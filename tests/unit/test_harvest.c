@@ -16,47 +16,61 @@
 #include "../../fcgi/service.h"
 #include "../../harvest/kd_int.h"
 #include "harvest.h"
+#include "portal_fixture.h"
 #include "publish.h"
 #include "tap.h"
 
-static const char layout[] =
-	"PRAGMA journal_mode=WAL;"
-	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
-	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
-	" update_frequency TEXT, version INTEGER NOT NULL,"
-	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
-	" fingerprint TEXT NOT NULL);"
-	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
-	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
-	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
-	" sha256 TEXT NOT NULL);"
-	"INSERT INTO kueri_package VALUES('pangan','Harga','Dinas Pangan',"
-	" 'public','P3M',2,1700000000,'{\"name\":\"pangan\",\"resources\":"
+/* The test portal, written through the portal's writer API
+ * (portal_fixture.h): package pangan (published twice: version 2) whose
+ * descriptor carries the lexical options a download must drop, and a
+ * private package rahasia written on purpose as a canary that no answer
+ * may ever show. */
+static const char pangan_descriptor[] =
+	"{\"name\":\"pangan\",\"resources\":"
 	"[{\"name\":\"harga\",\"path\":\"h.csv\",\"dialect\":{\"delimiter\":\";\"},"
 	"\"schema\":{\"fields\":[{\"name\":\"Harga Kemarin\",\"type\":\"integer\","
 	"\"groupChar\":\".\"},{\"name\":\"ok\",\"type\":\"boolean\",\"trueValues\":"
 	"[\"ya\"],\"falseValues\":[\"tidak\"]},{\"name\":\"x\",\"type\":\"number\","
 	"\"decimalChar\":\",\"},{\"name\":\"s\",\"type\":\"string\",\"format\":"
 	"\"email\"},{\"name\":\"d\",\"type\":\"date\",\"format\":\"%d/%m/%Y\"},"
-	"{\"name\":\"g\",\"type\":\"geopoint\"}],\"missingValues\":[\"NA\"]}}]}',"
-	" 'fp');"
-	"INSERT INTO kueri_package VALUES('rahasia','KUERI-CANARY','Canary',"
-	" 'private','P1D',1,1700000000,'{\"name\":\"rahasia\"}','fp');"
-	"INSERT INTO kueri_resource VALUES('harga','pangan',NULL,'t1','',4,"
-	" '[{\"name\":\"Harga Kemarin\",\"type\":\"integer\"},"
-	"{\"name\":\"ok\",\"type\":\"boolean\"},"
-	"{\"name\":\"x\",\"type\":\"number\"},"
-	"{\"name\":\"s\",\"type\":\"string\"},"
-	"{\"name\":\"d\",\"type\":\"date\"},"
-	"{\"name\":\"g\",\"type\":\"geopoint\"}]','[]','s');"
-	"INSERT INTO kueri_resource VALUES('bocor','rahasia',NULL,'t2','',1,"
-	" '[{\"name\":\"v\",\"type\":\"string\"}]','[]','s');"
-	"CREATE TABLE t1(c0 INTEGER,c1 INTEGER,c2 REAL,c3 TEXT,c4 TEXT,c5 TEXT);"
-	"INSERT INTO t1 VALUES(1000,1,0.1,'a,b','2024-02-29','-6.9,107.6'),"
-	" (NULL,0,1e300,'say \"hi\"',NULL,NULL),"
-	" (-5,NULL,3.0,' lead',NULL,NULL),"
-	" (7,1,-2.5,'',NULL,NULL);"
-	"CREATE TABLE t2(c0); INSERT INTO t2 VALUES('KUERI-CANARY row');";
+	"{\"name\":\"g\",\"type\":\"geopoint\"}],\"missingValues\":[\"NA\"]}}]}";
+static const kp_field harga_fields[] = {
+	{ .name = "Harga Kemarin", .type = KP_INTEGER, .nullable = 1 },
+	{ .name = "ok", .type = KP_BOOLEAN, .nullable = 1 },
+	{ .name = "x", .type = KP_NUMBER, .nullable = 1 },
+	{ .name = "s", .type = KP_STRING, .nullable = 1 },
+	{ .name = "d", .type = KP_DATE, .nullable = 1 },
+	{ .name = "g", .type = KP_GEOPOINT, .nullable = 1 },
+};
+#define S(x) { .s = x, .len = sizeof x - 1 }
+static const kp_value harga_rows[] = {
+	{ .i = 1000 }, { .i = 1 }, { .d = 0.1 }, S("a,b"), S("2024-02-29"),
+	S("-6.9,107.6"),
+	{ .null = 1 }, { .i = 0 }, { .d = 1e300 }, S("say \"hi\""), { .null = 1 },
+	{ .null = 1 },
+	{ .i = -5 }, { .null = 1 }, { .d = 3.0 }, S(" lead"), { .null = 1 },
+	{ .null = 1 },
+	{ .i = 7 }, { .i = 1 }, { .d = -2.5 }, S(""), { .null = 1 },
+	{ .null = 1 },
+};
+static const pf_set pangan_sets[] = {
+	{ "harga", NULL, 6, harga_fields, 0, NULL, 4, harga_rows },
+};
+static const kp_package_def pangan_pkg = {
+	"Harga", "Dinas Pangan", "public", "P3M", pangan_descriptor, "fp",
+};
+static const kp_field bocor_fields[] = {
+	{ .name = "v", .type = KP_STRING, .nullable = 1 },
+};
+static const kp_value bocor_rows[] = { S("KUERI-CANARY row") };
+#undef S
+static const pf_set rahasia_sets[] = {
+	{ "bocor", NULL, 1, bocor_fields, 0, NULL, 1, bocor_rows },
+};
+static const kp_package_def rahasia_pkg = {
+	"KUERI-CANARY", "Canary", "private", "P1D", "{\"name\":\"rahasia\"}",
+	"fp",
+};
 
 typedef struct fake {
 	const char *kv[16];
@@ -295,16 +309,25 @@ test_pure(void)
 int
 main(void)
 {
-	char dbpath[256], side[300];
+	char dbpath[256];
 	sqlite3 *db;
 	kueri_err err;
 	char *msg = NULL;
 
 	snprintf(dbpath, sizeof dbpath, "%s/kueri-test-harvest-%d.db",
 	         getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
+	ok(pf_make(dbpath, "pangan", &pangan_pkg, pangan_sets, 1) == 0 &&
+	   pf_publish(dbpath, "pangan", &pangan_pkg, pangan_sets, 1) == 0 &&
+	   pf_publish(dbpath, "rahasia", &rahasia_pkg, rahasia_sets, 1) == 0,
+	   "portal written by the portal writer (pangan v2, private rahasia)");
+	/* The writer stamps published_at with the real clock; the fq date
+	 * bounds below need a known metadata_modified (2023-11-14T22:13:20Z),
+	 * so that one column is set afterwards on the written portal. */
 	ok(sqlite3_open(dbpath, &db) == SQLITE_OK &&
-	   sqlite3_exec(db, layout, NULL, NULL, &msg) == SQLITE_OK,
-	   "hand-made portal (%s)", msg ? msg : "ok");
+	   sqlite3_exec(db, "UPDATE kueri_package SET published_at = 1700000000",
+	                NULL, NULL, &msg) == SQLITE_OK &&
+	   sqlite3_changes(db) == 2, "published_at set to 1700000000 (%s)",
+	   msg ? msg : "ok");
 	sqlite3_free(msg);
 	sqlite3_close(db);
 	kueri_err_clear(&err);
@@ -318,11 +341,7 @@ main(void)
 		test_catalog_and_ckan();
 		portal_close(P);
 	}
-	unlink(dbpath);
-	snprintf(side, sizeof side, "%s-wal", dbpath);
-	unlink(side);
-	snprintf(side, sizeof side, "%s-shm", dbpath);
-	unlink(side);
+	pf_unlink(dbpath);
 	printf("1..%d\n", tap_n);
 	return tap_failed ? 1 : 0;
 }

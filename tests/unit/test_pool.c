@@ -44,8 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
+#include "portal_fixture.h"
 #include "tap.h"
 
 static char dir[64], dbp[100], sock[100], logp[100];
@@ -53,27 +52,48 @@ static int port;        /* the loaded service's nginx */
 static int twin_port;   /* the twin's (no load)       */
 static int cur_port;    /* where http_get connects    */
 
-static const char fixture[] =
-	"PRAGMA journal_mode=WAL;"
-	"CREATE TABLE kueri_package(name TEXT PRIMARY KEY, title TEXT,"
-	" publisher TEXT NOT NULL, classification TEXT NOT NULL,"
-	" update_frequency TEXT, version INTEGER NOT NULL,"
-	" published_at INTEGER NOT NULL, descriptor TEXT NOT NULL,"
-	" fingerprint TEXT NOT NULL);"
-	"CREATE TABLE kueri_resource(name TEXT PRIMARY KEY, package TEXT NOT NULL,"
-	" title TEXT, tbl TEXT NOT NULL, fts TEXT NOT NULL DEFAULT '',"
-	" rows INTEGER NOT NULL, fields TEXT NOT NULL, keys TEXT NOT NULL,"
-	" sha256 TEXT NOT NULL);"
-	"INSERT INTO kueri_package VALUES('p','P','X','public',NULL,1,"
-	" 1700000000,'{}','fp');"
-	"INSERT INTO kueri_resource VALUES('big','p',NULL,'t1','',200000,"
-	" '[{\"name\":\"k\",\"type\":\"integer\",\"nullable\":false},"
-	"   {\"name\":\"name\",\"type\":\"string\"},"
-	"   {\"name\":\"v\",\"type\":\"integer\"}]','[0]','x');"
-	"CREATE TABLE t1(c0 INTEGER PRIMARY KEY, c1 TEXT, c2 INTEGER);"
-	"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n"
-	" WHERE i<200000) INSERT INTO t1 SELECT i,"
-	" 'name-'||(i*7919%200000)||'-desa', i%97 FROM n;";
+/* The portal: package p with one set "big" of 200,000 rows (k key, a
+ * name that spreads over many groups, v = k % 97), written through the
+ * portal's writer API (portal_fixture.h), the layout the publisher writes.
+ * No full-text table (name is not searchable), as the load needs none. */
+#define BIG_ROWS 200000
+static const kp_field big_fields[] = {
+	{ .name = "k", .type = KP_INTEGER, .nullable = 0 },
+	{ .name = "name", .type = KP_STRING, .nullable = 1 },
+	{ .name = "v", .type = KP_INTEGER, .nullable = 1 },
+};
+static const int big_key[] = { 0 };
+static const kp_package_def big_pkg = { "P", "X", "public", NULL, "{}", "fp" };
+
+/* 0 or -1: the portal at `path`, as described above. */
+static int
+make_big(const char *path)
+{
+	kp_value *cells = calloc((size_t)BIG_ROWS * 3, sizeof *cells);
+	char     *names = malloc((size_t)BIG_ROWS * 24);
+	pf_set    set = { "big", NULL, 3, big_fields, 1, big_key, BIG_ROWS,
+	                  NULL };
+	long long i;
+	int       r = -1;
+
+	if (cells && names) {
+		for (i = 1; i <= BIG_ROWS; i++) {
+			kp_value *row = cells + (i - 1) * 3;
+			char     *nm = names + (i - 1) * 24;
+
+			row[0].i = i;
+			row[1].s = nm;
+			row[1].len = (size_t)snprintf(nm, 24, "name-%lld-desa",
+			                              i * 7919 % BIG_ROWS);
+			row[2].i = i % 97;
+		}
+		set.cells = cells;
+		r = pf_make(path, "p", &big_pkg, &set, 1);
+	}
+	free(cells);
+	free(names);
+	return r;
+}
 
 /* Each probe asks for another row, so every one misses nginx's per-second
  * cache and is answered by a kueri worker (a repeated URL would be
@@ -333,7 +353,6 @@ main(void)
 {
 	const char *kueri = getenv("KUERI");
 	char runp[80], run2[80], log2[100], cmd[400];
-	sqlite3 *db;
 	pid_t serve, serve2, kids[8];
 	long long floor_lat[100], floor_twin[100], floor_base[100];
 	long long lat[NP], twin[NP], base[NP];
@@ -364,10 +383,8 @@ main(void)
 	snprintf(logp, sizeof logp, "%s/kueri.log", dir);
 	snprintf(run2, sizeof run2, "%s/twin", dir);
 	snprintf(log2, sizeof log2, "%s/twin.log", dir);
-	ok(sqlite3_open(dbp, &db) == SQLITE_OK &&
-	   sqlite3_exec(db, fixture, NULL, NULL, NULL) == SQLITE_OK,
-	   "a portal with one set of 200,000 rows");
-	sqlite3_close(db);
+	ok(make_big(dbp) == 0, "a portal with one set of 200,000 rows,"
+	   " written by the portal writer");
 	tally = mmap(NULL, sizeof *tally, PROT_READ | PROT_WRITE,
 	             MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	memset(tally, 0, sizeof *tally);

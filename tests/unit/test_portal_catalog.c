@@ -1,7 +1,8 @@
 /*
  * test_portal_catalog.c -- freshness arithmetic (ISO 8601 durations added
  * on the calendar, month ends clamped) and the catalog JSON built from a
- * hand-made portal, with a fixed `now`.
+ * portal written by the portal's writer (portal_fixture.h), with a fixed
+ * `now`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,8 +13,10 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+/* portal_int.h only for the duration arithmetic (not public). */
 #include "../../portal/portal_int.h"
 #include "portal.h"
+#include "portal_fixture.h"
 #include "tap.h"
 
 /* "YYYY-MM-DDTHH:MM:SSZ" → unix seconds */
@@ -67,19 +70,6 @@ test_durations(void)
 		   "malformed duration '%s' refused", bad[i]);
 }
 
-static int
-exec(sqlite3 *db, const char *sql)
-{
-	char *msg = NULL;
-	int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-
-	if (rc != SQLITE_OK) {
-		printf("# sql error: %s\n", msg ? msg : "?");
-		sqlite3_free(msg);
-	}
-	return rc;
-}
-
 static const char *
 jget(json_t *o, const char *key)
 {
@@ -87,6 +77,59 @@ jget(json_t *o, const char *key)
 
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
+
+/* The catalog portal, written through the portal's writer API
+ * (portal_fixture.h), so the catalog is read from the layout the publisher
+ * writes today: alpha (published twice: version 2) with a keyed set of 5
+ * rows, beta with an untitled 7-row set, and a private package the
+ * catalog must never list. */
+static const kp_field a_fields[] = {
+	{ .name = "id", .title = "Id", .type = KP_INTEGER, .nullable = 0 },
+	{ .name = "nm", .type = KP_STRING, .nullable = 1 },
+};
+static const int a_key[] = { 0 };
+static const kp_value a_rows[] = {
+	{ .i = 1 }, { .s = "a", .len = 1 }, { .i = 2 }, { .s = "b", .len = 1 },
+	{ .i = 3 }, { .null = 1 },          { .i = 4 }, { .s = "d", .len = 1 },
+	{ .i = 5 }, { .s = "e", .len = 1 },
+};
+static const pf_set a_sets[] = {
+	{ "a_res", "Res A", 2, a_fields, 1, a_key, 5, a_rows },
+};
+static const kp_package_def a_pkg = {
+	"Alpha", "Dinas A", "public", "P1M",
+	"{\"name\":\"alpha\",\"description\":\"Desc\","
+	"\"licenses\":[{\"name\":\"ODbL-1.0\"}],\"keywords\":[\"k1\"],"
+	"\"contactPoint\":{\"name\":\"Ani\",\"email\":\"ani@example.org\"},"
+	"\"temporal\":{\"start\":\"2020-01-01\"}}",
+	"fp",
+};
+static const kp_field b_fields[] = {
+	{ .name = "x", .type = KP_DATE, .nullable = 1 },
+};
+static const kp_value b_rows[] = {
+	{ .s = "2024-01-01", .len = 10 }, { .s = "2024-01-02", .len = 10 },
+	{ .s = "2024-01-03", .len = 10 }, { .s = "2024-01-04", .len = 10 },
+	{ .s = "2024-01-05", .len = 10 }, { .s = "2024-01-06", .len = 10 },
+	{ .null = 1 },
+};
+static const pf_set b_sets[] = {
+	{ "b_res", NULL, 1, b_fields, 0, NULL, 7, b_rows },
+};
+static const kp_package_def b_pkg = {
+	NULL, "Dinas B", "public", NULL, "{}", "fp",
+};
+/* Written private on purpose: a canary the catalog never shows. */
+static const kp_field z_fields[] = {
+	{ .name = "secret", .type = KP_STRING, .nullable = 1 },
+};
+static const kp_value z_rows[] = { { .s = "CANARY", .len = 6 } };
+static const pf_set z_sets[] = {
+	{ "z_res", NULL, 1, z_fields, 0, NULL, 1, z_rows },
+};
+static const kp_package_def z_pkg = {
+	"Zeta", "Dinas Z", "private", NULL, "{}", "fp",
+};
 
 static void
 test_catalog(const char *dir)
@@ -97,11 +140,13 @@ test_catalog(const char *dir)
 	kueri_err err;
 	json_t *cat, *a, *b, *r, *f;
 	long long pub = utc("2024-01-31T10:00:00Z");
-	char sql[2048];
+	char sql[200];
+	size_t i;
+	int hit;
 
 	kueri_err_clear(&err);
 	snprintf(path, sizeof path, "%s/c.db", dir);
-	/* open_rw creates the meta tables; fill them by hand. */
+	pf_unlink(path);
 	p = portal_open_rw(path, &err);
 	ok(p != NULL, "open_rw (%s)", err.msg);
 	if (p == NULL)
@@ -112,22 +157,20 @@ test_catalog(const char *dir)
 	json_decref(cat);
 	portal_close(p);
 
-	sqlite3_open(path, &db);
+	ok(pf_publish(path, "alpha", &a_pkg, a_sets, 1) == 0 &&
+	   pf_publish(path, "alpha", &a_pkg, a_sets, 1) == 0 &&
+	   pf_publish(path, "beta", &b_pkg, b_sets, 1) == 0 &&
+	   pf_publish(path, "zeta", &z_pkg, z_sets, 1) == 0,
+	   "alpha (twice), beta and private zeta written by the portal writer");
+	/* The writer stamps published_at with the real clock; the freshness
+	 * checks below need a fixed Jan 31 publish time (the month-end clamp
+	 * into a leap February), so that one column is set afterwards. */
 	snprintf(sql, sizeof sql,
-	    "INSERT INTO kueri_package VALUES('alpha','Alpha','Dinas A','public',"
-	    " 'P1M',2,%lld,'{\"name\":\"alpha\",\"description\":\"Desc\","
-	    "\"licenses\":[{\"name\":\"ODbL-1.0\"}],\"keywords\":[\"k1\"],"
-	    "\"contactPoint\":{\"name\":\"Ani\",\"email\":\"ani@example.org\"},"
-	    "\"temporal\":{\"start\":\"2020-01-01\"}}','fp');"
-	    "INSERT INTO kueri_package VALUES('beta',NULL,'Dinas B','public',"
-	    " NULL,1,%lld,'{}','fp');"
-	    "INSERT INTO kueri_resource VALUES('a_res','alpha','Res A','t1','',5,"
-	    " '[{\"name\":\"id\",\"type\":\"integer\",\"title\":\"Id\"},"
-	    "{\"name\":\"nm\",\"type\":\"string\"}]','[0]','%064d');"
-	    "INSERT INTO kueri_resource VALUES('b_res','beta',NULL,'t2','',7,"
-	    " '[{\"name\":\"x\",\"type\":\"date\"}]','[]','%064d');",
-	    pub, pub, 1, 2);
-	ok(exec(db, sql) == 0, "catalog rows inserted by hand");
+	         "UPDATE kueri_package SET published_at = %lld", pub);
+	ok(sqlite3_open(path, &db) == SQLITE_OK &&
+	   sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK &&
+	   sqlite3_changes(db) == 3, "published_at set to %lld on 3 packages",
+	   pub);
 	sqlite3_close(db);
 
 	p = portal_open_ro(path, &err);
@@ -135,7 +178,12 @@ test_catalog(const char *dir)
 	if (p == NULL)
 		return;
 	cat = portal_catalog_json(p, NULL, utc("2024-02-29T10:00:00Z"), &err);
-	ok(json_is_array(cat) && json_array_size(cat) == 2, "two packages");
+	ok(json_is_array(cat) && json_array_size(cat) == 2,
+	   "two packages: the private one is not listed");
+	for (hit = 0, i = 0; i < json_array_size(cat); i++)
+		if (strcmp(jget(json_array_get(cat, i), "name"), "zeta") == 0)
+			hit = 1;
+	ok(!hit, "private package zeta never in the catalog");
 	a = json_array_get(cat, 0);
 	b = json_array_get(cat, 1);
 	is_str(jget(a, "name"), "alpha", "packages in name order");
@@ -189,12 +237,14 @@ test_catalog(const char *dir)
 	cat = portal_catalog_json(p, "gamma", pub, &err);
 	ok(cat == NULL && err.code == KUERI_ENOTFOUND,
 	   "unknown package: NULL + KUERI_ENOTFOUND");
+	json_decref(cat);
+	kueri_err_clear(&err);
+	cat = portal_catalog_json(p, "zeta", pub, &err);
+	ok(cat == NULL && err.code == KUERI_ENOTFOUND,
+	   "private package by name: NULL + KUERI_ENOTFOUND, like unknown");
+	json_decref(cat);
 	portal_close(p);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/c.db-wal", dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/c.db-shm", dir);
-	unlink(path);
+	pf_unlink(path);
 }
 
 int
