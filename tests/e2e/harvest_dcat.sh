@@ -2,7 +2,7 @@
 # The DCAT-AP catalog a harvesting portal reads (harvest/dcat.c):
 #  - the bundled data/ packages, published into a temporary portal, give a
 #    catalog that the official DCAT-AP 3.0.1 SHACL shapes
-#    (../shared/schemas/dcat-ap/dcat-ap-SHACL.ttl) accept with zero
+#    (tests/shacl/dcat-ap/dcat-ap-SHACL.ttl) accept with zero
 #    violations, as JSON-LD and as Turtle, checked by rdf-validate-shacl
 #    (tests/shacl, installed by `make deps`); a mutilated copy (a dataset
 #    without dct:description, a distribution without dcat:accessURL) must
@@ -19,8 +19,9 @@
 . "$(dirname "$0")/http_lib.inc"
 
 DB=$TMP/portal.db
-SHAPES=${DCAT_SHAPES:-$SHARED/schemas/dcat-ap}
-[ -d "$SHAPES" ] || SHAPES=$REPO/../../shared/schemas/dcat-ap
+# The official shapes ship with the tests (CC BY 4.0, tests/shacl/dcat-ap/
+# SOURCE.md): a fresh clone has no ../shared next to it.
+SHAPES=${DCAT_SHAPES:-$REPO/tests/shacl/dcat-ap}
 for d in "$REPO"/data/*/; do
 	"$KUERI" publish --db "$DB" "$d/datapackage.kueri.json" >>"$TMP/pub.log" 2>&1
 done
