@@ -5,7 +5,7 @@
 #   make bench QUICK=1    100,000 rows, short runs (< 60 s)
 #   ROWS=N                any row count; BUILD=dir picks the kueri build
 #   make bench ROWS=10000000   ten million rows (~860 MB of CSV; put it
-#                         outside the repo with BENCH_DATA=/work/tmp, say)
+#                         outside the repo with BENCH_DATA=/var/tmp/kueri-bench, say)
 #   BENCH_DATA=dir        where the generated CSVs are cached
 #                         (default bench/data, ignored by git)
 #
