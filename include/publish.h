@@ -90,6 +90,11 @@ void        kv_package_free(kv_package *pkg);
  */
 int kv_package_check_catalog(const kv_package *pkg, kueri_err *err);
 
+/* 1 if s is a valid package name (Frictionless: lower-case letters, digits,
+ * '-' and '_', 1 to 100 bytes), else 0.  The inventory uses the same rule:
+ * an entry is linked to the package of the same name. */
+int kv_name_ok(const char *s);
+
 /* A typed cell handed to the loader: the portal writer's value (which
  * member is meaningful follows the field's kp_type, see portal_write.h);
  * `s` is borrowed, valid only during the callback. */

@@ -9,7 +9,6 @@
  * (strict dates and periods with range checks, unique names), and the
  * whole file is refused when one row is bad.
  */
-#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,20 +208,6 @@ map_fields(const kv_resource *r, ictx *x, kueri_err *err)
 }
 
 static int
-name_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 100)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
-		      s[i] == '-' || s[i] == '_'))
-			return 0;
-	return 1;
-}
-
-static int
 irow_name_cmp(const void *a, const void *b)
 {
 	const irow *x = a, *y = b;
@@ -247,7 +232,7 @@ check_rows(ictx *x)
 			if (f != F_FREQ && f != F_CONTACT && f != F_NOTE &&
 			    f != F_WITHDRAWN && r->v[f] == NULL)
 				rep(x, r->row, f, "a value is required");
-		if (r->v[F_NAME] && !name_ok(r->v[F_NAME]))
+		if (r->v[F_NAME] && !kv_name_ok(r->v[F_NAME]))
 			rep(x, r->row, F_NAME, "\"%.100s\" is not a package name"
 			    " (lowercase letters, digits, '-', '_')",
 			    r->v[F_NAME]);

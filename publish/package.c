@@ -35,8 +35,8 @@ dupstr(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-static int
-name_ok(const char *s)
+int
+kv_name_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
@@ -729,7 +729,7 @@ kv_package_load(const char *path, kueri_err *err)
 		goto fail;
 	}
 	s = json_string_value(json_object_get(pkg->json, "name"));
-	if (!s || !name_ok(s)) {
+	if (!s || !kv_name_ok(s)) {
 		kueri_err_set(err, KUERI_ESCHEMA, -1,
 		              "package name %s%s%s must be lowercase letters, digits, "
 		              "'-' or '_'", s ? "\"" : "", s ? s : "is missing; it",
