@@ -319,6 +319,29 @@ safe_filename(const char *in, char *out, size_t len)
 	out[i] = '\0';
 }
 
+/* The end of a head taken from an engine answer (query or harvest), after
+ * n bytes of r->head.extra: the download name, and for a 200 its ETag,
+ * Last-Modified and Cache-Control (errors are no-store). */
+static void
+finish_head(kq_resp *r, const kq_route_req *q, size_t n, int status,
+            const char *filename, const char *etag, long long last_modified)
+{
+	char fname[100];
+
+	if (filename[0] && n < sizeof r->head.extra) {
+		safe_filename(filename, fname, sizeof fname);
+		snprintf(r->head.extra + n, sizeof r->head.extra - n,
+		         "Content-Disposition: attachment; filename=\"%s\"\r\n",
+		         fname);
+	}
+	if (status == 200) {
+		snprintf(r->head.etag, sizeof r->head.etag, "%s", etag);
+		r->head.last_modified = last_modified;
+		cacheable(r, q);
+	} else
+		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+}
+
 /* 1 if a header value we take from the engine is printable ASCII. */
 static int
 header_safe(const char *s)
@@ -372,7 +395,6 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 {
 	kq_request     eq;
 	const kq_head *kh;
-	char           fname[100];
 	size_t         n = 0;
 
 	memset(&eq, 0, sizeof eq);
@@ -409,18 +431,8 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 		                      "Retry-After: %d\r\n", kh->retry_after);
 	if (strncmp(kh->content_type, "text/html", 9) == 0)
 		n += html_headers(r->head.extra + n, sizeof r->head.extra - n);
-	if (kh->filename[0] && n < sizeof r->head.extra) {
-		safe_filename(kh->filename, fname, sizeof fname);
-		snprintf(r->head.extra + n, sizeof r->head.extra - n,
-		         "Content-Disposition: attachment; filename=\"%s\"\r\n",
-		         fname);
-	}
-	if (kh->status == 200) {
-		snprintf(r->head.etag, sizeof r->head.etag, "%s", kh->etag);
-		r->head.last_modified = kh->last_modified;
-		cacheable(r, q);
-	} else
-		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	finish_head(r, q, n, kh->status, kh->filename, kh->etag,
+	            kh->last_modified);
 	return 0;
 }
 
@@ -527,7 +539,7 @@ route_harvest(kportal *p, const kq_route_req *q, kq_resp *r,
 {
 	kd_request     kq;
 	const kd_head *kh;
-	char           base[600], fname[100];
+	char           base[600];
 	size_t         rl = strlen(q->root ? q->root : "/odata/");
 	size_t         ul = strlen(q->root_url), bl = r->base_len;
 
@@ -549,18 +561,8 @@ route_harvest(kportal *p, const kq_route_req *q, kq_resp *r,
 	r->body = B_HARVEST;
 	r->head.status = kh->status;
 	set_ctype(r, kh->content_type);
-	if (kh->filename[0]) {
-		safe_filename(kh->filename, fname, sizeof fname);
-		snprintf(r->head.extra, sizeof r->head.extra,
-		         "Content-Disposition: attachment; filename=\"%s\"\r\n",
-		         fname);
-	}
-	if (kh->status == 200) {
-		snprintf(r->head.etag, sizeof r->head.etag, "%s", kh->etag);
-		r->head.last_modified = kh->last_modified;
-		cacheable(r, q);
-	} else
-		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
+	finish_head(r, q, 0, kh->status, kh->filename, kh->etag,
+	            kh->last_modified);
 	return 0;
 }
 
