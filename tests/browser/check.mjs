@@ -99,7 +99,16 @@ try {
         ok(u.includes(p.url), `${what}: ends on an OData URL with ${p.url}`, u);
       }
       if (p.json !== undefined) {
-        const r = await fetch(page.url(), { headers: { Accept: 'application/json' } });
+        // A program honours 503 + Retry-After (the time budget, hit when
+        // an ASan build shares a busy machine) by asking again; three tries.
+        let r;
+        for (let t = 0; t < 3; t++) {
+          r = await fetch(page.url(), { headers: { Accept: 'application/json' } });
+          const ra = Number(r.headers.get('retry-after'));
+          if (r.status !== 503 || !(ra > 0)) break;
+          await r.arrayBuffer();
+          await new Promise(ok => setTimeout(ok, ra * 1000));
+        }
         const ct = r.headers.get('content-type') || '';
         let rows = -1;
         try { rows = (await r.json()).value.length; } catch (e) { rows = String(e); }
