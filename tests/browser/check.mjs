@@ -107,7 +107,7 @@ try {
           const ra = Number(r.headers.get('retry-after'));
           if (r.status !== 503 || !(ra > 0)) break;
           await r.arrayBuffer();
-          await new Promise(ok => setTimeout(ok, ra * 1000));
+          await new Promise(res => setTimeout(res, ra * 1000));
         }
         const ct = r.headers.get('content-type') || '';
         let rows = -1;
