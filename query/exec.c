@@ -240,6 +240,23 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 	name = ku_strndup(&a->pc.arena, path, nl);
 	if (name == NULL)
 		return kq_oom(&a->pc);
+	if (name[0] == '$') {
+		/* resources OData defines beside entity sets (ABNF
+		 * odataRelativeUri, resourcePath; case-sensitive): valid
+		 * requests for functionality this service lacks, so 501
+		 * (PROT 12.1.1), not "no such resource" */
+		static const char *const other[] = { "$batch", "$crossjoin",
+		                                     "$all", "$entity" };
+		size_t k;
+
+		for (k = 0; k < sizeof(other) / sizeof(other[0]); k++)
+			if (strcmp(name, other[k]) == 0) {
+				kueri_err_set(&a->pc.err, KUERI_ENOTIMPL, -1,
+				    "%s is not supported: this service answers "
+				    "single requests on its entity sets", other[k]);
+				return -1;
+			}
+	}
 	a->pc.set = kq_set_by_odata_name(p, name);
 	a->pc.setname = name;
 	if (a->pc.set == NULL)
