@@ -113,4 +113,22 @@ done
 ST=$(get "$O/\$nosuch")
 odata_error 404 "an unknown \$ segment"
 
+# ---- key lookups and individual properties (PROT 11.2.4.1, JSON 10.16)
+ST=$(get "$O/items(1)")
+is "$ST $(jq -r '."@odata.context"' "$TMP/b")" "200 $O/\$metadata#items/\$entity" "items(1): the entity, context #items/\$entity"
+ST=$(get "$O/items(1)/name")
+is "$ST" 200 "items(1)/name is 200"
+is "$(jq -c . "$TMP/b")" "{\"@odata.context\":\"$O/\$metadata#items(1)/name\",\"value\":\"$(sq "SELECT c1 FROM $T WHERE c0 = 1")\"}" \
+	"... {\"@odata.context\": ...#items(1)/name, \"value\": the cell}"
+ST=$(get "$O/items(1)/name/\$value")
+is "$ST $(header Content-Type)" "200 text/plain;charset=utf-8" "items(1)/name/\$value is text/plain"
+is "$(body)" "$(sq "SELECT c1 FROM $T WHERE c0 = 1")" "... the raw value"
+nullid=$(sq "SELECT c0 FROM $T WHERE c2 IS NULL ORDER BY c0 LIMIT 1")
+ST=$(get "$O/items($nullid)/city")
+is "$ST $(wc -c <"$TMP/b" | tr -d ' ')" "204 0" "a null property is 204 No Content, no body"
+ST=$(get "$O/items(1)/nosuch")
+odata_error 404 "an unknown property"
+ST=$(get "$O/items(1)/name?\$top=1")
+odata_error 400 "\$top on a property"
+
 done_testing
