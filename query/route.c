@@ -282,7 +282,7 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 	ku_arena   a = { 0 };
 	kq_options o;
 	kueri_err  err;
-	int        json;
+	int        json, id;
 
 	(void)rest;
 	kueri_err_clear(&err);
@@ -296,6 +296,17 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 		r->body = B_ERROR;
 		return 0;
 	}
+	/* ABNF metadataOptions = format / customQueryOption: any other
+	 * system option is not part of a $metadata request (400) */
+	for (id = 0; id < KQ_O__MAX; id++)
+		if (o.val[id] && id != KQ_O_FORMAT) {
+			char msg[96];
+
+			snprintf(msg, sizeof msg, "%s is not allowed on $metadata"
+			         " (only $format)", kq_option_name(id));
+			ku_arena_free(&a);
+			return fail(r, 400, "BadRequest", msg, NULL);
+		}
 	if (q->format && *q->format)
 		json = format_is_json(q->format);
 	else if (o.val[KQ_O_FORMAT]) {

@@ -84,6 +84,10 @@ ST=$(get "$O/\$metadata?\$format=atom")
 odata_error 406 "\$metadata?\$format=atom"
 ST=$(get "$O/items?\$format=atom")
 odata_error 406 "a collection with \$format=atom"
+ST=$(get "$O/\$metadata?\$top=1")
+odata_error 400 "\$metadata?\$top=1 (ABNF metadataOptions: \$format and custom options only)"
+ST=$(get "$O/\$metadata?custom=1")
+is "$ST $(header Content-Type)" "200 application/xml" "\$metadata ignores a custom option"
 
 # ---- OData-Version / OData-MaxVersion (PROT 8.2.6, 8.2.7, 12.1.1: conform
 # to OData-MaxVersion or fail the request).  Answers here are OData 4.0.
