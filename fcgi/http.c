@@ -109,13 +109,16 @@ write_head(const kueri_sink *out, const resp *r)
 	if (r->content_type && header_safe(r->content_type) &&
 	    kueri_sink_printf(out, "Content-Type: %s\r\n", r->content_type))
 		return -1;
+	/* Vary: every request header the answer depends on -- the OData
+	 * version headers too (a client below 4.0 gets a 400, query/route.c),
+	 * so a shared cache never hands it another client's 200. */
 	if (kueri_sink_puts(out,
 	        "OData-Version: 4.0\r\n"
 	        "Access-Control-Allow-Origin: *\r\n"
 	        "Access-Control-Expose-Headers: ETag, Last-Modified,"
 	        " OData-Version, Preference-Applied, Content-Disposition\r\n"
 	        "X-Content-Type-Options: nosniff\r\n"
-	        "Vary: Accept, Prefer\r\n"))
+	        "Vary: Accept, Prefer, OData-MaxVersion, OData-Version\r\n"))
 		return -1;
 	/* nginx's cache keeps a shared answer only to the end of the current
 	 * second (X-Accel-Expires @now, read before Cache-Control), so a
@@ -340,6 +343,8 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	q.prefer = param(&r, "HTTP_PREFER");
 	q.if_none_match = param(&r, "HTTP_IF_NONE_MATCH");
 	q.if_modified_since = param(&r, "HTTP_IF_MODIFIED_SINCE");
+	q.odata_version = param(&r, "HTTP_ODATA_VERSION");
+	q.odata_maxversion = param(&r, "HTTP_ODATA_MAXVERSION");
 	q.max_age = c->max_age;
 	q.lim = &c->lim;
 	if ((a = kq_route(p, &q)) == NULL) {

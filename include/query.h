@@ -162,6 +162,8 @@ typedef struct kq_route_req {
 	const char *if_modified_since;
 	int         max_age;      /* Cache-Control max-age of cacheable 200s */
 	const kq_limits *lim;     /* NULL: defaults                          */
+	const char *odata_version;     /* OData-Version header, or NULL      */
+	const char *odata_maxversion;  /* OData-MaxVersion header, or NULL   */
 } kq_route_req;
 
 typedef struct kq_resp_head {

@@ -474,14 +474,15 @@ run_count(kq_answer *a, const qparts *p)
 static void
 page_size(kq_answer *a, const kq_request *req)
 {
-	long long pref = kq_prefer_maxpagesize(req->prefer);
+	int       prefixed = 1;
+	long long pref = kq_prefer_maxpagesize(req->prefer, &prefixed);
 
 	a->page = a->pc.lim.max_page;
 	if (pref > 0 && pref <= a->pc.lim.max_page) {
 		a->page = pref;
 		snprintf(a->head.preference_applied,
 		         sizeof(a->head.preference_applied),
-		         "odata.maxpagesize=%lld", pref);
+		         "%smaxpagesize=%lld", prefixed ? "odata." : "", pref);
 	}
 	if (a->writer->page_rows > 0 && a->page > a->writer->page_rows)
 	{

@@ -202,12 +202,64 @@ leading_space(kq_answer *a)
 	return 0;
 }
 
+/* The index of the ')' closing the key predicate that opens at p[from]
+ * (quotes respected: codes('a)b')), or 0 when there is none. */
+static size_t
+key_end(const char *p, size_t from, size_t n)
+{
+	size_t i;
+	int    quoted = 0;
+
+	for (i = from + 1; i < n; i++)
+		if (p[i] == '\'')
+			quoted = !quoted;
+		else if (!quoted && p[i] == ')')
+			return i;
+	return 0;
+}
+
+/*
+ * SET(key)/PROP[/$value] (PROT 11.2.4.1, 11.2.4.1.1): the property is
+ * the entity's one selected column; its own system options are only
+ * $format.  `prop` is the decoded name.  0, or -1 with the error.
+ */
+static int
+property_request(kq_answer *a, const kq_request *req, const char *prop,
+                 size_t n, kq_query *q)
+{
+	int i;
+
+	for (i = 0; i < KQ_O__MAX; i++)
+		if (a->opt.val[i] && i != KQ_O_FORMAT) {
+			kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1, "%s is not "
+			    "allowed on a property path (only $format)",
+			    kq_option_name(i));
+			return kq_opt_err(&a->pc, i);
+		}
+	/* JSON ({"value": ...}) or the raw value: an explicit other
+	 * format is not available; an Accept preference (a browser's
+	 * text/html) still gets JSON */
+	if (a->writer != kq_writer_default()) {
+		if ((req->format && *req->format) || a->opt.val[KQ_O_FORMAT])
+			return kueri_err_set(&a->pc.err, KUERI_ENOTACCEPT, -1,
+			    "a property is available as application/json only");
+		a->writer = kq_writer_default();
+	}
+	if ((q->select = ku_alloc(&a->pc.arena, sizeof(*q->select))) == NULL)
+		return kq_oom(&a->pc);
+	memset(q->select, 0, sizeof(*q->select));
+	q->select[0].name = prop;
+	q->select[0].n = n;
+	q->nselect = 1;
+	return 0;
+}
+
 static int
 prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 {
 	const char *raw = req->path ? req->path : "";
-	char       *path, *name;
-	size_t      plen, nl;
+	char       *path, *name, *prop = NULL;
+	size_t      plen, nl, kend = 0, proplen = 0;
 	int         i, rc;
 	kq_qkind    kind;
 	kq_query    q;
@@ -240,6 +292,23 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 	name = ku_strndup(&a->pc.arena, path, nl);
 	if (name == NULL)
 		return kq_oom(&a->pc);
+	if (name[0] == '$') {
+		/* resources OData defines beside entity sets (ABNF
+		 * odataRelativeUri, resourcePath; case-sensitive): valid
+		 * requests for functionality this service lacks, so 501
+		 * (PROT 12.1.1), not "no such resource" */
+		static const char *const other[] = { "$batch", "$crossjoin",
+		                                     "$all", "$entity" };
+		size_t k;
+
+		for (k = 0; k < sizeof(other) / sizeof(other[0]); k++)
+			if (strcmp(name, other[k]) == 0) {
+				kueri_err_set(&a->pc.err, KUERI_ENOTIMPL, -1,
+				    "%s is not supported: this service answers "
+				    "single requests on its entity sets", other[k]);
+				return -1;
+			}
+	}
 	a->pc.set = kq_set_by_odata_name(p, name);
 	a->pc.setname = name;
 	if (a->pc.set == NULL)
@@ -253,9 +322,23 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 		kind = KQ_Q_COLLECTION;
 	else if (strcmp(path + nl, "/$count") == 0)
 		kind = KQ_Q_COUNT;
-	else if (path[nl] == '(' && path[plen - 1] == ')')
+	else if (path[nl] == '(' && (kend = key_end(path, nl, plen)) > 0 &&
+	         (kend == plen - 1 || path[kend + 1] == '/')) {
 		kind = KQ_Q_ENTITY;
-	else
+		if (kend < plen - 1) {
+			/* SET(key)/PROP or SET(key)/PROP/$value */
+			prop = path + kend + 2;
+			proplen = strcspn(prop, "/");
+			if (proplen == 0 || (prop[proplen] != '\0' &&
+			                     strcmp(prop + proplen, "/$value") != 0))
+				return kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1,
+				    "resource '%.64s' not found", path);
+			a->prop = prop[proplen] ? 2 : 1;
+			prop = ku_strndup(&a->pc.arena, prop, proplen);
+			if (prop == NULL)
+				return kq_oom(&a->pc);
+		}
+	} else
 		return kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1,
 		    "resource '%.64s' not found", path);
 	a->kind = kind == KQ_Q_COUNT ? A_COUNT
@@ -263,13 +346,41 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 	/* the three stages, each over the whole tree, in order */
 	memset(&q, 0, sizeof(q));
 	q.qhash = a->qhash;
-	rc = kq_query_parse(&a->pc, &a->opt, kind,
-	                    kind == KQ_Q_ENTITY ? path + nl + 1 : NULL,
-	                    kind == KQ_Q_ENTITY ? plen - nl - 2 : 0, &q) < 0 ||
-	     kq_query_resolve(&a->pc, &q) < 0 ||
-	     kq_codegen(a, &q, req) < 0 ? -1 : 0;
+	if (kq_query_parse(&a->pc, &a->opt, kind,
+	                   kind == KQ_Q_ENTITY ? path + nl + 1 : NULL,
+	                   kind == KQ_Q_ENTITY ? kend - nl - 1 : 0, &q) < 0 ||
+	    (prop && property_request(a, req, prop, proplen, &q) < 0)) {
+		kq_query_free(&q);
+		return -1;
+	}
+	if (kq_query_resolve(&a->pc, &q) < 0) {
+		if (prop && strcmp(a->pc.err.target, "$select") == 0) {
+			kueri_err_clear(&a->pc.err);
+			kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1, "no "
+			    "property '%.64s' in '%s'", prop, a->pc.set->name);
+		}
+		kq_query_free(&q);
+		return -1;
+	}
+	rc = kq_codegen(a, &q, req);
 	kq_query_free(&q);
-	return rc;
+	if (rc == 0 && prop) {
+		/* context: ROOT$metadata#SET(key)/PROP (JSON 10.16) */
+		ku_buf c = { 0 };
+
+		ku_buf_printf(&c, "%s$metadata#%s", a->service_root,
+		              a->pc.setname);
+		kq_pct_encode(&c, path + nl, kend - nl + 1);   /* the key */
+		ku_buf_puts(&c, "/");
+		ku_buf_puts(&c, prop);
+		a->context = c.oom ? NULL : ku_strndup(&a->pc.arena, c.s, c.n);
+		ku_buf_free(&c);
+		if (a->context == NULL)
+			return kq_oom(&a->pc);
+		a->prop_null = a->step_rc == SQLITE_ROW &&
+		               sqlite3_column_type(a->st, 0) == SQLITE_NULL;
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 void
@@ -341,7 +452,15 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 		return a;
 	}
 	a->head.status = 200;
-	switch (a->kind) {
+	if (a->prop && a->prop_null) {
+		/* a null property: 204 No Content, as JSON or as $value
+		 * (PROT 11.2.4.1, 11.2.4.1.1) */
+		a->head.status = 204;
+		a->head.content_type[0] = '\0';
+	} else if (a->prop == 2) {
+		snprintf(a->head.content_type, sizeof(a->head.content_type),
+		         "text/plain;charset=utf-8");
+	} else switch (a->kind) {
 	case A_COUNT:
 		snprintf(a->head.content_type, sizeof(a->head.content_type),
 		         "text/plain;charset=utf-8");
@@ -438,6 +557,7 @@ fill_wctx(kq_answer *a)
 	w->outname = a->outname;
 	w->nout = a->nout;
 	w->entity = a->kind == A_ENTITY;
+	w->property = a->prop == 1;
 	w->has_count = a->has_count;
 	w->count = a->count;
 	w->st = a->st;
@@ -526,6 +646,37 @@ stream_entity(kq_answer *a, const kueri_sink *sink, long long *nrows)
 	return rc;
 }
 
+/* SET(key)/PROP/$value: the value itself as text/plain -- a string
+ * raw, a number or boolean in its JSON form without quotes. */
+static int
+stream_value(kq_answer *a, const kueri_sink *sink, long long *nrows)
+{
+	sqlite3_stmt *st = a->st;
+	ku_buf        b = { 0 };
+	int           rc;
+
+	if (nrows)
+		*nrows = 1;
+	if (a->out[0].type == KT_BOOL)
+		ku_buf_puts(&b, sqlite3_column_int64(st, 0) ? "true" : "false");
+	else if (sqlite3_column_type(st, 0) == SQLITE_INTEGER ||
+	         sqlite3_column_type(st, 0) == SQLITE_FLOAT) {
+		kq_json_value(&b, st, 0, &a->out[0], 0);
+		if (b.n >= 2 && b.s[0] == '"') {   /* "NaN", "INF": unquote */
+			memmove(b.s, b.s + 1, b.n - 2);
+			b.n -= 2;
+		}
+	} else {
+		const char *t = (const char *)sqlite3_column_text(st, 0);
+
+		ku_buf_add(&b, t ? t : "", t ? (size_t)sqlite3_column_bytes(st, 0)
+		                             : 0);
+	}
+	rc = b.oom ? -1 : sink->write(sink->ctx, b.s, b.n);
+	ku_buf_free(&b);
+	return rc;
+}
+
 static int
 stream_error(kq_answer *a, const kueri_sink *sink)
 {
@@ -555,6 +706,10 @@ kq_stream(kq_answer *a, const kueri_sink *sink, long long *nrows)
 	case A_COUNT:
 		return kueri_sink_printf(sink, "%lld", a->count);
 	case A_ENTITY:
+		if (a->prop && a->prop_null)
+			return 0;
+		if (a->prop == 2)
+			return stream_value(a, sink, nrows);
 		return stream_entity(a, sink, nrows);
 	case A_COLLECTION:
 		return stream_collection(a, sink, nrows);

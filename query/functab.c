@@ -25,6 +25,15 @@
 #define DT KQ_AS_DATETIME
 #define DU KQ_AS_DURATION
 
+/* trim removes "whitespace characters, according to Unicode rules"
+ * (URL 5.1.1.7): the White_Space property, in UTF-8 -- SQLite's
+ * trim(X, Y) removes any character of Y, not only spaces. */
+#define KQ_WHITESPACE "\t\n\v\f\r " "\xC2\x85" "\xC2\xA0" "\xE1\x9A\x80" \
+	"\xE2\x80\x80" "\xE2\x80\x81" "\xE2\x80\x82" "\xE2\x80\x83" \
+	"\xE2\x80\x84" "\xE2\x80\x85" "\xE2\x80\x86" "\xE2\x80\x87" \
+	"\xE2\x80\x88" "\xE2\x80\x89" "\xE2\x80\x8A" "\xE2\x80\xA8" \
+	"\xE2\x80\xA9" "\xE2\x80\xAF" "\xE2\x81\x9F" "\xE3\x80\x80"
+
 static const kq_fninfo fntab[] = {
 /*   name                 min max  arguments    result        rule          SQL template            SQLite fn         */
 	{ "contains",          2, 2, { S, S },     KT_BOOL,     KQ_R_FIXED,   "(instr(%0, %1) > 0)",  "instr",         NULL, -1 },
@@ -35,7 +44,7 @@ static const kq_fninfo fntab[] = {
 	{ "substring",         2, 3, { S, I, I },  KT_STRING,   KQ_R_FIXED,   "kq_substring(%*)",     "kq_substring",  NULL, -1 },
 	{ "tolower",           1, 1, { S },        KT_STRING,   KQ_R_FIXED,   "kq_lower(%*)",         "kq_lower",      NULL, -1 },
 	{ "toupper",           1, 1, { S },        KT_STRING,   KQ_R_FIXED,   "kq_upper(%*)",         "kq_upper",      NULL, -1 },
-	{ "trim",              1, 1, { S },        KT_STRING,   KQ_R_FIXED,   "trim(%*)",             "trim",          NULL, -1 },
+	{ "trim",              1, 1, { S },        KT_STRING,   KQ_R_FIXED,   "trim(%0, %L)",         "trim",          KQ_WHITESPACE, -1 },
 	{ "concat",            2, 2, { S, S },     KT_STRING,   KQ_R_FIXED,   "(%0 || %1)",           NULL,            NULL, -1 },
 	{ "matchesPattern",    2, 2, { S, S },     KT_BOOL,     KQ_R_FIXED,   "kq_matches(%*)",       "kq_matches",    NULL,  1 },
 	{ "year",              1, 1, { DD },       KT_INT32,    KQ_R_FIXED,   "kq_dtpart(%0, 0)",     "kq_dtpart",     NULL, -1 },

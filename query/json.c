@@ -291,6 +291,10 @@ json_begin(const kq_wctx *w, ku_buf *b)
 		if (!w->entity || w->nout)
 			ku_buf_puts(b, ",");
 	}
+	if (w->property) {
+		ku_buf_puts(b, "\"value\":");
+		return 0;
+	}
 	if (w->entity)
 		return 0;
 	if (w->has_count)
@@ -305,6 +309,10 @@ json_row(const kq_wctx *w, ku_buf *b, long long i)
 {
 	int c;
 
+	if (w->property) {
+		kq_json_value(b, w->st, 0, &w->out[0], w->ieee754);
+		return 0;
+	}
 	if (!w->entity)
 		ku_buf_puts(b, i ? ",{" : "{");
 	for (c = 0; c < w->nout; c++) {

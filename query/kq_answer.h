@@ -55,6 +55,11 @@ struct kq_answer {
 	kq_authctx     auth;
 	int            hooked;
 	struct timespec deadline;
+	/* SET(key)/PROP (PROT 11.2.4.1): 1 the property as {"value": ...},
+	 * 2 its raw /$value; 0 otherwise.  prop_null: the value is null
+	 * (204 No Content). */
+	int            prop;
+	int            prop_null;
 };
 
 /* codegen.c: the whole statement of the resolved tree q, prepared and

@@ -339,7 +339,7 @@ typedef struct kq_col {
 	int         decimal;  /* Edm.Decimal number                        */
 	char        sql[16];  /* "c3", "x1"                                 */
 	kq_node    *expr;     /* $compute expression when inlined, or NULL */
-	int         computed; /* from $compute: output only when selected  */
+	int         computed; /* from $compute: not in $metadata          */
 } kq_col;
 
 struct kq_scope {
@@ -413,8 +413,9 @@ int kq_authorizer(void *ctx, int action, const char *a3, const char *a4,
 
 /* ---------------------------------------------------------------- paging */
 
-/* page.c.  The page size a Prefer header asks for, or -1. */
-long long kq_prefer_maxpagesize(const char *prefer);
+/* page.c.  The page size a Prefer header asks for, or -1; *prefixed
+ * (may be NULL) is 1 when it was spelled odata.maxpagesize. */
+long long kq_prefer_maxpagesize(const char *prefer, int *prefixed);
 /* A $skiptoken for the row st holds: its nkeys sort keys + rowid are
  * columns first.. (or, with offset_mode, `offset` rows were written); in
  * the arena, NULL out of memory. */

@@ -41,6 +41,7 @@ typedef struct kq_wctx {
 	char *const       *outname;      /* "\"name\":" pre-escaped (JSON)   */
 	int                nout;
 	int                entity;       /* one entity, not a collection     */
+	int                property;     /* SET(key)/PROP: {"value": column 0}*/
 	int                has_count;    /* $count=true: count is set        */
 	long long          count;
 	int                ieee754;      /* IEEE754Compatible=true           */

@@ -251,19 +251,29 @@ kq_page_next_link(ku_buf *b, const char *root, const char *rawpath,
 	ku_buf_printf(b, "%s$skiptoken=%s", first ? "" : "&", token);
 }
 
+/*
+ * The page size a Prefer header asks for, or -1.  4.01 names the
+ * preference maxpagesize, 4.0 odata.maxpagesize (PROT 8.2.8.5): both are
+ * read, and *prefixed says which one was sent, so that Preference-Applied
+ * answers in the client's own spelling.  A value may be quoted (RFC 7240
+ * 2: value = token / quoted-string).
+ */
 long long
-kq_prefer_maxpagesize(const char *prefer)
+kq_prefer_maxpagesize(const char *prefer, int *prefixed)
 {
 	const char *p = prefer;
 
 	while (p && *p) {
 		const char *q;
+		int         pre = 0;
 
 		while (*p == ' ' || *p == ',' || *p == '\t')
 			p++;
 		q = p;
-		if (strncasecmp(q, "odata.", 6) == 0)
+		if (strncasecmp(q, "odata.", 6) == 0) {
 			q += 6;
+			pre = 1;
+		}
 		if (strncasecmp(q, "maxpagesize", 11) == 0) {
 			q += 11;
 			while (*q == ' ')
@@ -271,16 +281,24 @@ kq_prefer_maxpagesize(const char *prefer)
 			if (*q == '=') {
 				char     *end;
 				long long v;
+				int       quoted;
 
 				q++;
 				while (*q == ' ')
 					q++;
+				quoted = *q == '"';
+				q += quoted;
 				if (!isdigit((unsigned char)*q))
 					return -1;
 				v = strtoll(q, &end, 10);
+				if (quoted && *end++ != '"')
+					return -1;
 				if (v > 0 && (*end == '\0' || *end == ',' || *end == ' ' ||
-				              *end == ';'))
+				              *end == ';')) {
+					if (prefixed)
+						*prefixed = pre;
 					return v;
+				}
 				return -1;
 			}
 		}

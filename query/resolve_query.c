@@ -339,7 +339,12 @@ add_out(kq_parse *pc, kq_query *q, int col)
 	return 0;
 }
 
-/* $select (or every column but the computed ones) → q->out. */
+/*
+ * $select, else every column, → q->out.  $compute's properties count as
+ * columns in both the default selection and '*' (URL 4.01 5.1.3:
+ * computed properties SHOULD be in the result and MUST be when $select
+ * names them or is '*').
+ */
 static int
 resolve_select(kq_parse *pc, kq_query *q)
 {
@@ -351,7 +356,7 @@ resolve_select(kq_parse *pc, kq_query *q)
 		return kq_oom(pc);
 	if (q->nselect == 0) {
 		for (i = 0; i < s->ncols; i++)
-			if (!s->cols[i].computed && add_out(pc, q, i) < 0)
+			if (add_out(pc, q, i) < 0)
 				return -1;
 		return 0;
 	}
@@ -360,7 +365,7 @@ resolve_select(kq_parse *pc, kq_query *q)
 
 		if (it->star) {
 			for (i = 0; i < s->ncols; i++)
-				if (!s->cols[i].computed && !used[i]) {
+				if (!used[i]) {
 					used[i] = 1;
 					if (add_out(pc, q, i) < 0)
 						return -1;

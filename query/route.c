@@ -210,6 +210,22 @@ params_none(const char *p, const char *end)
 	return 0;
 }
 
+/* 1 if a $format value asks for JSON: "json" or application/json[;...]. */
+static int
+format_is_json(const char *f)
+{
+	return strcasecmp(f, "json") == 0 ||
+	       strncasecmp(f, "application/json", 16) == 0;
+}
+
+/* 1 if a $format value asks for XML: "xml" or application/xml[;...]. */
+static int
+format_is_xml(const char *f)
+{
+	return strcasecmp(f, "xml") == 0 ||
+	       strncasecmp(f, "application/xml", 15) == 0;
+}
+
 static int
 route_service(kportal *p, const kq_route_req *q, kq_resp *r,
               const char *rest)
@@ -231,6 +247,14 @@ route_service(kportal *p, const kq_route_req *q, kq_resp *r,
 	    o.val[KQ_O_FORMAT]) {
 		const char *f = o.val[KQ_O_FORMAT];
 
+		/* the service document is JSON only (PROT 11.1.1): any other
+		 * $format is not available, as on an entity set */
+		if (!format_is_json(f)) {
+			ku_arena_free(&a);
+			return fail(r, 406, "NotAcceptable", "unsupported $format:"
+			            " the service document is application/json",
+			            NULL);
+		}
 		r->meta_none = params_none(f, f + strlen(f));
 	} else if (kq_accept_pick(q->accept, offers, 1, &ps, &pe) == 0)
 		r->meta_none = params_none(ps, pe);
@@ -242,14 +266,6 @@ route_service(kportal *p, const kq_route_req *q, kq_resp *r,
 	portal_etag(p, q, r->meta_none ? "sn" : "s", r);
 	r->body = B_SERVICE;
 	return 0;
-}
-
-/* 1 if a $format value asks for JSON: "json" or application/json[;...]. */
-static int
-format_is_json(const char *f)
-{
-	return strcasecmp(f, "json") == 0 ||
-	       strncasecmp(f, "application/json", 16) == 0;
 }
 
 /*
@@ -266,7 +282,7 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 	ku_arena   a = { 0 };
 	kq_options o;
 	kueri_err  err;
-	int        json;
+	int        json, id;
 
 	(void)rest;
 	kueri_err_clear(&err);
@@ -280,11 +296,29 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 		r->body = B_ERROR;
 		return 0;
 	}
+	/* ABNF metadataOptions = format / customQueryOption: any other
+	 * system option is not part of a $metadata request (400) */
+	for (id = 0; id < KQ_O__MAX; id++)
+		if (o.val[id] && id != KQ_O_FORMAT) {
+			char msg[96];
+
+			snprintf(msg, sizeof msg, "%s is not allowed on $metadata"
+			         " (only $format)", kq_option_name(id));
+			ku_arena_free(&a);
+			return fail(r, 400, "BadRequest", msg, NULL);
+		}
 	if (q->format && *q->format)
 		json = format_is_json(q->format);
-	else if (o.val[KQ_O_FORMAT])
+	else if (o.val[KQ_O_FORMAT]) {
+		/* CSDL has two representations; atom or anything else is
+		 * not available (406), never silently XML */
 		json = format_is_json(o.val[KQ_O_FORMAT]);
-	else {
+		if (!json && !format_is_xml(o.val[KQ_O_FORMAT])) {
+			ku_arena_free(&a);
+			return fail(r, 406, "NotAcceptable", "unsupported $format:"
+			            " $metadata is xml or json", NULL);
+		}
+	} else {
 		/* accept.c's rule; XML first, so a tie is XML. */
 		static const char *const offers[] = { "application/xml",
 		                                      "application/json" };
@@ -634,6 +668,73 @@ route_health(kportal *p, const kq_route_req *q, kq_resp *r,
 }
 
 /*
+ * OData-Version and OData-MaxVersion (PROT 8.2.6, 8.2.7).  Every answer
+ * here is OData 4.0 (read with 4.01's URL syntax).  A client whose
+ * OData-MaxVersion is below 4.0 cannot read it, and a request stated in
+ * another version than 4.0 or 4.01 would be read by rules it did not
+ * mean: both fail with 400 rather than get an answer they cannot use
+ * (PROT 12.1.1, minimal conformance: "conform to the semantics of ...
+ * OData-MaxVersion, or fail the request").  A malformed value is a 400
+ * too.  Returns 1 (r is the error answer) or 0.
+ */
+static int
+version_of(const char *s, int *major, int *minor)
+{
+	char *end;
+	long  ma, mi = 0;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	ma = strtol(s, &end, 10);
+	if (*end == '.') {
+		if (!isdigit((unsigned char)end[1]))
+			return -1;
+		mi = strtol(end + 1, &end, 10);
+	}
+	while (*end == ' ' || *end == '\t')
+		end++;
+	if (*end != '\0' || ma > 99 || mi > 99)
+		return -1;
+	*major = (int)ma;
+	*minor = (int)mi;
+	return 0;
+}
+
+static int
+version_refused(const kq_route_req *q, kq_resp *r)
+{
+	int ma, mi;
+
+	if (q->odata_maxversion) {
+		if (version_of(q->odata_maxversion, &ma, &mi) < 0) {
+			fail(r, 400, "BadRequest", "malformed OData-MaxVersion "
+			     "header: expected a version such as 4.0", NULL);
+			return 1;
+		}
+		if (ma < 4) {
+			fail(r, 400, "BadRequest", "OData-MaxVersion is below 4.0:"
+			     " this service answers in OData 4.0 only", NULL);
+			return 1;
+		}
+	}
+	if (q->odata_version) {
+		if (version_of(q->odata_version, &ma, &mi) < 0) {
+			fail(r, 400, "BadRequest", "malformed OData-Version header:"
+			     " expected 4.0 or 4.01", NULL);
+			return 1;
+		}
+		if (ma != 4 || (mi != 0 && mi != 1)) {
+			fail(r, 400, "BadRequest", "unsupported OData-Version: this"
+			     " service reads requests in OData 4.0 and 4.01", NULL);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
  * The route table.  `at` says what `word` is relative to: the service
  * root ("/odata/") or its parent, the base ("/").  `how`:
  *   M_EXACT  the path is at+word exactly
@@ -766,6 +867,11 @@ kq_route(kportal *p, const kq_route_req *in)
 			                           rt->at == AT_ROOT ? rlen : blen);
 			const char *rest = rel ? match(rt, rel) : NULL;
 
+			if (rest != NULL && rt->at == AT_ROOT &&
+			    version_refused(&q, r)) {
+				rc = r->text ? 0 : -1;
+				break;
+			}
 			if (rest != NULL &&
 			    (rc = rt->fn(p, &q, r, rest)) != 1)
 				break;

@@ -22,7 +22,8 @@
  *  - Int64 overflow in add/sub/mul becomes a double (SQLite); in sum() it
  *    is a clean 400 ("integer overflow");
  *  - tolower/toupper use Unicode simple case mapping (C.UTF-8); trim
- *    removes spaces; length/indexof/substring count characters;
+ *    removes Unicode white space (functab.c); length/indexof/substring
+ *    count characters;
  *  - substring with a negative start or length clamps to 0;
  *  - `has` is a 400 (there are no enumerations).
  */

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "kq_int.h"
 
@@ -300,9 +301,12 @@ kq_query_parse(kq_parse *pc, const kq_options *o, kq_qkind kind,
 	    count_opt(pc, o, KQ_O_SKIP, &q->skip) < 0)
 		return -1;
 	if (o->val[KQ_O_COUNT]) {
-		if (strcmp(o->val[KQ_O_COUNT], "true") == 0)
+		/* ABNF inlinecount = "$count" EQ boolean, and boolean is
+		 * "true" / "false": quoted ABNF strings match in any case
+		 * (RFC 5234 2.3), as the same literals do in $filter */
+		if (strcasecmp(o->val[KQ_O_COUNT], "true") == 0)
 			q->count = 1;
-		else if (strcmp(o->val[KQ_O_COUNT], "false") != 0) {
+		else if (strcasecmp(o->val[KQ_O_COUNT], "false") != 0) {
 			kueri_err_set(&pc->err, KUERI_EBADREQ, 0,
 			              "$count must be true or false");
 			return kq_opt_err(pc, KQ_O_COUNT);

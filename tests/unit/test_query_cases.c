@@ -611,6 +611,11 @@ run_case(checker *k, kportal *portal, qcase *c)
 		}
 		if (want >= 400 && check_error_shape(k, body, r.status) < 0)
 			goto out;
+		if (want == 204) {	/* No Content: no body at all */
+			if (r.body.p && r.body.p[0])
+				fail(k, "a 204 with a body: %.300s", r.body.p);
+			goto out;
+		}
 		if (c->d[D_ERROR]) {
 			json_t *e = json_object_get(body, "error");
 			const char *msg = json_string_value(json_object_get(e, "message"));
