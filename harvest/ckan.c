@@ -479,8 +479,54 @@ in_list(json_t *a, const char *s)
 	return 0;
 }
 
+/* One "field:value" term of q, as Solr reads CKAN's indexed fields:
+ * name, tags, organization, license_id and res_format exactly; title
+ * and notes as words within.  1 hit, 0 miss, -1 not a field term. */
+static int
+q_field(json_t *pkg, const char *w)
+{
+	const char *colon = strchr(w, ':'), *v;
+	char        org[128];
+	size_t      i;
+	json_t     *k;
+
+	if (colon == NULL || colon == w || colon[1] == '\0')
+		return -1;
+	v = colon + 1;
+#define FIELD(n) ((size_t)(colon - w) == strlen(n) && strncmp(w, n, strlen(n)) == 0)
+	if (FIELD("name"))
+		return str(pkg, "name") && strcmp(str(pkg, "name"), v) == 0;
+	if (FIELD("tags")) {
+		json_array_foreach(json_object_get(pkg, "keywords"), i, k)
+			if (json_is_string(k) && strcmp(json_string_value(k), v) == 0)
+				return 1;
+		return 0;
+	}
+	if (FIELD("organization")) {
+		slug(str(pkg, "publisher"), org, sizeof org);
+		return strcmp(org, v) == 0;
+	}
+	if (FIELD("license_id")) {
+		const char *l = str(json_array_get(json_object_get(pkg,
+		                    "licenses"), 0), "name");
+
+		return strcmp(l ? l : "notspecified", v) == 0;
+	}
+	if (FIELD("res_format"))   /* every package has these three */
+		return strcasecmp(v, "CSV") == 0 || strcasecmp(v, "OData") == 0 ||
+		       strcasecmp(v, "JSON") == 0;
+	if (FIELD("title"))
+		return str(pkg, "title") && strcasestr(str(pkg, "title"), v);
+	if (FIELD("notes"))
+		return str(pkg, "description") &&
+		       strcasestr(str(pkg, "description"), v);
+#undef FIELD
+	return -1;
+}
+
 /* Every whitespace-separated word of q occurs (case-insensitively) in the
- * name, title, description, publisher or a keyword. */
+ * name, title, description, publisher or a keyword; a "field:value" word
+ * matches that field (q_field). */
 static int
 q_match(json_t *pkg, const char *q)
 {
@@ -505,6 +551,12 @@ q_match(json_t *pkg, const char *q)
 			break;
 		snprintf(word, sizeof word, "%.*s", (int)(n < 127 ? n : 127), s);
 		s += n;
+		if ((hit = q_field(pkg, word)) >= 0) {
+			if (!hit)
+				return 0;
+			continue;
+		}
+		hit = 0;
 		for (i = 0; i < 4 && !hit; i++) {
 			const char *v = str(pkg, fields[i]);
 

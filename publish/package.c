@@ -601,6 +601,15 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "resource \"%s\": missingValues must be an array",
 		                     r->name);
+	/* v2 fieldsMatch: kueri maps fields to columns by position, as
+	 * "exact" (the default) says; the name-mapped modes would read
+	 * another table than the one the publisher described. */
+	if ((s = json_string_value(json_object_get(schema, "fieldsMatch"))) &&
+	    strcmp(s, "exact") != 0)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": fieldsMatch \"%.20s\" is not "
+		                     "supported (fields are matched to columns by "
+		                     "position: \"exact\")", r->name, s);
 	if (null_sequence(rj, schema) < 0)
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	if ((v = json_object_get(schema, "primaryKey"))) {

@@ -105,6 +105,17 @@ get "$API/package_search" -G --data-urlencode "fq=organization:$org" >/dev/null
 is "$(jq -r '.result.count' "$TMP/b")" 1 "fq=organization:X keeps only X's"
 get "$API/package_search?q=covid" >/dev/null
 is "$(jq -r '.result.count' "$TMP/b")" 1 "q=covid finds one"
+get "$API/package_search?q=name:covid19-indonesia-provinsi-harian" >/dev/null
+is "$(jq -c '[.result.count, .result.results[0].name]' "$TMP/b")" '[1,"covid19-indonesia-provinsi-harian"]' \
+	"q=name:X (a Solr field term) finds that package"
+tag=$(jq -r '[.[].tags[].name][0]' "$TMP/all.json")
+get "$API/package_search" -G --data-urlencode "q=tags:$tag" >/dev/null
+is "$(jq -r '.result.count' "$TMP/b")" "$(jq --arg t "$tag" '[.[] | select(any(.tags[]; .name == $t))] | length' "$TMP/all.json")" \
+	"q=tags:X counts the packages with that tag"
+get "$API/package_search" -G --data-urlencode "q=organization:$org" >/dev/null
+is "$(jq -r '.result.count' "$TMP/b")" 1 "q=organization:X"
+get "$API/package_search?q=name:no-such" >/dev/null
+is "$(jq -r '.result.count' "$TMP/b")" 0 "q=name:Y of no package finds none"
 get "$API/package_search?rows=1&start=1&sort=name+desc" >/dev/null
 is "$(jq -r '.result.results[0].name' "$TMP/b")" harga-konsumen-komoditas-pangan-kota-bandung \
 	"rows/start/sort name desc"

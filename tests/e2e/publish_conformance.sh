@@ -95,6 +95,12 @@ v
 is "$rc" 2 "constraint jsonSchema is refused, not ignored (\"SHOULD report an error\")"
 like "$(cat "$TMP/out")" "jsonSchema is not supported" "and the message says so"
 
+printf 'a,b\n1,z\n' >"$P/r.csv"
+printf '{"name":"p","resources":[{"name":"r","path":"r.csv","schema":{"fieldsMatch":"subset","fields":[{"name":"a","type":"integer"}]}}]}' >"$P/datapackage.json"
+v
+is "$rc" 2 "fieldsMatch (v2) other than exact is refused, not read as exact"
+like "$(cat "$TMP/out")" 'fieldsMatch "subset" is not supported' "... naming it"
+
 # ---- dialect ----------------------------------------------------------------------
 printf 'id,n\n1,\\N\n2,3\n' >"$P/r.csv"
 pkg '[{"name":"id","type":"integer"},{"name":"n","type":"integer","constraints":{"required":true}}]' '"dialect":{"nullSequence":"\\N"}'
