@@ -49,16 +49,23 @@ kv_name_ok(const char *s)
 	return 1;
 }
 
-/* Resource names become OData entity set names: SimpleIdentifier. */
+/*
+ * Resource names: what Data Resource allows ("lowercase English
+ * alphanumeric characters plus '.', '-' and '_'"; upper case accepted
+ * too), at most 128 bytes.  The entity set gets the OData name the
+ * portal derives from it (portal/names.c: "harga-pangan" is served as
+ * harga_pangan); URLs that carry the resource name escape it.
+ */
 static int
 ident_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n > 128 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+	if (n == 0 || n > 128 || !(isalnum((unsigned char)s[0]) || s[0] == '_'))
 		return 0;
 	for (i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-' ||
+		      s[i] == '.'))
 			return 0;
 	return 1;
 }
@@ -522,8 +529,8 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 	s = json_string_value(json_object_get(rj, "name"));
 	if (!s || !ident_ok(s))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "resource %d: name %s%s%s must be an identifier "
-		                     "(letters, digits, _; it names the entity set)",
+		                     "resource %d: name %s%s%s must be letters, digits, "
+		                     "'_', '-' or '.' (it names the entity set)",
 		                     ri + 1, s ? "\"" : "", s ? s : "missing",
 		                     s ? "\"" : "");
 	r->name = strdup(s);

@@ -185,6 +185,17 @@ is "$?" 0 "a windows-1252 resource publishes"
 out=$("$KUERI" query --db "$TMP/portal.db" 'r?$select=name')
 like "$out" '"name": ?"€ 5"' "and its 0x80 is served as the euro sign"
 
+# ---- resource names ----------------------------------------------------------------
+# Data Resource: names of lowercase alphanumerics plus '.', '-' and '_';
+# the entity set gets the portal's OData name for it.
+mkdir -p "$TMP/rn"
+printf 'id,v\n1,a\n2,b\n' >"$TMP/rn/h.csv"
+printf '{"name":"rn","publisher":"Dinas Uji","classification":"public","resources":[{"name":"harga-pangan.2024","path":"h.csv","schema":{"fields":[{"name":"id","type":"integer"},{"name":"v"}],"primaryKey":"id"}}]}' >"$TMP/rn/datapackage.json"
+"$KUERI" publish --db "$TMP/rn.db" "$TMP/rn/datapackage.json" >"$TMP/out" 2>&1
+is "$?" 0 "a resource named harga-pangan.2024 publishes"
+like "$("$KUERI" query --db "$TMP/rn.db" 'harga_pangan_2024(2)')" '"v": ?"b"' \
+     "... and is served as the entity set harga_pangan_2024"
+
 # ---- publish end to end with the text-kept types ----------------------------------
 printf '{"name":"q","publisher":"Dinas Uji","classification":"public","resources":[{"name":"things","data":[["id","tags","meta"],[1,"a,b",{"k":1}]],"schema":{"fields":[{"name":"id","type":"integer"},{"name":"tags","type":"list"},{"name":"meta","type":"object"}]}}]}' >"$P/datapackage.json"
 "$KUERI" publish --db "$TMP/portal.db" "$P/datapackage.json" >/dev/null 2>&1

@@ -419,8 +419,8 @@ test_package(void)
 	load_fails("{\"name\":\"t\",\"kueri:timezone\":7,\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\","
 	           "\"schema\":{\"fields\":[{\"name\":\"a\"}]}}]}",
 	           "package \"t\": \"kueri:timezone\" must be a UTC offset", "a package's kueri:timezone that is not a string is refused");
-	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"my-set\",\"path\":\"r.csv\"}]}",
-	           "identifier", "a resource name that is not an OData identifier is refused");
+	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"my set/x\",\"path\":\"r.csv\"}]}",
+	           "must be letters, digits", "a resource name outside Data Resource's characters is refused");
 	load_fails("{\"name\":\"t\",\"resources\":[{\"name\":\"r\",\"path\":\"r.csv\"},{\"name\":\"r\",\"path\":\"r.csv\"}]}",
 	           "used twice", "two resources with one name are refused");
 
