@@ -479,8 +479,54 @@ in_list(json_t *a, const char *s)
 	return 0;
 }
 
+/* One "field:value" term of q, as Solr reads CKAN's indexed fields:
+ * name, tags, organization, license_id and res_format exactly; title
+ * and notes as words within.  1 hit, 0 miss, -1 not a field term. */
+static int
+q_field(json_t *pkg, const char *w)
+{
+	const char *colon = strchr(w, ':'), *v;
+	char        org[128];
+	size_t      i;
+	json_t     *k;
+
+	if (colon == NULL || colon == w || colon[1] == '\0')
+		return -1;
+	v = colon + 1;
+#define FIELD(n) ((size_t)(colon - w) == strlen(n) && strncmp(w, n, strlen(n)) == 0)
+	if (FIELD("name"))
+		return str(pkg, "name") && strcmp(str(pkg, "name"), v) == 0;
+	if (FIELD("tags")) {
+		json_array_foreach(json_object_get(pkg, "keywords"), i, k)
+			if (json_is_string(k) && strcmp(json_string_value(k), v) == 0)
+				return 1;
+		return 0;
+	}
+	if (FIELD("organization")) {
+		slug(str(pkg, "publisher"), org, sizeof org);
+		return strcmp(org, v) == 0;
+	}
+	if (FIELD("license_id")) {
+		const char *l = str(json_array_get(json_object_get(pkg,
+		                    "licenses"), 0), "name");
+
+		return strcmp(l ? l : "notspecified", v) == 0;
+	}
+	if (FIELD("res_format"))   /* every package has these three */
+		return strcasecmp(v, "CSV") == 0 || strcasecmp(v, "OData") == 0 ||
+		       strcasecmp(v, "JSON") == 0;
+	if (FIELD("title"))
+		return str(pkg, "title") && strcasestr(str(pkg, "title"), v);
+	if (FIELD("notes"))
+		return str(pkg, "description") &&
+		       strcasestr(str(pkg, "description"), v);
+#undef FIELD
+	return -1;
+}
+
 /* Every whitespace-separated word of q occurs (case-insensitively) in the
- * name, title, description, publisher or a keyword. */
+ * name, title, description, publisher or a keyword; a "field:value" word
+ * matches that field (q_field). */
 static int
 q_match(json_t *pkg, const char *q)
 {
@@ -505,6 +551,12 @@ q_match(json_t *pkg, const char *q)
 			break;
 		snprintf(word, sizeof word, "%.*s", (int)(n < 127 ? n : 127), s);
 		s += n;
+		if ((hit = q_field(pkg, word)) >= 0) {
+			if (!hit)
+				return 0;
+			continue;
+		}
+		hit = 0;
 		for (i = 0; i < 4 && !hit; i++) {
 			const char *v = str(pkg, fields[i]);
 
@@ -649,6 +701,164 @@ done:
 	json_decref(f.orgs_out);
 }
 
+/* ---- the smaller actions ------------------------------------------------------ */
+
+/* current_package_list_with_resources: the package dicts, the most
+ * recently modified first, paged with limit and offset (or CKAN's older
+ * page, 1-based, of `limit` packages). */
+static void
+current_list(kportal *p, const kd_request *r, json_t *pkgs, kd_answer *a,
+             kq_name *names)
+{
+	const char *act = "current_package_list_with_resources";
+	long long   limit = -1, offset = 0, page = 0, n;
+	int         bad = 0;
+	json_t    **v, *pkg, *res;
+	size_t      i;
+	sortkey     k = { "published_at", 1 };
+
+	if (nat_param(r->query, "limit", &limit, &bad) != 0 ||
+	    nat_param(r->query, "offset", &offset, &bad) != 0 ||
+	    nat_param(r->query, "page", &page, &bad) != 0 || bad) {
+		ckan_error(a, r, act, 409, "Validation Error", NULL,
+		           "limit, offset and page must be natural numbers");
+		return;
+	}
+	if (page > 0) {
+		if (limit < 0) {
+			ckan_error(a, r, act, 409, "Validation Error", "limit",
+			           "Missing value (page needs limit)");
+			return;
+		}
+		offset = (page - 1) * limit;
+	}
+	if ((v = calloc(json_array_size(pkgs) + 1, sizeof *v)) == NULL) {
+		a->body.oom = 1;
+		return;
+	}
+	n = 0;
+	json_array_foreach(pkgs, i, pkg)
+		v[n++] = pkg;
+	qsort_r(v, (size_t)n, sizeof *v, cmp_pkg, &k);
+	res = json_array();
+	for (i = (size_t)offset; (long long)i < n &&
+	     (limit < 0 || (long long)i < offset + limit); i++)
+		json_array_append_new(res, package_dict(p, v[i], r, names));
+	free(v);
+	envelope(a, r, act, 200, res, NULL);
+}
+
+/* resource_show?id=: a resource of any package dict, by its id. */
+static void
+resource_show(kportal *p, const kd_request *r, json_t *pkgs, kd_answer *a,
+              kq_name *names)
+{
+	const char *act = "resource_show";
+	int         bad = 0;
+	char       *id = qparam(r->query, "id", &bad);
+	json_t     *pkg, *d, *rs, *hit = NULL;
+	size_t      i, j;
+
+	if (id == NULL) {
+		ckan_error(a, r, act, 409, "Validation Error", "id",
+		           "Missing value");
+		return;
+	}
+	json_array_foreach(pkgs, i, pkg) {
+		if (hit || (d = package_dict(p, pkg, r, names)) == NULL)
+			continue;
+		json_array_foreach(json_object_get(d, "resources"), j, rs)
+			if (!hit && strcmp(str(rs, "id"), id) == 0)
+				hit = json_incref(rs);
+		json_decref(d);
+	}
+	free(id);
+	if (hit == NULL)
+		ckan_error(a, r, act, 404, "Not Found Error", NULL,
+		           "Resource was not found.");
+	else
+		envelope(a, r, act, 200, hit, NULL);
+}
+
+/* tag_list: every keyword of a public package, once, sorted. */
+static void
+tag_list(const kd_request *r, json_t *pkgs, kd_answer *a)
+{
+	json_t *seen = json_object(), *pkg, *k, *list = json_array();
+	size_t  i, j, m;
+	const char *key;
+	json_t *o;
+
+	json_array_foreach(pkgs, i, pkg)
+		json_array_foreach(json_object_get(pkg, "keywords"), j, k)
+			if (json_is_string(k))
+				json_object_set_new(seen, json_string_value(k),
+				                    json_true());
+	json_object_foreach(seen, key, o)
+		json_array_append_new(list, json_string(key));
+	m = json_array_size(list);
+	for (i = 1; i < m; i++)
+		for (j = i; j > 0 && strcmp(json_string_value(json_array_get(
+		        list, j - 1)), json_string_value(json_array_get(list,
+		        j))) > 0; j--) {
+			json_t *t = json_incref(json_array_get(list, j));
+
+			json_array_set(list, j, json_array_get(list, j - 1));
+			json_array_set_new(list, j - 1, t);
+		}
+	json_decref(seen);
+	envelope(a, r, "tag_list", 200, list, NULL);
+}
+
+/* help_show?name=ACTION: the envelope's "help" points here. */
+static void
+help_show(const kd_request *r, kd_answer *a)
+{
+	static const struct { const char *name, *doc; } docs[] = {
+		{ "package_list", "Return a list of the names of the site's "
+		  "datasets.  :param limit: :param offset:" },
+		{ "package_show", "Return the metadata of a dataset.  :param id: "
+		  "the name of the dataset" },
+		{ "package_search", "Search for datasets.  :param q: words that "
+		  "must all occur :param fq: metadata_modified:[A TO B], "
+		  "organization:X, -organization:X :param rows: :param start: "
+		  ":param sort: id, name, title_string, metadata_modified or "
+		  "metadata_created, asc or desc" },
+		{ "current_package_list_with_resources", "Return a list of the "
+		  "site's datasets and their resources, most recently modified "
+		  "first.  :param limit: :param offset: :param page:" },
+		{ "organization_list", "Return a list of the names of the site's "
+		  "organizations.  :param all_fields:" },
+		{ "organization_show", "Return the details of an organization.  "
+		  ":param id:" },
+		{ "resource_show", "Return the metadata of a resource.  :param "
+		  "id:" },
+		{ "tag_list", "Return a list of the site's tags." },
+		{ "group_list", "Return a list of the site's groups (none)." },
+		{ "status_show", "Return a dictionary with information about the "
+		  "site's configuration." },
+		{ "site_read", "Return true." },
+		{ "help_show", "Return the help string for a particular API "
+		  "action.  :param name:" },
+	};
+	int    bad = 0;
+	char  *name = qparam(r->query, "name", &bad);
+	size_t i;
+
+	for (i = 0; name && i < sizeof docs / sizeof docs[0]; i++)
+		if (strcmp(name, docs[i].name) == 0)
+			break;
+	if (name == NULL)
+		ckan_error(a, r, "help_show", 409, "Validation Error", "name",
+		           "Missing value");
+	else if (i == sizeof docs / sizeof docs[0])
+		ckan_error(a, r, "help_show", 404, "Not Found Error", NULL,
+		           "Action function not found");
+	else
+		envelope(a, r, "help_show", 200, json_string(docs[i].doc), NULL);
+	free(name);
+}
+
 /* ---- the actions ------------------------------------------------------------ */
 
 void
@@ -784,6 +994,20 @@ kd_ckan(kportal *p, const kd_request *r, const char *action, kd_answer *a)
 		free(id);
 	} else if (strcmp(action, "group_list") == 0) {
 		envelope(a, r, action, 200, json_array(), NULL);
+	} else if (strcmp(action, "current_package_list_with_resources") == 0) {
+		current_list(p, r, pkgs, a, names);
+	} else if (strcmp(action, "resource_show") == 0) {
+		resource_show(p, r, pkgs, a, names);
+	} else if (strcmp(action, "tag_list") == 0) {
+		tag_list(r, pkgs, a);
+	} else if (strcmp(action, "site_read") == 0) {
+		envelope(a, r, action, 200, json_true(), NULL);
+	} else if (strcmp(action, "help_show") == 0) {
+		help_show(r, a);
+	} else if (strcmp(action, "group_show") == 0) {
+		/* kueri has no groups (group_list is empty). */
+		ckan_error(a, r, action, 404, "Not Found Error", NULL,
+		           "Group was not found");
 	} else {
 		char msg[200];
 

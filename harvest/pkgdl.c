@@ -210,9 +210,11 @@ canonical_field(json_t *f)
 
 	for (i = 0; i < sizeof drop / sizeof drop[0]; i++)
 		json_object_del(f, drop[i]);
-	/* String formats (email, uri, …) constrain values, which are
-	 * unchanged; every other format named a lexical form we rewrote. */
-	if (t == NULL || strcmp(t, "string") != 0)
+	/* String formats (email, uri, …) and geojson's topojson constrain
+	 * values, which are unchanged; every other format named a lexical
+	 * form we rewrote. */
+	if (t == NULL || (strcmp(t, "string") != 0 &&
+	                  strcmp(t, "geojson") != 0))
 		json_object_del(f, "format");
 }
 
@@ -261,6 +263,10 @@ kd_datapackage_write(kportal *p, json_t *pkg, const char *base,
 		json_object_set_new(r, "hash", json_sprintf("sha256:%s", sha));
 		json_object_del(r, "dialect");
 		json_object_del(r, "compression");
+		/* Inline rows and v0's url are now the download at "path": a
+		 * resource has one or the other, never both. */
+		json_object_del(r, "data");
+		json_object_del(r, "url");
 		if (json_is_object(schema)) {
 			json_object_set_new(schema, "missingValues",
 			                    json_pack("[s]", ""));

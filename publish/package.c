@@ -49,16 +49,23 @@ kv_name_ok(const char *s)
 	return 1;
 }
 
-/* Resource names become OData entity set names: SimpleIdentifier. */
+/*
+ * Resource names: what Data Resource allows ("lowercase English
+ * alphanumeric characters plus '.', '-' and '_'"; upper case accepted
+ * too), at most 128 bytes.  The entity set gets the OData name the
+ * portal derives from it (portal/names.c: "harga-pangan" is served as
+ * harga_pangan); URLs that carry the resource name escape it.
+ */
 static int
 ident_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
-	if (n == 0 || n > 128 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+	if (n == 0 || n > 128 || !(isalnum((unsigned char)s[0]) || s[0] == '_'))
 		return 0;
 	for (i = 1; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-' ||
+		      s[i] == '.'))
 			return 0;
 	return 1;
 }
@@ -148,15 +155,20 @@ open_beneath(int dfd, const char *rel)
 	}
 }
 
-static int
-confined_open(const char *dir, const char *rel, const char *what,
-              char **shown, kueri_err *err)
+int
+kvp_confined_open(const char *dir, const char *rel, const char *what,
+                  char **shown, kueri_err *err)
 {
 	char   joined[PATH_MAX];
 	struct stat sb;
 	int    dfd, fd, e, fl;
 
 	*shown = NULL;
+	if (strstr(rel, "://"))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		              "%s path \"%.200s\" is a remote URL; kueri fetches "
+		              "nothing at run time: put the file in the package "
+		              "folder and give its relative path", what, rel);
 	if (!rel_path_ok(rel))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		              "%s path \"%s\" must be relative and stay inside the "
@@ -299,11 +311,24 @@ kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err)
 	const char *s;
 
 	kcsv_dialect_default(d);
+	/* Inline rows are written as RFC 4180 CSV (source.c): no dialect
+	 * of the resource applies to them. */
+	if (json_is_array(json_object_get(res, "data")))
+		return 0;
+	/* A tab-separated resource: tabs unless the dialect says else. */
+	s = json_string_value(json_object_get(res, "format"));
+	if ((s && strcasecmp(s, "tsv") == 0) ||
+	    ((s = json_string_value(json_object_get(res, "mediatype"))) &&
+	     strcasecmp(s, "text/tab-separated-values") == 0) ||
+	    ((s = json_string_value(json_object_get(res, "path"))) &&
+	     strlen(s) > 4 && strcasecmp(s + strlen(s) - 4, ".tsv") == 0))
+		d->delimiter = '\t';
 	if (!dj)
 		return 0;
 	if (!json_is_object(dj))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "dialect must be an object");
+		                     "dialect must be an object (or the path of "
+		                     "one)");
 #define ONECHAR(key, dst, allow_empty)                                        \
 	if ((v = json_object_get(dj, key))) {                                     \
 		s = json_string_value(v);                                             \
@@ -337,6 +362,9 @@ kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err)
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "dialect headerRows other than [1] is not "
 		                     "supported");
+	if ((v = json_object_get(dj, "nullSequence")) && !json_is_string(v))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect nullSequence must be a string");
 	if (json_object_get(dj, "commentChar") || json_object_get(dj, "commentRows"))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "dialect comments are not supported");
@@ -458,6 +486,33 @@ out:
 
 /* ---- the package ---------------------------------------------------- */
 
+/*
+ * CSV Dialect's nullSequence ("\\N") is a missing value of every field:
+ * added to the schema's missingValues (default [""]) and to each field's
+ * own, in the descriptor, where verification and the loader read them.
+ * 0, or -1 out of memory.
+ */
+static int
+null_sequence(json_t *rj, json_t *schema)
+{
+	json_t *ns = json_object_get(json_object_get(rj, "dialect"),
+	                             "nullSequence"), *fields, *f, *mv;
+	size_t  i;
+	int     rc = 0;
+
+	if (!json_is_string(ns))
+		return 0;
+	if (!(mv = json_object_get(schema, "missingValues")) &&
+	    json_object_set_new(schema, "missingValues", json_pack("[s]", "")) < 0)
+		return -1;
+	rc |= json_array_append(json_object_get(schema, "missingValues"), ns);
+	fields = json_object_get(schema, "fields");
+	json_array_foreach(fields, i, f)
+		if (json_is_array(mv = json_object_get(f, "missingValues")))
+			rc |= json_array_append(mv, ns);
+	return rc ? -1 : 0;
+}
+
 static int
 load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
               kueri_err *err)
@@ -474,35 +529,39 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 	s = json_string_value(json_object_get(rj, "name"));
 	if (!s || !ident_ok(s))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "resource %d: name %s%s%s must be an identifier "
-		                     "(letters, digits, _; it names the entity set)",
+		                     "resource %d: name %s%s%s must be letters, digits, "
+		                     "'_', '-' or '.' (it names the entity set)",
 		                     ri + 1, s ? "\"" : "", s ? s : "missing",
 		                     s ? "\"" : "");
 	r->name = strdup(s);
 	r->title = dupstr(json_string_value(json_object_get(rj, "title")));
-	if (json_object_get(rj, "data"))
-		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "resource \"%s\": inline data is not supported; "
-		                     "use a CSV path", r->name);
-	v = json_object_get(rj, "path");
-	if (!json_is_string(v))
-		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "resource \"%s\": path must be one string "
-		                     "(a CSV file inside the package folder)", r->name);
-	if ((r->fd = confined_open(pkg->dir, json_string_value(v), "resource",
-	                           &r->path, err)) < 0)
-		return -1;
+	/* Inline rows carry no file format of their own ("json" is what
+	 * the spec suggests for them); a file or a CSV string must be CSV. */
 	if ((s = json_string_value(json_object_get(rj, "format"))) &&
-	    strcasecmp(s, "csv") && strcasecmp(s, "tsv"))
+	    strcasecmp(s, "csv") && strcasecmp(s, "tsv") &&
+	    !json_is_array(json_object_get(rj, "data")))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "resource \"%s\": format \"%s\" is not supported "
 		                     "(CSV only)", r->name, s);
-	if ((s = json_string_value(json_object_get(rj, "encoding"))) &&
-	    strcasecmp(s, "utf-8") && strcasecmp(s, "utf8") &&
-	    strcasecmp(s, "utf-8-sig") && strcasecmp(s, "ascii"))
-		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "resource \"%s\": encoding \"%s\" is not "
-		                     "supported (UTF-8 only)", r->name, s);
+	if (kvp_source(pkg, r, rj, err) < 0)
+		return -1;
+	/* A dialect given as a path: read it (confined, like a schema) and
+	 * keep the object in the descriptor, where verification reads it. */
+	if (json_is_string(v = json_object_get(rj, "dialect"))) {
+		char   *dp;
+		int     dfd = kvp_confined_open(pkg->dir, json_string_value(v),
+		                                "dialect", &dp, err);
+		json_t *loaded;
+
+		if (dfd < 0)
+			return -1;
+		loaded = load_json_at(dp, dfd, err);
+		close(dfd);
+		free(dp);
+		if (!loaded)
+			return -1;
+		json_object_set_new(rj, "dialect", loaded);
+	}
 	if (kvp_dialect(rj, &d, err) < 0) {
 		char m[sizeof(err->msg)];
 
@@ -514,7 +573,7 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 	schema = json_object_get(rj, "schema");
 	if (json_is_string(schema)) {
 		char   *sp;
-		int     sfd = confined_open(pkg->dir, json_string_value(schema),
+		int     sfd = kvp_confined_open(pkg->dir, json_string_value(schema),
 		                            "schema", &sp, err);
 		json_t *loaded;
 
@@ -549,6 +608,17 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "resource \"%s\": missingValues must be an array",
 		                     r->name);
+	/* v2 fieldsMatch: kueri maps fields to columns by position, as
+	 * "exact" (the default) says; the name-mapped modes would read
+	 * another table than the one the publisher described. */
+	if ((s = json_string_value(json_object_get(schema, "fieldsMatch"))) &&
+	    strcmp(s, "exact") != 0)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "resource \"%s\": fieldsMatch \"%.20s\" is not "
+		                     "supported (fields are matched to columns by "
+		                     "position: \"exact\")", r->name, s);
+	if (null_sequence(rj, schema) < 0)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	if ((v = json_object_get(schema, "primaryKey"))) {
 		if (!(pk = kvp_field_list(v, schema, &npk, "primaryKey", err)))
 			goto fail_named;

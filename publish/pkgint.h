@@ -25,6 +25,18 @@ int *kvp_field_list(json_t *list, json_t *schema, int *n, const char *what,
 int parse_indexes(kv_resource *r, json_t *rj, json_t *schema,
                   kueri_err *err);
 
+/* Open dir/rel for reading, confined to dir (package.c): a regular file
+ * reached without leaving the folder; *shown (owned) the joined path for
+ * messages.  The descriptor, or -1 + err naming `what` ("resource",
+ * "schema", "dialect"). */
+int kvp_confined_open(const char *dir, const char *rel, const char *what,
+                      char **shown, kueri_err *err);
+
+/* The bytes of resource r (object rj) into r->fd and r->path: a path,
+ * a multipart path array, inline data, transcoded when its encoding is
+ * ISO-8859-1 or windows-1252 (source.c).  0, or -1 + err. */
+int kvp_source(kv_package *pkg, kv_resource *r, json_t *rj, kueri_err *err);
+
 /* Index of resource `name` in the package, or -1. */
 int kvp_resource_index(const kv_package *pkg, const char *name);
 

@@ -615,9 +615,16 @@ kvt_parse(const kvt_field *f, const char *s, size_t n, kv_value *out,
 		case KVT_FMT_UUID:
 			if (!uuid_ok(s, n)) { *why = "not a UUID"; return 1; }
 			break;
+		case KVT_FMT_BINARY:
+			if (!kvt_base64_ok(s, n)) { *why = "not base64"; return 1; }
+			break;
 		default:
 			break;
 		}
+		/* object, array, geojson, list: kept as written, once their
+		 * shape is checked; out->i = items (minLength/maxLength). */
+		if (f->kind != KVT_K_TEXT && kvt_shape(f, s, n, &out->i, why))
+			return 1;
 		out->s = s;
 		out->len = n;
 		return 0;
@@ -634,15 +641,17 @@ kvt_parse(const kvt_field *f, const char *s, size_t n, kv_value *out,
 		}
 		return 0;
 	case KP_NUMBER:
-		if (n == 3 && !memcmp(s, "NaN", 3)) {
+		/* "NaN", "INF", "-INF": "case need not be respected". */
+		if (n == 3 && !strncasecmp(s, "NaN", 3)) {
 			out->d = NAN;
 			return 0;
 		}
-		if ((n == 3 && !memcmp(s, "INF", 3)) || (n == 4 && !memcmp(s, "+INF", 4))) {
+		if ((n == 3 && !strncasecmp(s, "INF", 3)) ||
+		    (n == 4 && !strncasecmp(s, "+INF", 4))) {
 			out->d = INFINITY;
 			return 0;
 		}
-		if (n == 4 && !memcmp(s, "-INF", 4)) {
+		if (n == 4 && !strncasecmp(s, "-INF", 4)) {
 			out->d = -INFINITY;
 			return 0;
 		}
@@ -891,6 +900,15 @@ cmp_bound(const kvt_field *f, const kv_value *v, const kvt_bound *b)
 		/* By instant: a value with its own offset and a bound read in
 		 * the declared time zone may be written differently. */
 		return dt_cmp(v->s, v->len, b->s, strlen(b->s));
+	case KP_DURATION: {
+		/* By length in seconds (months and years at their average
+		 * length, ku_duration_span), as v2 orders durations. */
+		double x = 0, y = 0;
+
+		ku_duration_span(v->s, v->len, &x);
+		ku_duration_span(b->s, strlen(b->s), &y);
+		return (x > y) - (x < y);
+	}
 	default:
 		bl = strlen(b->s);
 		c = memcmp(v->s, b->s, v->len < bl ? v->len : bl);
@@ -909,6 +927,26 @@ bound_text(const kvt_field *f, const kvt_bound *b, char *out, size_t sz)
 		snprintf(out, sz, "%s", b->s);
 }
 
+/* 1 if the canonical key of v is among k's. */
+static int
+key_in(const kvt_field *f, const kv_value *v, const kvt_keys *k)
+{
+	unsigned char  stackbuf[256];
+	unsigned char *key = v->len + 8 <= sizeof(stackbuf) ? stackbuf
+	                                                    : malloc(v->len + 8);
+	size_t         kl;
+	int            i, found = 0;
+
+	if (!key)
+		return 0;
+	kl = kvt_key(f, v, key);
+	for (i = 0; i < k->n && !found; i++)
+		found = k->len[i] == kl && memcmp(k->key[i], key, kl) == 0;
+	if (key != stackbuf)
+		free(key);
+	return found;
+}
+
 int
 kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
           kvt_report_fn report, void *ctx)
@@ -924,7 +962,10 @@ kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
 		return n;
 	}
 	if (f->min_len >= 0 || f->max_len >= 0) {
-		long long len = (long long)kvt_utf8_len(raw, rawlen);
+		/* Characters of text; items of an object, array or list. */
+		long long len = f->kind != KVT_K_TEXT && f->kind != KVT_K_GEOJSON &&
+		                f->kind != KVT_K_TOPOJSON
+		                ? v->i : (long long)kvt_utf8_len(raw, rawlen);
 
 		if (f->min_len >= 0 && len < f->min_len) {
 			snprintf(msg, sizeof(msg), "constraint \"minLength\" is \"%lld\"",
@@ -963,26 +1004,15 @@ kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
 			n++;
 		}
 	}
-	if (f->nenum) {
-		unsigned char  stackbuf[256];
-		unsigned char *key = v->len + 8 <= sizeof(stackbuf) ? stackbuf
-		                                                    : malloc(v->len + 8);
-		size_t         kl;
-		int            i, found = 0;
-
-		if (key) {
-			kl = kvt_key(f, v, key);
-			for (i = 0; i < f->nenum && !found; i++)
-				found = f->enum_len[i] == kl &&
-				        memcmp(f->enum_key[i], key, kl) == 0;
-			if (key != stackbuf)
-				free(key);
-		}
-		if (!found) {
-			report(ctx, "enum", "constraint \"enum\": the value is not one "
-			                    "of the allowed values");
-			n++;
-		}
+	if (f->enums.n && !key_in(f, v, &f->enums)) {
+		report(ctx, "enum", "constraint \"enum\": the value is not one "
+		                    "of the allowed values");
+		n++;
+	}
+	if (f->cats.n && !key_in(f, v, &f->cats)) {
+		report(ctx, "categories", "the value is not one of the field's "
+		                          "categories");
+		n++;
 	}
 	if (f->re) {
 		int rc = pcre2_match(f->re, (PCRE2_SPTR)raw, rawlen, 0,

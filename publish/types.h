@@ -28,6 +28,22 @@ enum {  /* kvt_field.format */
 	KVT_FMT_BINARY,
 };
 
+enum {  /* kvt_field.kind: Table Schema types kept as text (KP_STRING)
+         * whose cells still have a shape to check (types_json.c) */
+	KVT_K_TEXT = 0,   /* string, any                                 */
+	KVT_K_OBJECT,     /* object: a JSON object                       */
+	KVT_K_ARRAY,      /* array: a JSON array                         */
+	KVT_K_GEOJSON,    /* geojson (format default): a GeoJSON object  */
+	KVT_K_TOPOJSON,   /* geojson, format topojson                    */
+	KVT_K_LIST,       /* list (v2): delimited items of itemType      */
+};
+
+typedef struct kvt_keys {      /* canonical keys of enum or categories */
+	int             n;
+	unsigned char **key;        /* owned */
+	size_t         *len;
+} kvt_keys;
+
 typedef struct kvt_strs {      /* a list of borrowed strings */
 	int          n;
 	const char **s;             /* owned array, borrowed strings */
@@ -52,9 +68,13 @@ typedef struct kvt_field {
 	int         required, unique;
 	long long   min_len, max_len;    /* -1: none */
 	kvt_bound   min, max;
-	int         nenum;
-	unsigned char **enum_key;   /* owned canonical keys */
-	size_t     *enum_len;
+	kvt_keys    enums;          /* constraints.enum                    */
+	kvt_keys    cats;           /* categories (v2, string and integer) */
+	const char *type_name;      /* as declared ("object", "list", ...) */
+	int         kind;           /* KVT_K_*                             */
+	const char *list_delim;     /* list: item separator (borrowed)     */
+	size_t      list_dlen;
+	struct kvt_field *item;     /* list: the item type (owned)         */
 	const char *pattern;        /* borrowed source text  */
 	pcre2_code *re;             /* owned                 */
 	pcre2_match_data    *md;    /* owned                 */
@@ -113,6 +133,17 @@ size_t kvt_key(const kvt_field *f, const kv_value *v, unsigned char *out);
  */
 int kvt_timezone(json_t *pkg, json_t *res, json_t *field, int *minutes,
                  kueri_err *err);
+
+/*
+ * types_json.c: the shape of a cell of a text-kept type (kind != TEXT):
+ * 0 ok with *count the items (object members, array or list items; for
+ * minLength/maxLength), 1 bad with *why set (static text).
+ */
+int kvt_shape(const kvt_field *f, const char *s, size_t n, long long *count,
+              const char **why);
+
+/* 1 if s[0..n) is standard base64 (RFC 4648 section 4, padded). */
+int kvt_base64_ok(const char *s, size_t n);
 
 /* An ISO 8601 duration such as P1D, P3M, PT12H (1) or not (0). */
 int kvt_duration_ok(const char *s, size_t n);

@@ -29,8 +29,10 @@ kvt_type(const char *name)
 
 	if (!name)
 		return KP_STRING;  /* Table Schema: type defaults to string */
-	if (strcmp(name, "any") == 0)
-		return KP_STRING;  /* kept as text */
+	if (strcmp(name, "any") == 0 || strcmp(name, "object") == 0 ||
+	    strcmp(name, "array") == 0 || strcmp(name, "geojson") == 0 ||
+	    strcmp(name, "list") == 0)
+		return KP_STRING;  /* kept as text; kvt_field.kind checks shape */
 	for (t = 0; t < KP__MAX; t++)
 		if (strcmp(name, type_names[t]) == 0)
 			return t;
@@ -41,7 +43,7 @@ kvt_type(const char *name)
 
 static int
 strs_from(kvt_strs *l, json_t *arr, const char *what, const char *field,
-          kueri_err *err)
+          int objects_ok, kueri_err *err)
 {
 	size_t  i;
 	json_t *v;
@@ -56,12 +58,19 @@ strs_from(kvt_strs *l, json_t *arr, const char *what, const char *field,
 	if (!l->s || !l->len)
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	json_array_foreach(arr, i, v) {
-		if (!json_is_string(v))
+		/* Table Schema v2: missingValues may be objects
+		 * {"value": "-99", "label": "REFUSED"}; the value counts. */
+		json_t *val = json_is_object(v) && objects_ok
+		              ? json_object_get(v, "value") : v;
+
+		if (!json_is_string(val))
 			return kueri_err_set(err, KUERI_ESCHEMA, -1,
 			                     "field \"%s\": %s must be an array of "
-			                     "strings", field, what);
-		l->s[i] = json_string_value(v);
-		l->len[i] = json_string_length(v);
+			                     "strings%s", field, what, objects_ok
+			                     ? " or of objects with a string \"value\""
+			                     : "");
+		l->s[i] = json_string_value(val);
+		l->len[i] = json_string_length(val);
 	}
 	return 0;
 }
@@ -147,7 +156,7 @@ bound_from(kvt_field *f, json_t *v, kvt_bound *b, const char *what,
 	}
 	return kueri_err_set(err, KUERI_ESCHEMA, -1,
 	                     "field \"%s\": %s is not a valid %s value", f->name,
-	                     what, type_names[f->type]);
+	                     what, f->type_name);
 }
 
 static int
@@ -183,20 +192,27 @@ compile_pattern(kvt_field *f, kueri_err *err)
 	return 0;
 }
 
+/*
+ * The canonical keys of `arr` into *k: constraints.enum (what = "enum")
+ * or a v2 field's categories (what = "categories", whose entries may
+ * also be objects {"value": v, "label": ...}).  Each value is a JSON
+ * scalar or its text, read with the field's own type.
+ */
 static int
-enum_from(kvt_field *f, json_t *arr, kueri_err *err)
+keys_from(kvt_field *f, json_t *arr, kvt_keys *k, const char *what,
+          kueri_err *err)
 {
 	size_t  i;
 	json_t *v;
 
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "field \"%s\": enum must be a non-empty array",
-		                     f->name);
-	f->nenum = (int)json_array_size(arr);
-	f->enum_key = calloc((size_t)f->nenum, sizeof(*f->enum_key));
-	f->enum_len = calloc((size_t)f->nenum, sizeof(*f->enum_len));
-	if (!f->enum_key || !f->enum_len)
+		                     "field \"%s\": %s must be a non-empty array",
+		                     f->name, what);
+	k->n = (int)json_array_size(arr);
+	k->key = calloc((size_t)k->n, sizeof(*k->key));
+	k->len = calloc((size_t)k->n, sizeof(*k->len));
+	if (!k->key || !k->len)
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	json_array_foreach(arr, i, v) {
 		kv_value    val;
@@ -208,6 +224,8 @@ enum_from(kvt_field *f, json_t *arr, kueri_err *err)
 		kvt_field   plain = *f;
 
 		memset(&plain.missing, 0, sizeof(plain.missing));
+		if (json_is_object(v) && strcmp(what, "categories") == 0)
+			v = json_object_get(v, "value");
 		if (json_is_string(v)) {
 			text = json_string_value(v);
 			n = json_string_length(v);
@@ -223,8 +241,10 @@ enum_from(kvt_field *f, json_t *arr, kueri_err *err)
 			n = strlen(text);
 		} else {
 			return kueri_err_set(err, KUERI_ESCHEMA, -1,
-			                     "field \"%s\": enum values must be scalars",
-			                     f->name);
+			                     "field \"%s\": %s values must be scalars%s",
+			                     f->name, what,
+			                     strcmp(what, "categories") == 0
+			                     ? " or objects with a \"value\"" : "");
 		}
 		if (!(scratch = malloc(2 * n + 64)))
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
@@ -235,19 +255,31 @@ enum_from(kvt_field *f, json_t *arr, kueri_err *err)
 		           val.null) {
 			free(scratch);
 			return kueri_err_set(err, KUERI_ESCHEMA, -1,
-			                     "field \"%s\": enum value \"%.40s\" is not "
-			                     "a valid %s", f->name, text,
-			                     type_names[f->type]);
+			                     "field \"%s\": %s value \"%.40s\" is not "
+			                     "a valid %s", f->name, what, text,
+			                     f->type_name);
 		}
-		f->enum_key[i] = malloc(n + 64);
-		if (!f->enum_key[i]) {
+		k->key[i] = malloc(n + 64);
+		if (!k->key[i]) {
 			free(scratch);
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		}
-		f->enum_len[i] = kvt_key(f, &val, f->enum_key[i]);
+		k->len[i] = kvt_key(f, &val, k->key[i]);
 		free(scratch);
 	}
 	return 0;
+}
+
+static void
+keys_free(kvt_keys *k)
+{
+	int i;
+
+	for (i = 0; k->key && i < k->n; i++)
+		free(k->key[i]);
+	free(k->key);
+	free(k->len);
+	memset(k, 0, sizeof(*k));
 }
 
 static long long
@@ -264,6 +296,48 @@ len_constraint(json_t *c, const char *key, kvt_field *f, kueri_err *err)
 		return -2;
 	}
 	return json_integer_value(v);
+}
+
+/* The list type's item (v2): itemType among string, integer, boolean,
+ * number, datetime, date, time, read in its default format. */
+static int
+list_item(kvt_field *f, json_t *fj, int tz_off, kueri_err *err)
+{
+	static const char *const ok[] = { "string", "integer", "boolean",
+	                                  "number", "datetime", "date", "time",
+	                                  NULL };
+	json_t     *v = json_object_get(fj, "itemType"), *ij;
+	const char *it = v ? json_string_value(v) : "string";
+	int         k, rc;
+
+	for (k = 0; it && ok[k] && strcmp(it, ok[k]); k++)
+		;
+	if (!it || !ok[k])
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "field \"%s\": itemType must be one of string, "
+		                     "integer, boolean, number, datetime, date, time",
+		                     f->name);
+	v = json_object_get(fj, "delimiter");
+	if (v && (!json_is_string(v) || json_string_length(v) == 0))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "field \"%s\": delimiter must be a non-empty "
+		                     "string", f->name);
+	f->list_delim = v ? json_string_value(v) : ",";
+	f->list_dlen = strlen(f->list_delim);
+	if (!(f->item = calloc(1, sizeof(*f->item))))
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	/* Items have no missing values of their own: an empty item is
+	 * checked against the item type like any other. */
+	ij = json_pack("{s:s,s:s,s:[]}", "name", f->name, "type", it,
+	               "missingValues");
+	if (!ij)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	rc = kvt_compile(f->item, ij, NULL, tz_off, err);
+	/* The item borrows its name and type from ij: point them at ours. */
+	f->item->name = f->name;
+	f->item->type_name = ok[k];
+	json_decref(ij);
+	return rc;
 }
 
 int
@@ -297,14 +371,33 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
 		                     "field \"%s\": unknown or unsupported type \"%s\"",
 		                     f->name, type);
 	f->type = (kp_type)t;
+	f->type_name = type ? type : "any";
+	if (type && strcmp(type, "object") == 0)
+		f->kind = KVT_K_OBJECT;
+	else if (type && strcmp(type, "array") == 0)
+		f->kind = KVT_K_ARRAY;
+	else if (type && strcmp(type, "geojson") == 0)
+		f->kind = KVT_K_GEOJSON;
+	else if (type && strcmp(type, "list") == 0)
+		f->kind = KVT_K_LIST;
 
 	v = json_object_get(fj, "format");
 	if (v && !json_is_string(v))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "field \"%s\": format must be a string", f->name);
 	format = json_string_value(v);
+	/* Table Schema v2: a "fmt:" prefix (v0's way of giving a date
+	 * pattern) MUST be removed. */
+	if (format && strncmp(format, "fmt:", 4) == 0)
+		format += 4;
 	if (!format || strcmp(format, "default") == 0)
 		f->format = KVT_FMT_DEFAULT;
+	else if (f->kind == KVT_K_GEOJSON && strcmp(format, "topojson") == 0)
+		f->kind = KVT_K_TOPOJSON;
+	else if (f->kind != KVT_K_TEXT)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "field \"%s\": format \"%s\" is not supported "
+		                     "for type %s", f->name, format, f->type_name);
 	else if (f->type == KP_STRING && strcmp(format, "email") == 0)
 		f->format = KVT_FMT_EMAIL;
 	else if (f->type == KP_STRING && strcmp(format, "uri") == 0)
@@ -328,8 +421,7 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
 	else
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "field \"%s\": format \"%s\" is not supported "
-		                     "for type %s", f->name, format,
-		                     type_names[f->type]);
+		                     "for type %s", f->name, format, f->type_name);
 
 	if (one_char(fj, "decimalChar", '.', &f->decimal_char, err) < 0 ||
 	    one_char(fj, "groupChar", 0, &f->group_char, err) < 0)
@@ -338,19 +430,32 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
 	f->bare_number = !v || json_is_true(v);
 
 	if ((v = json_object_get(fj, "trueValues"))
-	        ? strs_from(&f->truev, v, "trueValues", f->name, err)
+	        ? strs_from(&f->truev, v, "trueValues", f->name, 0, err)
 	        : strs_static(&f->truev, dtrue, err))
 		return -1;
 	if ((v = json_object_get(fj, "falseValues"))
-	        ? strs_from(&f->falsev, v, "falseValues", f->name, err)
+	        ? strs_from(&f->falsev, v, "falseValues", f->name, 0, err)
 	        : strs_static(&f->falsev, dfalse, err))
 		return -1;
 	v = json_object_get(fj, "missingValues");
 	if (!v)
 		v = schema_missing;
-	if (v ? strs_from(&f->missing, v, "missingValues", f->name, err)
+	if (v ? strs_from(&f->missing, v, "missingValues", f->name, 1, err)
 	      : strs_static(&f->missing, dmissing, err))
 		return -1;
+	if (f->kind == KVT_K_LIST && list_item(f, fj, tz_off, err) < 0)
+		return -1;
+	if ((v = json_object_get(fj, "categories"))) {
+		/* v2: string and integer fields; values outside are errors. */
+		if (f->kind != KVT_K_TEXT ||
+		    (f->type != KP_INTEGER && !(f->type == KP_STRING && type &&
+		                                strcmp(type, "string") == 0)))
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                     "field \"%s\": categories apply to string "
+			                     "and integer fields only", f->name);
+		if (keys_from(f, v, &f->cats, "categories", err) < 0)
+			return -1;
+	}
 
 	c = json_object_get(fj, "constraints");
 	if (c && !json_is_object(c))
@@ -359,6 +464,12 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
 		                     f->name);
 	if (!c)
 		return 0;
+	/* "Implementations SHOULD report an error if an attempt is made to
+	 * evaluate a value against an unsupported constraint." */
+	if (json_object_get(c, "jsonSchema"))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "field \"%s\": constraint jsonSchema is not "
+		                     "supported", f->name);
 	f->required = json_is_true(json_object_get(c, "required"));
 	f->unique = json_is_true(json_object_get(c, "unique"));
 	if ((f->min_len = len_constraint(c, "minLength", f, err)) == -2 ||
@@ -380,13 +491,16 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
 			return -1;
 		f->max.excl = 1;
 	}
+	/* v2 lists duration among the ordered types (compared by length,
+	 * ku_duration_span); text-kept types and booleans have no order. */
 	if ((f->min.set || f->max.set) &&
 	    (f->type == KP_STRING || f->type == KP_BOOLEAN ||
-	     f->type == KP_DURATION || f->type == KP_GEOPOINT))
+	     f->type == KP_GEOPOINT))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "field \"%s\": minimum/maximum do not apply to "
-		                     "type %s", f->name, type_names[f->type]);
-	if ((v = json_object_get(c, "enum")) && enum_from(f, v, err) < 0)
+		                     "type %s", f->name, f->type_name);
+	if ((v = json_object_get(c, "enum")) &&
+	    keys_from(f, v, &f->enums, "enum", err) < 0)
 		return -1;
 	if ((v = json_object_get(c, "pattern"))) {
 		if (!json_is_string(v))
@@ -403,16 +517,15 @@ kvt_compile(kvt_field *f, json_t *fj, json_t *schema_missing, int tz_off,
 void
 kvt_free(kvt_field *f)
 {
-	int i;
-
 	strs_free(&f->truev);
 	strs_free(&f->falsev);
 	strs_free(&f->missing);
-	for (i = 0; i < f->nenum; i++)
-		if (f->enum_key)
-			free(f->enum_key[i]);
-	free(f->enum_key);
-	free(f->enum_len);
+	keys_free(&f->enums);
+	keys_free(&f->cats);
+	if (f->item) {
+		kvt_free(f->item);
+		free(f->item);
+	}
 	pcre2_match_data_free(f->md);
 	pcre2_match_context_free(f->mctx);
 	pcre2_code_free(f->re);

@@ -105,6 +105,17 @@ get "$API/package_search" -G --data-urlencode "fq=organization:$org" >/dev/null
 is "$(jq -r '.result.count' "$TMP/b")" 1 "fq=organization:X keeps only X's"
 get "$API/package_search?q=covid" >/dev/null
 is "$(jq -r '.result.count' "$TMP/b")" 1 "q=covid finds one"
+get "$API/package_search?q=name:covid19-indonesia-provinsi-harian" >/dev/null
+is "$(jq -c '[.result.count, .result.results[0].name]' "$TMP/b")" '[1,"covid19-indonesia-provinsi-harian"]' \
+	"q=name:X (a Solr field term) finds that package"
+tag=$(jq -r '[.[].tags[].name][0]' "$TMP/all.json")
+get "$API/package_search" -G --data-urlencode "q=tags:$tag" >/dev/null
+is "$(jq -r '.result.count' "$TMP/b")" "$(jq --arg t "$tag" '[.[] | select(any(.tags[]; .name == $t))] | length' "$TMP/all.json")" \
+	"q=tags:X counts the packages with that tag"
+get "$API/package_search" -G --data-urlencode "q=organization:$org" >/dev/null
+is "$(jq -r '.result.count' "$TMP/b")" 1 "q=organization:X"
+get "$API/package_search?q=name:no-such" >/dev/null
+is "$(jq -r '.result.count' "$TMP/b")" 0 "q=name:Y of no package finds none"
 get "$API/package_search?rows=1&start=1&sort=name+desc" >/dev/null
 is "$(jq -r '.result.results[0].name' "$TMP/b")" harga-konsumen-komoditas-pangan-kota-bandung \
 	"rows/start/sort name desc"
@@ -147,9 +158,40 @@ is "$st" 400 "unknown action → 400"
 like "$(jq -r '.error.message' "$TMP/b")" 'Action name not known' "... CKAN's message"
 is "$(header Cache-Control)" no-store "errors are not cached"
 
+# Actions CKAN clients call beyond the harvester's (CKAN's action API
+# reference: current_package_list_with_resources, resource_show, tag_list,
+# help_show, which every envelope's "help" names).
+st=$(get "$API/current_package_list_with_resources")
+is "$st" 200 "current_package_list_with_resources"
+is "$(jq -r '.result | length' "$TMP/b")" 3 "... every public package"
+is "$(jq -c '[.result[] | (.resources | length) > 0] | all' "$TMP/b")" true "... each with its resources"
+is "$(jq -c '[.result[].metadata_modified] == ([.result[].metadata_modified] | sort | reverse)' "$TMP/b")" true \
+	"... the most recently modified first"
+get "$API/current_package_list_with_resources?limit=1&offset=1" >/dev/null
+is "$(jq -c '[(.result | length), .result[0].name]' "$TMP/b")" \
+	"$(curl -s "$API/current_package_list_with_resources" | jq -c '[1, .result[1].name]')" "... limit and offset page it"
+get "$API/current_package_list_with_resources?limit=1&page=2" >/dev/null
+is "$(jq -c '[(.result | length), .result[0].name]' "$TMP/b")" \
+	"$(curl -s "$API/current_package_list_with_resources" | jq -c '[1, .result[1].name]')" "... and page (1-based, of limit)"
+rid=$(jq -r '.[0].resources[0].id' "$TMP/all.json")
+st=$(get "$API/resource_show?id=$rid")
+is "$st" 200 "resource_show?id="
+is "$(jq -c '.result' "$TMP/b")" "$(jq -c '.[0].resources[0]' "$TMP/all.json")" "... the resource dict of package_show"
+st=$(get "$API/resource_show?id=no-such")
+is "$(jq -c "[$st, .error.__type]" "$TMP/b")" '[404,"Not Found Error"]' "resource_show of an unknown id → 404"
+st=$(get "$API/tag_list")
+is "$st" 200 "tag_list"
+is "$(jq -c '.result' "$TMP/b")" "$(jq -c '[.[].tags[].name] | unique' "$TMP/all.json")" "... every tag once, sorted"
+st=$(get "$API/help_show?name=package_search")
+is "$(jq -c "[$st, .success, (.result | type)]" "$TMP/b")" '[200,true,"string"]' \
+	"help_show answers for the action every envelope's help names"
+st=$(get "$API/help_show?name=no_such")
+is "$st" 404 "help_show of an unknown action → 404"
+
 # The private package, nowhere.
 for a in package_list "package_search?rows=1000" organization_list status_show \
-	"package_show?id=kueri-canary" "organization_show?id=kueri-test-suite"; do
+	"package_show?id=kueri-canary" "organization_show?id=kueri-test-suite" \
+	current_package_list_with_resources tag_list; do
 	curl -s "$API/$a" >"$TMP/c"
 	grep -qi canary "$TMP/c"
 	is $? 1 "no trace of the private package in $a"

@@ -16,6 +16,12 @@ DB2=$TMP/again.db
 for d in "$REPO"/data/*/; do
 	"$KUERI" publish --db "$DB" "$d/datapackage.kueri.json" >>"$TMP/pub.log" 2>&1
 done
+# Inline rows, a windows-1252 file with a dialect, and the text-kept types
+# (tests/data/conformance-pkg): its download must be a package that reads
+# back the same (no inline "data" left beside the download "path", the
+# topojson format kept).
+"$KUERI" publish --db "$DB" "$REPO/tests/data/conformance-pkg/datapackage.json" >>"$TMP/pub.log" 2>&1
+is "$?" 0 "the conformance fixture (inline data, windows-1252, object/list/geojson) publishes"
 hp_start "$DB" || { ok 1 "server starts"; done_testing; exit 1; }
 B1=$BASE
 
