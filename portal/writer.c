@@ -4,9 +4,10 @@
  * version of a package, all-or-nothing; and removing a package.
  *
  * The whole version is ONE write transaction (BEGIN IMMEDIATE) on a WAL
- * database: tables are created and filled through one reused prepared
- * INSERT per set; the indexes and FTS tables are built only after the
- * rows are in (a bulk build is cheaper than per-row maintenance); the
+ * database: tables are created, then filled through one reused prepared
+ * INSERT per set (prepared when the set's rows begin); the indexes and
+ * FTS tables are built only after the rows are in (a bulk build is
+ * cheaper than per-row maintenance); the
  * previous version's tables are dropped and the catalog rows replaced in
  * the same transaction, then COMMIT.  An error or a kill -9 at any point
  * leaves the previous version exactly as it was (WAL rollback), and
@@ -56,7 +57,7 @@ typedef struct kw_set {
 	char         *fts_sql;  /* CREATE VIRTUAL TABLE ..., or NULL     */
 	long long     rows;
 	int           nidx;     /* secondary indexes built ("t<N>_i<k>") */
-	sqlite3_stmt *ins;      /* INSERT (owned)                        */
+	sqlite3_stmt *ins;      /* INSERT while rows load, or NULL (owned) */
 } kw_set;
 
 struct kp_writer {
@@ -507,8 +508,7 @@ check_clash(kp_writer *w, const char *name, kueri_err *err)
 	return rc;
 }
 
-/* CREATE TABLE, the INSERT, and the index/FTS statements kept for
- * kp_writer_build. */
+/* CREATE TABLE, and the index/FTS statements kept for kp_writer_build. */
 static int
 set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 {
@@ -537,20 +537,6 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 		return -1;
 	}
 
-	q = sqlite3_str_new(w->db);
-	sqlite3_str_appendf(q, "INSERT INTO \"%s\" VALUES(", s->tbl);
-	for (i = 0; i < d->nfields; i++)
-		sqlite3_str_appendf(q, i ? ",?%d" : "?%d", i + 1);
-	sqlite3_str_appendall(q, ")");
-	sql = sqlite3_str_finish(q);
-	if (sql == NULL ||
-	    sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
-	                       &s->ins, NULL) != SQLITE_OK) {
-		sqlite3_free(sql);
-		return db_err(w->db, err, "loader");
-	}
-	sqlite3_free(sql);
-
 	if (d->nkeys > 0) {
 		q = sqlite3_str_new(w->db);
 		sqlite3_str_appendf(q, "CREATE UNIQUE INDEX \"%s_pk\" ON \"%s\"(",
@@ -569,8 +555,15 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
 				sqlite3_str_appendf(q, "%sc%d", n++ ? ", " : "", i);
 		/* automerge 16 (not the default 4): the bulk rebuild merges
-		 * less often, ~25% faster, with no measurable query cost. */
+		 * less often, ~25% faster, with no measurable query cost.
+		 * columnsize=0: no "_docsize" shadow table (one row per
+		 * document with its token counts), which only bm25()/rank
+		 * ranking reads and $search never does (it is a MATCH filter,
+		 * query/search.c): 10% fewer instructions per publish of the
+		 * villages shape, 7% smaller portal, one CREATE less per
+		 * resource (each CREATE's cost grows with the schema). */
 		sqlite3_str_appendf(q, ", content='%s', content_rowid='rowid',"
+		        " columnsize=0,"
 		        " tokenize='unicode61 remove_diacritics 2');"
 		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);"
 		        "INSERT INTO \"%s\"(\"%s\") VALUES('rebuild');",
@@ -622,6 +615,30 @@ kp_writer_create_set(kp_writer *w, const kp_set_def *d, kueri_err *err)
 	return w->nsets - 1;
 }
 
+/* The set's INSERT, prepared when its first row arrives and finalized by
+ * kp_writer_build: prepared at create time, each of up to 256 statements
+ * would be re-prepared at its first step (every later CREATE changes the
+ * schema cookie) and walked, while alive, by every
+ * sqlite3ExpirePreparedStatements of the publish. */
+static int
+prepare_insert(kp_writer *w, kw_set *s, kueri_err *err)
+{
+	sqlite3_str *q = sqlite3_str_new(w->db);
+	char *sql;
+	int i, rc;
+
+	sqlite3_str_appendf(q, "INSERT INTO \"%s\" VALUES(", s->tbl);
+	for (i = 0; i < s->nfields; i++)
+		sqlite3_str_appendf(q, i ? ",?%d" : "?%d", i + 1);
+	sqlite3_str_appendall(q, ")");
+	if ((sql = sqlite3_str_finish(q)) == NULL)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	rc = sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	                        &s->ins, NULL);
+	sqlite3_free(sql);
+	return rc == SQLITE_OK ? 0 : db_err(w->db, err, "loader");
+}
+
 int
 kp_writer_insert(kp_writer *w, int si, const kp_value *v, int nv,
                  kueri_err *err)
@@ -634,6 +651,8 @@ kp_writer_insert(kp_writer *w, int si, const kp_value *v, int nv,
 		return kueri_err_set(err, KUERI_EINTERNAL, -1,
 		                     "loader: no resource %d", si);
 	s = &w->sets[si];
+	if (s->ins == NULL && prepare_insert(w, s, err))
+		return -1;
 	st = s->ins;
 	if (nv != s->nfields)
 		return kueri_err_set(err, KUERI_EINTERNAL, -1,
