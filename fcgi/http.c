@@ -345,6 +345,10 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	q.if_modified_since = param(&r, "HTTP_IF_MODIFIED_SINCE");
 	q.odata_version = param(&r, "HTTP_ODATA_VERSION");
 	q.odata_maxversion = param(&r, "HTTP_ODATA_MAXVERSION");
+	if (strcmp(r.method, "POST") == 0) {
+		q.body = r.param(r.pctx, NULL);
+		q.content_type = param(&r, "CONTENT_TYPE");
+	}
 	q.max_age = c->max_age;
 	q.lim = &c->lim;
 	if ((a = kq_route(p, &q)) == NULL) {

@@ -256,7 +256,9 @@ kr_param(void *ctx, const char *name)
 	kr_req *r = ctx;
 	size_t i;
 
-	if (name == NULL || r->envp == NULL)
+	if (name == NULL)
+		return r->body;
+	if (r->envp == NULL)
 		return NULL;
 	for (i = 0; i < r->nparams; i++)
 		if (r->envp[2 * i][0] == name[0] &&
@@ -312,6 +314,7 @@ static void
 reset(kr_req *r, int fd)
 {
 	free(r->raw);
+	free(r->body);
 	free(r->params);
 	free(r->envp);
 	memset(r, 0, offsetof(kr_req, in));
@@ -403,9 +406,19 @@ kr_read(kr_req *r, int fd, long long deadline, int max_conns, int io_ms)
 					return KR_SEQUENCE;
 				if (len == 0)
 					stdin_done = 1;
-				else if (len > KR_MAX_STDIN - r->stdin_len)
-					return KR_TOOBIG;
-				r->stdin_len += len;
+				else {
+					char *nb;
+
+					if (len > KR_MAX_STDIN - r->stdin_len)
+						return KR_TOOBIG;
+					if ((nb = realloc(r->body, r->stdin_len +
+					                  len + 1)) == NULL)
+						return KR_TOOBIG;
+					r->body = nb;
+					memcpy(r->body + r->stdin_len, c, len);
+					r->stdin_len += len;
+					r->body[r->stdin_len] = '\0';
+				}
 			}
 			continue;
 		case FCGI_END_REQUEST: case FCGI_STDOUT: case FCGI_STDERR:
@@ -466,9 +479,12 @@ kr_close(kr_req *r)
 		close(r->fd);
 	r->fd = -1;
 	free(r->raw);
+	free(r->body);
 	free(r->params);
 	free(r->envp);
 	r->raw = NULL;
+	r->body = NULL;
+	r->stdin_len = 0;
 	r->params = NULL;
 	r->envp = NULL;
 	r->rawlen = 0;

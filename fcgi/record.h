@@ -21,7 +21,7 @@
  * (or against the bytes actually present) before it is used. */
 #define KR_MAX_PARAMS   (256 * 1024) /* total PARAMS bytes of a request   */
 #define KR_MAX_NPARAMS  512          /* name-value pairs                  */
-#define KR_MAX_STDIN    (64 * 1024)  /* request body: read and dropped    */
+#define KR_MAX_STDIN    (64 * 1024)  /* request body (kept: a CKAN POST)  */
 #define KR_MAX_RECORDS  4096         /* records before the request is whole */
 
 /* Why kr_read gave no request.  kr_strerror names each. */
@@ -52,6 +52,7 @@ typedef struct kr_req {
 	char          *params;     /* "NAME\0VALUE\0"... (owned)             */
 	char         **envp;       /* name, value, name, value... (owned)    */
 	size_t         nparams;    /* pairs in envp                          */
+	char          *body;       /* STDIN bytes + NUL, or NULL (owned)     */
 	size_t         stdin_len;
 	int            failed;     /* a write failed: drop further output    */
 	/* input buffer */
@@ -74,7 +75,8 @@ enum kr_err kr_read(kr_req *r, int fd, long long deadline_ms, int max_conns,
                     int io_ms);
 
 /* A CGI parameter by name, or NULL: the kh_param_fn for http.c (ctx is
- * the kr_req). */
+ * the kr_req).  A NULL name asks for the request body (STDIN, at most
+ * KR_MAX_STDIN bytes, NUL-terminated), or NULL when there was none. */
 const char *kr_param(void *ctx, const char *name);
 
 /* The kueri_sink_fn for http.c (ctx is the kr_req): STDOUT records.

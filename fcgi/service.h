@@ -51,7 +51,9 @@ typedef struct kh_stats {
 	long long bytes;       /* body bytes written                          */
 } kh_stats;
 
-/* A CGI parameter by name ("REQUEST_URI", "HTTP_HOST"), or NULL. */
+/* A CGI parameter by name ("REQUEST_URI", "HTTP_HOST"), or NULL.  For a
+ * POST, kh_handle also asks for name NULL: the request body as a
+ * NUL-terminated string, or NULL (a function with no body returns NULL). */
 typedef const char *(*kh_param_fn)(void *ctx, const char *name);
 
 /*

@@ -861,8 +861,8 @@ help_show(const kd_request *r, kd_answer *a)
 
 /* ---- the actions ------------------------------------------------------------ */
 
-void
-kd_ckan(kportal *p, const kd_request *r, const char *action, kd_answer *a)
+static void
+answer(kportal *p, const kd_request *r, const char *action, kd_answer *a)
 {
 	kueri_err err;
 	json_t *pkgs, *pkg, *res;
@@ -1017,4 +1017,24 @@ kd_ckan(kportal *p, const kd_request *r, const char *action, kd_answer *a)
 	}
 	free(names);
 	json_decref(pkgs);
+}
+
+void
+kd_ckan(kportal *p, const kd_request *r, const char *action, kd_answer *a)
+{
+	kd_request post;
+	char msg[256], *q;
+
+	if (!r->post) {
+		answer(p, r, action, a);
+		return;
+	}
+	if ((q = kd_post_query(r, msg, sizeof msg)) == NULL) {
+		ckan_error(a, r, action, 400, "Bad Request", NULL, msg);
+		return;
+	}
+	post = *r;
+	post.query = q;
+	answer(p, &post, action, a);
+	free(q);
 }

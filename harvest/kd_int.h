@@ -50,7 +50,13 @@ void kd_url_csv(ku_buf *b, const char *base, const char *pkg,
 int kd_dcat(kportal *p, json_t *pkgs, const kd_request *r, long long modified,
             int turtle, ku_buf *out);
 
-/* ckan.c: answer action `action` (decoded) into a->h.status / a->body. */
+/* ckanpost.c: a POST's parameters (JSON object or form body, then the
+ * URL's) as one form-encoded query string, malloc'd; NULL with msg set
+ * (CKAN's "Bad request - ..." text) when the body cannot be read. */
+char *kd_post_query(const kd_request *r, char *msg, size_t mlen);
+
+/* ckan.c: answer action `action` (decoded) into a->h.status / a->body;
+ * a POST's body is read first (kd_post_query). */
 void kd_ckan(kportal *p, const kd_request *r, const char *action,
              kd_answer *a);
 

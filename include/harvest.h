@@ -29,6 +29,10 @@ typedef struct kd_request {
 	const char *query;  /* raw query string, or NULL                  */
 	const char *accept; /* Accept header, or NULL                     */
 	int         head_only;
+	int         post;   /* a POST (CKAN actions only): the parameters
+	                       come from body, not query                  */
+	const char *body;   /* POST body, NUL-terminated, or NULL         */
+	const char *content_type; /* its Content-Type, or NULL           */
 } kd_request;
 
 typedef struct kd_head {

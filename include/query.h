@@ -164,6 +164,10 @@ typedef struct kq_route_req {
 	const kq_limits *lim;     /* NULL: defaults                          */
 	const char *odata_version;     /* OData-Version header, or NULL      */
 	const char *odata_maxversion;  /* OData-MaxVersion header, or NULL   */
+	const char *body;         /* POST body, NUL-terminated, or NULL: only
+	                             CKAN actions (api/3/action/NAME) take
+	                             POST, as CKAN's clients send it        */
+	const char *content_type; /* Content-Type of the body, or NULL       */
 } kq_route_req;
 
 typedef struct kq_resp_head {

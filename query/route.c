@@ -589,6 +589,9 @@ route_harvest(kportal *p, const kq_route_req *q, kq_resp *r,
 	kq.query = q->query;
 	kq.accept = q->accept;
 	kq.head_only = r->head_only;
+	kq.post = q->method && strcmp(q->method, "POST") == 0;
+	kq.body = q->body;
+	kq.content_type = q->content_type;
 	if ((r->kd = kd_prepare(p, &kq)) == NULL)
 		return fail(r, 500, "InternalError", "out of memory", NULL);
 	kh = kd_answer_head(r->kd);
@@ -806,6 +809,17 @@ match(const struct route *rt, const char *rel)
 	}
 }
 
+/* A CKAN action (base + "api/3/action/..."): the one path that takes
+ * POST, because CKAN's own clients (ckanapi, the JavaScript client)
+ * send their actions that way. */
+static const char *
+ckan_action(const char *path, const char *root, size_t blen)
+{
+	const char *rel = relative(path, root, blen);
+
+	return rel && strncmp(rel, "api/3/action/", 13) == 0 ? rel : NULL;
+}
+
 kq_resp *
 kq_route(kportal *p, const kq_route_req *in)
 {
@@ -813,6 +827,7 @@ kq_route(kportal *p, const kq_route_req *in)
 	kq_route_req q = *in;
 	const char  *method = q.method ? q.method : "GET";
 	const char  *root = q.root ? q.root : "/odata/";
+	const char  *ckan;
 	size_t       rlen = strlen(root), blen, i;
 	int          rc = -1;
 
@@ -838,6 +853,7 @@ kq_route(kportal *p, const kq_route_req *in)
 	while (blen > 0 && root[blen - 1] != '/')
 		blen--;
 	r->base_len = blen;
+	ckan = ckan_action(q.path, root, blen);
 
 	/* The web server normally answers 414 first; this is for clients
 	 * that talk FastCGI to us directly. */
@@ -850,14 +866,17 @@ kq_route(kportal *p, const kq_route_req *in)
 		snprintf(r->head.cache, sizeof r->head.cache,
 		         "public, max-age=86400");
 		snprintf(r->head.extra, sizeof r->head.extra,
-		         "Access-Control-Allow-Methods: GET, HEAD, OPTIONS\r\n"
+		         "Access-Control-Allow-Methods: GET, HEAD, OPTIONS%s\r\n"
 		         "Access-Control-Allow-Headers: Accept, Prefer,"
 		         " If-None-Match, If-Modified-Since, OData-Version,"
 		         " OData-MaxVersion, Content-Type, X-Requested-With\r\n"
 		         "Access-Control-Max-Age: 86400\r\n"
-		         "Allow: GET, HEAD, OPTIONS\r\n");
+		         "Allow: GET, HEAD, OPTIONS%s\r\n",
+		         ckan ? ", POST" : "", ckan ? ", POST" : "");
 		rc = 0;
-	} else if (strcmp(method, "GET") != 0 && !r->head_only)
+	} else if (strcmp(method, "POST") == 0 && ckan != NULL)
+		rc = route_harvest(p, &q, r, ckan);
+	else if (strcmp(method, "GET") != 0 && !r->head_only)
 		rc = fail(r, 405, "MethodNotAllowed",
 		          "only GET and HEAD are supported", "Allow: GET, HEAD\r\n");
 	else {

@@ -82,7 +82,7 @@ async function main() {
       {headers: {'X-Requested-With': 'XMLHttpRequest', 'Content-Type': 'application/json'}}));
     lines.push(await one('kueri400', A + '/odata/harga?\$filter=kode%20%3D%201'));
     lines.push(await one('long', A + '/odata/harga?\$filter=' + 'x'.repeat(9000)));
-    lines.push(await one('body', A + '/odata/harga', {method: 'POST', body: 'x'.repeat(4096)}));
+    lines.push(await one('body', A + '/odata/harga', {method: 'POST', body: 'x'.repeat(70000)}));
     const many = await Promise.all(Array.from({length: 60}, (_, i) =>
       one('burst', A + '/odata/harga?\$top=1&n=' + i)));
     lines.push(many.find(l => / 429 /.test(l)) || 'burst no429');
