@@ -239,7 +239,7 @@ enum_from(kvt_field *f, json_t *arr, kueri_err *err)
 			                     "a valid %s", f->name, text,
 			                     type_names[f->type]);
 		}
-		f->enum_key[i] = malloc(n + 64);
+		f->enum_key[i] = malloc(val.len + 16);
 		if (!f->enum_key[i]) {
 			free(scratch);
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");

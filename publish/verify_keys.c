@@ -16,7 +16,8 @@
 /* ---- keys ------------------------------------------------------------- */
 
 /* Canonical bytes of fields idx[0..n) of a typed row: 4-byte length then
- * kvt_key bytes per field.  `out` needs sum(len) + 12 per field. */
+ * kvt_key bytes per field (a logical value: a datetime's instant, a
+ * number's value).  `out` needs sum(len) + 20 per field. */
 size_t
 kv_key_bytes(const vres *v, const int *idx, int n, const kv_value *vals,
              unsigned char *out)
