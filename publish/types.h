@@ -99,9 +99,10 @@ int kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
               kvt_report_fn report, void *ctx);
 
 /* Canonical bytes of a typed value for equality (unique keys, enum,
- * foreign keys): equal bytes iff equal logical values (a datetime's
- * instant, a number's value, whichever field they come from).  out needs
- * v->len + 16 bytes.  Returns the length. */
+ * foreign keys): equal logical values give equal bytes, whichever field
+ * they come from (a datetime's instant, a number's value; types_key.c
+ * says what counts as equal).  out needs v->len + 16 bytes.  Returns the
+ * length. */
 size_t kvt_key(const kvt_field *f, const kv_value *v, unsigned char *out);
 
 /* A canonical datetime (as kvt_parse writes it: y-mm-ddThh:mm:ss[.f]
