@@ -76,6 +76,9 @@ void ku_fmt_double(char *out, size_t len, double d);
 int ku_leap_year(long long y);
 /* Days in month m (1..12) of year y; 0 for a month out of range. */
 int ku_days_in_month(long long y, int m);
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (negative
+ * before; m 1..12, d 1..31, already checked): the one days-from-civil. */
+long long ku_days_from_civil(long long y, int m, int d);
 /*
  * The one ISO 8601 duration scanner: [-]P[nY][nM][nW][nD][T[nH][nM][nS]],
  * designators in that order, each number digits[(.|,)digits], a T followed

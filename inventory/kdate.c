@@ -6,27 +6,15 @@
  * duration scanner); a schedule is counted in days, so a time part or a
  * fraction is an error here, and every number is range-checked instead of
  * being truncated ("P99999999999Y" is refused, not read as something).
- * Day numbers use the days-from-civil algorithm (H. Hinnant), exact for
- * every year; we keep years 1..9999 so every day prints as yyyy-mm-dd.
+ * Day numbers use the days-from-civil algorithm (H. Hinnant: kutil.h's
+ * ku_days_from_civil, its inverse here), exact for every year; we keep
+ * years 1..9999 so every day prints as yyyy-mm-dd.
  */
 #include <string.h>
 #include <time.h>
 
 #include "inventory.h"
 #include "kutil.h"
-
-static ki_day
-days_from_civil(long long y, int m, int d)
-{
-	long long era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static void
 civil_from_days(ki_day z, long long *y, int *m, int *d)
@@ -85,7 +73,7 @@ ki_day_parse(const char *s, size_t n, ki_day *out, const char **why)
 		                         : "day out of range for the month";
 		return -1;
 	}
-	*out = days_from_civil(y, m, d);
+	*out = ku_days_from_civil(y, m, d);
 	return 0;
 }
 
@@ -194,7 +182,7 @@ ki_day_add_months(ki_day d, long long n, ki_day *out)
 	ml = ku_days_in_month(y, m);
 	if (dd > ml)
 		dd = ml;
-	*out = days_from_civil(y, m, dd);
+	*out = ku_days_from_civil(y, m, dd);
 	return 0;
 }
 

@@ -27,93 +27,39 @@ month_days(long long y, int m /* 0..11 */)
 	return ku_days_in_month(y, m + 1);
 }
 
-/* Read digits [.digits] at *s; value into *v (fraction kept for seconds).
- * 0 ok, -1 no digits or overflow. */
-static int
-dur_number(const char **s, double *v)
-{
-	const char *p = *s;
-	double x = 0;
-	int nd = 0;
-
-	while (*p >= '0' && *p <= '9') {
-		x = x * 10 + (*p++ - '0');
-		if (++nd > 12)
-			return -1;
-	}
-	if (nd == 0)
-		return -1;
-	if (*p == '.' || *p == ',') {
-		double f = 0.1;
-
-		p++;
-		if (!(*p >= '0' && *p <= '9'))
-			return -1;
-		while (*p >= '0' && *p <= '9') {
-			x += (*p++ - '0') * f;
-			f /= 10;
-		}
-	}
-	*v = x;
-	*s = p;
-	return 0;
-}
-
+/*
+ * The catalog's reading of an updateFrequency.  The text is scanned by
+ * util's ku_duration_parse (the one ISO 8601 duration scanner); here we
+ * only judge its parts and split them the way portal_duration_add adds
+ * them.  The publisher has accepted the text (kvt_duration_ok and its
+ * range check), but a portal written by an older publisher may hold
+ * anything, so: no sign; at most 12 digits and 1e9 per part, so no
+ * product below can wrap (P99999999999Y did once); a fraction only after
+ * the T (a month has no exact length, PT1.5H is 5400 s), whole seconds
+ * kept.
+ */
 int
-portal_duration_parse(const char *s, kp_duration *d)
+portal_frequency_parse(const char *s, kp_duration *d)
 {
-	/* Designators in the order they must appear. */
-	static const char date_des[] = "YMWD", time_des[] = "HMS";
-	const char *des = date_des;
-	int in_time = 0, any = 0;
+	ku_duration u;
+	size_t      pos;
+	double      secs;
+	int         k;
 
 	memset(d, 0, sizeof *d);
-	if (s == NULL || *s++ != 'P')
+	if (s == NULL ||
+	    ku_duration_parse(s, strlen(s), 0, 12, &u, &pos) != KU_DUR_OK)
 		return -1;
-	while (*s) {
-		double v;
-		const char *hit;
-
-		if (*s == 'T') {
-			if (in_time)
-				return -1;
-			in_time = 1;
-			des = time_des;
-			s++;
-			if (*s == '\0')
-				return -1; /* "PT" or "P1DT" */
-			continue;
-		}
-		if (dur_number(&s, &v))
+	for (k = 0; k < KU_DUR__N; k++)
+		if (u.v[k] > 1e9 || (k < KU_DUR_H && u.mark[k]))
 			return -1;
-		if (*s == '\0' || (hit = strchr(des, *s)) == NULL)
-			return -1;
-		/* Only the last component may carry a fraction; we keep a
-		 * fraction for seconds alone and refuse it elsewhere. */
-		if (v != (long long)v && !(in_time && *s == 'S'))
-			return -1;
-		/* Range: no cast below may wrap (P99999999999Y did). */
-		if (v < 0 || v > 1e9)
-			return -1;
-		if (!in_time) {
-			switch (*s) {
-			case 'Y': d->years = (long long)v; break;
-			case 'M': d->months = (long long)v; break;
-			case 'W': d->days += 7 * (long long)v; break;
-			default:  d->days += (long long)v; break;
-			}
-		} else {
-			switch (*s) {
-			case 'H': d->seconds += 3600 * (long long)v; break;
-			case 'M': d->seconds += 60 * (long long)v; break;
-			default:  d->seconds += (long long)v; break;
-			}
-		}
-		des = hit + 1; /* later designators only */
-		any = 1;
-		s++;
-	}
-	return any ? 0 : -1;
+	d->years = (long long)u.v[KU_DUR_Y];
+	d->months = (long long)u.v[KU_DUR_MO];
+	d->days = 7 * (long long)u.v[KU_DUR_W] + (long long)u.v[KU_DUR_D];
+	/* PT0.1H is 360 s even though 0.1 × 3600 is not exact in binary. */
+	secs = u.v[KU_DUR_H] * 3600 + u.v[KU_DUR_MI] * 60 + u.v[KU_DUR_S];
+	d->seconds = (long long)(secs + 1e-6);
+	return 0;
 }
 
 long long
@@ -307,7 +253,7 @@ package_json(sqlite3 *db, sqlite3_stmt *st, long long now, kueri_err *err)
 	json_object_set_new(o, "published_at", json_string(when));
 	json_object_set_new(o, "updateFrequency", str_or_null(
 	        (const unsigned char *)freq));
-	if (freq && portal_duration_parse(freq, &d) == 0 &&
+	if (freq && portal_frequency_parse(freq, &d) == 0 &&
 	    portal_duration_add(pub, &d) >= 0) {
 		/* Out of range (a file written before the publisher's range
 		 * check): no promise we can state, rather than a wrapped year. */

@@ -46,8 +46,10 @@ typedef struct kp_duration {
 	long long years, months, days, seconds;
 } kp_duration;
 
-/* Parse "P1M", "P1W", "P1DT12H", ...; 0 ok, -1 malformed. */
-int portal_duration_parse(const char *s, kp_duration *d);
+/* An updateFrequency ("P1M", "P1W", "P1DT12H", ...) as the catalog adds
+ * it, scanned by ku_duration_parse (kutil.h): 0 ok, -1 malformed or out
+ * of range (catalog.c says which parts are refused). */
+int portal_frequency_parse(const char *s, kp_duration *d);
 
 /* t + d (unix seconds, UTC): months on the calendar with the day clamped
  * to the month's end, then days and seconds.  -1 when out of range. */

@@ -123,7 +123,7 @@ add_index(kv_resource *r, const int *idx, int n, const char *what,
  * the order given).  Errors name the declaration and the field.
  */
 int
-parse_indexes(kv_resource *r, json_t *rj, json_t *schema, kueri_err *err)
+kvp_parse_indexes(kv_resource *r, json_t *rj, json_t *schema, kueri_err *err)
 {
 	json_t *fields = json_object_get(schema, "fields"), *f, *list, *e;
 	size_t  i;

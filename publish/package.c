@@ -706,7 +706,7 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 		kueri_err_set(err, KUERI_ESCHEMA, -1, "foreignKeys must be an array");
 		goto fail_named;
 	}
-	if (parse_indexes(r, rj, schema, err))
+	if (kvp_parse_indexes(r, rj, schema, err))
 		goto fail_named;
 	return 0;
 

@@ -22,8 +22,8 @@ int *kvp_field_list(json_t *list, json_t *schema, int *n, const char *what,
 /* The indexes resource `r` declares (kueri:index on a field of `schema`,
  * kueri:indexes on its object `rj`) into r->indexes (indexes.c).  0, or
  * -1 + err (KUERI_ESCHEMA naming the declaration, KUERI_ENOMEM). */
-int parse_indexes(kv_resource *r, json_t *rj, json_t *schema,
-                  kueri_err *err);
+int kvp_parse_indexes(kv_resource *r, json_t *rj, json_t *schema,
+                      kueri_err *err);
 
 /* Open dir/rel for reading, confined to dir (package.c): a regular file
  * reached without leaving the folder; *shown (owned) the joined path for

@@ -772,91 +772,6 @@ kvt_utf8_len(const char *s, size_t n)
 	return c;
 }
 
-size_t
-kvt_key(const kvt_field *f, const kv_value *v, unsigned char *out)
-{
-	switch (f->type) {
-	case KP_INTEGER:
-	case KP_BOOLEAN:
-	case KP_YEAR:
-		memcpy(out, &v->i, 8);
-		return 8;
-	case KP_NUMBER: {
-		double d = v->d;
-
-		if (isnan(d))
-			d = NAN;  /* one NaN */
-		memcpy(out, &d, 8);
-		return 8;
-	}
-	default:
-		memcpy(out, v->s, v->len);
-		return v->len;
-	}
-}
-
-/*
- * A canonical datetime (as kvt_parse writes it: [-]y-mm-ddThh:mm:ss[.f]
- * then Z or ±hh:mm) as seconds from 1970-01-01T00:00:00Z, with its
- * fraction digits.  0 ok, 1 not in that shape.
- */
-static int
-dt_instant(const char *s, size_t n, long long *sec, const char **frac,
-           size_t *nfrac)
-{
-	size_t    i = 0;
-	long long y = 0, days, era, yoe, doy, m, d, h, mi, se, off = 0;
-	int       neg = 0, k;
-	int       part[5];
-
-	if (i < n && s[i] == '-') {
-		neg = 1;
-		i++;
-	}
-	for (k = 0; i < n && s[i] >= '0' && s[i] <= '9' && k < 9; i++, k++)
-		y = y * 10 + (s[i] - '0');
-	if (k == 0)
-		return 1;
-	y = neg ? -y : y;
-	/* -mm-ddThh:mm:ss: five two-digit parts after fixed separators */
-	for (k = 0; k < 5; k++) {
-		if (i + 3 > n || s[i] != (k < 2 ? '-' : k == 2 ? 'T' : ':') ||
-		    !isdigit((unsigned char)s[i + 1]) ||
-		    !isdigit((unsigned char)s[i + 2]))
-			return 1;
-		part[k] = (s[i + 1] - '0') * 10 + (s[i + 2] - '0');
-		i += 3;
-	}
-	m = part[0], d = part[1], h = part[2], mi = part[3], se = part[4];
-	*frac = NULL;
-	*nfrac = 0;
-	if (i < n && s[i] == '.') {
-		*frac = s + ++i;
-		while (i < n && s[i] >= '0' && s[i] <= '9')
-			i++;
-		*nfrac = (size_t)(s + i - *frac);
-	}
-	if (i < n && s[i] == 'Z')
-		i++;
-	else if (i + 6 == n && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':') {
-		off = ((s[i + 1] - '0') * 10 + (s[i + 2] - '0')) * 60 +
-		      (s[i + 4] - '0') * 10 + (s[i + 5] - '0');
-		off = s[i] == '-' ? -off : off;
-		i += 6;
-	}
-	if (i != n)
-		return 1;
-	/* Days from the civil date (proleptic Gregorian; H. Hinnant's
-	 * days_from_civil). */
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-	*sec = ((days * 24 + h) * 60 + mi) * 60 + se - off * 60;
-	return 0;
-}
-
 /* <0, 0, >0 comparing two canonical datetimes by instant (text order
  * when either is not canonical, which kvt_parse never produces). */
 static int
@@ -866,7 +781,7 @@ dt_cmp(const char *a, size_t an, const char *b, size_t bn)
 	const char *fa, *fb;
 	size_t      na, nb, i;
 
-	if (dt_instant(a, an, &sa, &fa, &na) || dt_instant(b, bn, &sb, &fb, &nb)) {
+	if (kvt_instant(a, an, &sa, &fa, &na) || kvt_instant(b, bn, &sb, &fb, &nb)) {
 		int c = memcmp(a, b, an < bn ? an : bn);
 
 		return c ? c : (an > bn) - (an < bn);
@@ -932,8 +847,9 @@ static int
 key_in(const kvt_field *f, const kv_value *v, const kvt_keys *k)
 {
 	unsigned char  stackbuf[256];
-	unsigned char *key = v->len + 8 <= sizeof(stackbuf) ? stackbuf
-	                                                    : malloc(v->len + 8);
+	/* kvt_key writes at most 9 + v->len bytes (types_key.c). */
+	unsigned char *key = v->len + 16 <= sizeof(stackbuf) ? stackbuf
+	                                                     : malloc(v->len + 16);
 	size_t         kl;
 	int            i, found = 0;
 

@@ -1,6 +1,7 @@
 /*
  * types.h -- one Table Schema field compiled for the hot path
- * (publish/types_compile.c, publish/types.c), private to publish/.
+ * (publish/types_compile.c, publish/types.c; a value's identity for keys
+ * in publish/types_key.c), private to publish/.
  *
  * kvt_compile turns the field's JSON (type, format, missingValues,
  * trueValues, constraints, a PCRE2 pattern) into a kvt_field once; then
@@ -118,8 +119,18 @@ int kvt_check(kvt_field *f, const kv_value *v, const char *raw, size_t rawlen,
               kvt_report_fn report, void *ctx);
 
 /* Canonical bytes of a typed value for equality (unique keys, enum,
- * foreign keys): out needs v->len + 8 bytes.  Returns the length. */
+ * foreign keys): equal logical values give equal bytes, whichever field
+ * they come from (a datetime's instant, a number's value; types_key.c
+ * says what counts as equal).  out needs v->len + 16 bytes.  Returns the
+ * length. */
 size_t kvt_key(const kvt_field *f, const kv_value *v, unsigned char *out);
+
+/* A canonical datetime (as kvt_parse writes it: y-mm-ddThh:mm:ss[.f]
+ * then Z or ±hh:mm) as seconds from 1970-01-01T00:00:00Z (*sec), with
+ * its fraction digits (*frac, *nfrac; NULL, 0 without).  0 ok, 1 not in
+ * that shape. */
+int kvt_instant(const char *s, size_t n, long long *sec, const char **frac,
+                size_t *nfrac);
 
 /*
  * The UTC offset that datetimes written without one are read in, for the

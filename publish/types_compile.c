@@ -259,7 +259,8 @@ keys_from(kvt_field *f, json_t *arr, kvt_keys *k, const char *what,
 			                     "a valid %s", f->name, what, text,
 			                     f->type_name);
 		}
-		k->key[i] = malloc(n + 64);
+		/* kvt_key writes at most 9 + val.len bytes (types_key.c). */
+		k->key[i] = malloc(val.len + 16);
 		if (!k->key[i]) {
 			free(scratch);
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");

@@ -45,7 +45,7 @@
 #define CELL_MAX  200      /* bytes of a cell quoted in the report  */
 
 int
-grow(void **p, size_t *cap, size_t need, size_t elem)
+kv_grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	size_t n = *cap ? *cap : 16;
 	void  *np;
@@ -98,8 +98,8 @@ utf8_repair(char *m)
 }
 
 void
-add_error(vctx *x, vres *v, const char *type, long long row, int field,
-          const char *cell, size_t celllen, json_t *cells, const char *fmt, ...)
+kv_add_error(vctx *x, vres *v, const char *type, long long row, int field,
+             const char *cell, size_t celllen, json_t *cells, const char *fmt, ...)
 {
 	char    msg[600];
 	va_list ap;
@@ -130,7 +130,7 @@ add_error(vctx *x, vres *v, const char *type, long long row, int field,
 }
 
 json_t *
-row_cells(const kcsv_rec *rec)
+kv_row_cells(const kcsv_rec *rec)
 {
 	json_t *a = json_array();
 	int     i;
@@ -168,12 +168,12 @@ report_constraint(void *ctx, const char *constraint, const char *msg)
 	cellctx *c = ctx;
 
 	(void)constraint;
-	add_error(c->x, c->v, "constraint-error", c->row, c->field + 1, c->cell,
-	          c->len, NULL,
-	          "The cell \"%.*s\" in row at position \"%lld\" and field \"%s\" "
-	          "at position \"%d\" does not conform to a constraint: %s",
-	          (int)(c->len > 60 ? 60 : c->len), c->cell ? c->cell : "", c->row,
-	          c->v->f[c->field].name, c->field + 1, msg);
+	kv_add_error(c->x, c->v, "constraint-error", c->row, c->field + 1, c->cell,
+	             c->len, NULL,
+	             "The cell \"%.*s\" in row at position \"%lld\" and field \"%s\" "
+	             "at position \"%d\" does not conform to a constraint: %s",
+	             (int)(c->len > 60 ? 60 : c->len), c->cell ? c->cell : "", c->row,
+	             c->v->f[c->field].name, c->field + 1, msg);
 }
 
 static void
@@ -182,9 +182,9 @@ check_header(vctx *x, vres *v, const kcsv_rec *h)
 	int i, j, n = h->nf > v->nf ? h->nf : v->nf;
 
 	if (h->enc_field) {
-		add_error(x, v, "encoding-error", -1, h->enc_field, NULL, 0, NULL,
-		          "The header has %s in field at position \"%d\"",
-		          h->enc_what, h->enc_field);
+		kv_add_error(x, v, "encoding-error", -1, h->enc_field, NULL, 0, NULL,
+		             "The header has %s in field at position \"%d\"",
+		             h->enc_what, h->enc_field);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -192,38 +192,38 @@ check_header(vctx *x, vres *v, const kcsv_rec *h)
 		size_t      ll = i < h->nf ? h->len[i] : 0;
 
 		if (i >= h->nf) {
-			add_error(x, v, "missing-label", -1, i + 1, NULL, 0, NULL,
-			          "There is a missing label in the header's field \"%s\" "
-			          "at position \"%d\"", v->f[i].name, i + 1);
+			kv_add_error(x, v, "missing-label", -1, i + 1, NULL, 0, NULL,
+			             "There is a missing label in the header's field \"%s\" "
+			             "at position \"%d\"", v->f[i].name, i + 1);
 			continue;
 		}
 		if (ll == 0) {
-			add_error(x, v, "blank-label", -1, i + 1, "", 0, NULL,
-			          "Label in the header in field at position \"%d\" is "
-			          "blank", i + 1);
+			kv_add_error(x, v, "blank-label", -1, i + 1, "", 0, NULL,
+			             "Label in the header in field at position \"%d\" is "
+			             "blank", i + 1);
 			continue;
 		}
 		for (j = 0; j < i; j++)
 			if (h->len[j] == ll && !memcmp(h->v[j], l, ll))
 				break;
 		if (j < i) {
-			add_error(x, v, "duplicate-label", -1, i + 1, l, ll, NULL,
-			          "Label \"%.*s\" in the header at position \"%d\" is "
-			          "duplicated to a label: at position \"%d\"",
-			          (int)(ll > 60 ? 60 : ll), l, i + 1, j + 1);
+			kv_add_error(x, v, "duplicate-label", -1, i + 1, l, ll, NULL,
+			             "Label \"%.*s\" in the header at position \"%d\" is "
+			             "duplicated to a label: at position \"%d\"",
+			             (int)(ll > 60 ? 60 : ll), l, i + 1, j + 1);
 			continue;
 		}
 		if (i >= v->nf) {
-			add_error(x, v, "extra-label", -1, i + 1, l, ll, NULL,
-			          "There is an extra label \"%.*s\" in the header at "
-			          "position \"%d\"", (int)(ll > 60 ? 60 : ll), l, i + 1);
+			kv_add_error(x, v, "extra-label", -1, i + 1, l, ll, NULL,
+			             "There is an extra label \"%.*s\" in the header at "
+			             "position \"%d\"", (int)(ll > 60 ? 60 : ll), l, i + 1);
 			continue;
 		}
 		if (strlen(v->f[i].name) != ll || memcmp(v->f[i].name, l, ll))
-			add_error(x, v, "incorrect-label", -1, i + 1, l, ll, NULL,
-			          "Label \"%.*s\" in field \"%s\" at position \"%d\" does "
-			          "not match the field name in the schema",
-			          (int)(ll > 60 ? 60 : ll), l, v->f[i].name, i + 1);
+			kv_add_error(x, v, "incorrect-label", -1, i + 1, l, ll, NULL,
+			             "Label \"%.*s\" in field \"%s\" at position \"%d\" does "
+			             "not match the field name in the schema",
+			             (int)(ll > 60 ? 60 : ll), l, v->f[i].name, i + 1);
 	}
 }
 
@@ -242,7 +242,7 @@ key_cells(const vres *v, const int *idx, int n, const kcsv_rec *rec)
 }
 
 void
-names_text(const vres *v, const int *idx, int n, char *out, size_t sz)
+kv_names_text(const vres *v, const int *idx, int n, char *out, size_t sz)
 {
 	size_t k = 0;
 	int    i;
@@ -321,26 +321,26 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 		if (rc < 0) {
 			if (x->err->code == KUERI_EIO || x->err->code == KUERI_ENOMEM)
 				goto out;
-			add_error(x, v, "source-error", x->err->row > 0 ? x->err->row : -1,
-			          -1, NULL, 0, NULL, "%s", x->err->msg);
+			kv_add_error(x, v, "source-error", x->err->row > 0 ? x->err->row : -1,
+			             -1, NULL, 0, NULL, "%s", x->err->msg);
 			kueri_err_clear(x->err);
 			break;
 		}
 		if (rc == 0) {
 			if (kcsv_bytes(c) == 0 || (v->nf == 0))
-				add_error(x, v, "source-error", -1, -1, NULL, 0, NULL,
-				          "The data source is empty: there is no header and "
-				          "no data");
+				kv_add_error(x, v, "source-error", -1, -1, NULL, 0, NULL,
+				             "The data source is empty: there is no header and "
+				             "no data");
 			break;
 		}
 		if (rec.row > 0xffffffffLL) {
-			add_error(x, v, "source-error", rec.row, -1, NULL, 0, NULL,
-			          "more than 4294967295 records");
+			kv_add_error(x, v, "source-error", rec.row, -1, NULL, 0, NULL,
+			             "more than 4294967295 records");
 			break;
 		}
 		if ((rec.row - 1) % CKPT == 0) {
-			if (grow((void **)&v->ckpt, &v->ckcap, v->nckpt + 1,
-			         sizeof(*v->ckpt)) < 0) {
+			if (kv_grow((void **)&v->ckpt, &v->ckcap, v->nckpt + 1,
+			            sizeof(*v->ckpt)) < 0) {
 				kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
 				goto out;
 			}
@@ -369,10 +369,10 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			progress(opts, v, size, 0, t0);
 		}
 		if (rec.enc_field) {
-			add_error(x, v, "encoding-error", rec.row, rec.enc_field, NULL, 0,
-			          NULL, "The cell in row at position \"%lld\" and field "
-			          "at position \"%d\" has %s (the file must be UTF-8)",
-			          rec.row, rec.enc_field, rec.enc_what);
+			kv_add_error(x, v, "encoding-error", rec.row, rec.enc_field, NULL, 0,
+			             NULL, "The cell in row at position \"%lld\" and field "
+			             "at position \"%d\" has %s (the file must be UTF-8)",
+			             rec.row, rec.enc_field, rec.enc_what);
 			continue;
 		}
 		/* Scratch for typed text: 2n + 64 per cell. */
@@ -385,8 +385,8 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			}
 			need += (size_t)v->nf * 64;
 			kneed += (size_t)v->nf * 80;
-			if (grow((void **)&scratch, &scap, need, 1) < 0 ||
-			    grow((void **)&key, &kcap, kneed, 1) < 0) {
+			if (kv_grow((void **)&scratch, &scap, need, 1) < 0 ||
+			    kv_grow((void **)&key, &kcap, kneed, 1) < 0) {
 				kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
 				goto out;
 			}
@@ -397,8 +397,8 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				break;
 			}
 		if (blank) {
-			add_error(x, v, "blank-row", rec.row, -1, NULL, 0, NULL,
-			          "Row at position \"%lld\" is completely blank", rec.row);
+			kv_add_error(x, v, "blank-row", rec.row, -1, NULL, 0, NULL,
+			             "Row at position \"%lld\" is completely blank", rec.row);
 			for (i = 0; i < v->nf; i++) {
 				vals[i].null = 1;
 				ok[i] = 0;
@@ -424,13 +424,13 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				cc.len = rec.len[i];
 				if (kvt_parse(f, rec.v[i], rec.len[i], &vals[i], scratch + off,
 				              &why)) {
-					add_error(x, v, "type-error", rec.row, i + 1, rec.v[i],
-					          rec.len[i], NULL,
-					          "Type error in the cell \"%.*s\" in row \"%lld\" "
-					          "and field \"%s\" at position \"%d\": type is "
-					          "\"%s\" (%s)", (int)(rec.len[i] > 60 ? 60 : rec.len[i]),
-					          rec.v[i], rec.row, f->name, i + 1,
-					          kp_type_label(f), why);
+					kv_add_error(x, v, "type-error", rec.row, i + 1, rec.v[i],
+					             rec.len[i], NULL,
+					             "Type error in the cell \"%.*s\" in row \"%lld\" "
+					             "and field \"%s\" at position \"%d\": type is "
+					             "\"%s\" (%s)", (int)(rec.len[i] > 60 ? 60 : rec.len[i]),
+					             rec.v[i], rec.row, f->name, i + 1,
+					             kp_type_label(f), why);
 					vals[i].null = 1;
 					ok[i] = 2;
 				} else {
@@ -452,15 +452,15 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				off += rec.len[i] * 2 + 64;
 			}
 			for (i = v->nf; i < rec.nf; i++)
-				add_error(x, v, "extra-cell", rec.row, i + 1, rec.v[i],
-				          rec.len[i], NULL,
-				          "Row at position \"%lld\" has an extra value in field "
-				          "at position \"%d\"", rec.row, i + 1);
+				kv_add_error(x, v, "extra-cell", rec.row, i + 1, rec.v[i],
+				             rec.len[i], NULL,
+				             "Row at position \"%lld\" has an extra value in field "
+				             "at position \"%d\"", rec.row, i + 1);
 			for (i = rec.nf; i < v->nf; i++)
-				add_error(x, v, "missing-cell", rec.row, i + 1, NULL, 0, NULL,
-				          "Row at position \"%lld\" has a missing cell in field "
-				          "\"%s\" at position \"%d\"", rec.row, v->f[i].name,
-				          i + 1);
+				kv_add_error(x, v, "missing-cell", rec.row, i + 1, NULL, 0, NULL,
+				             "Row at position \"%lld\" has a missing cell in field "
+				             "\"%s\" at position \"%d\"", rec.row, v->f[i].name,
+				             i + 1);
 		}
 		/* Keys: typed values, compared exactly. */
 		for (k = 0; k < v->nuniq; k++) {
@@ -474,32 +474,32 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			}
 			if (!all || none)
 				continue;
-			x->cklen = key_bytes(v, u->idx, u->n, vals, key);
+			x->cklen = kv_key_bytes(v, u->idx, u->n, vals, key);
 			x->ckey = key;
 			x->cres = v;
 			x->cidx = u->idx;
 			x->cn = u->n;
-			dup = kvs_find(&u->set, kvs_hash(key, x->cklen), confirm_equal, x,
+			dup = kvs_find(&u->set, kvs_hash(key, x->cklen), kv_confirm_equal, x,
 			               (uint32_t)rec.row);
 			if (dup < 0)
 				goto oom_or_io;
 			if (dup > 0) {
 				char names[200];
 
-				names_text(v, u->idx, u->n, names, sizeof(names));
+				kv_names_text(v, u->idx, u->n, names, sizeof(names));
 				if (k < v->nuniq_fields)
-					add_error(x, v, "unique-error", rec.row, u->idx[0] + 1,
-					          rec.v[u->idx[0]], rec.len[u->idx[0]], NULL,
-					          "Row at position \"%lld\" has unique constraint "
-					          "violation in field \"%s\" at position \"%d\": the "
-					          "same as in row at position \"%lld\"", rec.row,
-					          names, u->idx[0] + 1, dup);
+					kv_add_error(x, v, "unique-error", rec.row, u->idx[0] + 1,
+					             rec.v[u->idx[0]], rec.len[u->idx[0]], NULL,
+					             "Row at position \"%lld\" has unique constraint "
+					             "violation in field \"%s\" at position \"%d\": the "
+					             "same as in row at position \"%lld\"", rec.row,
+					             names, u->idx[0] + 1, dup);
 				else
-					add_error(x, v, "unique-error", rec.row, -1, NULL, 0,
-					          key_cells(v, u->idx, u->n, &rec),
-					          "Row at position \"%lld\" violates the unique "
-					          "key (%s): the same as in row at position "
-					          "\"%lld\"", rec.row, names, dup);
+					kv_add_error(x, v, "unique-error", rec.row, -1, NULL, 0,
+					             key_cells(v, u->idx, u->n, &rec),
+					             "Row at position \"%lld\" violates the unique "
+					             "key (%s): the same as in row at position "
+					             "\"%lld\"", rec.row, names, dup);
 			}
 		}
 		if (v->pk.n) {
@@ -517,29 +517,29 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				if (ok[v->pk.idx[i]] == 2)
 					nul = -2;
 			if (nul >= 0) {
-				add_error(x, v, "primary-key-error", rec.row, -1, NULL, 0,
-				          key_cells(v, v->pk.idx, v->pk.n, &rec),
-				          "Row at position \"%lld\" violates the primary key: "
-				          "field \"%s\" is missing (primary key fields are "
-				          "required)", rec.row, v->f[nul].name);
+				kv_add_error(x, v, "primary-key-error", rec.row, -1, NULL, 0,
+				             key_cells(v, v->pk.idx, v->pk.n, &rec),
+				             "Row at position \"%lld\" violates the primary key: "
+				             "field \"%s\" is missing (primary key fields are "
+				             "required)", rec.row, v->f[nul].name);
 			} else if (all) {
 				long long dup;
 
-				x->cklen = key_bytes(v, v->pk.idx, v->pk.n, vals, key);
+				x->cklen = kv_key_bytes(v, v->pk.idx, v->pk.n, vals, key);
 				x->ckey = key;
 				x->cres = v;
 				x->cidx = v->pk.idx;
 				x->cn = v->pk.n;
 				dup = kvs_find(&v->pk.set, kvs_hash(key, x->cklen),
-				               confirm_equal, x, (uint32_t)rec.row);
+				               kv_confirm_equal, x, (uint32_t)rec.row);
 				if (dup < 0)
 					goto oom_or_io;
 				if (dup > 0)
-					add_error(x, v, "primary-key-error", rec.row, -1, NULL, 0,
-					          key_cells(v, v->pk.idx, v->pk.n, &rec),
-					          "Row at position \"%lld\" violates the primary "
-					          "key: the same as in row at position \"%lld\"",
-					          rec.row, dup);
+					kv_add_error(x, v, "primary-key-error", rec.row, -1, NULL, 0,
+					             key_cells(v, v->pk.idx, v->pk.n, &rec),
+					             "Row at position \"%lld\" violates the primary "
+					             "key: the same as in row at position \"%lld\"",
+					             rec.row, dup);
 			}
 		}
 		for (k = 0; k < v->nfks; k++) {
@@ -555,20 +555,20 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			}
 			if (!all || none)
 				continue;
-			x->cklen = key_bytes(v, fk->idx, fk->n, vals, key);
+			x->cklen = kv_key_bytes(v, fk->idx, fk->n, vals, key);
 			x->ckey = key;
 			x->cres = t;
 			x->cidx = t->refs[fk->ref].idx;
 			x->cn = t->refs[fk->ref].n;
 			h = kvs_hash(key, x->cklen);
-			hit = kvs_find(&t->refs[fk->ref].set, h, confirm_equal, x, 0);
+			hit = kvs_find(&t->refs[fk->ref].set, h, kv_confirm_equal, x, 0);
 			if (hit < 0)
 				goto oom_or_io;
 			if (hit > 0)
 				continue;
 			if (!t->done) {
-				if (grow((void **)&v->pend, &v->pendcap, v->npend + 1,
-				         sizeof(*v->pend)) < 0)
+				if (kv_grow((void **)&v->pend, &v->pendcap, v->npend + 1,
+				            sizeof(*v->pend)) < 0)
 					goto oom_or_io;
 				v->pend[v->npend].h = h;
 				v->pend[v->npend].row = (uint32_t)rec.row;
@@ -578,12 +578,12 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			{
 				char names[200];
 
-				names_text(v, fk->idx, fk->n, names, sizeof(names));
-				add_error(x, v, "foreign-key-error", rec.row, -1, NULL, 0,
-				          row_cells(&rec),
-				          "Row at position \"%lld\" violates the foreign key: "
-				          "the values of (%s) are not found in resource \"%s\"",
-				          rec.row, names, t->r->name);
+				kv_names_text(v, fk->idx, fk->n, names, sizeof(names));
+				kv_add_error(x, v, "foreign-key-error", rec.row, -1, NULL, 0,
+				             kv_row_cells(&rec),
+				             "Row at position \"%lld\" violates the foreign key: "
+				             "the values of (%s) are not found in resource \"%s\"",
+				             rec.row, names, t->r->name);
 			}
 		}
 		/* This row's keys become visible to foreign keys into us. */
@@ -595,7 +595,7 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				all &= ok[rf->idx[i]] == 1;
 			if (!all)
 				continue;
-			x->cklen = key_bytes(v, rf->idx, rf->n, vals, key);
+			x->cklen = kv_key_bytes(v, rf->idx, rf->n, vals, key);
 			{
 				if (kvs_add(&rf->set, kvs_hash(key, x->cklen),
 				            (uint32_t)rec.row) < 0)
@@ -676,13 +676,13 @@ kv_verify(kv_package *pkg, const kv_opts *opts,
 		kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		return -1;
 	}
-	if (setup(&x) < 0)
+	if (kv_keys_setup(&x) < 0)
 		goto out;
 	while ((ri = next_resource(&x)) >= 0)
 		if (run_resource(&x, ri, opts, begin, fn, ctx) < 0)
 			goto out;
 	for (ri = 0; ri < pkg->nres; ri++)
-		if (x.v[ri].npend && resolve_pending(&x, &x.v[ri]) < 0)
+		if (x.v[ri].npend && kv_resolve_pending(&x, &x.v[ri]) < 0)
 			goto out;
 	tasks = json_array();
 	for (ri = 0; ri < pkg->nres; ri++) {
@@ -722,6 +722,6 @@ kv_verify(kv_package *pkg, const kv_opts *opts,
 	}
 	result = valid ? 0 : 1;
 out:
-	teardown(&x);
+	kv_keys_teardown(&x);
 	return result;
 }

@@ -90,22 +90,22 @@ typedef struct vctx {
 
 /* verify.c: grow *p (of *cap elements) to hold `need`; the report's
  * error entries, a record's cells as JSON, a key's field names. */
-int grow(void **p, size_t *cap, size_t need, size_t elem);
-void add_error(vctx *x, vres *v, const char *type, long long row, int field,
-               const char *cell, size_t celllen, json_t *cells,
-               const char *fmt, ...)
+int kv_grow(void **p, size_t *cap, size_t need, size_t elem);
+void kv_add_error(vctx *x, vres *v, const char *type, long long row, int field,
+                  const char *cell, size_t celllen, json_t *cells,
+                  const char *fmt, ...)
 	__attribute__((format(printf, 9, 10)));
-json_t *row_cells(const kcsv_rec *rec);
-void names_text(const vres *v, const int *idx, int n, char *out, size_t sz);
+json_t *kv_row_cells(const kcsv_rec *rec);
+void kv_names_text(const vres *v, const int *idx, int n, char *out, size_t sz);
 
 /* verify_keys.c: a typed key's canonical bytes, the confirm_fn for
  * kvs_find, the key sets of every resource (setup/teardown), and the
  * pending foreign keys of one resource checked at the end. */
-size_t key_bytes(const vres *v, const int *idx, int n, const kv_value *vals,
-                 unsigned char *out);
-int confirm_equal(void *ctx, uint32_t row);
-int setup(vctx *x);
-void teardown(vctx *x);
-int resolve_pending(vctx *x, vres *v);
+size_t kv_key_bytes(const vres *v, const int *idx, int n, const kv_value *vals,
+                    unsigned char *out);
+int kv_confirm_equal(void *ctx, uint32_t row);
+int kv_keys_setup(vctx *x);
+void kv_keys_teardown(vctx *x);
+int kv_resolve_pending(vctx *x, vres *v);
 
 #endif

@@ -16,10 +16,11 @@
 /* ---- keys ------------------------------------------------------------- */
 
 /* Canonical bytes of fields idx[0..n) of a typed row: 4-byte length then
- * kvt_key bytes per field.  `out` needs sum(len) + 12 per field. */
+ * kvt_key bytes per field (a logical value: a datetime's instant, a
+ * number's value).  `out` needs sum(len) + 20 per field. */
 size_t
-key_bytes(const vres *v, const int *idx, int n, const kv_value *vals,
-          unsigned char *out)
+kv_key_bytes(const vres *v, const int *idx, int n, const kv_value *vals,
+             unsigned char *out)
 {
 	size_t k = 0;
 	int    i;
@@ -44,7 +45,7 @@ type_fields(vctx *x, const vres *v, const kcsv_rec *rec, const int *idx,
 
 	for (i = 0; i < n; i++)
 		need += (idx[i] < rec->nf ? rec->len[idx[i]] * 2 : 0) + 64;
-	if (grow((void **)&x->rscratch, &x->rscap, need, 1) < 0)
+	if (kv_grow((void **)&x->rscratch, &x->rscap, need, 1) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		int         j = idx[i];
@@ -81,7 +82,7 @@ reread(vctx *x, vres *v, uint32_t row, kcsv_rec *rec)
 
 /* confirm_fn: is row `row` of x->cres equal on x->cidx to x->ckey? */
 int
-confirm_equal(void *ctx, uint32_t row)
+kv_confirm_equal(void *ctx, uint32_t row)
 {
 	vctx     *x = ctx;
 	kcsv_rec  rec;
@@ -102,13 +103,13 @@ confirm_equal(void *ctx, uint32_t row)
 	if (rc == 0) {
 		for (i = 0; i < x->cn; i++)
 			need += vals[x->cidx[i]].len + 16;
-		if (grow((void **)&x->rkey, &x->rkcap, need + 16, 1) < 0)
+		if (kv_grow((void **)&x->rkey, &x->rkcap, need + 16, 1) < 0)
 			rc = -1;
 		else {
-			kl = key_bytes(x->cres, x->cidx, x->cn, vals, x->rkey);
+			kl = kv_key_bytes(x->cres, x->cidx, x->cn, vals, x->rkey);
 			rc = kl == x->cklen && memcmp(x->rkey, x->ckey, kl) == 0;
-			if (grow((void **)&x->cres->last_key, &x->cres->last_cap, kl + 1,
-			         1) == 0) {
+			if (kv_grow((void **)&x->cres->last_key, &x->cres->last_cap, kl + 1,
+			            1) == 0) {
 				memcpy(x->cres->last_key, x->rkey, kl);
 				x->cres->last_len = kl;
 				x->cres->last_row = row;
@@ -136,7 +137,7 @@ ref_index(vres *t, const int *idx, int n)
 }
 
 int
-setup(vctx *x)
+kv_keys_setup(vctx *x)
 {
 	kv_package *pkg = x->pkg;
 	int         ri, i;
@@ -244,7 +245,7 @@ setup(vctx *x)
 }
 
 void
-teardown(vctx *x)
+kv_keys_teardown(vctx *x)
 {
 	int ri, i;
 
@@ -285,7 +286,7 @@ teardown(vctx *x)
 /* Pending foreign keys (self references, cycles), now that every key set
  * is complete. */
 int
-resolve_pending(vctx *x, vres *v)
+kv_resolve_pending(vctx *x, vres *v)
 {
 	size_t    i;
 	kv_value *vals = calloc((size_t)v->nf + 1, sizeof(*vals));
@@ -324,27 +325,27 @@ resolve_pending(vctx *x, vres *v)
 		}
 		for (j = 0; j < fk->n; j++)
 			need += rec.len[fk->idx[j]] * 2 + 80;
-		if (grow((void **)&key, &kcap, need, 1) < 0)
+		if (kv_grow((void **)&key, &kcap, need, 1) < 0)
 			goto fail;
 		{
 			/* type_fields uses x->rscratch; our key goes to `key`. */
 			if (type_fields(x, v, &rec, fk->idx, fk->n, vals) != 0)
 				continue;
-			x->cklen = key_bytes(v, fk->idx, fk->n, vals, key);
+			x->cklen = kv_key_bytes(v, fk->idx, fk->n, vals, key);
 			x->ckey = key;
 		}
-		/* confirm_equal re-reads the target with t->reread, not `own`. */
-		hit = kvs_find(&t->refs[fk->ref].set, p->h, confirm_equal, x, 0);
+		/* kv_confirm_equal re-reads the target with t->reread, not `own`. */
+		hit = kvs_find(&t->refs[fk->ref].set, p->h, kv_confirm_equal, x, 0);
 		if (hit < 0)
 			goto fail;
 		if (hit > 0)
 			continue;
-		names_text(v, fk->idx, fk->n, names, sizeof(names));
-		add_error(x, v, "foreign-key-error", p->row, -1, NULL, 0,
-		          row_cells(&rec),
-		          "Row at position \"%lld\" violates the foreign key: the "
-		          "values of (%s) are not found in resource \"%s\"",
-		          (long long)p->row, names, t->r->name);
+		kv_names_text(v, fk->idx, fk->n, names, sizeof(names));
+		kv_add_error(x, v, "foreign-key-error", p->row, -1, NULL, 0,
+		             kv_row_cells(&rec),
+		             "Row at position \"%lld\" violates the foreign key: the "
+		             "values of (%s) are not found in resource \"%s\"",
+		             (long long)p->row, names, t->r->name);
 	}
 	free(vals);
 	free(key);

@@ -510,19 +510,6 @@ fn_duration(sqlite3_context *ctx, int argc, sqlite3_value **argv)
  * winning value's own text (and offset).  SQLite's min()/max() would
  * compare the text, which orders "10:00+08:00" after "03:00Z".
  */
-static long long
-days_from_civil(long long y, unsigned m, unsigned d)
-{
-	long long era;
-	unsigned  yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? (unsigned)-3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long long)doe - 719468;
-}
 
 /* Seconds since 1970 for "yyyy-mm-ddThh:mm[:ss[.f]](Z|±hh:mm)"; 0 if not. */
 static int
@@ -545,9 +532,9 @@ instant(const char *s, int n, double *out)
 	}
 	if (i + 6 <= n && (s[i] == '+' || s[i] == '-'))
 		off = (s[i] == '-' ? -1 : 1) * (dig2(s + i + 1) * 60 + dig2(s + i + 4));
-	*out = (double)days_from_civil(atoi(s), (unsigned)dig2(s + 5),
-	                               (unsigned)dig2(s + 8)) * 86400.0 +
-	       dig2(s + 11) * 3600.0 + dig2(s + 14) * 60.0 + secs - off * 60.0;
+	*out = (double)ku_days_from_civil(atoi(s), dig2(s + 5), dig2(s + 8)) *
+	       86400.0 + dig2(s + 11) * 3600.0 + dig2(s + 14) * 60.0 + secs -
+	       off * 60.0;
 	return 1;
 }
 

@@ -1,7 +1,8 @@
 /*
  * iso8601.c -- calendar and duration rules of ISO 8601 (kutil.h), shared
- * by the query lexer (date and duration literals), the publisher's type
- * checks and the catalog's update-frequency arithmetic.
+ * by the query lexer (date and duration literals) and functions, the
+ * publisher's type checks and keys, the inventory's day arithmetic and
+ * the catalog's update-frequency arithmetic.
  */
 #include <string.h>
 
@@ -28,6 +29,24 @@ ku_days_in_month(long long y, int m)
 	if (m < 1 || m > 12)
 		return 0;
 	return m == 2 && ku_leap_year(y) ? 29 : d[m - 1];
+}
+
+/*
+ * Days from 1970-01-01 to the proleptic Gregorian date y-m-d (negative
+ * before), H. Hinnant's days_from_civil: exact for every year, no table,
+ * no time_t.  m is 1..12 and d 1..31; the caller has checked the date.
+ */
+long long
+ku_days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;                                   /* [0, 399] */
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;  /* [0, 365] */
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
+	return era * 146097 + doe - 719468;
 }
 
 /* The designators in order: YMWD before the T, HMS after it. */

@@ -2,13 +2,15 @@
  * test_duration.c -- the one ISO 8601 duration scanner (util/iso8601.c
  * ku_duration_parse) and each grammar built on it: ku_duration_span,
  * ku_duration_valid, the query's kq_duration_ok, Table Schema's
- * kvt_duration_ok and the inventory's ki_period_parse.  Cases are the
- * table tests/data/duration.txt; adding one needs no C.
+ * kvt_duration_ok, the inventory's ki_period_parse and the catalog's
+ * portal_frequency_parse.  Cases are the table tests/data/duration.txt;
+ * adding one needs no C.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../portal/portal_int.h"
 #include "../../publish/types.h"
 #include "../../query/kq_int.h"
 #include "inventory.h"
@@ -125,6 +127,15 @@ main(void)
 				if (rc == 0 || strstr(why, rest) == NULL)
 					printf("#   got rc %d: %s\n", rc, why);
 			}
+		} else if (strcmp(kind, "freq") == 0) {
+			kp_duration d;
+
+			if (portal_frequency_parse(text, &d) != 0)
+				snprintf(got, sizeof got, "bad");
+			else
+				snprintf(got, sizeof got, "%lld,%lld,%lld,%lld", d.years,
+				         d.months, d.days, d.seconds);
+			is_str(got, rest, "freq \"%s\" -> %s", text, rest);
 		} else {
 			ok(0, "unknown case kind: %s", line);
 		}
