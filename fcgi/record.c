@@ -502,9 +502,11 @@ kr_finish(kr_req *r)
 		if (rc == 0)
 			rc = put_end(r, r->id, FCGI_REQUEST_COMPLETE);
 	}
-	/* Half-close first so the peer reads END_REQUEST before the FIN
-	 * rather than a reset. */
-	if (r->fd >= 0)
+	/* Half-close first so a TCP peer reads END_REQUEST before the FIN
+	 * rather than a reset.  Not on a unix socket: there the peer reads
+	 * every byte queued before the close whatever follows, and nginx is
+	 * done at END_REQUEST; one system call per request saved. */
+	if (r->fd >= 0 && !r->unix_peer)
 		shutdown(r->fd, SHUT_WR);
 	kr_close(r);
 	return rc;

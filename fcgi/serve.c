@@ -193,6 +193,7 @@ is_listening(int fd)
 static volatile sig_atomic_t worker_stop;
 static volatile sig_atomic_t demoted;
 static volatile sig_atomic_t worker_busy;  /* between accept and answer */
+static volatile sig_atomic_t heavy_ticks;  /* SIGPROF ticks in this request */
 
 static void
 on_worker_term(int sig)
@@ -252,12 +253,36 @@ on_worker_alarm(int sig)
  * demoted at once. */
 #define SIG_HEAVY (SIGRTMIN + 1)
 
+/*
+ * How a request's CPU time is measured without a system call per request.
+ * Arming a one-shot ITIMER_PROF of heavy_ms per request and disarming it
+ * after was two setitimer calls per answer (of ~15).  Instead one
+ * periodic profiling timer runs for the worker's whole life, expiring
+ * every heavy_ms / HEAVY_SLICES of the process's CPU time (user + system,
+ * as before; an idle worker uses none, so it does not tick).  The handler
+ * counts the expiries that land while a request is being answered
+ * (worker_busy; the count restarts with each request).  The k-th of a
+ * request comes after more than (k - 1) slices of its CPU and at most k
+ * -- the first may include CPU spent before the request -- so the request
+ * is demoted at the (HEAVY_SLICES + 1)-th: after more than heavy_ms and
+ * at most heavy_ms * (1 + 1 / HEAVY_SLICES) of CPU, plus the kernel's
+ * lag in noticing an expiry (one scheduler tick, 4 ms at HZ=250; the
+ * one-shot timer had that lag too): 20 to 25 (+4) ms by default.  A
+ * slice must stay longer than a tick: expiries closer together than the
+ * kernel checks them are merged and the count would run slow.  The cost
+ * is one signal per 5 ms of CPU whatever the number of requests: about
+ * one per hundred cheap ones.
+ */
+#define HEAVY_SLICES 4
+
 static void
 on_worker_heavy(int sig)
 {
 	int e = errno;
 
 	(void)sig;
+	if (!worker_busy || ++heavy_ticks <= HEAVY_SLICES)
+		return;
 	if (!demoted) {
 		demoted = 1;
 		setpriority(PRIO_PROCESS, 0, 19);
@@ -478,8 +503,9 @@ portal_begin(const ks_conf *c, kueri_err *err)
 		if (snapshot_begin(portal, err) == 0) {
 			/* Checked with the snapshot pinned: a swap after
 			 * this point is one the request may legitimately
-			 * not see. */
-			if (portal_same(c))
+			 * not see.  stat() only when a directory on the
+			 * path changed since the last look (watch.c). */
+			if (!kw_moved() || portal_same(c))
 				return 0;
 			snapshot_end(portal);
 		} else if (portal_same(c))
@@ -548,7 +574,7 @@ worker_main(const ks_conf *c, int lfd)
 	long long guard_ms, alarm_set = 0;  /* hang guard; when last armed */
 	sigset_t block, waitmask;
 	struct sigaction sa;
-	int retire = 0, efd;
+	int retire = 0, efd, lfd_unix;
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	memset(&sa, 0, sizeof sa);
@@ -579,6 +605,9 @@ worker_main(const ks_conf *c, int lfd)
 	if (getppid() == 1)
 		return 0;
 
+	/* Watched before the first open, so no swap can fall between the
+	 * open's own check and the watch. */
+	(void)kw_watch(c->db);
 	/* A portal that cannot be opened now (removed, being replaced) is
 	 * not fatal: requests get 503 until it is back. */
 	kueri_err_clear(&err);
@@ -601,11 +630,26 @@ worker_main(const ks_conf *c, int lfd)
 		}
 	}
 	guard_ms = 1000LL * (c->io_timeout * 20 + c->lim.time_ms / 1000);
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+
+		lfd_unix = getsockname(lfd, (struct sockaddr *)&ss, &sl) == 0 &&
+		           ss.ss_family == AF_UNIX;
+	}
+	if (c->heavy_ms > 0) {
+		long long us = (long long)c->heavy_ms * 1000 / HEAVY_SLICES;
+		struct itimerval tick;
+
+		tick.it_interval.tv_sec = (time_t)(us / 1000000);
+		tick.it_interval.tv_usec = (suseconds_t)(us % 1000000);
+		if (us < 1)
+			tick.it_interval.tv_usec = 1;
+		tick.it_value = tick.it_interval;
+		setitimer(ITIMER_PROF, &tick, NULL);
+	}
 	while (!worker_stop && !retire) {
 		struct pollfd pfd = { lfd, POLLIN, 0 };
-		struct itimerval heavy = { { 0, 0 }, { c->heavy_ms / 1000,
-		                           (c->heavy_ms % 1000) * 1000 } };
-		struct itimerval off = { { 0, 0 }, { 0, 0 } };
 		kh_stats st;
 		long long t0;
 		enum kr_err e;
@@ -655,10 +699,10 @@ worker_main(const ks_conf *c, int lfd)
 			alarm((unsigned)(guard_ms / 1000));
 			alarm_set = t0;
 		}
-		worker_busy = 1;
+		heavy_ticks = 0;
 		demoted = 0;
-		if (c->heavy_ms > 0)
-			setitimer(ITIMER_PROF, &heavy, NULL);
+		worker_busy = 1;
+		req.unix_peer = lfd_unix;
 		kueri_err_clear(&err);
 		if (portal_begin(c, &err) < 0) {
 			memset(&st, 0, sizeof st);
@@ -674,7 +718,6 @@ worker_main(const ks_conf *c, int lfd)
 			kh_handle(portal, c, kr_param, &req, &out, &st);
 			snapshot_end(portal);
 		}
-		setitimer(ITIMER_PROF, &off, NULL);
 		kr_finish(&req);
 		worker_busy = 0;
 		retire = demoted;
