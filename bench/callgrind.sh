@@ -8,8 +8,9 @@
 # the parameters nginx/kueri.conf passes and a curl-like client's headers
 # (under `env -i`: cgi-fcgi sends its whole environment as parameters, so
 # an inherited one would make the figure depend on the shell); the worker's
-# instructions for N requests minus those for 0 requests (start-up and
-# exit), divided by N.
+# instructions for N + 1 requests minus those for 1 request, divided by N:
+# a warm request (start-up, exit and the first request's catalog load and
+# statement preparation are left out).
 # System calls: the same worker natively, `strace -c -p` attached to it
 # over SN requests (default 20), total calls / SN.  The first request of a
 # fresh worker reads the catalog, so one warm-up request is sent before
@@ -55,8 +56,8 @@ run() {  # run N: total Ir of the worker process for N requests
 		echo "$(awk '/^(summary|totals):/ { print $2; exit }' "$f") $f"
 	done | sort -n | tail -1
 }
-a=$(run 0 | cut -d' ' -f1)
-b=$(run "$N")
+a=$(run 1 | cut -d' ' -f1)
+b=$(run $((N + 1)))
 if [ -n "${CG_KEEP:-}" ]; then
 	mkdir -p "$CG_KEEP"
 	cp "${b#* }" "$CG_KEEP/callgrind.out"
