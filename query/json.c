@@ -15,6 +15,20 @@
 
 #include "kq_writer.h"
 
+/* 1 for the bytes a JSON string cannot hold as they are: controls, '"',
+ * '\\', and every byte >= 0x80 (checked as UTF-8 below).  One load per
+ * byte in the loop that writes every string value of every row. */
+#define E8(x) x, x, x, x, x, x, x, x
+static const unsigned char json_special[256] = {
+	E8(1), E8(1), E8(1), E8(1),                       /* 0x00-0x1f */
+	0, 0, 1, 0, 0, 0, 0, 0, E8(0), E8(0), E8(0),      /* 0x20-0x3f */
+	E8(0), E8(0), E8(0),                              /* 0x40-0x57 */
+	0, 0, 0, 0, 1, 0, 0, 0,                           /* 0x58-0x5f */
+	E8(0), E8(0), E8(0), E8(0),                       /* 0x60-0x7f */
+	E8(E8(1)), E8(E8(1)),                             /* 0x80-0xff */
+};
+#undef E8
+
 void
 kq_json_str(ku_buf *b, const char *s, size_t n)
 {
@@ -26,7 +40,7 @@ kq_json_str(ku_buf *b, const char *s, size_t n)
 	while (i < n) {
 		unsigned char c = u[i];
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+		if (!json_special[c]) {
 			i++;
 			run++;
 			continue;
