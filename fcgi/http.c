@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "kutil.h"
 #include "service.h"
 
 /* ---- output ------------------------------------------------------------ */
@@ -47,23 +48,24 @@ body_write(void *ctx, const char *buf, size_t len)
 	return 0;
 }
 
+/* The status line, whole: no formatting per answer. */
 static const char *
-reason(int status)
+status_line(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 204: return "No Content";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 406: return "Not Acceptable";
-	case 410: return "Gone";
-	case 414: return "URI Too Long";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 503: return "Service Unavailable";
-	default:  return "Unknown";
+	case 200: return "Status: 200 OK\r\n";
+	case 204: return "Status: 204 No Content\r\n";
+	case 304: return "Status: 304 Not Modified\r\n";
+	case 400: return "Status: 400 Bad Request\r\n";
+	case 404: return "Status: 404 Not Found\r\n";
+	case 405: return "Status: 405 Method Not Allowed\r\n";
+	case 406: return "Status: 406 Not Acceptable\r\n";
+	case 410: return "Status: 410 Gone\r\n";
+	case 414: return "Status: 414 URI Too Long\r\n";
+	case 500: return "Status: 500 Internal Server Error\r\n";
+	case 501: return "Status: 501 Not Implemented\r\n";
+	case 503: return "Status: 503 Service Unavailable\r\n";
+	default:  return NULL;
 	}
 }
 
@@ -88,60 +90,137 @@ typedef struct resp {
 	const char *extra;          /* more complete header lines, or NULL */
 } resp;
 
+/*
+ * An IMF-fixdate (RFC 9110 5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT", into
+ * buf[30].  By hand rather than strftime, which consults the locale; and
+ * the last one is remembered: most answers of a worker name the same
+ * Last-Modified (the set's publish time) again and again.
+ */
 static void
-http_date(long long t, char *buf, size_t len)
+http_date(long long t, char buf[30])
 {
-	time_t tt = (time_t)t;
+	static const char days[] = "SunMonTueWedThuFriSat";
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	static long long last_t = -1;
+	static char      last[30];
+	time_t    tt = (time_t)t;
 	struct tm tm;
+	char     *o = buf;
 
+	if (t == last_t) {
+		memcpy(buf, last, sizeof last);
+		return;
+	}
 	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+#define D2(v) (*o++ = (char)('0' + (v) / 10 % 10), *o++ = (char)('0' + (v) % 10))
+	memcpy(o, days + 3 * (tm.tm_wday % 7), 3);
+	o += 3;
+	*o++ = ',';
+	*o++ = ' ';
+	D2(tm.tm_mday);
+	*o++ = ' ';
+	memcpy(o, months + 3 * (tm.tm_mon % 12), 3);
+	o += 3;
+	*o++ = ' ';
+	D2((tm.tm_year + 1900) / 100);
+	D2((tm.tm_year + 1900) % 100);
+	*o++ = ' ';
+	D2(tm.tm_hour);
+	*o++ = ':';
+	D2(tm.tm_min);
+	*o++ = ':';
+	D2(tm.tm_sec);
+#undef D2
+	memcpy(o, " GMT", 5);
+	memcpy(last, buf, sizeof last);
+	last_t = t;
 }
 
+/* A bounded byte buffer for the head: appends past the end are dropped
+ * (the head's parts are bounded well below its size). */
+typedef struct hbuf {
+	char   s[2048];
+	size_t n;
+} hbuf;
+
+static void
+hb_add(hbuf *h, const char *s, size_t n)
+{
+	if (n > sizeof h->s - h->n)
+		n = sizeof h->s - h->n;
+	memcpy(h->s + h->n, s, n);
+	h->n += n;
+}
+
+static void
+hb_puts(hbuf *h, const char *s)
+{
+	hb_add(h, s, strlen(s));
+}
+
+static void
+hb_header(hbuf *h, const char *name, const char *value)
+{
+	hb_puts(h, name);
+	hb_puts(h, value);
+	hb_add(h, "\r\n", 2);
+}
+
+/* The head, built in one buffer and written with one call (it was six
+ * formatted writes: ~5,000 instructions of vsnprintf per answer). */
 static int
 write_head(const kueri_sink *out, const resp *r)
 {
-	char date[64];
+	hbuf        h;
+	const char *sl = status_line(r->status);
 
-	if (kueri_sink_printf(out, "Status: %d %s\r\n", r->status,
-	                      reason(r->status)))
-		return -1;
-	if (r->content_type && header_safe(r->content_type) &&
-	    kueri_sink_printf(out, "Content-Type: %s\r\n", r->content_type))
-		return -1;
+	h.n = 0;
+	if (sl != NULL)
+		hb_puts(&h, sl);
+	else {
+		char  tmp[32], *d = ku_fmt_lld(tmp, r->status);
+
+		hb_puts(&h, "Status: ");
+		hb_add(&h, d, (size_t)(tmp + 32 - d));
+		hb_puts(&h, " Unknown\r\n");
+	}
+	if (r->content_type && header_safe(r->content_type))
+		hb_header(&h, "Content-Type: ", r->content_type);
 	/* Vary: every request header the answer depends on -- the OData
 	 * version headers too (a client below 4.0 gets a 400, query/route.c),
 	 * so a shared cache never hands it another client's 200. */
-	if (kueri_sink_puts(out,
+	hb_puts(&h,
 	        "OData-Version: 4.0\r\n"
 	        "Access-Control-Allow-Origin: *\r\n"
 	        "Access-Control-Expose-Headers: ETag, Last-Modified,"
 	        " OData-Version, Preference-Applied, Content-Disposition\r\n"
 	        "X-Content-Type-Options: nosniff\r\n"
-	        "Vary: Accept, Prefer, OData-MaxVersion, OData-Version\r\n"))
-		return -1;
+	        "Vary: Accept, Prefer, OData-MaxVersion, OData-Version\r\n");
 	/* nginx's cache keeps a shared answer only to the end of the current
 	 * second (X-Accel-Expires @now, read before Cache-Control), so a
 	 * withdrawn dataset leaves every answer within 1 s whatever max-age
 	 * clients are told (docs/serving.md, "Caching").  nginx hides it. */
-	if (r->status == 200 && r->cache && strncmp(r->cache, "public", 6) == 0 &&
-	    kueri_sink_printf(out, "X-Accel-Expires: @%lld\r\n",
-	                      (long long)time(NULL)))
-		return -1;
-	if (r->cache && kueri_sink_printf(out, "Cache-Control: %s\r\n",
-	                                  r->cache))
-		return -1;
-	if (r->etag && r->etag[0] && header_safe(r->etag) &&
-	    kueri_sink_printf(out, "ETag: %s\r\n", r->etag))
-		return -1;
-	if (r->last_modified > 0) {
-		http_date(r->last_modified, date, sizeof date);
-		if (kueri_sink_printf(out, "Last-Modified: %s\r\n", date))
-			return -1;
+	if (r->status == 200 && r->cache && strncmp(r->cache, "public", 6) == 0) {
+		char  tmp[32], *d = ku_fmt_lld(tmp, (long long)time(NULL));
+
+		hb_puts(&h, "X-Accel-Expires: @");
+		hb_add(&h, d, (size_t)(tmp + 32 - d));
+		hb_add(&h, "\r\n", 2);
 	}
-	if (r->extra && kueri_sink_puts(out, r->extra))
-		return -1;
-	return kueri_sink_puts(out, "\r\n");
+	if (r->cache)
+		hb_header(&h, "Cache-Control: ", r->cache);
+	if (r->etag && r->etag[0] && header_safe(r->etag))
+		hb_header(&h, "ETag: ", r->etag);
+	if (r->last_modified > 0) {
+		char date[30];
+
+		http_date(r->last_modified, date);
+		hb_header(&h, "Last-Modified: ", date);
+	}
+	if (r->extra)
+		hb_puts(&h, r->extra);
+	hb_add(&h, "\r\n", 2);
+	return out->write(out->ctx, h.s, h.n);
 }
 
 /* The request as the handler sees it. */
@@ -242,7 +321,8 @@ build_root_url(req *r)
 		scheme = "https";
 	else if (scheme == NULL || (strcmp(scheme, "https") != 0))
 		scheme = "http";
-	if (addr_listed(r->c->trust_proxy, param(r, "REMOTE_ADDR"))) {
+	if (r->c->trust_proxy != NULL &&
+	    addr_listed(r->c->trust_proxy, param(r, "REMOTE_ADDR"))) {
 		const char *fp = first_item(param(r, "HTTP_X_FORWARDED_PROTO"),
 		                            fproto, sizeof fproto);
 		const char *fh = first_item(param(r, "HTTP_X_FORWARDED_HOST"),
@@ -267,8 +347,19 @@ build_root_url(req *r)
 			         host_ok(sn) ? sn : "localhost");
 		host = fallback;
 	}
-	snprintf(r->root_url, sizeof r->root_url, "%s://%s%s", scheme, host,
-	         r->c->root);
+	{       /* "%s://%s%s", cut to the buffer, without snprintf */
+		hbuf u;
+
+		u.n = 0;
+		hb_puts(&u, scheme);
+		hb_add(&u, "://", 3);
+		hb_puts(&u, host);
+		hb_puts(&u, r->c->root);
+		if (u.n > sizeof r->root_url - 1)
+			u.n = sizeof r->root_url - 1;
+		memcpy(r->root_url, u.s, u.n);
+		r->root_url[u.n] = '\0';
+	}
 }
 
 /* Printable copy of the path for the log line (no private data: the
@@ -309,8 +400,15 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	r.method = param(&r, "REQUEST_METHOD");
 	if (r.method == NULL)
 		r.method = "GET";
-	snprintf(st->method, sizeof st->method, "%s",
-	         header_safe(r.method) ? r.method : "?");
+	{
+		const char *m = header_safe(r.method) ? r.method : "?";
+		size_t      n = strlen(m);
+
+		if (n > sizeof st->method - 1)
+			n = sizeof st->method - 1;
+		memcpy(st->method, m, n);
+		st->method[n] = '\0';
+	}
 
 	/* The raw path: REQUEST_URI up to '?' (nginx, lighttpd and Apache
 	 * all send it); DOCUMENT_URI or SCRIPT_NAME+PATH_INFO otherwise. */

@@ -55,6 +55,8 @@ typedef struct kr_req {
 	char          *body;       /* STDIN bytes + NUL, or NULL (owned)     */
 	size_t         stdin_len;
 	int            failed;     /* a write failed: drop further output    */
+	int            unix_peer;  /* AF_UNIX: kr_finish skips the half-close
+	                              (set by the caller after kr_read)      */
 	/* input buffer */
 	unsigned char  in[8192];
 	size_t         ipos, iend;

@@ -65,6 +65,15 @@ typedef const char *(*kh_param_fn)(void *ctx, const char *name);
 int kh_handle(kportal *p, const ks_conf *c, kh_param_fn param, void *pctx,
               const kueri_sink *out, kh_stats *st);
 
+/* watch.c: start watching every directory on `path` for a create,
+ * delete or rename (dnotify; SIGIO gets a handler).  1 when watching, 0
+ * when the path or its directories cannot be watched (then kw_moved is
+ * always 1).  Once per worker, before the portal is first opened. */
+int kw_watch(const char *path);
+/* 1 when the path may name another file since the last call (or nothing
+ * is watched): stat() it.  0: no directory on the path changed. */
+int kw_moved(void);
+
 /* Run the service until SIGTERM/SIGINT.  Returns the exit status. */
 int ks_serve(const ks_conf *c);
 

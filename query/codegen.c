@@ -42,10 +42,11 @@ progress(void *ctx)
 
 /* One output column: its name for the writer, its SQL in sel. */
 static int
-add_out(kq_answer *a, const kq_col *c, ku_buf *sel, const kq_scope *s)
+add_out(kq_answer *a, const kq_col *c, ku_buf *sel, const kq_scope *s,
+        ku_buf *nmb)
 {
-	ku_buf nm = { 0 };
-	int    first = a->nout == 0;
+	ku_buf *nm = nmb;
+	int     first = a->nout == 0;
 
 	if ((a->nout % 16) == 0) {
 		kq_outcol *no = ku_alloc(&a->pc.arena, (size_t)(a->nout + 16) *
@@ -68,11 +69,11 @@ add_out(kq_answer *a, const kq_col *c, ku_buf *sel, const kq_scope *s)
 		return kq_oom(&a->pc);
 	a->out[a->nout].type = c->type;
 	a->out[a->nout].decimal = c->decimal;
-	kq_json_str(&nm, c->name, strlen(c->name));
-	ku_buf_add(&nm, ":", 1);
-	a->outname[a->nout] = nm.oom ? NULL
-	                             : ku_strndup(&a->pc.arena, nm.s, nm.n);
-	ku_buf_free(&nm);
+	nm->n = 0;              /* one scratch buffer for every column */
+	kq_json_str(nm, c->name, strlen(c->name));
+	ku_buf_add(nm, ":", 1);
+	a->outname[a->nout] = nm->oom ? NULL
+	                              : ku_strndup(&a->pc.arena, nm->s, nm->n);
 	if (a->outname[a->nout] == NULL)
 		return kq_oom(&a->pc);
 	a->nout++;
@@ -93,11 +94,16 @@ add_out(kq_answer *a, const kq_col *c, ku_buf *sel, const kq_scope *s)
 static int
 select_list(kq_answer *a, const kq_query *q, ku_buf *sel, ku_buf *ctx)
 {
-	int i;
+	ku_buf nm = { 0 };
+	int    i;
 
 	for (i = 0; i < q->nout; i++)
-		if (add_out(a, &a->pc.scope.cols[q->out[i]], sel, &a->pc.scope) < 0)
+		if (add_out(a, &a->pc.scope.cols[q->out[i]], sel, &a->pc.scope,
+		            &nm) < 0) {
+			ku_buf_free(&nm);
 			return -1;
+		}
+	ku_buf_free(&nm);
 	if (q->nselect == 0)
 		return 0;
 	ku_buf_puts(ctx, "(");
@@ -116,8 +122,12 @@ context_url(kq_answer *a, const ku_buf *ctx, const char *tail)
 {
 	ku_buf c = { 0 };
 
-	ku_buf_printf(&c, "%s$metadata#%s%s%s", a->service_root, a->pc.setname,
-	              ctx->n ? ctx->s : "", tail);
+	ku_buf_puts(&c, a->service_root);
+	ku_buf_puts(&c, "$metadata#");
+	ku_buf_puts(&c, a->pc.setname);
+	if (ctx->n)
+		ku_buf_puts(&c, ctx->s);
+	ku_buf_puts(&c, tail);
 	a->context = c.oom ? NULL : ku_strndup(&a->pc.arena, c.s, c.n);
 	ku_buf_free(&c);
 	return a->context == NULL ? kq_oom(&a->pc) : 0;
@@ -539,16 +549,25 @@ gen_collection(kq_answer *a, const kq_query *q, const kq_request *req)
 	if (q->rowid)
 		keysql[q->norder] = (char *)q->rowid;
 	/* ORDER BY */
-	for (i = 0; i < q->norder; i++)
-		ku_buf_printf(&order, "%s%s%s", i ? ", " : "", keysql[i],
-		              q->order[i].desc ? " DESC" : "");
-	if (q->rowid)
-		ku_buf_printf(&order, "%s%s", q->norder ? ", " : "", q->rowid);
-	else
+	for (i = 0; i < q->norder; i++) {
+		if (i)
+			ku_buf_puts(&order, ", ");
+		ku_buf_puts(&order, keysql[i]);
+		if (q->order[i].desc)
+			ku_buf_puts(&order, " DESC");
+	}
+	if (q->rowid) {
+		if (q->norder)
+			ku_buf_puts(&order, ", ");
+		ku_buf_puts(&order, q->rowid);
+	} else
 		/* grouped rows: every column breaks ties (unique per group) */
-		for (i = 0; i < s->ncols; i++)
-			ku_buf_printf(&order, "%s%s", i || q->norder ? ", " : "",
-			              s->cols[i].expr ? "NULL" : s->cols[i].sql);
+		for (i = 0; i < s->ncols; i++) {
+			if (i || q->norder)
+				ku_buf_puts(&order, ", ");
+			ku_buf_puts(&order, s->cols[i].expr ? "NULL"
+			                                    : s->cols[i].sql);
+		}
 	page_size(a, req);
 	if (a->has_count && run_count(a, &p) < 0)
 		goto out;
@@ -565,18 +584,27 @@ gen_collection(kq_answer *a, const kq_query *q, const kq_request *req)
 	}
 	/* SELECT outs, hidden keys FROM src WHERE … ORDER BY … LIMIT … */
 	a->nhidden = a->offset_mode ? 0 : ntok;
-	ku_buf_printf(&sql, "SELECT %s", sel.s ? sel.s : "NULL");
+	/* plain appends, not ku_buf_printf: this runs per request */
+	ku_buf_puts(&sql, "SELECT ");
+	ku_buf_puts(&sql, sel.s ? sel.s : "NULL");
 	if (a->nout == 0) {
 		kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1, "nothing to select");
 		goto out;
 	}
-	for (i = 0; i < a->nhidden; i++)
-		ku_buf_printf(&sql, ", %s", keysql[i]);
-	ku_buf_printf(&sql, " FROM %s", p.from.s);
-	if (p.where.n)
-		ku_buf_printf(&sql, " WHERE %s", p.where.s);
-	if (order.n)
-		ku_buf_printf(&sql, " ORDER BY %s", order.s);
+	for (i = 0; i < a->nhidden; i++) {
+		ku_buf_puts(&sql, ", ");
+		ku_buf_puts(&sql, keysql[i]);
+	}
+	ku_buf_puts(&sql, " FROM ");
+	ku_buf_puts(&sql, p.from.s);
+	if (p.where.n) {
+		ku_buf_puts(&sql, " WHERE ");
+		ku_buf_puts(&sql, p.where.s);
+	}
+	if (order.n) {
+		ku_buf_puts(&sql, " ORDER BY ");
+		ku_buf_puts(&sql, order.s);
+	}
 	{
 		long long lim = a->page, want;
 		kq_bind   lb = { KB_INT, 0, 0, NULL, 0, 0 };
@@ -592,9 +620,11 @@ gen_collection(kq_answer *a, const kq_query *q, const kq_request *req)
 		lb.i = want;
 		ob.i = a->offset;
 		kq_binds_add(&a->pc.binds, &lb);
-		ku_buf_printf(&sql, " LIMIT ?%d", a->pc.binds.n);
+		ku_buf_puts(&sql, " LIMIT ?");
+		ku_buf_lld(&sql, a->pc.binds.n);
 		kq_binds_add(&a->pc.binds, &ob);
-		ku_buf_printf(&sql, " OFFSET ?%d", a->pc.binds.n);
+		ku_buf_puts(&sql, " OFFSET ?");
+		ku_buf_lld(&sql, a->pc.binds.n);
 	}
 	/* aggregated rows are not entities: name their properties */
 	if (q->apply && ctx.n == 0 && !s->has_rowid) {

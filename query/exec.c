@@ -168,11 +168,11 @@ query_hash(kq_answer *a)
 	                           KQ_O_SELECT, KQ_O_COMPUTE, KQ_O_APPLY };
 	unsigned long long h = 14695981039346656037ULL;
 	size_t             i;
-	char               v[32];
+	char               v[32], *vs = ku_fmt_lld(v, a->pc.set->version);
 
 	h = fnv(h, a->pc.set->name, strlen(a->pc.set->name) + 1);
-	snprintf(v, sizeof(v), "%lld", a->pc.set->version);
-	h = fnv(h, v, strlen(v) + 1);
+	h = fnv(h, vs, (size_t)(v + 32 - vs));
+	h = fnv(h, "", 1);
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
 		const char *s = a->opt.val[ids[i]];
 
@@ -482,14 +482,16 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 		}
 	}
 	if (a->pc.set) {
+		static const char  hex[] = "0123456789abcdef";
 		char               tokbuf[128], v[32];
+		char              *vs = ku_fmt_lld(v, a->pc.set->version);
 		unsigned long long h = 14695981039346656037ULL;
 		int                i;
 
 		portal_version_token(p, tokbuf, sizeof(tokbuf));
 		h = fnv(h, tokbuf, strlen(tokbuf) + 1);
-		snprintf(v, sizeof(v), "%lld", a->pc.set->version);
-		h = fnv(h, v, strlen(v) + 1);
+		h = fnv(h, vs, (size_t)(v + 32 - vs));
+		h = fnv(h, "", 1);
 		h = fnv(h, a->rawpath, strlen(a->rawpath) + 1);
 		for (i = 0; i < a->opt.nparams; i++) {
 			h = fnv(h, a->opt.params[i].name,
@@ -499,7 +501,12 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 		h = fnv(h, a->head.content_type, strlen(a->head.content_type));
 		h = fnv(h, a->head.preference_applied,
 		        strlen(a->head.preference_applied));
-		snprintf(a->head.etag, sizeof(a->head.etag), "\"%016llx\"", h);
+		/* "%016llx" in quotes, by hand: this runs per request */
+		a->head.etag[0] = '"';
+		for (i = 0; i < 16; i++)
+			a->head.etag[1 + i] = hex[(h >> (60 - 4 * i)) & 15];
+		a->head.etag[17] = '"';
+		a->head.etag[18] = '\0';
 	}
 	return a;
 }

@@ -15,6 +15,20 @@
 
 #include "kq_writer.h"
 
+/* 1 for the bytes a JSON string cannot hold as they are: controls, '"',
+ * '\\', and every byte >= 0x80 (checked as UTF-8 below).  One load per
+ * byte in the loop that writes every string value of every row. */
+#define E8(x) x, x, x, x, x, x, x, x
+static const unsigned char json_special[256] = {
+	E8(1), E8(1), E8(1), E8(1),                       /* 0x00-0x1f */
+	0, 0, 1, 0, 0, 0, 0, 0, E8(0), E8(0), E8(0),      /* 0x20-0x3f */
+	E8(0), E8(0), E8(0),                              /* 0x40-0x57 */
+	0, 0, 0, 0, 1, 0, 0, 0,                           /* 0x58-0x5f */
+	E8(0), E8(0), E8(0), E8(0),                       /* 0x60-0x7f */
+	E8(E8(1)), E8(E8(1)),                             /* 0x80-0xff */
+};
+#undef E8
+
 void
 kq_json_str(ku_buf *b, const char *s, size_t n)
 {
@@ -26,7 +40,7 @@ kq_json_str(ku_buf *b, const char *s, size_t n)
 	while (i < n) {
 		unsigned char c = u[i];
 
-		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+		if (!json_special[c]) {
 			i++;
 			run++;
 			continue;
@@ -270,15 +284,35 @@ kq_error_json(ku_buf *b, const kueri_err *err)
 
 /* ---------------------------------------------------------------- writer */
 
+/* dst = a + b, cut to len (like snprintf "%s%s", without its cost: the
+ * Content-Type is made per request). */
+static void
+cat2(char *dst, size_t len, const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+
+	if (len == 0)
+		return;
+	if (na > len - 1)
+		na = len - 1;
+	memcpy(dst, a, na);
+	if (nb > len - 1 - na)
+		nb = len - 1 - na;
+	memcpy(dst + na, b, nb);
+	dst[na + nb] = '\0';
+}
+
 static void
 json_ctype(const kq_wctx *w, int is_error, char *buf, size_t len)
 {
 	if (is_error)
-		snprintf(buf, len, "application/json;odata.metadata=minimal");
+		cat2(buf, len, "application/json;odata.metadata=minimal", "");
+	else if (w->meta_none)
+		cat2(buf, len, "application/json;odata.metadata=none",
+		     w->ieee754 ? ";IEEE754Compatible=true" : "");
 	else
-		snprintf(buf, len, "application/json;odata.metadata=%s%s",
-		         w->meta_none ? "none" : "minimal",
-		         w->ieee754 ? ";IEEE754Compatible=true" : "");
+		cat2(buf, len, "application/json;odata.metadata=minimal",
+		     w->ieee754 ? ";IEEE754Compatible=true" : "");
 }
 
 static int

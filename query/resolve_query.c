@@ -249,7 +249,14 @@ base_scope(kq_parse *pc)
 		c.type = kq_type_of_field(&pc->set->fields[i]);
 		c.field = i;
 		c.decimal = pc->set->fields[i].decimal;
-		snprintf(c.sql, sizeof(c.sql), "c%d", i);
+		{       /* "c<i>" without snprintf: this runs per field per request */
+			char  tmp[32], *d = ku_fmt_lld(tmp, i);
+			size_t n = (size_t)(tmp + 32 - d);
+
+			c.sql[0] = 'c';
+			memcpy(c.sql + 1, d, n);
+			c.sql[n + 1] = '\0';
+		}
 		if (kq_scope_add(&pc->arena, s, &c) < 0)
 			return kq_oom(pc);
 	}

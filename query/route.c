@@ -45,18 +45,37 @@
 
 /* ---- answers -------------------------------------------------------------- */
 
+/* dst = src, cut to len: snprintf's "%s" without its cost (~1,000
+ * instructions), for the header fields every answer fills. */
+static void
+copy_cut(char *dst, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (len == 0)
+		return;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
 void
 set_ctype(kq_resp *r, const char *ct)
 {
-	snprintf(r->head.content_type, sizeof r->head.content_type, "%s", ct);
+	copy_cut(r->head.content_type, sizeof r->head.content_type, ct);
 }
 
 /* A cacheable answer: Cache-Control "public, max-age=N". */
 static void
 cacheable(kq_resp *r, const kq_route_req *q)
 {
-	snprintf(r->head.cache, sizeof r->head.cache, "public, max-age=%d",
-	         q->max_age);
+	char  tmp[32], *d = ku_fmt_lld(tmp, q->max_age);
+	char *c = r->head.cache;
+
+	memcpy(c, "public, max-age=", 16);
+	memcpy(c + 16, d, (size_t)(tmp + 32 - d));
+	c[16 + (tmp + 32 - d)] = '\0';
 }
 
 /*
@@ -369,7 +388,7 @@ finish_head(kq_resp *r, const kq_route_req *q, size_t n, int status,
 		         fname);
 	}
 	if (status == 200) {
-		snprintf(r->head.etag, sizeof r->head.etag, "%s", etag);
+		copy_cut(r->head.etag, sizeof r->head.etag, etag);
 		r->head.last_modified = last_modified;
 		cacheable(r, q);
 	} else
