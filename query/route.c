@@ -61,7 +61,7 @@ copy_cut(char *dst, size_t len, const char *src)
 }
 
 void
-set_ctype(kq_resp *r, const char *ct)
+kq_set_ctype(kq_resp *r, const char *ct)
 {
 	copy_cut(r->head.content_type, sizeof r->head.content_type, ct);
 }
@@ -84,14 +84,14 @@ cacheable(kq_resp *r, const kq_route_req *q)
  * Returns 0, or -1 when out of memory.
  */
 int
-fail(kq_resp *r, int status, const char *code, const char *msg,
+kq_fail(kq_resp *r, int status, const char *code, const char *msg,
      const char *extra)
 {
 	json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code,
 	                      "message", msg);
 
 	r->head.status = status;
-	set_ctype(r, "application/json;odata.metadata=minimal");
+	kq_set_ctype(r, "application/json;odata.metadata=minimal");
 	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
 	r->head.etag[0] = '\0';
 	r->head.last_modified = 0;
@@ -111,9 +111,9 @@ answer_json(kq_resp *r, json_t *j)
 
 	json_decref(j);
 	if (s == NULL)
-		return fail(r, 500, "InternalError", "out of memory", NULL);
+		return kq_fail(r, 500, "InternalError", "out of memory", NULL);
 	r->head.status = 200;
-	set_ctype(r, "application/json");
+	kq_set_ctype(r, "application/json");
 	free(r->text);
 	r->text = s;
 	r->body = B_TEXT;
@@ -210,7 +210,7 @@ json_acceptable(const kq_route_req *q, kq_resp *r)
 
 	if (kq_accept_pick(q->accept, offers, 1, NULL, NULL) == 0)
 		return 1;
-	fail(r, 406, "NotAcceptable", "none of the Accept types is "
+	kq_fail(r, 406, "NotAcceptable", "none of the Accept types is "
 	     "available: this resource is application/json", NULL);
 	return 0;
 }
@@ -270,7 +270,7 @@ route_service(kportal *p, const kq_route_req *q, kq_resp *r,
 		 * $format is not available, as on an entity set */
 		if (!format_is_json(f)) {
 			ku_arena_free(&a);
-			return fail(r, 406, "NotAcceptable", "unsupported $format:"
+			return kq_fail(r, 406, "NotAcceptable", "unsupported $format:"
 			            " the service document is application/json",
 			            NULL);
 		}
@@ -279,7 +279,7 @@ route_service(kportal *p, const kq_route_req *q, kq_resp *r,
 		r->meta_none = params_none(ps, pe);
 	ku_arena_free(&a);
 	r->head.status = 200;
-	set_ctype(r, r->meta_none ? "application/json;odata.metadata=none"
+	kq_set_ctype(r, r->meta_none ? "application/json;odata.metadata=none"
 	                          : "application/json;odata.metadata=minimal");
 	cacheable(r, q);
 	portal_etag(p, q, r->meta_none ? "sn" : "s", r);
@@ -309,7 +309,7 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 	                     &err) < 0) {
 		ku_arena_free(&a);
 		r->head.status = kueri_http_status(err.code);
-		set_ctype(r, "application/json;odata.metadata=minimal");
+		kq_set_ctype(r, "application/json;odata.metadata=minimal");
 		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
 		r->err = err;
 		r->body = B_ERROR;
@@ -324,7 +324,7 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 			snprintf(msg, sizeof msg, "%s is not allowed on $metadata"
 			         " (only $format)", kq_option_name(id));
 			ku_arena_free(&a);
-			return fail(r, 400, "BadRequest", msg, NULL);
+			return kq_fail(r, 400, "BadRequest", msg, NULL);
 		}
 	if (q->format && *q->format)
 		json = format_is_json(q->format);
@@ -334,7 +334,7 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 		json = format_is_json(o.val[KQ_O_FORMAT]);
 		if (!json && !format_is_xml(o.val[KQ_O_FORMAT])) {
 			ku_arena_free(&a);
-			return fail(r, 406, "NotAcceptable", "unsupported $format:"
+			return kq_fail(r, 406, "NotAcceptable", "unsupported $format:"
 			            " $metadata is xml or json", NULL);
 		}
 	} else {
@@ -345,7 +345,7 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 
 		if (i < 0) {
 			ku_arena_free(&a);
-			return fail(r, 406, "NotAcceptable", "none of the Accept "
+			return kq_fail(r, 406, "NotAcceptable", "none of the Accept "
 			            "types is available: $metadata is "
 			            "application/xml or application/json", NULL);
 		}
@@ -353,7 +353,7 @@ route_metadata(kportal *p, const kq_route_req *q, kq_resp *r,
 	}
 	ku_arena_free(&a);
 	r->head.status = 200;
-	set_ctype(r, json ? "application/json" : "application/xml");
+	kq_set_ctype(r, json ? "application/json" : "application/xml");
 	cacheable(r, q);
 	portal_etag(p, q, json ? "mj" : "mx", r);
 	r->body = json ? B_METAJSON : B_METAXML;
@@ -411,7 +411,7 @@ header_safe(const char *s)
  * Without it, the clock's day (and the catalog's own `now`).
  */
 int
-query_today(const char *qs, ki_day *day)
+kq_query_today(const char *qs, ki_day *day)
 {
 	const char *why;
 
@@ -431,7 +431,7 @@ query_today(const char *qs, ki_day *day)
 /* The inventory as of `day`, evaluated, or NULL (none readable: the
  * pages then show the catalog alone). */
 ki_inventory *
-inventory_at(kportal *p, ki_day day)
+kq_inventory_at(kportal *p, ki_day day)
 {
 	kueri_err     err;
 	ki_inventory *inv;
@@ -451,14 +451,14 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 	size_t         n = 0;
 
 	memset(&eq, 0, sizeof eq);
-	if (wants_html(q)) {
+	if (kq_wants_html(q)) {
 		char   set[128];
 		size_t sn = strcspn(rest, "(/");
 
 		snprintf(set, sizeof set, "%.*s", (int)(sn < 127 ? sn : 127), rest);
 		if (kq_pageinfo_read(p, set, q->query, &r->lim,
-		                     html_page_wanted(q, rest), &r->facets) < 0)
-			return fail(r, 500, "InternalError", "out of memory", NULL);
+		                     kq_html_page_wanted(q, rest), &r->facets) < 0)
+			return kq_fail(r, 500, "InternalError", "out of memory", NULL);
 		eq.extra = &r->facets;
 	}
 	eq.root_path = q->root;
@@ -470,11 +470,11 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 	eq.format = q->format;
 	eq.head_only = r->head_only;
 	if ((r->ans = kq_prepare(p, &eq, &r->lim)) == NULL)
-		return fail(r, 500, "InternalError", "out of memory", NULL);
+		return kq_fail(r, 500, "InternalError", "out of memory", NULL);
 	kh = kq_answer_head(r->ans);
 	r->body = B_ENGINE;
 	r->head.status = kh->status;
-	set_ctype(r, kh->content_type);
+	kq_set_ctype(r, kh->content_type);
 	if (kh->preference_applied[0] && header_safe(kh->preference_applied))
 		n += (size_t)snprintf(r->head.extra + n, sizeof r->head.extra - n,
 		                      "Preference-Applied: %s\r\n",
@@ -483,7 +483,7 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 		n += (size_t)snprintf(r->head.extra + n, sizeof r->head.extra - n,
 		                      "Retry-After: %d\r\n", kh->retry_after);
 	if (strncmp(kh->content_type, "text/html", 9) == 0)
-		n += html_headers(r->head.extra + n, sizeof r->head.extra - n);
+		n += kq_html_headers(r->head.extra + n, sizeof r->head.extra - n);
 	finish_head(r, q, n, kh->status, kh->filename, kh->etag,
 	            kh->last_modified);
 	return 0;
@@ -532,25 +532,25 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 	if (!json_acceptable(q, r))
 		return r->text ? 0 : -1;
 	if (name != NULL && decode_name(name, decoded, sizeof decoded))
-		return fail(r, 404, "NotFound", "no such package", NULL);
-	if ((tr = query_today(q->query, &day)) < 0)
-		return fail(r, 400, "BadRequest", "today must be a date,"
+		return kq_fail(r, 404, "NotFound", "no such package", NULL);
+	if ((tr = kq_query_today(q->query, &day)) < 0)
+		return kq_fail(r, 400, "BadRequest", "today must be a date,"
 		            " yyyy-mm-dd", NULL);
 	j = portal_catalog_json(p, name ? decoded : NULL, tr ? day * 86400LL
 	                        : (long long)time(NULL), &err);
 	if (j == NULL) {
 		if (err.code == KUERI_ENOTFOUND)
-			return fail(r, 404, "NotFound", "no such package", NULL);
-		return fail(r, 500, "InternalError",
+			return kq_fail(r, 404, "NotFound", "no such package", NULL);
+		return kq_fail(r, 500, "InternalError",
 		            "the catalog could not be read", NULL);
 	}
 	/* Status and lastUpdateOnTime from the inventory (the schedule's own
 	 * figures); without one, the status follows `overdue`. */
-	inv = inventory_at(p, day);
+	inv = kq_inventory_at(p, day);
 	if (inv == NULL || ki_catalog_annotate(inv, j) < 0) {
 		ki_inventory_free(inv);
 		json_decref(j);
-		return fail(r, 500, "InternalError",
+		return kq_fail(r, 500, "InternalError",
 		            "the inventory could not be read", NULL);
 	}
 	ki_inventory_free(inv);
@@ -560,7 +560,7 @@ route_catalog(kportal *p, const kq_route_req *q, kq_resp *r,
 
 		json_decref(j);
 		if (one == NULL)
-			return fail(r, 404, "NotFound", "no such package", NULL);
+			return kq_fail(r, 404, "NotFound", "no such package", NULL);
 		j = one;
 	}
 	cacheable(r, q);
@@ -612,11 +612,11 @@ route_harvest(kportal *p, const kq_route_req *q, kq_resp *r,
 	kq.body = q->body;
 	kq.content_type = q->content_type;
 	if ((r->kd = kd_prepare(p, &kq)) == NULL)
-		return fail(r, 500, "InternalError", "out of memory", NULL);
+		return kq_fail(r, 500, "InternalError", "out of memory", NULL);
 	kh = kd_answer_head(r->kd);
 	r->body = B_HARVEST;
 	r->head.status = kh->status;
-	set_ctype(r, kh->content_type);
+	kq_set_ctype(r, kh->content_type);
 	finish_head(r, q, 0, kh->status, kh->filename, kh->etag,
 	            kh->last_modified);
 	return 0;
@@ -639,23 +639,23 @@ route_inventory(kportal *p, const kq_route_req *q, kq_resp *r,
 	if ((r->ki = ki_http_prepare(p, rest, q->query, (long long)time(NULL),
 	                             &err)) == NULL) {
 		if (err.code == KUERI_EBADREQ)
-			return fail(r, 400, "BadRequest", err.msg, NULL);
-		return fail(r, kueri_http_status(err.code), "InternalError",
+			return kq_fail(r, 400, "BadRequest", err.msg, NULL);
+		return kq_fail(r, kueri_http_status(err.code), "InternalError",
 		            "the inventory could not be read", NULL);
 	}
 	/* A browser (Accept: text/html first) or $format=html gets the
 	 * page, drawn from the same public JSON a program gets. */
 	if (ki_http_format(r->ki) == KI_HTML ||
-	    (ki_http_format(r->ki) == KI_JSON && wants_html(q))) {
+	    (ki_http_format(r->ki) == KI_JSON && kq_wants_html(q))) {
 		kb_site    site;
 		char       base[256];
 		ku_buf     b = { 0 };
-		kueri_sink sink = { sink_to_buf, &b };
+		kueri_sink sink = { kq_sink_to_buf, &b };
 		json_t    *j = ki_http_json(r->ki);
 
 		if (j == NULL)
-			return fail(r, 500, "InternalError", "out of memory", NULL);
-		html_site(q, &site, base, sizeof base);
+			return kq_fail(r, 500, "InternalError", "out of memory", NULL);
+		kq_html_site(q, &site, base, sizeof base);
 		if (strncmp(rest, "units", 5) == 0)
 			kb_units_page(&sink, &site, j);
 		else
@@ -664,10 +664,10 @@ route_inventory(kportal *p, const kq_route_req *q, kq_resp *r,
 		ki_http_free(r->ki);
 		r->ki = NULL;
 		cacheable(r, q);
-		return answer_html(r, &b, 200);
+		return kq_answer_html(r, &b, 200);
 	}
 	r->head.status = 200;
-	set_ctype(r, ki_http_content_type(r->ki));
+	kq_set_ctype(r, ki_http_content_type(r->ki));
 	cacheable(r, q);
 	r->body = B_INVENTORY;
 	return 0;
@@ -731,24 +731,24 @@ version_refused(const kq_route_req *q, kq_resp *r)
 
 	if (q->odata_maxversion) {
 		if (version_of(q->odata_maxversion, &ma, &mi) < 0) {
-			fail(r, 400, "BadRequest", "malformed OData-MaxVersion "
+			kq_fail(r, 400, "BadRequest", "malformed OData-MaxVersion "
 			     "header: expected a version such as 4.0", NULL);
 			return 1;
 		}
 		if (ma < 4) {
-			fail(r, 400, "BadRequest", "OData-MaxVersion is below 4.0:"
+			kq_fail(r, 400, "BadRequest", "OData-MaxVersion is below 4.0:"
 			     " this service answers in OData 4.0 only", NULL);
 			return 1;
 		}
 	}
 	if (q->odata_version) {
 		if (version_of(q->odata_version, &ma, &mi) < 0) {
-			fail(r, 400, "BadRequest", "malformed OData-Version header:"
+			kq_fail(r, 400, "BadRequest", "malformed OData-Version header:"
 			     " expected 4.0 or 4.01", NULL);
 			return 1;
 		}
 		if (ma != 4 || (mi != 0 && mi != 1)) {
-			fail(r, 400, "BadRequest", "unsupported OData-Version: this"
+			kq_fail(r, 400, "BadRequest", "unsupported OData-Version: this"
 			     " service reads requests in OData 4.0 and 4.01", NULL);
 			return 1;
 		}
@@ -778,7 +778,7 @@ struct route {
 };
 
 static const struct route routes[] = {
-	{ AT_ROOT, M_EXACT,  "",            route_browser_root },
+	{ AT_ROOT, M_EXACT,  "",            kq_route_browser_root },
 	{ AT_ROOT, M_EXACT,  "",            route_service  },
 	{ AT_ROOT, M_EXACT,  "$metadata",   route_metadata },
 	{ AT_ROOT, M_NOCASE, "%24metadata", route_metadata },
@@ -787,8 +787,8 @@ static const struct route routes[] = {
 	{ AT_BASE, M_SUB,    "catalog",     route_inventory },
 	{ AT_BASE, M_SUB,    "catalog",     route_catalog  },
 	{ AT_BASE, M_EXACT,  "health",      route_health   },
-	{ AT_BASE, M_EXACT,  "",            route_front    },
-	{ AT_BASE, M_EXACT,  "html/go",     route_go       },
+	{ AT_BASE, M_EXACT,  "",            kq_route_front    },
+	{ AT_BASE, M_EXACT,  "html/go",     kq_route_go       },
 };
 
 /*
@@ -878,7 +878,7 @@ kq_route(kportal *p, const kq_route_req *in)
 	 * that talk FastCGI to us directly. */
 	if (strlen(q.path) + (q.query ? strlen(q.query) + 1 : 0) >
 	    r->lim.max_query_len)
-		rc = fail(r, 414, "URITooLong", "the request URI is too long",
+		rc = kq_fail(r, 414, "URITooLong", "the request URI is too long",
 		          NULL);
 	else if (strcmp(method, "OPTIONS") == 0) {
 		r->head.status = 204;
@@ -896,7 +896,7 @@ kq_route(kportal *p, const kq_route_req *in)
 	} else if (strcmp(method, "POST") == 0 && ckan != NULL)
 		rc = route_harvest(p, &q, r, ckan);
 	else if (strcmp(method, "GET") != 0 && !r->head_only)
-		rc = fail(r, 405, "MethodNotAllowed",
+		rc = kq_fail(r, 405, "MethodNotAllowed",
 		          "only GET and HEAD are supported", "Allow: GET, HEAD\r\n");
 	else {
 		for (i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -915,11 +915,11 @@ kq_route(kportal *p, const kq_route_req *in)
 				break;
 		}
 		if (i == sizeof routes / sizeof routes[0])
-			rc = fail(r, 404, "NotFound", "no such resource", NULL);
+			rc = kq_fail(r, 404, "NotFound", "no such resource", NULL);
 	}
 	if (rc == 0 && r->body == B_TEXT && r->head.status >= 400 &&
-	    wants_html(&q))
-		rc = html_fail_page(&q, r);
+	    kq_wants_html(&q))
+		rc = kq_html_fail_page(&q, r);
 	if (rc < 0) {
 		kq_resp_free(r);
 		return NULL;

@@ -28,7 +28,7 @@
  * facets, HTML error pages), and agrees with it for these cases.
  */
 int
-wants_html(const kq_route_req *q)
+kq_wants_html(const kq_route_req *q)
 {
 	const char *s = q->query, *a = q->accept;
 
@@ -58,11 +58,11 @@ wants_html(const kq_route_req *q)
 
 /* A dataset page (not an entity, $count or $metadata): facets apply. */
 int
-html_page_wanted(const kq_route_req *q, const char *rest)
+kq_html_page_wanted(const kq_route_req *q, const char *rest)
 {
 	size_t i;
 
-	if (!wants_html(q) || *rest == '\0')
+	if (!kq_wants_html(q) || *rest == '\0')
 		return 0;
 	for (i = 0; rest[i]; i++)
 		if (rest[i] == '(' || rest[i] == '/' || rest[i] == '%' ||
@@ -76,7 +76,7 @@ html_page_wanted(const kq_route_req *q, const char *rest)
  * the page load nothing but itself and its own stylesheet.  Returns the
  * bytes written. */
 size_t
-html_headers(char *buf, size_t len)
+kq_html_headers(char *buf, size_t len)
 {
 	char csp[256];
 	int  n;
@@ -89,7 +89,7 @@ html_headers(char *buf, size_t len)
 
 /* The site's paths for html/: base is root minus its last segment. */
 void
-html_site(const kq_route_req *q, kb_site *site, char *base, size_t len)
+kq_html_site(const kq_route_req *q, kb_site *site, char *base, size_t len)
 {
 	const char *root = q->root ? q->root : "/odata/";
 	size_t      n = strlen(root);
@@ -110,7 +110,7 @@ html_site(const kq_route_req *q, kb_site *site, char *base, size_t len)
 }
 
 int
-sink_to_buf(void *ctx, const char *s, size_t n)
+kq_sink_to_buf(void *ctx, const char *s, size_t n)
 {
 	ku_buf *b = ctx;
 
@@ -120,16 +120,16 @@ sink_to_buf(void *ctx, const char *s, size_t n)
 
 /* 200 text/html with the page in `b` (taken; NUL-terminated here). */
 int
-answer_html(kq_resp *r, ku_buf *b, int status)
+kq_answer_html(kq_resp *r, ku_buf *b, int status)
 {
 	ku_buf_add(b, "", 1);
 	if (b->oom) {
 		ku_buf_free(b);
-		return fail(r, 500, "InternalError", "out of memory", NULL);
+		return kq_fail(r, 500, "InternalError", "out of memory", NULL);
 	}
 	r->head.status = status;
-	set_ctype(r, KB_CONTENT_TYPE);
-	html_headers(r->head.extra, sizeof r->head.extra);
+	kq_set_ctype(r, KB_CONTENT_TYPE);
+	kq_html_headers(r->head.extra, sizeof r->head.extra);
 	free(r->text);
 	r->text = b->s;
 	r->body = B_TEXT;
@@ -139,13 +139,13 @@ answer_html(kq_resp *r, ku_buf *b, int status)
 /* `/`, and `/odata/` for a browser: the front page from the catalog,
  * with the title search `q` (a custom option, form-encoded). */
 int
-route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
+kq_route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 {
 	kb_site    site;
 	char       base[256], qbuf[256];
 	const char *search = NULL;
 	ku_buf     b = { 0 };
-	kueri_sink sink = { sink_to_buf, &b };
+	kueri_sink sink = { kq_sink_to_buf, &b };
 	kueri_err  err;
 	json_t    *cat, *units = NULL, *sched = NULL;
 	kb_url     u;
@@ -154,7 +154,7 @@ route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 	int        tr;
 
 	(void)rest;
-	html_site(q, &site, base, sizeof base);
+	kq_html_site(q, &site, base, sizeof base);
 	kb_url_init(&u, "", q->query);
 	for (int i = 0; i < u.nopt; i++)
 		if (u.opt[i].raw && u.opt[i].rawn > 2 && u.opt[i].rawn < 200 &&
@@ -183,17 +183,17 @@ route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 		}
 	kb_url_free(&u);
 	kueri_err_clear(&err);
-	if ((tr = query_today(q->query, &day)) < 0)
-		return fail(r, 400, "BadRequest", "today must be a date,"
+	if ((tr = kq_query_today(q->query, &day)) < 0)
+		return kq_fail(r, 400, "BadRequest", "today must be a date,"
 		            " yyyy-mm-dd", NULL);
 	cat = portal_catalog_json(p, NULL, tr ? day * 86400LL
 	                                      : (long long)time(NULL), &err);
 	if (cat == NULL)
-		return fail(r, 500, "InternalError", "the catalog could not be read",
+		return kq_fail(r, 500, "InternalError", "the catalog could not be read",
 		            NULL);
 	/* The inventory's view of the same day: statuses in the table, the
 	 * entries still expected, the counts per unit (public JSON only). */
-	if ((inv = inventory_at(p, day)) != NULL && inv->version > 0) {
+	if ((inv = kq_inventory_at(p, day)) != NULL && inv->version > 0) {
 		ki_catalog_annotate(inv, cat);
 		units = ki_units_json(inv, day);
 		sched = ki_schedule_json(inv, day);
@@ -205,25 +205,25 @@ route_front(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 	ki_inventory_free(inv);
 	json_decref(cat);
 	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
-	return answer_html(r, &b, 200);
+	return kq_answer_html(r, &b, 200);
 }
 
 /* The service root for a browser: the front page; anyone else goes on
  * to the service document (declines, 1). */
 int
-route_browser_root(kportal *p, const kq_route_req *q, kq_resp *r,
+kq_route_browser_root(kportal *p, const kq_route_req *q, kq_resp *r,
                    const char *rest)
 {
-	if (!wants_html(q))
+	if (!kq_wants_html(q))
 		return 1;
-	return route_front(p, q, r, rest);
+	return kq_route_front(p, q, r, rest);
 }
 
 /* {base}html/go?<form>: the filter and summary forms' target → 303 to
  * the OData URL the form stands for (kb_go_location).  Bad forms are a
  * readable error page (only the portal's own forms come here). */
 int
-route_go(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
+kq_route_go(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 {
 	kb_site   site;
 	char      base[256], loc[sizeof r->head.extra - 16];
@@ -231,15 +231,15 @@ route_go(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 
 	(void)p;
 	(void)rest;
-	html_site(q, &site, base, sizeof base);
+	kq_html_site(q, &site, base, sizeof base);
 	kueri_err_clear(&err);
 	if (kb_go_location(&site, q->query, loc, sizeof loc, &err) < 0) {
 		ku_buf     b = { 0 };
-		kueri_sink sink = { sink_to_buf, &b };
+		kueri_sink sink = { kq_sink_to_buf, &b };
 
 		kb_error_page(&sink, &site, &err, NULL, NULL, NULL);
 		snprintf(r->head.cache, sizeof r->head.cache, "no-store");
-		return answer_html(r, &b, kueri_http_status(err.code));
+		return kq_answer_html(r, &b, kueri_http_status(err.code));
 	}
 	r->head.status = 303;
 	snprintf(r->head.cache, sizeof r->head.cache, "no-store");
@@ -255,12 +255,12 @@ route_go(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest)
 /* A route-level error (404, 405, 414) for a browser: the same status as
  * a readable page instead of the OData error JSON. */
 int
-html_fail_page(const kq_route_req *q, kq_resp *r)
+kq_html_fail_page(const kq_route_req *q, kq_resp *r)
 {
 	kb_site    site;
 	char       base[256];
 	ku_buf     b = { 0 };
-	kueri_sink sink = { sink_to_buf, &b };
+	kueri_sink sink = { kq_sink_to_buf, &b };
 	kueri_err  err;
 	json_t    *j = r->text ? json_loads(r->text, 0, NULL) : NULL;
 	const char *msg = json_string_value(json_object_get(
@@ -271,7 +271,7 @@ html_fail_page(const kq_route_req *q, kq_resp *r)
 	err.code = status == 404 ? KUERI_ENOTFOUND : KUERI_EBADREQ;
 	snprintf(err.msg, sizeof err.msg, "%s", msg ? msg : "request failed");
 	json_decref(j);
-	html_site(q, &site, base, sizeof base);
+	kq_html_site(q, &site, base, sizeof base);
 	kb_error_page(&sink, &site, &err, NULL, NULL, NULL);
 	{
 		/* keep Allow and the like; the policy lines follow them */
@@ -279,9 +279,9 @@ html_fail_page(const kq_route_req *q, kq_resp *r)
 		size_t n = strlen(r->head.extra);
 
 		memcpy(extra, r->head.extra, n + 1);
-		if (answer_html(r, &b, status) < 0)
+		if (kq_answer_html(r, &b, status) < 0)
 			return -1;
-		if (n + html_headers(extra + n, sizeof extra - n) < sizeof extra)
+		if (n + kq_html_headers(extra + n, sizeof extra - n) < sizeof extra)
 			memcpy(r->head.extra, extra, sizeof extra);
 	}
 	return 0;

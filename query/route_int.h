@@ -43,25 +43,25 @@ struct kq_resp {
 
 /* route.c: the service's own error answer, the Content-Type, and the
  * inventory's day (query option today=) and state for that day. */
-void set_ctype(kq_resp *r, const char *ct);
-int fail(kq_resp *r, int status, const char *code, const char *msg,
+void kq_set_ctype(kq_resp *r, const char *ct);
+int kq_fail(kq_resp *r, int status, const char *code, const char *msg,
          const char *extra);
-int query_today(const char *qs, ki_day *day);
-ki_inventory *inventory_at(kportal *p, ki_day day);
+int kq_query_today(const char *qs, ki_day *day);
+ki_inventory *kq_inventory_at(kportal *p, ki_day day);
 
 /* route_html.c: does the request want a page, the page's headers and
  * site paths, and the HTML routes (front page, html/go, error pages). */
-int wants_html(const kq_route_req *q);
-int html_page_wanted(const kq_route_req *q, const char *rest);
-size_t html_headers(char *buf, size_t len);
-void html_site(const kq_route_req *q, kb_site *site, char *base, size_t len);
-int sink_to_buf(void *ctx, const char *s, size_t n);
-int answer_html(kq_resp *r, ku_buf *b, int status);
-int route_front(kportal *p, const kq_route_req *q, kq_resp *r,
+int kq_wants_html(const kq_route_req *q);
+int kq_html_page_wanted(const kq_route_req *q, const char *rest);
+size_t kq_html_headers(char *buf, size_t len);
+void kq_html_site(const kq_route_req *q, kb_site *site, char *base, size_t len);
+int kq_sink_to_buf(void *ctx, const char *s, size_t n);
+int kq_answer_html(kq_resp *r, ku_buf *b, int status);
+int kq_route_front(kportal *p, const kq_route_req *q, kq_resp *r,
                 const char *rest);
-int route_browser_root(kportal *p, const kq_route_req *q, kq_resp *r,
+int kq_route_browser_root(kportal *p, const kq_route_req *q, kq_resp *r,
                        const char *rest);
-int route_go(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest);
-int html_fail_page(const kq_route_req *q, kq_resp *r);
+int kq_route_go(kportal *p, const kq_route_req *q, kq_resp *r, const char *rest);
+int kq_html_fail_page(const kq_route_req *q, kq_resp *r);
 
 #endif
