@@ -15,16 +15,7 @@ DB=$TMP/portal.db
 for d in "$REPO"/data/*/; do
 	"$KUERI" publish --db "$DB" "$d/datapackage.kueri.json" >>"$TMP/pub.log" 2>&1
 done
-# The canary package (values KUERI-CANARY-7f3a, publisher "kueri test
-# suite") is really published, then marked private by a targeted UPDATE of
-# its one classification column: the publisher refuses to publish a
-# private package, so a private row can only come from a tampered file,
-# and that is the state this test proves is filtered.
-"$KUERI" publish --db "$DB" "$REPO/tests/data/private-canary/public.json" \
-	>>"$TMP/pub.log" 2>&1
-is "$(sqlite3 "$DB" "UPDATE kueri_package SET classification = 'private'
- WHERE name = 'kueri-canary' RETURNING name")" kueri-canary \
-	"canary published, then its classification set to private"
+hp_private_canary "$DB"   # published, then marked private (http_lib.inc)
 hp_start "$DB" || { ok 1 "server starts"; done_testing; exit 1; }
 API=$BASE/api/3/action
 

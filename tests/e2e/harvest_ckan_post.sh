@@ -14,13 +14,7 @@ DB=$TMP/portal.db
 for d in "$REPO"/data/*/; do
 	"$KUERI" publish --db "$DB" "$d/datapackage.kueri.json" >>"$TMP/pub.log" 2>&1
 done
-"$KUERI" publish --db "$DB" "$REPO/tests/data/private-canary/public.json" \
-	>>"$TMP/pub.log" 2>&1
-# Marked private by a targeted UPDATE (the publisher refuses private
-# packages): the state a tampered file could be in, filtered on read.
-is "$(sqlite3 "$DB" "UPDATE kueri_package SET classification = 'private'
- WHERE name = 'kueri-canary' RETURNING name")" kueri-canary \
-	"canary published, then marked private"
+hp_private_canary "$DB"   # published, then marked private (http_lib.inc)
 hp_start "$DB" || { ok 1 "server starts"; done_testing; exit 1; }
 API=$BASE/api/3/action
 JSON='Content-Type: application/json'

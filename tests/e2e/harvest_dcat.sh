@@ -27,16 +27,7 @@ for d in "$REPO"/data/*/; do
 done
 npkg=$(sqlite3 "$DB" "SELECT count(*) FROM kueri_package")
 is "$npkg" 3 "the three bundled packages are published"
-# The canary: a package whose title, description and values say
-# KUERI-CANARY-7f3a, really published, then marked private by a targeted
-# UPDATE of its one classification column (the publisher refuses private
-# packages, so only a tampered or old file could hold one); the harvest
-# answers must still never show it.
-"$KUERI" publish --db "$DB" "$REPO/tests/data/private-canary/public.json" \
-	>>"$TMP/pub.log" 2>&1
-is "$(sqlite3 "$DB" "UPDATE kueri_package SET classification = 'private'
- WHERE name = 'kueri-canary' RETURNING name")" kueri-canary \
-	"canary published, then its classification set to private"
+hp_private_canary "$DB"   # published, then marked private (http_lib.inc)
 
 hp_start "$DB" || { ok 1 "server starts"; done_testing; exit 1; }
 
