@@ -25,27 +25,8 @@
 
 #include "kd_int.h"
 
-/* Form-encode s[0..n): unreserved bytes as themselves, the rest %XX. */
-static void
-form_escape(ku_buf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[3] = { '%', hex[c >> 4], hex[c & 15] };
-
-		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-		    c == '_' || c == '~')
-			ku_buf_add(b, (const char *)&s[i], 1);
-		else
-			ku_buf_add(b, e, 3);
-	}
-}
-
-/* Append the members of JSON object `o` as name=value pairs. */
+/* Append the members of JSON object `o` as name=value pairs, each
+ * escaped by kd_url_escape (harvest.c).  -1 when out of memory. */
 static int
 json_pairs(ku_buf *b, json_t *o)
 {
@@ -55,39 +36,38 @@ json_pairs(ku_buf *b, json_t *o)
 	json_object_foreach(o, k, v) {
 		char num[64], *text = NULL;
 		const char *s = NULL;
-		size_t n = 0;
 
 		switch (json_typeof(v)) {
 		case JSON_NULL:
 			continue;
 		case JSON_STRING:
+			/* json_loads refused any \u0000 (no JSON_ALLOW_NUL),
+			 * so the string ends at its length. */
 			s = json_string_value(v);
-			n = json_string_length(v);
 			break;
 		case JSON_TRUE:
 		case JSON_FALSE:
 			s = json_is_true(v) ? "true" : "false";
-			n = strlen(s);
 			break;
 		case JSON_INTEGER:
 			snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
 			         json_integer_value(v));
 			s = num;
-			n = strlen(s);
 			break;
 		default:        /* real, array, object: their JSON text */
 			if ((text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
-			                          JSON_REAL_PRECISION(17))) == NULL)
+			                          JSON_REAL_PRECISION(17))) == NULL) {
+				b->oom = 1;
 				return -1;
+			}
 			s = text;
-			n = strlen(s);
 			break;
 		}
 		if (b->n)
 			ku_buf_add(b, "&", 1);
-		form_escape(b, k, strlen(k));
+		kd_url_escape(b, k);
 		ku_buf_add(b, "=", 1);
-		form_escape(b, s, n);
+		kd_url_escape(b, s);
 		free(text);
 	}
 	return b->oom ? -1 : 0;

@@ -102,9 +102,12 @@ buf_write(void *ctx, const char *p, size_t len)
 static kportal *P;
 static ks_conf C;
 
-/* One request; the whole CGI response (caller frees). */
+/* One request, with a Content-Type and body when not NULL (BODY is what
+ * fake_param answers for the body); the whole CGI response (caller
+ * frees). */
 static char *
-run(const char *method, const char *uri, const char *accept)
+run_req(const char *method, const char *uri, const char *accept,
+        const char *ctype, const char *body)
 {
 	fake f = { { "REQUEST_METHOD", method, "REQUEST_URI", uri,
 	             "HTTP_HOST", "example.org", NULL } };
@@ -112,47 +115,33 @@ run(const char *method, const char *uri, const char *accept)
 	kueri_sink out = { buf_write, &b };
 	kh_stats st;
 	const char *q = strchr(uri, '?');
-	int i = 6;
+	const char *kv[] = { "QUERY_STRING", q ? q + 1 : NULL,
+	                     "HTTP_ACCEPT", accept, "CONTENT_TYPE", ctype,
+	                     "BODY", body };
+	size_t i, n = 6;
 
-	if (q) {
-		f.kv[i++] = "QUERY_STRING";
-		f.kv[i++] = q + 1;
-	}
-	if (accept) {
-		f.kv[i++] = "HTTP_ACCEPT";
-		f.kv[i++] = accept;
-	}
-	f.kv[i] = NULL;
+	for (i = 0; i < sizeof kv / sizeof kv[0]; i += 2)
+		if (kv[i + 1]) {
+			f.kv[n++] = kv[i];
+			f.kv[n++] = kv[i + 1];
+		}
+	f.kv[n] = NULL;
 	kh_handle(P, &C, fake_param, &f, &out, &st);
 	if (b.s == NULL)
 		b.s = calloc(1, 1);
 	return b.s;
 }
 
-/* One POST with a body (NULL: none); the whole CGI response. */
+static char *
+run(const char *method, const char *uri, const char *accept)
+{
+	return run_req(method, uri, accept, NULL, NULL);
+}
+
 static char *
 run_post(const char *uri, const char *ctype, const char *body)
 {
-	fake f = { { "REQUEST_METHOD", "POST", "REQUEST_URI", uri,
-	             "HTTP_HOST", "example.org", NULL } };
-	ku_buf b = { 0 };
-	kueri_sink out = { buf_write, &b };
-	kh_stats st;
-	int i = 6;
-
-	if (ctype) {
-		f.kv[i++] = "CONTENT_TYPE";
-		f.kv[i++] = ctype;
-	}
-	if (body) {
-		f.kv[i++] = "BODY";
-		f.kv[i++] = body;
-	}
-	f.kv[i] = NULL;
-	kh_handle(P, &C, fake_param, &f, &out, &st);
-	if (b.s == NULL)
-		b.s = calloc(1, 1);
-	return b.s;
+	return run_req("POST", uri, NULL, ctype, body);
 }
 
 static const char *
@@ -320,6 +309,13 @@ test_catalog_and_ckan(void)
 	ok(strncmp(r, "Status: 400", 11) == 0 &&
 	   strstr(body_of(r), "Bad request - JSON Error") != NULL,
 	   "POST with a JSON list → 400 in CKAN's words");
+	free(r);
+	r = run_post("/api/3/action/package_show", "application/json",
+	             "{\"id\": \"a\\u0000b\"}");
+	ok(strncmp(r, "Status: 400", 11) == 0 &&
+	   strstr(body_of(r), "JSON Error") != NULL &&
+	   strstr(body_of(r), "u0000") != NULL,
+	   "POST with \\u0000 inside a JSON string → 400 naming it");
 	free(r);
 	r = run_post("/odata/", "application/json", "{}");
 	ok(strncmp(r, "Status: 405", 11) == 0, "POST to the OData root → 405");
