@@ -69,6 +69,193 @@ kcsv_dialect_default(kcsv_dialect *d)
 	d->double_quote = 1;
 	d->header = 1;
 	d->skip_initial_space = 0;
+	d->nheader_rows = 1;
+	d->header_rows[0] = 1;
+	strcpy(d->header_join, " ");
+	d->header_case = 1;
+	d->comment[0] = '\0';
+	d->ncomment_rows = 0;
+}
+
+/* ---- which records are data (frictionless-py's Dialect) ----------------- */
+
+long long
+kcsv_last_header(const kcsv_dialect *d)
+{
+	return d->header && d->nheader_rows > 0
+	           ? d->header_rows[d->nheader_rows - 1] : 0;
+}
+
+/* Binary search: `row` in the sorted list a[0..n). */
+static int
+row_listed(const long long *a, int n, long long row)
+{
+	int lo = 0, hi = n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (a[mid] == row)
+			return 1;
+		if (a[mid] < row)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+int
+kcsv_kind(const kcsv_dialect *d, const kcsv_rec *rec)
+{
+	size_t cl = strlen(d->comment);
+
+	/* The first *cell* (after unquoting), as frictionless-py tests
+	 * cells[0].startswith(commentChar): "#x",1 is a comment too. */
+	if (cl && rec->nf > 0 && rec->len[0] >= cl &&
+	    memcmp(rec->v[0], d->comment, cl) == 0)
+		return KCSV_SKIP;
+	if (d->ncomment_rows &&
+	    row_listed(d->comment_rows, d->ncomment_rows, rec->row))
+		return KCSV_SKIP;
+	if (!d->header)
+		return KCSV_DATA;
+	if (row_listed(d->header_rows, d->nheader_rows, rec->row))
+		return KCSV_HEADER;
+	return rec->row <= kcsv_last_header(d) ? KCSV_SKIP : KCSV_DATA;
+}
+
+/* ---- the header's labels ------------------------------------------------ */
+
+int
+kcsv_header_add(kcsv_header *h, const kcsv_rec *rec)
+{
+	int i, k = h->nrows;
+
+	if (k >= KCSV_MAX_HEADER_ROWS)
+		return 0;   /* cannot happen: kcsv_kind allows that many */
+	if (rec->enc_field && !h->enc_row) {
+		h->enc_row = rec->row;
+		h->enc_field = rec->enc_field;
+		h->enc_what = rec->enc_what;
+	}
+	h->cell[k] = calloc((size_t)rec->nf + 1, sizeof(char *));
+	h->clen[k] = calloc((size_t)rec->nf + 1, sizeof(size_t));
+	h->nrows++;   /* counted now: kcsv_header_free frees a half copy */
+	if (!h->cell[k] || !h->clen[k])
+		return -1;
+	for (i = 0; i < rec->nf; i++) {
+		if (!(h->cell[k][i] = malloc(rec->len[i] + 1)))
+			return -1;
+		memcpy(h->cell[k][i], rec->v[i], rec->len[i] + 1);
+		h->clen[k][i] = rec->len[i];
+		h->nf[k] = i + 1;
+	}
+	return 0;
+}
+
+/* The cell header row r gives column i, -1 none: its own; in a row
+ * above the last, when that is empty or missing, the nearest non-empty
+ * cell to its left (a title spanning the columns after it). */
+static int
+lent_cell(const kcsv_header *h, int r, int i)
+{
+	int j = i < h->nf[r] ? i : h->nf[r] - 1;
+
+	if (r == h->nrows - 1)
+		return i < h->nf[r] ? i : -1;
+	while (j >= 0 && h->clen[r][j] == 0)
+		j--;
+	return j;
+}
+
+int
+kcsv_header_join(kcsv_header *h, const kcsv_dialect *d)
+{
+	size_t jl = strlen(d->header_join);
+	int    r, i, n = 0;
+
+	if (h->label)
+		return 0;   /* joined already */
+	/* As wide as the widest row; with several rows, trailing empty
+	 * cells do not count (a title row "harga,," padded to the
+	 * spreadsheet's width adds no column). */
+	for (r = 0; r < h->nrows; r++) {
+		int w = h->nf[r];
+
+		while (h->nrows > 1 && w > 0 && h->clen[r][w - 1] == 0)
+			w--;
+		if (w > n)
+			n = w;
+	}
+	h->label = calloc((size_t)n + 1, sizeof(char *));
+	h->llen = calloc((size_t)n + 1, sizeof(size_t));
+	if (!h->label || !h->llen)
+		return -1;
+	h->n = n;
+	for (i = 0; i < n; i++) {
+		const char *above = NULL, *part;
+		size_t      alen = 0, plen, cap = 1;
+		char       *l;
+
+		if (h->nrows == 1) {   /* one row: the cell as it is */
+			plen = i < h->nf[0] ? h->clen[0][i] : 0;
+			if (!(h->label[i] = malloc(plen + 1)))
+				return -1;
+			memcpy(h->label[i], i < h->nf[0] ? h->cell[0][i] : "", plen);
+			h->label[i][plen] = '\0';
+			h->llen[i] = plen;
+			continue;
+		}
+		for (r = 0; r < h->nrows; r++) {
+			int j = lent_cell(h, r, i);
+
+			cap += jl + (j >= 0 ? h->clen[r][j] : 0);
+		}
+		if (!(l = malloc(cap)))
+			return -1;
+		h->label[i] = l;
+		h->llen[i] = 0;
+		for (r = 0; r < h->nrows; r++) {
+			int j = lent_cell(h, r, i);
+
+			if (j < 0 || h->clen[r][j] == 0)
+				continue;
+			part = h->cell[r][j];
+			plen = h->clen[r][j];
+			if (above && alen == plen && memcmp(above, part, plen) == 0)
+				continue;   /* the same as the part above: once */
+			if (h->llen[i]) {
+				memcpy(l + h->llen[i], d->header_join, jl);
+				h->llen[i] += jl;
+			}
+			memcpy(l + h->llen[i], part, plen);
+			h->llen[i] += plen;
+			above = part;
+			alen = plen;
+		}
+		l[h->llen[i]] = '\0';
+	}
+	return 0;
+}
+
+void
+kcsv_header_free(kcsv_header *h)
+{
+	int r, i;
+
+	for (r = 0; r < h->nrows; r++) {
+		if (h->cell[r])
+			for (i = 0; i < h->nf[r]; i++)
+				free(h->cell[r][i]);
+		free(h->cell[r]);
+		free(h->clen[r]);
+	}
+	for (i = 0; h->label && i < h->n; i++)
+		free(h->label[i]);
+	free(h->label);
+	free(h->llen);
+	memset(h, 0, sizeof(*h));
 }
 
 static kcsv *

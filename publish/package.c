@@ -304,11 +304,84 @@ load_json(const char *path, kueri_err *err)
 	return j;
 }
 
+/* 1 when a "$schema" names a version 2 profile
+ * (https://datapackage.org/profiles/2.0/...). */
+static int
+v2_profile(json_t *o)
+{
+	const char *s = json_string_value(json_object_get(o, "$schema"));
+	const char *p = s ? strstr(s, "/profiles/") : NULL;
+
+	return p && (p[10] == '2' || (p[10] == 'v' && p[11] == '2'));
+}
+
+/* A list of row numbers ("headerRows", "commentRows") into a[0..max):
+ * positive integers up to KCSV_MAX_ROW_NUMBER, increasing when
+ * `increasing`.  The count, or -1 + err naming the rule. */
+static int
+row_list(json_t *v, const char *key, long long *a, int max, int increasing,
+         kueri_err *err)
+{
+	json_t *x;
+	size_t  i;
+
+	if (!json_is_array(v))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect %s must be an array of row numbers", key);
+	if (json_array_size(v) > (size_t)max)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect %s has %zu entries; at most %d are "
+		                     "accepted (limit)", key, json_array_size(v), max);
+	json_array_foreach(v, i, x) {
+		json_int_t n = json_integer_value(x);
+
+		if (!json_is_integer(x) || n < 1 || n > KCSV_MAX_ROW_NUMBER)
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                     "dialect %s entry %zu must be a row number "
+			                     "from 1 to %lld", key, i + 1,
+			                     KCSV_MAX_ROW_NUMBER);
+		if (increasing && i > 0 && n <= a[i - 1])
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                     "dialect %s must be increasing (entry %zu, "
+			                     "%lld, is not after %lld)", key, i + 1,
+			                     (long long)n, a[i - 1]);
+		a[i] = (long long)n;
+	}
+	return (int)i;
+}
+
+static int
+cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* A string option of at most KCSV_MAX_MARK bytes into dst. */
+static int
+mark(json_t *v, const char *key, int allow_empty, char *dst, kueri_err *err)
+{
+	const char *s = json_string_value(v);
+
+	if (!s || (!allow_empty && !*s))
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect %s must be a%s string", key,
+		                     allow_empty ? "" : " non-empty");
+	if (strlen(s) > KCSV_MAX_MARK)
+		return kueri_err_set(err, KUERI_ESCHEMA, -1,
+		                     "dialect %s is longer than %d bytes (limit)", key,
+		                     KCSV_MAX_MARK);
+	strcpy(dst, s);
+	return 0;
+}
+
 int
-kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err)
+kvp_dialect(json_t *pkg, json_t *res, kcsv_dialect *d, kueri_err *err)
 {
 	json_t     *dj = json_object_get(res, "dialect"), *v;
 	const char *s;
+	int         n;
 
 	kcsv_dialect_default(d);
 	/* Inline rows are written as RFC 4180 CSV (source.c): no dialect
@@ -323,6 +396,15 @@ kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err)
 	    ((s = json_string_value(json_object_get(res, "path"))) &&
 	     strlen(s) > 4 && strcasecmp(s + strlen(s) - 4, ".tsv") == 0))
 		d->delimiter = '\t';
+	/*
+	 * Header labels against field names: Table Dialect v2's headerCase
+	 * (default true) when the descriptor is v2, CSV Dialect v1's
+	 * caseSensitiveHeader (default false) otherwise.  A descriptor is v2
+	 * when its "$schema" (the dialect's, the resource's or the package's)
+	 * names a 2.x profile: the v2 specs give "$schema" a 1.0 profile as
+	 * its default, so one without is read by the v1 rules.
+	 */
+	d->header_case = v2_profile(dj) || v2_profile(res) || v2_profile(pkg);
 	if (!dj)
 		return 0;
 	if (!json_is_object(dj))
@@ -356,18 +438,51 @@ kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err)
 			                     "dialect lineTerminator must be \"\\n\", "
 			                     "\"\\r\\n\" or \"\\r\"");
 	}
-	if ((v = json_object_get(dj, "headerRows")) &&
-	    !(json_is_array(v) && json_array_size(v) == 1 &&
-	      json_integer_value(json_array_get(v, 0)) == 1))
-		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "dialect headerRows other than [1] is not "
-		                     "supported");
+	if ((v = json_object_get(dj, "headerRows"))) {
+		if ((n = row_list(v, "headerRows", d->header_rows,
+		                  KCSV_MAX_HEADER_ROWS, 1, err)) < 0)
+			return -1;
+		if (n == 0)
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                     "dialect headerRows must not be empty (use "
+			                     "\"header\": false for no header)");
+		d->nheader_rows = n;
+	}
+	if ((v = json_object_get(dj, "headerJoin")) &&
+	    mark(v, "headerJoin", 1, d->header_join, err) < 0)
+		return -1;
+	if ((v = json_object_get(dj, "caseSensitiveHeader"))) {
+		if (!json_is_boolean(v))
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                     "dialect caseSensitiveHeader must be true or "
+			                     "false");
+		d->header_case = json_is_true(v);
+	}
+	if ((v = json_object_get(dj, "headerCase"))) {
+		if (!json_is_boolean(v))
+			return kueri_err_set(err, KUERI_ESCHEMA, -1,
+			                     "dialect headerCase must be true or false");
+		d->header_case = json_is_true(v);
+	}
 	if ((v = json_object_get(dj, "nullSequence")) && !json_is_string(v))
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "dialect nullSequence must be a string");
-	if (json_object_get(dj, "commentChar") || json_object_get(dj, "commentRows"))
-		return kueri_err_set(err, KUERI_ESCHEMA, -1,
-		                     "dialect comments are not supported");
+	if ((v = json_object_get(dj, "commentChar")) &&
+	    mark(v, "commentChar", 0, d->comment, err) < 0)
+		return -1;
+	if ((v = json_object_get(dj, "commentRows"))) {
+		int i, k = 0;
+
+		if ((n = row_list(v, "commentRows", d->comment_rows,
+		                  KCSV_MAX_COMMENT_ROWS, 0, err)) < 0)
+			return -1;
+		/* Any order is valid; kcsv_kind searches a sorted list. */
+		qsort(d->comment_rows, (size_t)n, sizeof(long long), cmp_ll);
+		for (i = 0; i < n; i++)
+			if (k == 0 || d->comment_rows[k - 1] != d->comment_rows[i])
+				d->comment_rows[k++] = d->comment_rows[i];
+		d->ncomment_rows = k;
+	}
 	if (d->delimiter == d->quote)
 		return kueri_err_set(err, KUERI_ESCHEMA, -1,
 		                     "dialect delimiter and quoteChar are the same");
@@ -397,32 +512,55 @@ static const char *const infer_types[] = { "integer", "number", "boolean",
  * repeated labels get a number suffix (so the header check still reports
  * them as blank/duplicate labels).
  */
+/* The columns of an inferred schema, once the header rows are read
+ * (h: their labels) or, without a header, from the first data row r
+ * (NULL: none).  0, or -1 out of memory. */
+static int
+infer_columns(const kcsv_dialect *d, kcsv_header *h, const kcsv_rec *r,
+              json_t *labels, int *ncols, int (**hits)[8], int **seen)
+{
+	int i;
+
+	if (d->header) {
+		if (kcsv_header_join(h, d) < 0)
+			return -1;
+		*ncols = h->n;
+		for (i = 0; i < h->n; i++)
+			json_array_append_new(labels,
+			                      json_stringn_nocheck(h->label[i], h->llen[i]));
+	} else {
+		*ncols = r ? r->nf : 0;
+	}
+	*hits = calloc((size_t)*ncols + 1, sizeof(**hits));
+	*seen = calloc((size_t)*ncols + 1, sizeof(**seen));
+	return *hits && *seen ? 0 : -1;
+}
+
 static json_t *
 infer_schema(const kv_resource *res, const kcsv_dialect *d, kueri_err *err)
 {
 	kcsv     *c = kcsv_open_fd(res->fd, res->path, d, 0, err);
 	kcsv_rec  r;
+	kcsv_header h;
 	json_t   *labels = json_array(), *schema = NULL, *fields;
-	int       ncols = 0, rows = 0, rc = 0, i, t;
+	int       ncols = 0, rows = 0, rc = 0, i, t, started = 0;
 	int     (*hits)[8] = NULL;
 	int      *seen = NULL;
 	char      name[64];
 
+	memset(&h, 0, sizeof(h));
 	if (!c)
 		goto out;
 	while (rows < INFER_ROWS && (rc = kcsv_next(c, &r, err)) == 1) {
-		if (r.row == 1) {
-			ncols = r.nf;
-			hits = calloc((size_t)ncols, sizeof(*hits));
-			seen = calloc((size_t)ncols, sizeof(*seen));
-			if (!hits || !seen)
-				goto out;
-			for (i = 0; i < r.nf; i++)
-				json_array_append_new(labels, d->header
-				    ? json_stringn_nocheck(r.v[i], r.len[i]) : json_null());
-			if (d->header)
-				continue;
-		}
+		int kind = kcsv_kind(d, &r);
+
+		if (kind == KCSV_HEADER && kcsv_header_add(&h, &r) < 0)
+			goto nomem;
+		if (kind != KCSV_DATA)
+			continue;
+		if (!started++ && infer_columns(d, &h, &r, labels, &ncols, &hits,
+		                                &seen) < 0)
+			goto nomem;
 		rows++;
 		for (i = 0; i < ncols && i < r.nf; i++) {
 			if (r.len[i] == 0)
@@ -447,6 +585,9 @@ infer_schema(const kv_resource *res, const kcsv_dialect *d, kueri_err *err)
 			}
 		}
 	}
+	if (rc >= 0 && !started &&
+	    infer_columns(d, &h, NULL, labels, &ncols, &hits, &seen) < 0)
+		goto nomem;
 	if (rc < 0)
 		goto out;
 	/* An empty file gets an empty schema; verification then reports
@@ -476,9 +617,13 @@ infer_schema(const kv_resource *res, const kcsv_dialect *d, kueri_err *err)
 		json_array_append_new(fields, json_pack("{s:s,s:s}", "name",
 		    (!label || !*label || dup) ? name : label, "type", type));
 	}
+	goto out;
+nomem:
+	kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 out:
 	free(hits);
 	free(seen);
+	kcsv_header_free(&h);
 	json_decref(labels);
 	kcsv_close(c);
 	return schema;
@@ -562,7 +707,7 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 			return -1;
 		json_object_set_new(rj, "dialect", loaded);
 	}
-	if (kvp_dialect(rj, &d, err) < 0) {
+	if (kvp_dialect(pkg->json, rj, &d, err) < 0) {
 		char m[sizeof(err->msg)];
 
 		snprintf(m, sizeof(m), "%s", err->msg);

@@ -25,6 +25,7 @@
  * order, extra cells, missing cells (a blank row replaces these), then
  * unique, primary-key and foreign-key errors.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -150,6 +151,10 @@ kp_type_label(const kvt_field *f)
 		"time", "year", "yearmonth", "duration", "geopoint",
 	};
 
+	/* The declared type: object, array, list, geojson and any are
+	 * stored as strings but a message names what the schema says. */
+	if (f->type_name)
+		return f->type_name;
 	return (int)f->type >= 0 && f->type < KP__MAX ? names[f->type] : "?";
 }
 
@@ -176,22 +181,42 @@ report_constraint(void *ctx, const char *constraint, const char *msg)
 	             c->v->f[c->field].name, c->field + 1, msg);
 }
 
-static void
-check_header(vctx *x, vres *v, const kcsv_rec *h)
+/* Label l (ll bytes) against field name `name`: exactly, or ignoring
+ * ASCII case when the dialect's header is not case-sensitive (v1
+ * caseSensitiveHeader false, v2 headerCase false). */
+static int
+label_matches(const vres *v, const char *name, const char *l, size_t ll)
 {
-	int i, j, n = h->nf > v->nf ? h->nf : v->nf;
+	size_t i;
 
-	if (h->enc_field) {
+	if (strlen(name) != ll)
+		return 0;
+	if (v->d.header_case)
+		return memcmp(name, l, ll) == 0;
+	for (i = 0; i < ll; i++)
+		if (tolower((unsigned char)name[i]) != tolower((unsigned char)l[i]))
+			return 0;
+	return 1;
+}
+
+/* The header's labels (joined from its rows, kcsv_header_join) against
+ * the schema's fields, by position. */
+static void
+check_header(vctx *x, vres *v, const kcsv_header *h)
+{
+	int i, j, n = h->n > v->nf ? h->n : v->nf;
+
+	if (h->enc_row) {
 		kv_add_error(x, v, "encoding-error", -1, h->enc_field, NULL, 0, NULL,
 		             "The header has %s in field at position \"%d\"",
 		             h->enc_what, h->enc_field);
 		return;
 	}
 	for (i = 0; i < n; i++) {
-		const char *l = i < h->nf ? h->v[i] : NULL;
-		size_t      ll = i < h->nf ? h->len[i] : 0;
+		const char *l = i < h->n ? h->label[i] : NULL;
+		size_t      ll = i < h->n ? h->llen[i] : 0;
 
-		if (i >= h->nf) {
+		if (i >= h->n) {
 			kv_add_error(x, v, "missing-label", -1, i + 1, NULL, 0, NULL,
 			             "There is a missing label in the header's field \"%s\" "
 			             "at position \"%d\"", v->f[i].name, i + 1);
@@ -204,7 +229,7 @@ check_header(vctx *x, vres *v, const kcsv_rec *h)
 			continue;
 		}
 		for (j = 0; j < i; j++)
-			if (h->len[j] == ll && !memcmp(h->v[j], l, ll))
+			if (h->llen[j] == ll && !memcmp(h->label[j], l, ll))
 				break;
 		if (j < i) {
 			kv_add_error(x, v, "duplicate-label", -1, i + 1, l, ll, NULL,
@@ -219,12 +244,27 @@ check_header(vctx *x, vres *v, const kcsv_rec *h)
 			             "position \"%d\"", (int)(ll > 60 ? 60 : ll), l, i + 1);
 			continue;
 		}
-		if (strlen(v->f[i].name) != ll || memcmp(v->f[i].name, l, ll))
+		if (!label_matches(v, v->f[i].name, l, ll))
 			kv_add_error(x, v, "incorrect-label", -1, i + 1, l, ll, NULL,
 			             "Label \"%.*s\" in field \"%s\" at position \"%d\" does "
-			             "not match the field name in the schema",
-			             (int)(ll > 60 ? 60 : ll), l, v->f[i].name, i + 1);
+			             "not match the field name in the schema%s",
+			             (int)(ll > 60 ? 60 : ll), l, v->f[i].name, i + 1,
+			             v->d.header_case ? "" : " (case ignored)");
 	}
+}
+
+/* Check the header once, when its rows are read (at the first data row
+ * or the end of the file): joined labels, or -1 out of memory. */
+static int
+header_done(vctx *x, vres *v, kcsv_header *h, int *checked)
+{
+	if (*checked || !v->d.header)
+		return 0;
+	*checked = 1;
+	if (kcsv_header_join(h, &v->d) < 0)
+		return kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+	check_header(x, v, h);
+	return 0;
 }
 
 static json_t *
@@ -289,11 +329,14 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 	size_t       scap = 0, kcap = 0;
 	char        *ok = NULL;   /* per field: typed and non-null */
 	int          rc, i, k, result = -1;
-	long long    size = 0, fsize = 0, header_rows = v->d.header ? 1 : 0;
+	long long    size = 0, fsize = 0;
+	kcsv_header  head;
+	int          head_checked = 0;
 	struct stat  sb;
 	time_t       last = 0;
 	double       t0 = now_s();
 
+	memset(&head, 0, sizeof(head));
 	if (!(c = kcsv_open_fd(v->r->fd, v->r->path, &v->d, 1, x->err)))
 		return -1;
 	if (fstat(v->r->fd, &sb) == 0)
@@ -331,6 +374,8 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 				kv_add_error(x, v, "source-error", -1, -1, NULL, 0, NULL,
 				             "The data source is empty: there is no header and "
 				             "no data");
+			else if (header_done(x, v, &head, &head_checked) < 0)
+				goto out;
 			break;
 		}
 		if (rec.row > 0xffffffffLL) {
@@ -346,10 +391,23 @@ run_resource(vctx *x, int ri, const kv_opts *opts,
 			}
 			v->ckpt[v->nckpt++] = rec.offset;
 		}
-		if (rec.row <= header_rows) {
-			check_header(x, v, &rec);
+		/* Checkpoints above count every record; comments and the
+		 * header are skipped here, so rec.row stays the physical
+		 * record number in every message. */
+		switch (kcsv_kind(&v->d, &rec)) {
+		case KCSV_HEADER:
+			if (kcsv_header_add(&head, &rec) < 0) {
+				kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
+				goto out;
+			}
 			continue;
+		case KCSV_SKIP:
+			continue;
+		default:
+			break;
 		}
+		if (header_done(x, v, &head, &head_checked) < 0)
+			goto out;
 		v->st.rows++;
 		if (v->st.rows == 4096 && fsize > 0 && rec.offset > 0) {
 			/* Rows expected ≈ file size / bytes per row so far (+10%). */
@@ -624,6 +682,7 @@ oom_or_io:
 	if (x->err->code == KUERI_OK)
 		kueri_err_set(x->err, KUERI_ENOMEM, -1, "out of memory");
 out:
+	kcsv_header_free(&head);
 	kcsv_close(c);
 	free(vals);
 	free(ok);

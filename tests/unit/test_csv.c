@@ -2,7 +2,9 @@
  * test_csv.c -- the CSV record reader: every csv-spectrum file parses to its
  * JSON counterpart; dialect options; line endings; BOM; encoding flags;
  * hostile input (unterminated quote, caps, NUL, UTF-16); seeking back to a
- * record by offset; the streaming SHA-256 equals a one-shot digest.
+ * record by offset; the streaming SHA-256 equals a one-shot digest; which
+ * records are header, comment or data (kcsv_kind) and the labels joined
+ * from several header rows (kcsv_header_join).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -146,6 +148,102 @@ static json_t *
 parse(const char *s)
 {
 	return records(s, strlen(s), NULL);
+}
+
+
+/* ---- which records are data, and the header's labels ------------------- */
+
+/* A dialect from a compact spec: "#" commentChar, rows lists as in JSON. */
+typedef struct rowcase {
+	const char *csv;
+	const char *comment;          /* commentChar or NULL            */
+	long long   crows[4];         /* commentRows, 0-terminated      */
+	long long   hrows[4];         /* headerRows, 0-terminated; {0}: [1] */
+	int         header;           /* dialect header                 */
+	const char *join;             /* headerJoin or NULL (" ")       */
+	const char *kinds;            /* per record: H header, S skip, D data */
+	const char *labels;           /* the labels joined by '|'       */
+	const char *what;
+} rowcase;
+
+static const rowcase rowcases[] = {
+	{ "id,name\n#fruits\n1,apple\n", "#", {0}, {0}, 1, NULL, "HSD",
+	  "id|name", "commentChar: the spec example, row 2 skipped" },
+	{ "#c\nid\n\"#q\"\n\" #\"\n", "#", {0}, {0}, 1, NULL, "SDSD",
+	  "", "a comment on row 1 is skipped before it can be the header "
+	  "(frictionless-py: no labels, data from row 2); a quoted \"#q\" "
+	  "cell is a comment, \" #\" is not" },
+	{ "id,name\n#fruits\n1,apple\n", NULL, {2, 0}, {0}, 1, NULL, "HSD",
+	  "id|name", "commentRows [2]: the spec example" },
+	{ "fruit\nid,name\n1,apple\n", NULL, {0}, {1, 2, 0}, 1, NULL, "HHD",
+	  "fruit id|fruit name", "headerRows [1,2]: the spec example" },
+	{ "fruit\nid,name\n1,apple\n", NULL, {0}, {1, 2, 0}, 1, "-", "HHD",
+	  "fruit-id|fruit-name", "headerJoin \"-\": the spec example" },
+	{ "title\nid,name\n1,a\n", NULL, {0}, {2, 0}, 1, NULL, "SHD",
+	  "id|name", "headerRows [2]: row 1 is skipped, not data" },
+	{ "2020,,2021,\nmin,max,min,max\n", NULL, {0}, {1, 2, 0}, 1, "_", "HH",
+	  "2020_min|2020_max|2021_min|2021_max",
+	  "a title over two columns lends itself to the empty cell after it" },
+	{ "harga,,\nberas,gula\nid,id\n1,2\n", NULL, {0}, {1, 2, 3, 0}, 1, ".",
+	  "HHHD", "harga.beras.id|harga.gula.id",
+	  "three rows; a padded title row adds no column" },
+	{ "id,name\nid,\n", NULL, {0}, {1, 2, 0}, 1, NULL, "HH", "id|name",
+	  "a cell equal to the one above is taken once; an empty last-row "
+	  "cell adds nothing" },
+	{ "a,b\n#x\nc,d\n1,2\n", "#", {0}, {1, 3, 0}, 1, NULL, "HSHD",
+	  "a c|b d", "a comment between header rows is skipped" },
+	{ "1,a\n#x\n2,b\n", "#", {3, 0}, {2, 0}, 0, NULL, "DSS", "",
+	  "header false: headerRows are ignored, comments still skipped" },
+};
+
+static void
+row_kinds(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rowcases) / sizeof(rowcases[0]); i++) {
+		const rowcase *t = &rowcases[i];
+		kcsv_dialect   d;
+		kcsv_header    h;
+		kcsv          *c;
+		kcsv_rec       r;
+		kueri_err      err;
+		char           kinds[16] = "", labels[256] = "";
+		int            k, n = 0;
+
+		kcsv_dialect_default(&d);
+		memset(&h, 0, sizeof(h));
+		if (t->comment)
+			snprintf(d.comment, sizeof(d.comment), "%s", t->comment);
+		for (k = 0; t->crows[k]; k++)
+			d.comment_rows[d.ncomment_rows++] = t->crows[k];
+		if (t->hrows[0])
+			for (d.nheader_rows = 0, k = 0; t->hrows[k]; k++)
+				d.header_rows[d.nheader_rows++] = t->hrows[k];
+		d.header = t->header;
+		if (t->join)
+			snprintf(d.header_join, sizeof(d.header_join), "%s", t->join);
+		c = kcsv_open_mem(t->csv, strlen(t->csv), &d);
+		while (kcsv_next(c, &r, &err) == 1 && n < 15) {
+			k = kcsv_kind(&d, &r);
+			kinds[n++] = k == KCSV_HEADER ? 'H' : k == KCSV_SKIP ? 'S' : 'D';
+			if (k == KCSV_HEADER)
+				kcsv_header_add(&h, &r);
+		}
+		kinds[n] = '\0';
+		kcsv_close(c);
+		if (t->header) {
+			size_t o = 0;
+
+			kcsv_header_join(&h, &d);
+			for (k = 0; k < h.n && o < sizeof(labels); k++)
+				o += (size_t)snprintf(labels + o, sizeof(labels) - o, "%s%s",
+				                      k ? "|" : "", h.label[k]);
+		}
+		kcsv_header_free(&h);
+		is_str(kinds, t->kinds, "kinds: %s", t->what);
+		is_str(labels, t->labels, "labels: %s", t->what);
+	}
 }
 
 int
@@ -316,6 +414,7 @@ main(void)
 		kcsv_close(c);
 		free(all);
 	}
+	row_kinds();
 	c = kcsv_open("no/such/file.csv", NULL, 1, &err);
 	ok(c == NULL && err.code == KUERI_EIO && strstr(err.msg, "no/such/file.csv"),
 	   "a missing file is an I/O error naming the path");
