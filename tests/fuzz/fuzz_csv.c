@@ -26,6 +26,14 @@
  *   - a file read (chunked, maybe hashed) gives the same records as the
  *     memory read, and with hashing the byte count and SHA-256 of the
  *     whole input.
+ *   - with a row dialect picked by bits 5-7 of byte 1 (commentChar "#"
+ *     or "//", commentRows [2, 5], headerRows [1], [1,2], [2] or [1,3,4],
+ *     headerJoin "/"), kcsv_kind calls a record a header only when its
+ *     number is listed and it is no comment, data only after the last
+ *     header row and when it is no comment; the labels joined from the
+ *     header rows are no more than the widest header row, each no longer
+ *     than the header cells and joins, and one header row gives its
+ *     cells exactly.
  * A broken property aborts, so libFuzzer saves the input.
  *
  * Build and run: tests/fuzz/run.sh csv (make fuzz runs every harness).
@@ -225,6 +233,75 @@ seek_check(kcsv *c, const pass *full, size_t k, long long total,
 	pass_free(&again);
 }
 
+/* The row dialect check (see the top): one memory read classified. */
+static void
+rows_check(const char *csv, size_t n, const kcsv_dialect *base, int sel)
+{
+	static const long long hrows[4][3] = {
+		{ 1, 0, 0 }, { 1, 2, 0 }, { 2, 0, 0 }, { 1, 3, 4 },
+	};
+	kcsv_dialect d = *base;
+	kcsv_header  h;
+	kcsv_rec     r;
+	kueri_err    err;
+	size_t       width = 0, total = 0;
+	int          k, nh = 0;
+
+	memset(&h, 0, sizeof h);
+	strcpy(d.comment, sel & 4 ? "//" : "#");
+	d.comment_rows[0] = 2;
+	d.comment_rows[1] = 5;
+	d.ncomment_rows = 2;
+	d.nheader_rows = 0;
+	for (k = 0; k < 3 && hrows[sel & 3][k]; k++)
+		d.header_rows[d.nheader_rows++] = hrows[sel & 3][k];
+	strcpy(d.header_join, "/");
+	kcsv *c = kcsv_open_mem(csv, n, &d);
+	if (!c)
+		abort();
+	while (kcsv_next(c, &r, &err) == 1) {
+		int  kind = kcsv_kind(&d, &r);
+		int  listed = 0, comment = r.row == 2 || r.row == 5 ||
+		     (r.len[0] >= strlen(d.comment) &&
+		      !memcmp(r.v[0], d.comment, strlen(d.comment)));
+		for (k = 0; k < d.nheader_rows; k++)
+			listed |= d.header_rows[k] == r.row;
+		CHECK(kind == KCSV_DATA || kind == KCSV_HEADER || kind == KCSV_SKIP,
+		      "kind %d", kind);
+		CHECK(kind != KCSV_HEADER || (d.header && listed && !comment),
+		      "record %lld is a header", r.row);
+		CHECK(kind != KCSV_DATA || (!comment &&
+		      r.row > kcsv_last_header(&d)), "record %lld is data", r.row);
+		CHECK(kind != KCSV_SKIP || comment || (d.header &&
+		      r.row <= kcsv_last_header(&d)), "record %lld skipped", r.row);
+		if (kind == KCSV_HEADER) {
+			if (kcsv_header_add(&h, &r) < 0)
+				abort();
+			nh++;
+			if ((size_t)r.nf > width)
+				width = (size_t)r.nf;
+			for (k = 0; k < r.nf; k++)
+				total += r.len[k];
+		}
+	}
+	kcsv_close(c);
+	if (kcsv_header_join(&h, &d) < 0)
+		abort();
+	CHECK((size_t)h.n <= width, "%d labels from rows %zu wide", h.n, width);
+	for (k = 0; k < h.n; k++) {
+		CHECK(h.label[k][h.llen[k]] == '\0', "label %d not terminated", k);
+		/* At most one part per header row, each a cell, one join
+		 * ("/") between parts. */
+		CHECK(h.llen[k] <= total + (size_t)nh, "label %d: %zu bytes from "
+		      "%zu bytes of header cells", k + 1, h.llen[k], total);
+		if (nh == 1)
+			CHECK(h.llen[k] == h.clen[0][k] &&
+			      !memcmp(h.label[k], h.cell[0][k], h.llen[k]),
+			      "one header row: label %d is not its cell", k + 1);
+	}
+	kcsv_header_free(&h);
+}
+
 static void
 write_file(const char *buf, size_t n)
 {
@@ -288,6 +365,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seek_check(c, &mem, (size_t)sel * 7, (long long)n, max_record,
 		           max_fields);
 	kcsv_close(c);
+	if (mode < 2 && !small)
+		rows_check(csv, n, &d, sel);
 
 	if (mode >= 2) {
 		kueri_err err;
