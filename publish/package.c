@@ -384,6 +384,15 @@ kvp_dialect(json_t *pkg, json_t *res, kcsv_dialect *d, kueri_err *err)
 	int         n;
 
 	kcsv_dialect_default(d);
+	/*
+	 * Header labels against field names: Table Dialect v2's headerCase
+	 * (default true) when the descriptor is v2, CSV Dialect v1's
+	 * caseSensitiveHeader (default false) otherwise.  A descriptor is v2
+	 * when its "$schema" (the dialect's, the resource's or the package's)
+	 * names a 2.x profile: the v2 specs give "$schema" a 1.0 profile as
+	 * its default, so one without is read by the v1 rules.
+	 */
+	d->header_case = v2_profile(dj) || v2_profile(res) || v2_profile(pkg);
 	/* Inline rows are written as RFC 4180 CSV (source.c): no dialect
 	 * of the resource applies to them. */
 	if (json_is_array(json_object_get(res, "data")))
@@ -396,15 +405,6 @@ kvp_dialect(json_t *pkg, json_t *res, kcsv_dialect *d, kueri_err *err)
 	    ((s = json_string_value(json_object_get(res, "path"))) &&
 	     strlen(s) > 4 && strcasecmp(s + strlen(s) - 4, ".tsv") == 0))
 		d->delimiter = '\t';
-	/*
-	 * Header labels against field names: Table Dialect v2's headerCase
-	 * (default true) when the descriptor is v2, CSV Dialect v1's
-	 * caseSensitiveHeader (default false) otherwise.  A descriptor is v2
-	 * when its "$schema" (the dialect's, the resource's or the package's)
-	 * names a 2.x profile: the v2 specs give "$schema" a 1.0 profile as
-	 * its default, so one without is read by the v1 rules.
-	 */
-	d->header_case = v2_profile(dj) || v2_profile(res) || v2_profile(pkg);
 	if (!dj)
 		return 0;
 	if (!json_is_object(dj))
