@@ -247,9 +247,8 @@ check_header(vctx *x, vres *v, const kcsv_header *h)
 		if (!label_matches(v, v->f[i].name, l, ll))
 			kv_add_error(x, v, "incorrect-label", -1, i + 1, l, ll, NULL,
 			             "Label \"%.*s\" in field \"%s\" at position \"%d\" does "
-			             "not match the field name in the schema%s",
-			             (int)(ll > 60 ? 60 : ll), l, v->f[i].name, i + 1,
-			             v->d.header_case ? "" : " (case ignored)");
+			             "not match the field name in the schema",
+			             (int)(ll > 60 ? 60 : ll), l, v->f[i].name, i + 1);
 	}
 }
 
