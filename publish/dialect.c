@@ -11,17 +11,6 @@
 
 #include "pkgint.h"
 
-/* 1 when a "$schema" names a version 2 profile
- * (https://datapackage.org/profiles/2.0/...). */
-static int
-v2_profile(json_t *o)
-{
-	const char *s = json_string_value(json_object_get(o, "$schema"));
-	const char *p = s ? strstr(s, "/profiles/") : NULL;
-
-	return p && (p[10] == '2' || (p[10] == 'v' && p[11] == '2'));
-}
-
 /* A list of row numbers ("headerRows", "commentRows") into a[0..max):
  * positive integers up to KCSV_MAX_ROW_NUMBER, increasing when
  * `increasing`.  The count, or -1 + err naming the rule. */
@@ -84,7 +73,7 @@ mark(json_t *v, const char *key, int allow_empty, char *dst, kueri_err *err)
 }
 
 int
-kvp_dialect(json_t *pkg, json_t *res, kcsv_dialect *d, kueri_err *err)
+kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err)
 {
 	json_t     *dj = json_object_get(res, "dialect"), *v;
 	const char *s;
@@ -92,14 +81,15 @@ kvp_dialect(json_t *pkg, json_t *res, kcsv_dialect *d, kueri_err *err)
 
 	kcsv_dialect_default(d);
 	/*
-	 * Header labels against field names: Table Dialect v2's headerCase
-	 * (default true) when the descriptor is v2, CSV Dialect v1's
-	 * caseSensitiveHeader (default false) otherwise.  A descriptor is v2
-	 * when its "$schema" (the dialect's, the resource's or the package's)
-	 * names a 2.x profile: the v2 specs give "$schema" a 1.0 profile as
-	 * its default, so one without is read by the v1 rules.
+	 * Header labels against field names: case-sensitive unless the
+	 * dialect says otherwise (v2 "headerCase": false, or v1
+	 * "caseSensitiveHeader": false).  v2's headerCase defaults to true;
+	 * v1's CSV Dialect gave caseSensitiveHeader a default of false, but
+	 * frictionless-py (the reference validator) and v2 both treat "ID"
+	 * against a field "id" as an incorrect label when nothing is said,
+	 * so one default for every descriptor, whatever its "$schema".
 	 */
-	d->header_case = v2_profile(dj) || v2_profile(res) || v2_profile(pkg);
+	d->header_case = 1;
 	/* Inline rows are written as RFC 4180 CSV (source.c): no dialect
 	 * of the resource applies to them. */
 	if (json_is_array(json_object_get(res, "data")))

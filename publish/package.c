@@ -522,7 +522,7 @@ load_resource(kv_package *pkg, kv_resource *r, json_t *rj, int ri,
 			return -1;
 		json_object_set_new(rj, "dialect", loaded);
 	}
-	if (kvp_dialect(pkg->json, rj, &d, err) < 0) {
+	if (kvp_dialect(rj, &d, err) < 0) {
 		char m[sizeof(err->msg)];
 
 		snprintf(m, sizeof(m), "%s", err->msg);

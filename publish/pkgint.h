@@ -9,10 +9,9 @@
 #include "csv.h"
 #include "publish.h"
 
-/* The CSV dialect of resource object `res` (defaults when absent) of
- * package object `pkg` (may be NULL; its "$schema" tells v1 from v2)
+/* The CSV dialect of resource object `res` (defaults when absent)
  * (dialect.c).  -1 + err (KUERI_ESCHEMA) for an unsupported dialect. */
-int kvp_dialect(json_t *pkg, json_t *res, kcsv_dialect *d, kueri_err *err);
+int kvp_dialect(json_t *res, kcsv_dialect *d, kueri_err *err);
 
 /* The field names of a field list ("a" or ["a","b"]) as indexes into the
  * schema's fields; n receives the count.  NULL + err if one is unknown.

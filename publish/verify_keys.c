@@ -148,8 +148,8 @@ kv_keys_setup(vctx *x)
 		size_t  k;
 
 		v->r = &pkg->res[ri];
-		if (kvp_dialect(pkg->json,
-		                json_array_get(json_object_get(pkg->json, "resources"),
+		if (kvp_dialect(json_array_get(json_object_get(pkg->json,
+		                                               "resources"),
 		                               (size_t)ri), &v->d, x->err) < 0)
 			return -1;
 		fields = json_object_get(schema, "fields");
