@@ -133,8 +133,18 @@ put_small(ku_buf *b, const char *s, size_t n)
 static void json_str_escaped(ku_buf *b, const char *s, size_t n)
 	__attribute__((noinline));
 
+static inline void json_str(ku_buf *b, const char *s, size_t n)
+	__attribute__((always_inline));
+
 void
 kq_json_str(ku_buf *b, const char *s, size_t n)
+{
+	json_str(b, s, n);
+}
+
+/* inline in the row loop below, a call elsewhere (kq_json_str) */
+static inline void
+json_str(ku_buf *b, const char *s, size_t n)
 {
 	/* Most values need no escape: one reservation, one copy.  The
 	 * escaping path is a function of its own so that this one stays a
@@ -262,9 +272,12 @@ json_geo(ku_buf *b, const char *s)
  * of a connection (the CLI, tests) steps it from one thread.  The value
  * stays valid until the next step, like a column_text pointer.
  */
-void
-kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
-              int ieee754)
+static inline void json_value(ku_buf *b, sqlite3_stmt *st, int i,
+                              const kq_outcol *c, int ieee754)
+	__attribute__((always_inline));
+static inline void
+json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
+           int ieee754)
 {
 	sqlite3_value *v = sqlite3_column_value(st, i);
 	int            st_type = sqlite3_value_type(v);
@@ -325,10 +338,17 @@ kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 			ku_buf_add(b, "null", 4);
 			return;
 		}
-		kq_json_str(b, s, (size_t)sqlite3_value_bytes(v));
+		json_str(b, s, (size_t)sqlite3_value_bytes(v));
 		return;
 	}
 	}
+}
+
+void
+kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
+              int ieee754)
+{
+	json_value(b, st, i, c, ieee754);
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -485,7 +505,7 @@ json_row(const kq_wctx *w, ku_buf *b, long long i)
 	int c;
 
 	if (w->property) {
-		kq_json_value(b, w->st, 0, &w->out[0], w->ieee754);
+		json_value(b, w->st, 0, &w->out[0], w->ieee754);
 		return 0;
 	}
 	if (!w->entity) {
@@ -506,7 +526,8 @@ json_row(const kq_wctx *w, ku_buf *b, long long i)
 			o[n] = '\0';
 			b->n = (size_t)(o + n - b->s);
 		}
-		kq_json_value(b, w->st, c, &w->out[c], w->ieee754);
+		/* inline: one call per row, not per value */
+		json_value(b, w->st, c, &w->out[c], w->ieee754);
 	}
 	if (!w->entity)
 		ku_buf_add(b, "}", 1);

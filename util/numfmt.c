@@ -42,28 +42,49 @@ fixed_digits(char *out, long long v, int frac)
 static size_t
 fixed6(char *out, long long m)
 {
+	/* "00".."99": two digits per division */
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930"
+		"31323334353637383940414243444546474849505152535455565758596061"
+		"62636465666768697071727374757677787980818283848586878889909192"
+		"93949596979899";
 	char               tmp[32], *e = tmp + sizeof(tmp);
 	unsigned long long u = m < 0 ? 0ULL - (unsigned long long)m
 	                             : (unsigned long long)m;
+	unsigned           r = (unsigned)(u % 1000000), ip;
 	size_t             n;
-	int                k;
+	int                k, nf = 6;
 
-	for (k = 0; k < 6; k++) {
-		*--e = (char)('0' + u % 10);
-		u /= 10;
+	u /= 1000000;
+	if (r) {
+		/* fraction digits without the trailing zeros */
+		while (r % 10 == 0) {
+			r /= 10;
+			nf--;
+		}
+		for (k = nf; k >= 2; k -= 2) {
+			e -= 2;
+			memcpy(e, pairs + 2 * (r % 100), 2);
+			r /= 100;
+		}
+		if (k == 1)
+			*--e = (char)('0' + r);
+		*--e = '.';
 	}
-	*--e = '.';
-	do {
-		*--e = (char)('0' + u % 10);
-		u /= 10;
-	} while (u);
+	while (u >= 100) {
+		ip = (unsigned)(u % 100);
+		u /= 100;
+		e -= 2;
+		memcpy(e, pairs + 2 * ip, 2);
+	}
+	if (u >= 10) {
+		e -= 2;
+		memcpy(e, pairs + 2 * u, 2);
+	} else
+		*--e = (char)('0' + u);
 	if (m < 0)
 		*--e = '-';
 	n = (size_t)(tmp + sizeof(tmp) - e);
-	while (e[n - 1] == '0')     /* stops at the '.' at the latest */
-		n--;
-	if (e[n - 1] == '.')
-		n--;
 	memcpy(out, e, n);
 	out[n] = '\0';
 	return n;
