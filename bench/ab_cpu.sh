@@ -7,7 +7,7 @@
 # (bench/unique.lua, so nginx's cache never answers), old and new
 # interleaved ROUNDS (default 3) times.  CPU = utime + stime of the kueri
 # parent and its workers (/proc/PID/stat) after minus before, over the
-# requests wrk counted: µs per request.  On a shared machine req/s follow
+# requests wrk counted: µs per request, and its user and system parts.  On a shared machine req/s follow
 # the neighbours; CPU per request much less so, and interleaving spreads
 # what is left over both sides.  Prints one line per run.
 set -eu
@@ -24,10 +24,10 @@ trap 'stop; rm -rf "$RUN"' EXIT
 USERLINE=""
 [ "$(id -u)" = 0 ] && USERLINE="user root $(id -gn);"
 TCK=$(getconf CLK_TCK)
-cpu() {  # cpu PID: utime+stime ticks of PID and its children (live ones)
+cpu() {  # cpu PID: "utime stime" ticks of PID and its children (live ones)
 	for p in "$1" $(ps -o pid= --ppid "$1"); do
-		awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0
-	done | awk '{ s += $1 } END { print s }'
+		awk '{ print $14, $15 }' "/proc/$p/stat" 2>/dev/null || echo 0 0
+	done | awk '{ u += $1; s += $2 } END { print u, s }'
 }
 one() {  # one NAME KUERI
 	rm -rf "$RUN/n"; mkdir -p "$RUN/n/tmp" "$RUN/n/cache"
@@ -54,8 +54,10 @@ one() {  # one NAME KUERI
 	n=$(awk '/requests in/ { print $1 }' "$RUN/wrk.out")
 	rps=$(awk '/^Requests\/sec/ { print $2 }' "$RUN/wrk.out")
 	bad=$(awk '/Non-2xx/ { print $NF }' "$RUN/wrk.out")
-	echo "$1 requests=$n req/s=$rps non2xx=${bad:-0} cpu_us_per_req=$(
-		echo "$c0 $c1 $n $TCK" | awk '{ printf "%.1f", ($2 - $1) * 1e6 / $4 / $3 }')"
+	echo "$1 requests=$n req/s=$rps non2xx=${bad:-0} $(
+		echo "$c0 $c1 $n $TCK" | awk '{ u = ($3 - $1) * 1e6 / $6 / $5
+			s = ($4 - $2) * 1e6 / $6 / $5
+			printf "cpu_us_per_req=%.1f user=%.1f sys=%.1f", u + s, u, s }')"
 	stop
 	rm -f "$RUN/s.sock"
 }
