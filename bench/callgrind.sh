@@ -17,8 +17,9 @@
 # strace attaches.
 #
 # CG_KEEP=DIR keeps the worker's callgrind file of the N-request run as
-# DIR/callgrind.out (for `callgrind_annotate --inclusive=yes`) and the
-# strace summary as DIR/strace.txt.  CG_SKIP_STRACE=1 prints only the
+# DIR/callgrind.out (for `callgrind_annotate --inclusive=yes`), the one of
+# the 1-request run as DIR/callgrind1.out (bench/cg_objects.sh splits the
+# difference by object) and the strace summary as DIR/strace.txt.  CG_SKIP_STRACE=1 prints only the
 # instructions.  KUERI_HEAVY_MS=100000 keeps the worker from demoting
 # itself under valgrind (every request looks heavy at valgrind's speed).
 set -eu
@@ -56,13 +57,11 @@ run() {  # run N: total Ir of the worker process for N requests
 		echo "$(awk '/^(summary|totals):/ { print $2; exit }' "$f") $f"
 	done | sort -n | tail -1
 }
-a=$(run 1 | cut -d' ' -f1)
+a=$(run 1)
+[ -n "${CG_KEEP:-}" ] && mkdir -p "$CG_KEEP" && cp "${a#* }" "$CG_KEEP/callgrind1.out"
 b=$(run $((N + 1)))
-if [ -n "${CG_KEEP:-}" ]; then
-	mkdir -p "$CG_KEEP"
-	cp "${b#* }" "$CG_KEEP/callgrind.out"
-fi
-instr=$(echo "$a ${b%% *} $N" | awk '{ printf "%.0f", ($2 - $1) / $3 }')
+[ -n "${CG_KEEP:-}" ] && cp "${b#* }" "$CG_KEEP/callgrind.out"
+instr=$(echo "${a%% *} ${b%% *} $N" | awk '{ printf "%.0f", ($2 - $1) / $3 }')
 if [ -n "${CG_SKIP_STRACE:-}" ]; then
 	echo "$instr"
 	exit 0

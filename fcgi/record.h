@@ -52,6 +52,10 @@ typedef struct kr_req {
 	char          *params;     /* "NAME\0VALUE\0"... (owned)             */
 	char         **envp;       /* name, value, name, value... (owned)    */
 	size_t         nparams;    /* pairs in envp                          */
+	unsigned      *nkeys;      /* per pair, name_key (record.c) of its name (in
+	                              envp's allocation: freed with it)      */
+	unsigned short slot[64];   /* a hash of nkeys (record.c): pair index + 1,
+	                              0 empty; used when nparams <= 32       */
 	char          *body;       /* STDIN bytes + NUL, or NULL (owned)     */
 	size_t         stdin_len;
 	int            failed;     /* a write failed: drop further output    */

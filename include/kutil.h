@@ -83,6 +83,16 @@ ku_buf_lld(ku_buf *b, long long v)
 
 	ku_buf_add(b, s, (size_t)(tmp + 32 - s));
 }
+/* Makes room for n more bytes (plus the NUL) so that the next appends up
+ * to n bytes do not reallocate; 0, or -1 with b->oom set. */
+int ku_buf_grow(ku_buf *b, size_t n);
+static inline int
+ku_buf_reserve(ku_buf *b, size_t n)
+{
+	if (b->cap - b->n > n && !b->oom)
+		return 0;
+	return ku_buf_grow(b, n);
+}
 void ku_buf_printf(ku_buf *b, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ku_buf_free(ku_buf *b);
@@ -96,6 +106,8 @@ void ku_csv_field(ku_buf *b, const char *s, size_t n);
 /* The shortest decimal text of d that reads back to d (fixed notation for
  * up to 6 fraction digits, else %.15g..%.17g; "NaN", "INF", "-INF"). */
 void ku_fmt_double(char *out, size_t len, double d);
+/* The same, returning the text's length (no strlen in the writers). */
+size_t ku_fmt_dbl(char *out, size_t len, double d);
 
 /* ---------------------------------------------------------------- ISO 8601 */
 

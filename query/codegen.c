@@ -76,6 +76,7 @@ add_out(kq_answer *a, const kq_col *c, ku_buf *sel, const kq_scope *s,
 	                              : ku_strndup(&a->pc.arena, nm->s, nm->n);
 	if (a->outname[a->nout] == NULL)
 		return kq_oom(&a->pc);
+	a->out[a->nout].jlen = nm->n;   /* no strlen per row (json.c) */
 	a->nout++;
 	if (!first)
 		ku_buf_puts(sel, ", ");

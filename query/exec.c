@@ -586,6 +586,10 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 	int       rc = a->step_rc, more = 0, ret = 0;
 	char     *token = NULL;
 
+	/* one allocation for a page's body instead of doubling from 256
+	 * (flush() sends at 32 KB; an OOM here fails at the first flush) */
+	ku_buf_reserve(&b, 16384);
+
 	if (wr->begin(&a->w, &b) < 0) {
 		ret = -1;
 		goto out;

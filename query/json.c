@@ -9,6 +9,7 @@
  * NaN/±INF are the strings "NaN"/"INF"/"-INF", geopoints are GeoJSON.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,20 +30,156 @@ static const unsigned char json_special[256] = {
 };
 #undef E8
 
+/* Nonzero when one of the 8 bytes of w is special (json_special): a byte
+ * >= 0x80, < 0x20, '"' or '\\'.  The "has a zero byte" test of
+ * Hacker's Delight / Bit Twiddling Hacks, (x - 0x01..) & ~x & 0x80..,
+ * exact for "is there one" (its false positives are only above a true
+ * hit); it scans a clean run of a string 8 bytes per step. */
+#define ONES  0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static inline uint64_t
+special8(uint64_t w)
+{
+	uint64_t q = w ^ (ONES * '"'), bs = w ^ (ONES * '\\');
+
+	return (w | ((w - ONES * 0x20) & ~w) | ((q - ONES) & ~q) |
+	        ((bs - ONES) & ~bs)) & HIGHS;
+}
+
+/* Bytes of s[0..n) before the first special one. */
+static inline size_t
+clean_prefix(const unsigned char *u, size_t n)
+{
+	size_t   i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, u + i, 8);
+		if (special8(w))
+			break;
+	}
+	while (i < n && !json_special[u[i]])
+		i++;
+	return i;
+}
+
+/* 1 when no byte of s[0..n) is special: the words are read with
+ * overlapping loads (the last 8 or 4 bytes once more) instead of a loop
+ * over the tail bytes; most values are a few bytes to a few dozen. */
+static inline int
+all_clean(const unsigned char *u, size_t n)
+{
+	uint64_t w;
+	uint32_t lo, hi;
+	size_t   i;
+
+	if (n >= 8) {
+		for (i = 0; i + 8 < n; i += 8) {
+			memcpy(&w, u + i, 8);
+			if (special8(w))
+				return 0;
+		}
+		memcpy(&w, u + n - 8, 8);
+		return !special8(w);
+	}
+	if (n >= 4) {
+		memcpy(&lo, u, 4);
+		memcpy(&hi, u + n - 4, 4);
+		return !special8((uint64_t)hi << 32 | lo);
+	}
+	for (i = 0; i < n; i++)
+		if (json_special[u[i]])
+			return 0;
+	return 1;
+}
+
+/* memcpy for the short pieces of a row (names, values): overlapping
+ * word moves instead of a library call for up to 16 bytes. */
+static inline void
+copy_small(char *o, const char *s, size_t n)
+{
+	uint64_t a, z;
+	uint32_t x, y;
+
+	if (n > 16)
+		memcpy(o, s, n);
+	else if (n >= 8) {
+		memcpy(&a, s, 8);
+		memcpy(&z, s + n - 8, 8);
+		memcpy(o, &a, 8);
+		memcpy(o + n - 8, &z, 8);
+	} else if (n >= 4) {
+		memcpy(&x, s, 4);
+		memcpy(&y, s + n - 4, 4);
+		memcpy(o, &x, 4);
+		memcpy(o + n - 4, &y, 4);
+	} else {
+		while (n--)
+			*o++ = *s++;
+	}
+}
+
+/* Appends s[0..n) (n small) with one room check and no library call. */
+static inline void
+put_small(ku_buf *b, const char *s, size_t n)
+{
+	if (ku_buf_reserve(b, n) == 0) {
+		copy_small(b->s + b->n, s, n);
+		b->n += n;
+		b->s[b->n] = '\0';
+	}
+}
+
+static void json_str_escaped(ku_buf *b, const char *s, size_t n)
+	__attribute__((noinline));
+
+static inline void json_str(ku_buf *b, const char *s, size_t n)
+	__attribute__((always_inline));
+
 void
 kq_json_str(ku_buf *b, const char *s, size_t n)
 {
+	json_str(b, s, n);
+}
+
+/* inline in the row loop below, a call elsewhere (kq_json_str) */
+static inline void
+json_str(ku_buf *b, const char *s, size_t n)
+{
+	/* Most values need no escape: one reservation, one copy.  The
+	 * escaping path is a function of its own so that this one stays a
+	 * leaf without register saves (~25 instructions a call). */
+	if (all_clean((const unsigned char *)s, n) &&
+	    ku_buf_reserve(b, n + 2) == 0) {
+		char *o = b->s + b->n;
+
+		o[0] = '"';
+		copy_small(o + 1, s, n);
+		o[n + 1] = '"';
+		o[n + 2] = '\0';
+		b->n += n + 2;
+		return;
+	}
+	json_str_escaped(b, s, n);
+}
+
+static void
+json_str_escaped(ku_buf *b, const char *s, size_t n)
+{
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u = (const unsigned char *)s;
-	size_t               i = 0, run = 0;
+	size_t               i, run;
 
 	ku_buf_add(b, "\"", 1);
+	i = run = clean_prefix(u, n);
 	while (i < n) {
 		unsigned char c = u[i];
 
 		if (!json_special[c]) {
-			i++;
-			run++;
+			size_t k = clean_prefix(u + i, n - i);
+
+			i += k;
+			run += k;
 			continue;
 		}
 		if (run) {
@@ -92,15 +229,15 @@ kq_json_str(ku_buf *b, const char *s, size_t n)
 static void
 json_double(ku_buf *b, double d, int quote)
 {
-	char tmp[40];
+	char   tmp[40];
+	size_t n = ku_fmt_dbl(tmp + 1, sizeof(tmp) - 2, d);
 
-	ku_fmt_double(tmp, sizeof(tmp), d);
 	if (isnan(d) || isinf(d) || quote) {
-		ku_buf_add(b, "\"", 1);
-		ku_buf_puts(b, tmp);
-		ku_buf_add(b, "\"", 1);
+		tmp[0] = '"';
+		tmp[n + 1] = '"';
+		put_small(b, tmp, n + 2);
 	} else
-		ku_buf_puts(b, tmp);
+		put_small(b, tmp + 1, n);
 }
 
 /* "lat,lon" → {"type":"Point","coordinates":[lon,lat]} */
@@ -122,11 +259,28 @@ json_geo(ku_buf *b, const char *s)
 	ku_buf_puts(b, "]}");
 }
 
-void
-kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
-              int ieee754)
+/*
+ * The value is read through sqlite3_column_value once, then
+ * sqlite3_value_type/_int64/_double/_text/_bytes: each sqlite3_column_*
+ * call enters and leaves the statement's mutex, checks the column and
+ * the malloc state (columnMem, columnMallocFailure), three times for a
+ * string value; that was ~60 instructions a value, a sixth of SQLite's
+ * part of a page.  The value is "unprotected" (no mutex held); SQLite's
+ * documentation of sqlite3_value says that in the multi-thread mode
+ * `kueri serve` sets (SQLITE_CONFIG_MULTITHREAD) protected and
+ * unprotected values can be used interchangeably, and every other user
+ * of a connection (the CLI, tests) steps it from one thread.  The value
+ * stays valid until the next step, like a column_text pointer.
+ */
+static inline void json_value(ku_buf *b, sqlite3_stmt *st, int i,
+                              const kq_outcol *c, int ieee754)
+	__attribute__((always_inline));
+static inline void
+json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
+           int ieee754)
 {
-	int st_type = sqlite3_column_type(st, i);
+	sqlite3_value *v = sqlite3_column_value(st, i);
+	int            st_type = sqlite3_value_type(v);
 
 	if (st_type == SQLITE_NULL) {
 		ku_buf_add(b, "null", 4);
@@ -134,7 +288,7 @@ kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 	}
 	switch (c->type) {
 	case KT_BOOL:
-		if (sqlite3_column_int64(st, i))
+		if (sqlite3_value_int64(v))
 			ku_buf_add(b, "true", 4);
 		else
 			ku_buf_add(b, "false", 5);
@@ -147,9 +301,9 @@ kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 
 		if (st_type == SQLITE_INTEGER) {
 			char               tmp[32], *e = tmp + sizeof(tmp);
-			long long          v = sqlite3_column_int64(st, i);
-			unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-			                             : (unsigned long long)v;
+			long long          x = sqlite3_value_int64(v);
+			unsigned long long u = x < 0 ? 0ULL - (unsigned long long)x
+			                             : (unsigned long long)x;
 
 			if (quote)
 				*--e = '"';
@@ -157,37 +311,44 @@ kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
 				*--e = (char)('0' + u % 10);
 				u /= 10;
 			} while (u);
-			if (v < 0)
+			if (x < 0)
 				*--e = '-';
 			if (quote)
 				*--e = '"';
-			ku_buf_add(b, e, (size_t)(tmp + sizeof(tmp) - e));
+			put_small(b, e, (size_t)(tmp + sizeof(tmp) - e));
 		} else if (st_type == SQLITE_FLOAT)
-			json_double(b, sqlite3_column_double(st, i), quote);
+			json_double(b, sqlite3_value_double(v), quote);
 		else {
-			const char *s = (const char *)sqlite3_column_text(st, i);
+			const char *s = (const char *)sqlite3_value_text(v);
 
-			kq_json_str(b, s ? s : "", s ? (size_t)sqlite3_column_bytes(st, i) : 0);
+			kq_json_str(b, s ? s : "", s ? (size_t)sqlite3_value_bytes(v) : 0);
 		}
 		return;
 	}
 	case KT_GEO: {
-		const char *s = (const char *)sqlite3_column_text(st, i);
+		const char *s = (const char *)sqlite3_value_text(v);
 
 		json_geo(b, s ? s : "");
 		return;
 	}
 	default: {
-		const char *s = (const char *)sqlite3_column_text(st, i);
+		const char *s = (const char *)sqlite3_value_text(v);
 
 		if (s == NULL) {
 			ku_buf_add(b, "null", 4);
 			return;
 		}
-		kq_json_str(b, s, (size_t)sqlite3_column_bytes(st, i));
+		json_str(b, s, (size_t)sqlite3_value_bytes(v));
 		return;
 	}
 	}
+}
+
+void
+kq_json_value(ku_buf *b, sqlite3_stmt *st, int i, const kq_outcol *c,
+              int ieee754)
+{
+	json_value(b, st, i, c, ieee754);
 }
 
 /* ---------------------------------------------------------------- errors */
@@ -344,16 +505,29 @@ json_row(const kq_wctx *w, ku_buf *b, long long i)
 	int c;
 
 	if (w->property) {
-		kq_json_value(b, w->st, 0, &w->out[0], w->ieee754);
+		json_value(b, w->st, 0, &w->out[0], w->ieee754);
 		return 0;
 	}
-	if (!w->entity)
-		ku_buf_puts(b, i ? ",{" : "{");
+	if (!w->entity) {
+		if (i)
+			ku_buf_add(b, ",{", 2);
+		else
+			ku_buf_add(b, "{", 1);
+	}
 	for (c = 0; c < w->nout; c++) {
-		if (c)
-			ku_buf_add(b, ",", 1);
-		ku_buf_puts(b, w->outname[c]);
-		kq_json_value(b, w->st, c, &w->out[c], w->ieee754);
+		size_t n = w->out[c].jlen;
+
+		if (ku_buf_reserve(b, n + 1) == 0) {   /* ",\"name\":" */
+			char *o = b->s + b->n;
+
+			if (c)
+				*o++ = ',';
+			copy_small(o, w->outname[c], n);
+			o[n] = '\0';
+			b->n = (size_t)(o + n - b->s);
+		}
+		/* inline: one call per row, not per value */
+		json_value(b, w->st, c, &w->out[c], w->ieee754);
 	}
 	if (!w->entity)
 		ku_buf_add(b, "}", 1);

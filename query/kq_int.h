@@ -463,6 +463,7 @@ typedef struct kq_outcol {
 	const char *name;
 	kq_type     type;
 	int         decimal;
+	size_t      jlen;       /* length of the answer's outname[i]     */
 } kq_outcol;
 
 /* JSON string with escapes (and invalid UTF-8 replaced by U+FFFD). */

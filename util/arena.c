@@ -102,6 +102,28 @@ ku_buf_add_slow(ku_buf *b, const char *s, size_t n)
 	b->s[b->n] = '\0';
 }
 
+int
+ku_buf_grow(ku_buf *b, size_t n)
+{
+	size_t cap;
+	char  *ns;
+
+	if (b->oom)
+		return -1;
+	if (b->cap - b->n > n)
+		return 0;
+	cap = b->cap ? b->cap : 256;
+	while (cap - b->n < n + 1)
+		cap *= 2;
+	if ((ns = realloc(b->s, cap)) == NULL) {
+		b->oom = 1;
+		return -1;
+	}
+	b->s = ns;
+	b->cap = cap;
+	return 0;
+}
+
 void
 ku_buf_printf(ku_buf *b, const char *fmt, ...)
 {
