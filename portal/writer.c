@@ -3,15 +3,28 @@
  * "t<N>", their rows, key index, FTS table and catalog rows as one new
  * version of a package, all-or-nothing; and removing a package.
  *
- * The whole version is ONE write transaction (BEGIN IMMEDIATE) on a WAL
- * database: tables are created, then filled through one reused prepared
- * INSERT per set (prepared when the set's rows begin); the indexes and
- * FTS tables are built only after the rows are in (a bulk build is
- * cheaper than per-row maintenance); the
- * previous version's tables are dropped and the catalog rows replaced in
- * the same transaction, then COMMIT.  An error or a kill -9 at any point
- * leaves the previous version exactly as it was (WAL rollback), and
- * readers keep serving it throughout.
+ * Tables are created, then filled through one reused prepared INSERT per
+ * set (prepared when the set's rows begin); the indexes and FTS tables
+ * are built only after the rows are in (a bulk build is cheaper than
+ * per-row maintenance); the previous version's tables are dropped and the
+ * catalog rows written in the LAST transaction, so readers see the old
+ * version or the new one, never a mix, and serve the old one throughout.
+ *
+ * Committing in pieces.  A small version is one write transaction.  A big
+ * one is committed in pieces: every KW_PIECE_ROWS rows, and after each
+ * index and FTS build once the load was split, COMMIT, checkpoint
+ * (PASSIVE: it never waits for readers) and BEGIN IMMEDIATE again.  One
+ * transaction of ten million rows wrote ~470,000 WAL frames; every page
+ * the cache missed was looked up in the WAL index across all of them
+ * (sqlite3WalFindFrame, 5.8% of the publish), and the COMMIT's checkpoint
+ * copied a 1.9 GB WAL.  After a checkpoint SQLite starts the writer's
+ * lookups at the frames backfilled, so each piece only searches its own.
+ * The pieces go into tables no catalog row names, which readers never
+ * open; a kill -9 between pieces leaves them behind as orphans, and the
+ * next publish or removal drops them first (portal_sweep, scrub.c), as
+ * does a publish that fails after its first piece.  SQLite's write lock
+ * is released between pieces, so the publish lock (portal_lock,
+ * "<path>-lock") keeps publishes, removals and scrubs apart instead.
  *
  * Removing a package drops its tables and catalog rows with secure_delete
  * on, then portal_scrub (scrub.c) makes sure none of its bytes remain.
@@ -31,6 +44,10 @@
 
 #include "portal_int.h"
 #include "portal_write.h"
+
+/* Rows per piece of a big load (see the top): measured on the villages
+ * shape, docs/bench.md "Committing in pieces". */
+#define KW_PIECE_ROWS 250000
 
 /* SQLite column type per kp_type (portal.h's "values as stored"). */
 static const char *const sql_type[KP__MAX] = {
@@ -64,6 +81,10 @@ struct kp_writer {
 	kportal   *p;
 	sqlite3   *db;
 	char      *package;
+	int        locked;      /* holds a portal_lock level             */
+	int        split;       /* a piece was committed                 */
+	long long  piece;       /* rows per piece                        */
+	long long  since;       /* rows loaded since the last piece      */
 	int        existed;     /* a version is published                */
 	long long  version;     /* ... and its number                    */
 	char       fp[65];      /* ... and its fingerprint               */
@@ -288,23 +309,33 @@ int
 kp_remove_package(kportal *p, const char *name, int *found, kueri_err *err)
 {
 	sqlite3 *db;
-	int f = 0;
+	int f = 0, swept = 0, rc;
 
+	/* No publish between its pieces, and no other removal's scrub, may
+	 * run while this one drops and replaces the file. */
+	if (portal_lock(p, err))
+		return -1;
 	if (begin_current(p, err))
-		return -1;
+		goto fail;
 	db = portal_db(p);
-	if (drop_package(db, name, &f, err)) {
+	/* What a killed publish left goes too, in the same transaction. */
+	if (portal_sweep(db, &swept, err) || drop_package(db, name, &f, err)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
+		goto fail;
 	}
 	if (exec_fmt(db, err, "COMMIT")) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
+		goto fail;
 	}
 	if (found)
 		*found = f;
 	/* Not found: still finish an earlier removal's scrub. */
-	return portal_scrub(p, f, err);
+	rc = portal_scrub(p, f || swept, err);
+	portal_unlock(p);
+	return rc;
+fail:
+	portal_unlock(p);
+	return -1;
 }
 
 /* ---- the current version -------------------------------------------- */
@@ -338,6 +369,8 @@ kp_package_version(kportal *p, const char *name, long long *version,
 	return found;
 }
 
+/* Past the counter, every catalogued table and every table in the file
+ * (an orphan the sweep could not drop keeps its number). */
 static int
 next_table_number(sqlite3 *db, long long *n, kueri_err *err)
 {
@@ -348,7 +381,9 @@ next_table_number(sqlite3 *db, long long *n, kueri_err *err)
 	if (sqlite3_prepare_v2(db,
 	        "SELECT max(coalesce((SELECT value FROM kueri_meta WHERE"
 	        " key = 'next_table'), 1), coalesce((SELECT max(CAST(substr(tbl,"
-	        " 2) AS INTEGER)) + 1 FROM kueri_resource), 1))",
+	        " 2) AS INTEGER)) + 1 FROM kueri_resource), 1),"
+	        " coalesce((SELECT max(CAST(substr(name, 2) AS INTEGER)) + 1"
+	        " FROM sqlite_schema WHERE name GLOB 't[0-9]*'), 1))",
 	        -1, &st, NULL) != SQLITE_OK)
 		return db_err(db, err, "portal");
 	rc = sqlite3_step(st);
@@ -392,10 +427,82 @@ writer_free(kp_writer *w)
 void
 kp_writer_rollback(kp_writer *w)
 {
+	kueri_err e;
+	int swept = 0, i;
+
 	if (w == NULL)
 		return;
 	sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+	/* Pieces already committed: drop them now rather than leave them to
+	 * the next publish (best effort; that one sweeps what remains). */
+	if (w->split) {
+		for (i = 0; i < w->nsets; i++) {
+			sqlite3_finalize(w->sets[i].ins);
+			w->sets[i].ins = NULL;
+		}
+		sqlite3_finalize(w->facet);
+		w->facet = NULL;
+		memset(&e, 0, sizeof e);
+		if (begin_current(w->p, &e) == 0) {
+			if (portal_sweep(portal_db(w->p), &swept, &e) == 0 &&
+			    sqlite3_exec(portal_db(w->p), "COMMIT", NULL, NULL,
+			                 NULL) == SQLITE_OK)
+				sqlite3_wal_checkpoint_v2(portal_db(w->p), "main",
+				        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			else
+				sqlite3_exec(portal_db(w->p), "ROLLBACK", NULL,
+				             NULL, NULL);
+		}
+	}
+	if (w->locked)
+		portal_unlock(w->p);
 	writer_free(w);
+}
+
+/* Rows per piece: KUERI_PIECE_ROWS (1 .. KW_PIECE_ROWS) lets a test
+ * split a small load; the result is the same version either way. */
+static long long
+piece_rows(void)
+{
+	const char *v = getenv("KUERI_PIECE_ROWS");
+	char *end;
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return KW_PIECE_ROWS;
+	n = strtoll(v, &end, 10);
+	if (*end != '\0' || n < 1 || n > KW_PIECE_ROWS)
+		return KW_PIECE_ROWS;
+	return n;
+}
+
+/* Commit what is written so far as a piece, checkpoint, and begin the
+ * next piece on the same file. */
+static int
+piece_commit(kp_writer *w, kueri_err *err)
+{
+	/* The table numbers are taken for good from the first piece on. */
+	if (exec_fmt(w->db, err, "INSERT OR REPLACE INTO kueri_meta(key,"
+	             " value) VALUES('next_table', %lld)", w->n0 + w->nsets) ||
+	    exec_fmt(w->db, err, "COMMIT"))
+		return -1;
+	w->split = 1;
+	w->since = 0;
+	/* PASSIVE never waits on a reader; what a reader's snapshot still
+	 * needs is copied by a later checkpoint. */
+	sqlite3_wal_checkpoint_v2(w->db, "main", SQLITE_CHECKPOINT_PASSIVE,
+	                          NULL, NULL);
+	if (exec_fmt(w->db, err, "BEGIN IMMEDIATE"))
+		return -1;
+	/* Every remover takes the publish lock, so this is only a process
+	 * that does not (an older kueri): our pieces are in the old file. */
+	if (portal_replaced(w->p)) {
+		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+		return kueri_err_set(err, KUERI_EDB, -1, "portal: %s was"
+		        " replaced during the publish; nothing was published,"
+		        " run the command again", portal_path(w->p));
+	}
+	return 0;
 }
 
 kp_writer *
@@ -410,11 +517,43 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 		return NULL;
 	}
 	w->p = p;
+	w->piece = piece_rows();
+	if (portal_lock(p, err)) {
+		writer_free(w);
+		return NULL;
+	}
+	w->locked = 1;
 	if (begin_current(p, err)) {
+		portal_unlock(p);
 		writer_free(w);
 		return NULL;
 	}
 	w->db = portal_db(p);
+	/* Under the publish lock no other publish is between pieces: every
+	 * uncatalogued table is an orphan of a killed one.  Drop them before
+	 * anything else is written, and checkpoint them out. */
+	{
+		int swept = 0;
+
+		if (portal_sweep(w->db, &swept, err)) {
+			kp_writer_rollback(w);
+			return NULL;
+		}
+		if (swept) {
+			if (exec_fmt(w->db, err, "COMMIT")) {
+				kp_writer_rollback(w);
+				return NULL;
+			}
+			sqlite3_wal_checkpoint_v2(w->db, "main",
+			        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			if (begin_current(p, err)) {
+				portal_unlock(p);
+				writer_free(w);
+				return NULL;
+			}
+			w->db = portal_db(p);
+		}
+	}
 	/* A bounded page cache keeps RSS flat whatever the file size; the
 	 * WAL is truncated back after a big transaction. */
 	sqlite3_exec(w->db, "PRAGMA cache_size=-8192;"
@@ -686,6 +825,8 @@ kp_writer_insert(kp_writer *w, int si, const kp_value *v, int nv,
 		                     sqlite3_errmsg(w->db));
 	}
 	s->rows++;
+	if (++w->since >= w->piece)
+		return piece_commit(w, err);
 	return 0;
 }
 
@@ -725,10 +866,20 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	/* The INSERT is done with: its statement need not outlive it. */
 	sqlite3_finalize(s->ins);
 	s->ins = NULL;
-	if (s->pk_sql)
+	/* Once split, the last rows, the key index and the FTS build are
+	 * each a piece of their own. */
+	if (w->split && w->since > 0 && piece_commit(w, err))
+		return -1;
+	if (s->pk_sql) {
 		rc = sqlite3_exec(w->db, s->pk_sql, NULL, NULL, &msg);
-	if (rc == SQLITE_OK && s->fts_sql)
+		if (rc == SQLITE_OK && w->split && piece_commit(w, err))
+			return -1;
+	}
+	if (rc == SQLITE_OK && s->fts_sql) {
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK && w->split && piece_commit(w, err))
+			return -1;
+	}
 	if (rc != SQLITE_OK) {
 		if (is_full(w->db))
 			full_err(w->db, err, "building the indexes");
@@ -781,7 +932,7 @@ kp_writer_index(kp_writer *w, int si, const kp_index *ix, kueri_err *err)
 		                     sqlite3_errmsg(w->db));
 	}
 	s->nidx++;
-	return 0;
+	return w->split ? piece_commit(w, err) : 0;
 }
 
 int
@@ -909,6 +1060,8 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 		kp_writer_rollback(w);
 		return -1;
 	}
+	if (w->locked)
+		portal_unlock(w->p);
 	writer_free(w);
 	if (version)
 		*version = v;
