@@ -48,6 +48,8 @@
 /* Rows per piece of a big load (see the top): measured on the villages
  * shape, docs/bench.md "Committing in pieces". */
 #define KW_PIECE_ROWS 250000
+/* The FTS index of a split load: this many pieces' rows a transaction. */
+#define KW_FTS_PIECES 4
 
 /* SQLite column type per kp_type (portal.h's "values as stored"). */
 static const char *const sql_type[KP__MAX] = {
@@ -72,6 +74,7 @@ typedef struct kw_set {
 	char          fts[40];  /* "" when no field is searchable        */
 	char         *pk_sql;   /* CREATE UNIQUE INDEX ..., or NULL      */
 	char         *fts_sql;  /* CREATE VIRTUAL TABLE ..., or NULL     */
+	char         *fts_ins;  /* its INSERT ... SELECT of a rowid range */
 	long long     rows;
 	int           nidx;     /* secondary indexes built ("t<N>_i<k>") */
 	sqlite3_stmt *ins;      /* INSERT while rows load, or NULL (owned) */
@@ -407,6 +410,7 @@ set_free(kw_set *s)
 	free(s->types);
 	sqlite3_free(s->pk_sql);
 	sqlite3_free(s->fts_sql);
+	sqlite3_free(s->fts_ins);
 }
 
 static void
@@ -704,10 +708,25 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 		sqlite3_str_appendf(q, ", content='%s', content_rowid='rowid',"
 		        " columnsize=0,"
 		        " tokenize='unicode61 remove_diacritics 2');"
-		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);"
-		        "INSERT INTO \"%s\"(\"%s\") VALUES('rebuild');",
-		        s->tbl, s->fts, s->fts, s->fts, s->fts);
+		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);",
+		        s->tbl, s->fts, s->fts);
 		if ((s->fts_sql = sqlite3_str_finish(q)) == NULL)
+			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		/* A load split in pieces indexes its rows range by range
+		 * (kp_writer_build); for an external-content table an INSERT
+		 * writes only the full-text index, as 'rebuild' does. */
+		q = sqlite3_str_new(w->db);
+		sqlite3_str_appendf(q, "INSERT INTO \"%s\"(rowid", s->fts);
+		for (i = 0; i < d->nfields; i++)
+			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
+				sqlite3_str_appendf(q, ", c%d", i);
+		sqlite3_str_appendall(q, ") SELECT rowid");
+		for (i = 0; i < d->nfields; i++)
+			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
+				sqlite3_str_appendf(q, ", c%d", i);
+		sqlite3_str_appendf(q, " FROM \"%s\" WHERE rowid > ?1 AND"
+		                    " rowid <= ?2", s->tbl);
+		if ((s->fts_ins = sqlite3_str_finish(q)) == NULL)
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	}
 	return 0;
@@ -852,6 +871,34 @@ kp_writer_rows(kp_writer *w, int si)
 	return si >= 0 && si < w->nsets ? w->sets[si].rows : 0;
 }
 
+/* The FTS index of a split load, KW_FTS_PIECES pieces' worth of rows
+ * per transaction (rowids are 1..rows: the table is new and only
+ * appended to).  SQLite result code. */
+static int
+fts_in_pieces(kp_writer *w, kw_set *s, kueri_err *err)
+{
+	sqlite3_stmt *st;
+	long long lo, step = w->piece * KW_FTS_PIECES;
+	int rc = SQLITE_OK;
+
+	if (sqlite3_prepare_v2(w->db, s->fts_ins, -1, &st, NULL) != SQLITE_OK)
+		return sqlite3_errcode(w->db);
+	for (lo = 0; lo < s->rows && rc == SQLITE_OK; lo += step) {
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, lo + step);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		if (rc == SQLITE_OK && piece_commit(w, err)) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 kp_writer_build(kp_writer *w, int si, kueri_err *err)
 {
@@ -877,15 +924,21 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	}
 	if (rc == SQLITE_OK && s->fts_sql) {
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
-		if (rc == SQLITE_OK && w->split && piece_commit(w, err))
+		if (rc == SQLITE_OK && !w->split) {
+			if (exec_fmt(w->db, err, "INSERT INTO \"%s\"(\"%s\")"
+			             " VALUES('rebuild')", s->fts, s->fts))
+				return -1;
+		} else if (rc == SQLITE_OK &&
+		           (rc = fts_in_pieces(w, s, err)) < 0) {
 			return -1;
+		}
 	}
 	if (rc != SQLITE_OK) {
 		if (is_full(w->db))
 			full_err(w->db, err, "building the indexes");
 		else
 			kueri_err_set(err, KUERI_EDB, -1, "%s: index: %s", s->name,
-			              msg ? msg : "failed");
+			              msg ? msg : sqlite3_errmsg(w->db));
 		sqlite3_free(msg);
 		return -1;
 	}
