@@ -42,11 +42,23 @@ int portal_reopen_rw(kportal *p, kueri_err *err);
 int portal_lock(kportal *p, kueri_err *err);
 void portal_unlock(kportal *p);
 
+/* BEGIN IMMEDIATE on the file the path names now: a withdrawal may have
+ * replaced it while we waited for SQLite's lock (scrub.c), and writing to
+ * the unlinked old file would lose the version; re-opens and retries.
+ * 0 in the transaction, -1 + err (remove.c). */
+int portal_begin(kportal *p, kueri_err *err);
+
+/* Inside the caller's write transaction: drop package `name`'s tables,
+ * their facet counts and its catalog rows.  *found (may be NULL) says
+ * whether it was published.  0 ok, -1 + err (remove.c). */
+int portal_drop_package(sqlite3 *db, const char *name, int *found,
+                        kueri_err *err);
+
 /* Inside a write transaction under the publish lock: drop every
  * portal-made table ("t<N>", its indexes and FTS table) whose number no
  * catalog row names -- what a publish killed between its pieces leaves
  * -- and their stored facet counts.  *dropped receives how many tables
- * went.  0 ok, -1 + err (writer.c). */
+ * went.  0 ok, -1 + err (remove.c). */
 int portal_sweep(sqlite3 *db, int *dropped, kueri_err *err);
 
 /* After a removal committed: VACUUM (when `vacuum`), then make sure no

@@ -35,7 +35,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,127 +53,6 @@ db_err(sqlite3 *db, kueri_err *err, const char *what)
 {
 	return kueri_err_set(err, KUERI_EDB, -1, "%s: %s", what,
 	                     sqlite3_errmsg(db));
-}
-
-/* ---- orphans ------------------------------------------------------- */
-
-/* The suffixes of the objects a publish makes per table number "t<N>"
- * that are tables in sqlite_schema: the data table, its FTS5 table and
- * the FTS5 shadow tables (dropped with their FTS table; listed so that
- * one left without it is still recognised). */
-static const char *const orphan_suffix[] = {
-	"", "_fts", "_fts_data", "_fts_idx", "_fts_config", "_fts_docsize",
-	"_fts_content",
-};
-
-/* 1 if `name` is "t<digits>" plus one of orphan_suffix. */
-static int
-portal_made(const char *name)
-{
-	const char *q = name + 1;
-	size_t i;
-
-	if (name[0] != 't' || *q < '0' || *q > '9')
-		return 0;
-	while (*q >= '0' && *q <= '9')
-		q++;
-	if (q - name > 19)
-		return 0;
-	for (i = 0; i < sizeof orphan_suffix / sizeof orphan_suffix[0]; i++)
-		if (strcmp(q, orphan_suffix[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * A publish commits its rows in pieces into tables the catalog does not
- * name until its last commit (writer.c).  A kill -9 in between leaves
- * those tables behind: no reader sees them (every reader starts from the
- * catalog), and this drops them -- FTS tables first, which takes their
- * shadow tables along -- with secure_delete on, so their pages are
- * zeroed.  Only names of the exact portal-made shape are spliced.
- */
-int
-portal_sweep(sqlite3 *db, int *dropped, kueri_err *err)
-{
-	static const char q[] =
-	        "SELECT name FROM sqlite_schema WHERE type = 'table' AND"
-	        " name GLOB 't[0-9]*' AND CAST(substr(name, 2) AS INTEGER)"
-	        " NOT IN (SELECT CAST(substr(tbl, 2) AS INTEGER)"
-	        " FROM kueri_resource)"
-	        " ORDER BY sql NOT LIKE 'CREATE VIRTUAL TABLE%', name";
-	sqlite3_stmt *st;
-	char (*names)[48] = NULL;
-	int n = 0, cap = 0, i, rc, pass;
-
-	*dropped = 0;
-	/* Two passes: a shadow table whose FTS table is gone already would
-	 * show up only after the FTS tables are dropped. */
-	for (pass = 0; pass < 2; pass++) {
-		n = 0;
-		if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
-			free(names);
-			return db_err(db, err, "portal: sweep");
-		}
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *nm = (const char *)sqlite3_column_text(st, 0);
-
-			if (nm == NULL || !portal_made(nm))
-				continue;
-			if (n == cap) {
-				void *nn;
-
-				cap = cap ? cap * 2 : 16;
-				nn = realloc(names, (size_t)cap * sizeof *names);
-				if (nn == NULL) {
-					sqlite3_finalize(st);
-					free(names);
-					return kueri_err_set(err, KUERI_ENOMEM, -1,
-					                     "out of memory");
-				}
-				names = nn;
-			}
-			snprintf(names[n++], sizeof names[0], "%s", nm);
-		}
-		sqlite3_finalize(st);
-		if (rc != SQLITE_DONE) {
-			free(names);
-			return db_err(db, err, "portal: sweep");
-		}
-		for (i = 0; i < n; i++) {
-			char *sql = sqlite3_mprintf("DROP TABLE IF EXISTS \"%w\"",
-			                            names[i]);
-
-			rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL)
-			         : SQLITE_NOMEM;
-			sqlite3_free(sql);
-			if (rc != SQLITE_OK) {
-				kueri_err_set(err, KUERI_EDB, -1, "portal: sweep:"
-				              " dropping the uncataloged table %s: %s",
-				              names[i], sqlite3_errmsg(db));
-				free(names);
-				return -1;
-			}
-			++*dropped;
-		}
-		if (n == 0)
-			break;
-	}
-	free(names);
-	/* Their stored facet counts (the table exists only in portals
-	 * published since facets were stored). */
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE"
-	        " type = 'table' AND name = 'kueri_facet'", -1, &st,
-	        NULL) != SQLITE_OK)
-		return db_err(db, err, "portal: sweep");
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc == SQLITE_ROW &&
-	    sqlite3_exec(db, "DELETE FROM kueri_facet WHERE tbl NOT IN"
-	                 " (SELECT tbl FROM kueri_resource)", NULL, NULL,
-	                 NULL) != SQLITE_OK)
-		return db_err(db, err, "portal: sweep");
-	return 0;
 }
 
 /* ---- scrubbing ------------------------------------------------------ */

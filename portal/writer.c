@@ -1,7 +1,7 @@
 /*
  * writer.c -- the portal's write side (portal_write.h): new tables
  * "t<N>", their rows, key index, FTS table and catalog rows as one new
- * version of a package, all-or-nothing; and removing a package.
+ * version of a package, all-or-nothing (removing one is remove.c's).
  *
  * Tables are created, then filled through one reused prepared INSERT per
  * set (prepared when the set's rows begin); the indexes and FTS tables
@@ -21,13 +21,10 @@
  * lookups at the frames backfilled, so each piece only searches its own.
  * The pieces go into tables no catalog row names, which readers never
  * open; a kill -9 between pieces leaves them behind as orphans, and the
- * next publish or removal drops them first (portal_sweep, scrub.c), as
+ * next publish or removal drops them first (portal_sweep, remove.c), as
  * does a publish that fails after its first piece.  SQLite's write lock
  * is released between pieces, so the publish lock (portal_lock,
  * "<path>-lock") keeps publishes, removals and scrubs apart instead.
- *
- * Removing a package drops its tables and catalog rows with secure_delete
- * on, then portal_scrub (scrub.c) makes sure none of its bytes remain.
  *
  * Every identifier spliced into SQL here is portal-made ("t<N>", "c<i>"),
  * checked by portal_name_ok when read back; every value is bound.
@@ -171,176 +168,6 @@ xstrdup(const char *s)
 	return d;
 }
 
-/* ---- removing a package --------------------------------------------- */
-
-/* Is there a kueri_facet table (portals before it have none)? */
-static int
-has_facets(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE"
-	        " type = 'table' AND name = 'kueri_facet'", -1, &st,
-	        NULL) != SQLITE_OK)
-		return 0;
-	rc = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The stored facet counts of table `tbl` go with it (secure_delete
- * zeroes their bytes like the table's). */
-static int
-drop_facets(sqlite3 *db, const char *tbl, kueri_err *err)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!has_facets(db))
-		return 0;
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_facet WHERE tbl = ?1",
-	        -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, tbl, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, err, "portal");
-}
-
-/* Drop the tables and catalog rows of package `name` inside the caller's
- * transaction.  *found is set to whether it existed. */
-static int
-drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	char (*names)[40] = NULL;
-	int rc, n = 0, cap = 0, i;
-
-	if (found)
-		*found = 0;
-	/* Collect first: SQLite cannot DROP while a read is pending. */
-	if (sqlite3_prepare_v2(db, "SELECT tbl, fts FROM kueri_resource"
-	        " WHERE package = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *tbl = (const char *)sqlite3_column_text(st, 0);
-		const char *fts = (const char *)sqlite3_column_text(st, 1);
-
-		/* Only portal-shaped names are ever spliced into SQL. */
-		if (!portal_name_ok(tbl, "") ||
-		    (fts && *fts && !portal_name_ok(fts, "_fts"))) {
-			sqlite3_finalize(st);
-			free(names);
-			return kueri_err_set(err, KUERI_EDB, -1,
-			        "portal: bad physical table name in catalog");
-		}
-		if (n + 2 > cap) {
-			void *nn;
-
-			cap = cap ? cap * 2 : 8;
-			nn = realloc(names, (size_t)cap * sizeof *names);
-			if (nn == NULL) {
-				sqlite3_finalize(st);
-				free(names);
-				return kueri_err_set(err, KUERI_ENOMEM, -1,
-				                     "out of memory");
-			}
-			names = nn;
-		}
-		/* FTS first: dropping it drops its shadow tables too. */
-		if (fts && *fts)
-			snprintf(names[n++], sizeof names[0], "%s", fts);
-		snprintf(names[n++], sizeof names[0], "%s", tbl);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(names);
-		return db_err(db, err, "portal");
-	}
-	for (i = 0; i < n; i++)
-		if (exec_fmt(db, err, "DROP TABLE IF EXISTS \"%s\"", names[i]) ||
-		    drop_facets(db, names[i], err)) {
-			free(names);
-			return -1;
-		}
-	free(names);
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_resource WHERE"
-	        " package = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, err, "portal");
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_package WHERE"
-	        " name = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, err, "portal");
-	if (found)
-		*found = sqlite3_changes(db) > 0;
-	return 0;
-}
-
-/* BEGIN IMMEDIATE on the file the path names now: a withdrawal may have
- * replaced it while we waited for the lock (scrub.c), and writing to the
- * unlinked old file would lose the version. */
-static int
-begin_current(kportal *p, kueri_err *err)
-{
-	int tries;
-
-	for (tries = 0; tries < 5; tries++) {
-		if (exec_fmt(portal_db(p), err, "BEGIN IMMEDIATE"))
-			return -1;
-		if (!portal_replaced(p))
-			return 0;
-		sqlite3_exec(portal_db(p), "ROLLBACK", NULL, NULL, NULL);
-		if (portal_reopen_rw(p, err))
-			return -1;
-	}
-	return kueri_err_set(err, KUERI_EDB, -1, "portal: %s keeps being"
-	                     " replaced; run the command again", portal_path(p));
-}
-
-int
-kp_remove_package(kportal *p, const char *name, int *found, kueri_err *err)
-{
-	sqlite3 *db;
-	int f = 0, swept = 0, rc;
-
-	/* No publish between its pieces, and no other removal's scrub, may
-	 * run while this one drops and replaces the file. */
-	if (portal_lock(p, err))
-		return -1;
-	if (begin_current(p, err))
-		goto fail;
-	db = portal_db(p);
-	/* What a killed publish left goes too, in the same transaction. */
-	if (portal_sweep(db, &swept, err) || drop_package(db, name, &f, err)) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
-	}
-	if (exec_fmt(db, err, "COMMIT")) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		goto fail;
-	}
-	if (found)
-		*found = f;
-	/* Not found: still finish an earlier removal's scrub. */
-	rc = portal_scrub(p, f || swept, err);
-	portal_unlock(p);
-	return rc;
-fail:
-	portal_unlock(p);
-	return -1;
-}
-
 /* ---- the current version -------------------------------------------- */
 
 int
@@ -447,7 +274,7 @@ kp_writer_rollback(kp_writer *w)
 		sqlite3_finalize(w->facet);
 		w->facet = NULL;
 		memset(&e, 0, sizeof e);
-		if (begin_current(w->p, &e) == 0) {
+		if (portal_begin(w->p, &e) == 0) {
 			if (portal_sweep(portal_db(w->p), &swept, &e) == 0 &&
 			    sqlite3_exec(portal_db(w->p), "COMMIT", NULL, NULL,
 			                 NULL) == SQLITE_OK)
@@ -527,7 +354,7 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 		return NULL;
 	}
 	w->locked = 1;
-	if (begin_current(p, err)) {
+	if (portal_begin(p, err)) {
 		portal_unlock(p);
 		writer_free(w);
 		return NULL;
@@ -550,7 +377,7 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 			}
 			sqlite3_wal_checkpoint_v2(w->db, "main",
 			        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-			if (begin_current(p, err)) {
+			if (portal_begin(p, err)) {
 				portal_unlock(p);
 				writer_free(w);
 				return NULL;
@@ -1105,7 +932,7 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 
 	/* The previous version goes in the same transaction as the new one
 	 * arrives: readers see one or the other, never both or neither. */
-	if ((w->existed && drop_package(db, w->package, NULL, err)) ||
+	if ((w->existed && portal_drop_package(db, w->package, NULL, err)) ||
 	    write_catalog(w, d, v, err) ||
 	    exec_fmt(db, err, "INSERT OR REPLACE INTO kueri_meta(key, value)"
 	             " VALUES('next_table', %lld)", w->n0 + w->nsets) ||
