@@ -12,11 +12,14 @@
 #  3. a removal sweeps orphans too (and no byte of them remains);
 #  4. a removal, and a second publish of the same package, started while
 #     a multi-piece publish runs wait for it (the publish lock,
-#     "<portal>-lock"); the end state is consistent.
+#     "<portal>-lock"); the end state is consistent;
+#  5. a publish refused after some pieces (a duplicate key in its last
+#     row) drops them itself.
 #
 # On main (one transaction per publish) checks 1-2 and 4 fail at "a piece
 # was committed" (KUERI_PIECE_ROWS is ignored, no uncatalogued table is
-# ever visible), and check 3's artificial orphan is left by unpublish.
+# ever visible), and check 3's artificial orphan is left by unpublish;
+# 5 passes there (nothing was ever committed).
 . "$(dirname "$0")/../lib.sh"
 DB="$TMP/portal.db"
 P="$TMP/pkg"
@@ -176,4 +179,16 @@ is "$(version) $(count)" "3 7000" "4: versions 2 and 3 in turn; the second's row
 is "$(orphans)" "" "4: no uncatalogued table remains"
 is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "4: integrity_check ok"
 [ "$v0" = 1 ]; ok $? "4: (the package had started again at version 1)"
+
+# ---- 5. a publish refused after its pieces leaves none behind -------------
+# The duplicate of row 2's key is the last row: verify finds it after
+# the load has committed nine pieces, and the writer drops them itself.
+{ gen 20000; echo "1,desa ganda,0.5"; } >"$P/data.csv"
+KUERI_PIECE_ROWS=2000 "$KUERI" publish --db "$DB" "$P/datapackage.json" >"$TMP/out6" 2>&1; rc=$?
+is "$rc" 1 "5: a publish with a duplicate key in its last row is refused (exit 1)"
+like "$(tr -d '\n' <"$TMP/out6")" '"rowNumber": 20002,.*same as in row at position \\"2\\"' \
+	"5: both row numbers of the duplicate are reported (20002 and 2)"
+is "$(orphans)" "" "5: no table of its committed pieces remains"
+is "$(version) $(count)" "3 7000" "5: version 3 is served unchanged"
+is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "5: integrity_check ok"
 done_testing
