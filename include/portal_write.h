@@ -11,9 +11,13 @@
  *   kp_writer_commit(w, &pkgdef)        old version out, catalog in, COMMIT
  *   kp_writer_rollback(w)               or give up: nothing changed
  *
- * Everything between begin and commit is one transaction on a WAL
- * database, so readers see the old version or the new one, never a mix,
- * and a kill -9 anywhere leaves the old version as it was.
+ * A small version is one transaction on a WAL database; a big one is
+ * committed in pieces (portal/writer.c) into tables no catalog row names
+ * until the last commit.  Either way readers see the old version or the
+ * new one, never a mix, and a kill -9 anywhere leaves the old version as
+ * it was (plus, after a piece, uncatalogued tables that the next publish
+ * or removal drops).  A writer and a removal hold the publish lock,
+ * "<portal>-lock", from begin to end.
  */
 #ifndef KUERI_PORTAL_WRITE_H
 #define KUERI_PORTAL_WRITE_H
@@ -72,8 +76,10 @@ int kp_package_version(kportal *p, const char *name, long long *version,
                        char fingerprint[65], kueri_err *err);
 
 /*
- * Take the write lock (BEGIN IMMEDIATE) for a new version of `package`
- * on a portal opened with portal_open_rw.  Bounds the page cache so
+ * Take the publish lock (waiting up to KP_LOCK_WAIT_S = 120 s for another
+ * publish or removal), drop what a killed publish left, and take the
+ * write lock (BEGIN IMMEDIATE) for a new version of `package` on a
+ * portal opened with portal_open_rw.  Bounds the page cache so
  * memory stays flat whatever the size.  NULL + err on failure.  The
  * writer borrows `p`; end it with kp_writer_commit or kp_writer_rollback
  * (each frees it) before portal_close.

@@ -22,13 +22,18 @@
  * identifiers ever spliced into SQL, so a tampered file cannot smuggle SQL
  * through them.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -51,6 +56,8 @@ struct kportal {
 	char      *path;          /* as opened (owned)                      */
 	dev_t      dev;           /* the file opened: a withdrawal may put  */
 	ino_t      ino;           /* a scrubbed copy in its place           */
+	int        lockfd;        /* "<path>-lock", or -1 (portal_lock)     */
+	int        locks;         /* portal_lock nesting depth              */
 };
 
 /* ---- types ---------------------------------------------------------- */
@@ -507,6 +514,7 @@ portal_new(const char *path, int flags, kueri_err *err)
 		kueri_err_set(err, KUERI_ENOMEM, -1, "portal: out of memory");
 		return NULL;
 	}
+	p->lockfd = -1;
 	/* NOMUTEX: a portal's connection is used by one thread at a time
 	 * (one per worker process, or the CLI's), so SQLite's per-call
 	 * connection mutex -- taken by every sqlite3_column_*(), i.e. several
@@ -688,6 +696,62 @@ portal_reopen_rw(kportal *p, kueri_err *err)
 	return portal_reload(p, err);
 }
 
+/* ---- the publish lock ----------------------------------------------- */
+
+/*
+ * A publish commits its rows in pieces (writer.c), so SQLite's write lock
+ * is released between them; this lock keeps a whole publish, removal or
+ * scrub apart from every other.  It is flock(2) on "<path>-lock", a file
+ * that stays empty and is never replaced or removed: a lock on the portal
+ * file itself would be lost when a withdrawal renames a scrubbed copy
+ * over it (scrub.c), and an fcntl lock would be dropped by SQLite's own
+ * close of the same file.  Readers never take it.
+ */
+int
+portal_lock(kportal *p, kueri_err *err)
+{
+	char lk[PATH_MAX];
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	time_t end;
+
+	if (p->locks > 0) {
+		p->locks++;
+		return 0;
+	}
+	if ((size_t)snprintf(lk, sizeof lk, "%s-lock", p->path) >= sizeof lk)
+		return kueri_err_set(err, KUERI_EIO, -1, "%s: path too long",
+		                     p->path);
+	/* Read-only is enough for flock, so a portal whose lock file
+	 * another account created can still be published by its owner. */
+	if (p->lockfd < 0 &&
+	    (p->lockfd = open(lk, O_RDONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	                      0644)) < 0)
+		return kueri_err_set(err, KUERI_EIO, -1, "%s: %s", lk,
+		                     strerror(errno));
+	end = time(NULL) + KP_LOCK_WAIT_S;
+	while (flock(p->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			return kueri_err_set(err, KUERI_EIO, -1, "%s: %s", lk,
+			                     strerror(errno));
+		if (time(NULL) >= end)
+			return kueri_err_set(err, KUERI_EDB, -1, "portal: another"
+			        " publish or removal kept %s locked for %d s (the"
+			        " publish lock's wait limit); nothing was changed,"
+			        " run the command again when it has finished", lk,
+			        KP_LOCK_WAIT_S);
+		nanosleep(&nap, NULL);
+	}
+	p->locks = 1;
+	return 0;
+}
+
+void
+portal_unlock(kportal *p)
+{
+	if (p->locks > 0 && --p->locks == 0)
+		flock(p->lockfd, LOCK_UN);
+}
+
 void
 portal_close(kportal *p)
 {
@@ -701,6 +765,10 @@ portal_close(kportal *p)
 		close_detached(p->db);
 	else
 		sqlite3_close_v2(p->db);
+	/* Closing the descriptor releases the publish lock (after the
+	 * connection, so no write of ours can follow the release). */
+	if (p->lockfd >= 0)
+		close(p->lockfd);
 	free(p->path);
 	free(p);
 }

@@ -33,6 +33,34 @@ int portal_replaced(kportal *p);
  * the same settings, and reload the catalog.  0 ok, -1 + err. */
 int portal_reopen_rw(kportal *p, kueri_err *err);
 
+/* The publish lock: held by a publish from before its first piece to
+ * after its last, and by a removal and its scrub, so that none of them
+ * interleave (SQLite's write lock is released between a publish's
+ * pieces).  Nests; waits up to KP_LOCK_WAIT_S, then fails naming the
+ * limit.  0 held, -1 + err. */
+#define KP_LOCK_WAIT_S 120
+int portal_lock(kportal *p, kueri_err *err);
+void portal_unlock(kportal *p);
+
+/* BEGIN IMMEDIATE on the file the path names now: a withdrawal may have
+ * replaced it while we waited for SQLite's lock (scrub.c), and writing to
+ * the unlinked old file would lose the version; re-opens and retries.
+ * 0 in the transaction, -1 + err (remove.c). */
+int portal_begin(kportal *p, kueri_err *err);
+
+/* Inside the caller's write transaction: drop package `name`'s tables,
+ * their facet counts and its catalog rows.  *found (may be NULL) says
+ * whether it was published.  0 ok, -1 + err (remove.c). */
+int portal_drop_package(sqlite3 *db, const char *name, int *found,
+                        kueri_err *err);
+
+/* Inside a write transaction under the publish lock: drop every
+ * portal-made table ("t<N>", its indexes and FTS table) whose number no
+ * catalog row names -- what a publish killed between its pieces leaves
+ * -- and their stored facet counts.  *dropped receives how many tables
+ * went.  0 ok, -1 + err (remove.c). */
+int portal_sweep(sqlite3 *db, int *dropped, kueri_err *err);
+
 /* After a removal committed: VACUUM (when `vacuum`), then make sure no
  * removed byte remains in any file under the portal's directory, cutting
  * off readers' old snapshots if they hold out (scrub.c).  0 done, -1 +

@@ -55,6 +55,8 @@ db_err(sqlite3 *db, kueri_err *err, const char *what)
 	                     sqlite3_errmsg(db));
 }
 
+/* ---- scrubbing ------------------------------------------------------ */
+
 /* Checkpoint(TRUNCATE), waiting up to KP_SCRUB_WAIT_MS for readers.
  * 1 clean (every frame back in the file, the WAL empty), 0 not yet,
  * -1 + err. */

@@ -1,20 +1,30 @@
 /*
  * writer.c -- the portal's write side (portal_write.h): new tables
  * "t<N>", their rows, key index, FTS table and catalog rows as one new
- * version of a package, all-or-nothing; and removing a package.
+ * version of a package, all-or-nothing (removing one is remove.c's).
  *
- * The whole version is ONE write transaction (BEGIN IMMEDIATE) on a WAL
- * database: tables are created, then filled through one reused prepared
- * INSERT per set (prepared when the set's rows begin); the indexes and
- * FTS tables are built only after the rows are in (a bulk build is
- * cheaper than per-row maintenance); the
- * previous version's tables are dropped and the catalog rows replaced in
- * the same transaction, then COMMIT.  An error or a kill -9 at any point
- * leaves the previous version exactly as it was (WAL rollback), and
- * readers keep serving it throughout.
+ * Tables are created, then filled through one reused prepared INSERT per
+ * set (prepared when the set's rows begin); the indexes and FTS tables
+ * are built only after the rows are in (a bulk build is cheaper than
+ * per-row maintenance); the previous version's tables are dropped and the
+ * catalog rows written in the LAST transaction, so readers see the old
+ * version or the new one, never a mix, and serve the old one throughout.
  *
- * Removing a package drops its tables and catalog rows with secure_delete
- * on, then portal_scrub (scrub.c) makes sure none of its bytes remain.
+ * Committing in pieces.  A small version is one write transaction.  A big
+ * one is committed in pieces: every KW_PIECE_ROWS rows, and after each
+ * index and FTS build once the load was split, COMMIT, checkpoint
+ * (PASSIVE: it never waits for readers) and BEGIN IMMEDIATE again.  One
+ * transaction of ten million rows wrote ~470,000 WAL frames; every page
+ * the cache missed was looked up in the WAL index across all of them
+ * (sqlite3WalFindFrame, 5.8% of the publish), and the COMMIT's checkpoint
+ * copied a 1.9 GB WAL.  After a checkpoint SQLite starts the writer's
+ * lookups at the frames backfilled, so each piece only searches its own.
+ * The pieces go into tables no catalog row names, which readers never
+ * open; a kill -9 between pieces leaves them behind as orphans, and the
+ * next publish or removal drops them first (portal_sweep, remove.c), as
+ * does a publish that fails after its first piece.  SQLite's write lock
+ * is released between pieces, so the publish lock (portal_lock,
+ * "<path>-lock") keeps publishes, removals and scrubs apart instead.
  *
  * Every identifier spliced into SQL here is portal-made ("t<N>", "c<i>"),
  * checked by portal_name_ok when read back; every value is bound.
@@ -31,6 +41,12 @@
 
 #include "portal_int.h"
 #include "portal_write.h"
+
+/* Rows per piece of a big load (see the top): measured on the villages
+ * shape, docs/bench.md "Committing in pieces". */
+#define KW_PIECE_ROWS 250000
+/* The FTS index of a split load: this many pieces' rows a transaction. */
+#define KW_FTS_PIECES 4
 
 /* SQLite column type per kp_type (portal.h's "values as stored"). */
 static const char *const sql_type[KP__MAX] = {
@@ -55,6 +71,7 @@ typedef struct kw_set {
 	char          fts[40];  /* "" when no field is searchable        */
 	char         *pk_sql;   /* CREATE UNIQUE INDEX ..., or NULL      */
 	char         *fts_sql;  /* CREATE VIRTUAL TABLE ..., or NULL     */
+	char         *fts_ins;  /* its INSERT ... SELECT of a rowid range */
 	long long     rows;
 	int           nidx;     /* secondary indexes built ("t<N>_i<k>") */
 	sqlite3_stmt *ins;      /* INSERT while rows load, or NULL (owned) */
@@ -64,6 +81,10 @@ struct kp_writer {
 	kportal   *p;
 	sqlite3   *db;
 	char      *package;
+	int        locked;      /* holds a portal_lock level             */
+	int        split;       /* a piece was committed                 */
+	long long  piece;       /* rows per piece                        */
+	long long  since;       /* rows loaded since the last piece      */
 	int        existed;     /* a version is published                */
 	long long  version;     /* ... and its number                    */
 	char       fp[65];      /* ... and its fingerprint               */
@@ -147,166 +168,6 @@ xstrdup(const char *s)
 	return d;
 }
 
-/* ---- removing a package --------------------------------------------- */
-
-/* Is there a kueri_facet table (portals before it have none)? */
-static int
-has_facets(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE"
-	        " type = 'table' AND name = 'kueri_facet'", -1, &st,
-	        NULL) != SQLITE_OK)
-		return 0;
-	rc = sqlite3_step(st) == SQLITE_ROW;
-	sqlite3_finalize(st);
-	return rc;
-}
-
-/* The stored facet counts of table `tbl` go with it (secure_delete
- * zeroes their bytes like the table's). */
-static int
-drop_facets(sqlite3 *db, const char *tbl, kueri_err *err)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!has_facets(db))
-		return 0;
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_facet WHERE tbl = ?1",
-	        -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, tbl, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, err, "portal");
-}
-
-/* Drop the tables and catalog rows of package `name` inside the caller's
- * transaction.  *found is set to whether it existed. */
-static int
-drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
-{
-	sqlite3_stmt *st = NULL;
-	char (*names)[40] = NULL;
-	int rc, n = 0, cap = 0, i;
-
-	if (found)
-		*found = 0;
-	/* Collect first: SQLite cannot DROP while a read is pending. */
-	if (sqlite3_prepare_v2(db, "SELECT tbl, fts FROM kueri_resource"
-	        " WHERE package = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *tbl = (const char *)sqlite3_column_text(st, 0);
-		const char *fts = (const char *)sqlite3_column_text(st, 1);
-
-		/* Only portal-shaped names are ever spliced into SQL. */
-		if (!portal_name_ok(tbl, "") ||
-		    (fts && *fts && !portal_name_ok(fts, "_fts"))) {
-			sqlite3_finalize(st);
-			free(names);
-			return kueri_err_set(err, KUERI_EDB, -1,
-			        "portal: bad physical table name in catalog");
-		}
-		if (n + 2 > cap) {
-			void *nn;
-
-			cap = cap ? cap * 2 : 8;
-			nn = realloc(names, (size_t)cap * sizeof *names);
-			if (nn == NULL) {
-				sqlite3_finalize(st);
-				free(names);
-				return kueri_err_set(err, KUERI_ENOMEM, -1,
-				                     "out of memory");
-			}
-			names = nn;
-		}
-		/* FTS first: dropping it drops its shadow tables too. */
-		if (fts && *fts)
-			snprintf(names[n++], sizeof names[0], "%s", fts);
-		snprintf(names[n++], sizeof names[0], "%s", tbl);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE) {
-		free(names);
-		return db_err(db, err, "portal");
-	}
-	for (i = 0; i < n; i++)
-		if (exec_fmt(db, err, "DROP TABLE IF EXISTS \"%s\"", names[i]) ||
-		    drop_facets(db, names[i], err)) {
-			free(names);
-			return -1;
-		}
-	free(names);
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_resource WHERE"
-	        " package = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, err, "portal");
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_package WHERE"
-	        " name = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, err, "portal");
-	if (found)
-		*found = sqlite3_changes(db) > 0;
-	return 0;
-}
-
-/* BEGIN IMMEDIATE on the file the path names now: a withdrawal may have
- * replaced it while we waited for the lock (scrub.c), and writing to the
- * unlinked old file would lose the version. */
-static int
-begin_current(kportal *p, kueri_err *err)
-{
-	int tries;
-
-	for (tries = 0; tries < 5; tries++) {
-		if (exec_fmt(portal_db(p), err, "BEGIN IMMEDIATE"))
-			return -1;
-		if (!portal_replaced(p))
-			return 0;
-		sqlite3_exec(portal_db(p), "ROLLBACK", NULL, NULL, NULL);
-		if (portal_reopen_rw(p, err))
-			return -1;
-	}
-	return kueri_err_set(err, KUERI_EDB, -1, "portal: %s keeps being"
-	                     " replaced; run the command again", portal_path(p));
-}
-
-int
-kp_remove_package(kportal *p, const char *name, int *found, kueri_err *err)
-{
-	sqlite3 *db;
-	int f = 0;
-
-	if (begin_current(p, err))
-		return -1;
-	db = portal_db(p);
-	if (drop_package(db, name, &f, err)) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	if (exec_fmt(db, err, "COMMIT")) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	if (found)
-		*found = f;
-	/* Not found: still finish an earlier removal's scrub. */
-	return portal_scrub(p, f, err);
-}
-
 /* ---- the current version -------------------------------------------- */
 
 int
@@ -338,6 +199,8 @@ kp_package_version(kportal *p, const char *name, long long *version,
 	return found;
 }
 
+/* Past the counter, every catalogued table and every table in the file
+ * (an orphan the sweep could not drop keeps its number). */
 static int
 next_table_number(sqlite3 *db, long long *n, kueri_err *err)
 {
@@ -348,7 +211,9 @@ next_table_number(sqlite3 *db, long long *n, kueri_err *err)
 	if (sqlite3_prepare_v2(db,
 	        "SELECT max(coalesce((SELECT value FROM kueri_meta WHERE"
 	        " key = 'next_table'), 1), coalesce((SELECT max(CAST(substr(tbl,"
-	        " 2) AS INTEGER)) + 1 FROM kueri_resource), 1))",
+	        " 2) AS INTEGER)) + 1 FROM kueri_resource), 1),"
+	        " coalesce((SELECT max(CAST(substr(name, 2) AS INTEGER)) + 1"
+	        " FROM sqlite_schema WHERE name GLOB 't[0-9]*'), 1))",
 	        -1, &st, NULL) != SQLITE_OK)
 		return db_err(db, err, "portal");
 	rc = sqlite3_step(st);
@@ -372,6 +237,7 @@ set_free(kw_set *s)
 	free(s->types);
 	sqlite3_free(s->pk_sql);
 	sqlite3_free(s->fts_sql);
+	sqlite3_free(s->fts_ins);
 }
 
 static void
@@ -392,10 +258,82 @@ writer_free(kp_writer *w)
 void
 kp_writer_rollback(kp_writer *w)
 {
+	kueri_err e;
+	int swept = 0, i;
+
 	if (w == NULL)
 		return;
 	sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+	/* Pieces already committed: drop them now rather than leave them to
+	 * the next publish (best effort; that one sweeps what remains). */
+	if (w->split) {
+		for (i = 0; i < w->nsets; i++) {
+			sqlite3_finalize(w->sets[i].ins);
+			w->sets[i].ins = NULL;
+		}
+		sqlite3_finalize(w->facet);
+		w->facet = NULL;
+		memset(&e, 0, sizeof e);
+		if (portal_begin(w->p, &e) == 0) {
+			if (portal_sweep(portal_db(w->p), &swept, &e) == 0 &&
+			    sqlite3_exec(portal_db(w->p), "COMMIT", NULL, NULL,
+			                 NULL) == SQLITE_OK)
+				sqlite3_wal_checkpoint_v2(portal_db(w->p), "main",
+				        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			else
+				sqlite3_exec(portal_db(w->p), "ROLLBACK", NULL,
+				             NULL, NULL);
+		}
+	}
+	if (w->locked)
+		portal_unlock(w->p);
 	writer_free(w);
+}
+
+/* Rows per piece: KUERI_PIECE_ROWS (1 .. KW_PIECE_ROWS) lets a test
+ * split a small load; the result is the same version either way. */
+static long long
+piece_rows(void)
+{
+	const char *v = getenv("KUERI_PIECE_ROWS");
+	char *end;
+	long long n;
+
+	if (v == NULL || *v == '\0')
+		return KW_PIECE_ROWS;
+	n = strtoll(v, &end, 10);
+	if (*end != '\0' || n < 1 || n > KW_PIECE_ROWS)
+		return KW_PIECE_ROWS;
+	return n;
+}
+
+/* Commit what is written so far as a piece, checkpoint, and begin the
+ * next piece on the same file. */
+static int
+piece_commit(kp_writer *w, kueri_err *err)
+{
+	/* The table numbers are taken for good from the first piece on. */
+	if (exec_fmt(w->db, err, "INSERT OR REPLACE INTO kueri_meta(key,"
+	             " value) VALUES('next_table', %lld)", w->n0 + w->nsets) ||
+	    exec_fmt(w->db, err, "COMMIT"))
+		return -1;
+	w->split = 1;
+	w->since = 0;
+	/* PASSIVE never waits on a reader; what a reader's snapshot still
+	 * needs is copied by a later checkpoint. */
+	sqlite3_wal_checkpoint_v2(w->db, "main", SQLITE_CHECKPOINT_PASSIVE,
+	                          NULL, NULL);
+	if (exec_fmt(w->db, err, "BEGIN IMMEDIATE"))
+		return -1;
+	/* Every remover takes the publish lock, so this is only a process
+	 * that does not (an older kueri): our pieces are in the old file. */
+	if (portal_replaced(w->p)) {
+		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+		return kueri_err_set(err, KUERI_EDB, -1, "portal: %s was"
+		        " replaced during the publish; nothing was published,"
+		        " run the command again", portal_path(w->p));
+	}
+	return 0;
 }
 
 kp_writer *
@@ -410,11 +348,43 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 		return NULL;
 	}
 	w->p = p;
-	if (begin_current(p, err)) {
+	w->piece = piece_rows();
+	if (portal_lock(p, err)) {
+		writer_free(w);
+		return NULL;
+	}
+	w->locked = 1;
+	if (portal_begin(p, err)) {
+		portal_unlock(p);
 		writer_free(w);
 		return NULL;
 	}
 	w->db = portal_db(p);
+	/* Under the publish lock no other publish is between pieces: every
+	 * uncatalogued table is an orphan of a killed one.  Drop them before
+	 * anything else is written, and checkpoint them out. */
+	{
+		int swept = 0;
+
+		if (portal_sweep(w->db, &swept, err)) {
+			kp_writer_rollback(w);
+			return NULL;
+		}
+		if (swept) {
+			if (exec_fmt(w->db, err, "COMMIT")) {
+				kp_writer_rollback(w);
+				return NULL;
+			}
+			sqlite3_wal_checkpoint_v2(w->db, "main",
+			        SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			if (portal_begin(p, err)) {
+				portal_unlock(p);
+				writer_free(w);
+				return NULL;
+			}
+			w->db = portal_db(p);
+		}
+	}
 	/* A bounded page cache keeps RSS flat whatever the file size; the
 	 * WAL is truncated back after a big transaction. */
 	sqlite3_exec(w->db, "PRAGMA cache_size=-8192;"
@@ -565,10 +535,25 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 		sqlite3_str_appendf(q, ", content='%s', content_rowid='rowid',"
 		        " columnsize=0,"
 		        " tokenize='unicode61 remove_diacritics 2');"
-		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);"
-		        "INSERT INTO \"%s\"(\"%s\") VALUES('rebuild');",
-		        s->tbl, s->fts, s->fts, s->fts, s->fts);
+		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);",
+		        s->tbl, s->fts, s->fts);
 		if ((s->fts_sql = sqlite3_str_finish(q)) == NULL)
+			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		/* A load split in pieces indexes its rows range by range
+		 * (kp_writer_build); for an external-content table an INSERT
+		 * writes only the full-text index, as 'rebuild' does. */
+		q = sqlite3_str_new(w->db);
+		sqlite3_str_appendf(q, "INSERT INTO \"%s\"(rowid", s->fts);
+		for (i = 0; i < d->nfields; i++)
+			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
+				sqlite3_str_appendf(q, ", c%d", i);
+		sqlite3_str_appendall(q, ") SELECT rowid");
+		for (i = 0; i < d->nfields; i++)
+			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
+				sqlite3_str_appendf(q, ", c%d", i);
+		sqlite3_str_appendf(q, " FROM \"%s\" WHERE rowid > ?1 AND"
+		                    " rowid <= ?2", s->tbl);
+		if ((s->fts_ins = sqlite3_str_finish(q)) == NULL)
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	}
 	return 0;
@@ -686,6 +671,8 @@ kp_writer_insert(kp_writer *w, int si, const kp_value *v, int nv,
 		                     sqlite3_errmsg(w->db));
 	}
 	s->rows++;
+	if (++w->since >= w->piece)
+		return piece_commit(w, err);
 	return 0;
 }
 
@@ -711,6 +698,34 @@ kp_writer_rows(kp_writer *w, int si)
 	return si >= 0 && si < w->nsets ? w->sets[si].rows : 0;
 }
 
+/* The FTS index of a split load, KW_FTS_PIECES pieces' worth of rows
+ * per transaction (rowids are 1..rows: the table is new and only
+ * appended to).  SQLite result code. */
+static int
+fts_in_pieces(kp_writer *w, kw_set *s, kueri_err *err)
+{
+	sqlite3_stmt *st;
+	long long lo, step = w->piece * KW_FTS_PIECES;
+	int rc = SQLITE_OK;
+
+	if (sqlite3_prepare_v2(w->db, s->fts_ins, -1, &st, NULL) != SQLITE_OK)
+		return sqlite3_errcode(w->db);
+	for (lo = 0; lo < s->rows && rc == SQLITE_OK; lo += step) {
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, lo + step);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+		if (rc == SQLITE_OK && piece_commit(w, err)) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 kp_writer_build(kp_writer *w, int si, kueri_err *err)
 {
@@ -725,16 +740,32 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	/* The INSERT is done with: its statement need not outlive it. */
 	sqlite3_finalize(s->ins);
 	s->ins = NULL;
-	if (s->pk_sql)
+	/* Once split, the last rows, the key index and the FTS build are
+	 * each a piece of their own. */
+	if (w->split && w->since > 0 && piece_commit(w, err))
+		return -1;
+	if (s->pk_sql) {
 		rc = sqlite3_exec(w->db, s->pk_sql, NULL, NULL, &msg);
-	if (rc == SQLITE_OK && s->fts_sql)
+		if (rc == SQLITE_OK && w->split && piece_commit(w, err))
+			return -1;
+	}
+	if (rc == SQLITE_OK && s->fts_sql) {
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
+		if (rc == SQLITE_OK && !w->split) {
+			if (exec_fmt(w->db, err, "INSERT INTO \"%s\"(\"%s\")"
+			             " VALUES('rebuild')", s->fts, s->fts))
+				return -1;
+		} else if (rc == SQLITE_OK &&
+		           (rc = fts_in_pieces(w, s, err)) < 0) {
+			return -1;
+		}
+	}
 	if (rc != SQLITE_OK) {
 		if (is_full(w->db))
 			full_err(w->db, err, "building the indexes");
 		else
 			kueri_err_set(err, KUERI_EDB, -1, "%s: index: %s", s->name,
-			              msg ? msg : "failed");
+			              msg ? msg : sqlite3_errmsg(w->db));
 		sqlite3_free(msg);
 		return -1;
 	}
@@ -781,7 +812,7 @@ kp_writer_index(kp_writer *w, int si, const kp_index *ix, kueri_err *err)
 		                     sqlite3_errmsg(w->db));
 	}
 	s->nidx++;
-	return 0;
+	return w->split ? piece_commit(w, err) : 0;
 }
 
 int
@@ -901,7 +932,7 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 
 	/* The previous version goes in the same transaction as the new one
 	 * arrives: readers see one or the other, never both or neither. */
-	if ((w->existed && drop_package(db, w->package, NULL, err)) ||
+	if ((w->existed && portal_drop_package(db, w->package, NULL, err)) ||
 	    write_catalog(w, d, v, err) ||
 	    exec_fmt(db, err, "INSERT OR REPLACE INTO kueri_meta(key, value)"
 	             " VALUES('next_table', %lld)", w->n0 + w->nsets) ||
@@ -909,6 +940,8 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 		kp_writer_rollback(w);
 		return -1;
 	}
+	if (w->locked)
+		portal_unlock(w->p);
 	writer_free(w);
 	if (version)
 		*version = v;

@@ -1,8 +1,8 @@
 #!/bin/sh
 # A publish killed (kill -9) in the middle of its load leaves the previous
 # version served whole: same version, same rows, integrity_check ok, no
-# stray tables; readers are never blocked while it runs; the next publish
-# works.
+# catalogued table of it (and no table at all after the next publish);
+# readers are never blocked while it runs; the next publish works.
 . "$(dirname "$0")/../lib.sh"
 DB="$TMP/portal.db"
 P="$TMP/pkg"
@@ -43,8 +43,11 @@ is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "integrity_check ok after the 
 is "$(sqlite3 "$DB" "SELECT version || ' ' || (SELECT rows FROM kueri_resource WHERE name='big') FROM kueri_package")" \
 	"1 1000" "the catalog still says version 1, 1000 rows"
 is "$(sqlite3 "$DB" "SELECT count(*) FROM $tbl")" 1000 "the old table is whole"
-is "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name GLOB 't[0-9]*' AND name NOT GLOB '*_fts*'")" 1 \
-	"no table of the killed publish remains"
+# The load commits in pieces of 250,000 rows (portal/writer.c): a kill
+# after the first leaves uncatalogued tables, which the next publish
+# sweeps (checked below and in publish_pieces.sh); none is catalogued.
+is "$(sqlite3 "$DB" "SELECT group_concat(tbl) FROM kueri_resource")" "$tbl" \
+	"the catalog names no table of the killed publish"
 like "$("$KUERI" catalog --db "$DB")" 'besar .* 1 +1000 ' "kueri catalog serves version 1"
 
 gen 5000 >"$P/data.csv"
@@ -52,4 +55,8 @@ gen 5000 >"$P/data.csv"
 is "$rc" 0 "the next publish succeeds"
 like "$(cat "$TMP/err")" '^big: 5,000 rows, version 2' "as version 2"
 is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "integrity_check ok after it"
+# A big publish commits in pieces (tests/e2e/publish_pieces.sh): whatever
+# a kill left, the next publish swept it.
+is "$(sqlite3 "$DB" "SELECT count(*) FROM sqlite_schema WHERE type='table' AND name GLOB 't[0-9]*' AND CAST(substr(name, 2) AS INTEGER) NOT IN (SELECT CAST(substr(tbl, 2) AS INTEGER) FROM kueri_resource)")" 0 \
+	"no uncatalogued table remains after it"
 done_testing
