@@ -158,4 +158,13 @@ void kp_writer_rollback(kp_writer *w);
 int kp_remove_package(kportal *p, const char *name, int *found,
                       kueri_err *err);
 
+/*
+ * A copy of the portal that nothing serves yet (a snapshot's VACUUM INTO
+ * result, in rollback-journal mode): drop the tables a publish between
+ * its pieces had committed but no catalog row names, and VACUUM the copy
+ * so none of their pages remain.  *dropped (may be NULL) counts them.
+ * 0, or -1 + err.
+ */
+int kp_sweep_copy(const char *path, int *dropped, kueri_err *err);
+
 #endif /* KUERI_PORTAL_WRITE_H */

@@ -322,3 +322,47 @@ portal_sweep(sqlite3 *db, int *dropped, kueri_err *err)
 		return db_err(db, err, "portal: sweep");
 	return 0;
 }
+
+int
+kp_sweep_copy(const char *path, int *dropped, kueri_err *err)
+{
+	sqlite3 *db = NULL;
+	int n = 0, rc = -1;
+
+	if (dropped)
+		*dropped = 0;
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	                    SQLITE_OPEN_NOFOLLOW, NULL) != SQLITE_OK) {
+		kueri_err_set(err, KUERI_EDB, -1, "%s: %s", path,
+		              db ? sqlite3_errmsg(db) : "cannot open");
+		kueri_err_target(err, path);
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
+	if (sqlite3_exec(db, "PRAGMA secure_delete=ON; BEGIN IMMEDIATE", NULL,
+	                 NULL, NULL) != SQLITE_OK) {
+		db_err(db, err, path);
+		goto out;
+	}
+	if (portal_sweep(db, &n, err)) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	/* Nothing to drop: the copy stays byte for byte what VACUUM INTO
+	 * wrote (the sweep's facet DELETE found nothing either). */
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
+	    (n > 0 && sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) !=
+	              SQLITE_OK)) {
+		db_err(db, err, path);
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	if (dropped)
+		*dropped = n;
+	rc = 0;
+out:
+	sqlite3_close_v2(db);
+	return rc;
+}

@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "portal.h"
+#include "portal_write.h"
 #include "publish.h"
 #include "replica.h"
 
@@ -287,6 +288,11 @@ kr_snapshot(const char *db, const char *dir, int grace_s, kr_manifest *out,
 		                     dir);
 	unlink(tmp);   /* a crashed earlier run's leftover */
 	if (vacuum_into(db, tmp, err) != 0)
+		goto fail;
+	/* A publish between its pieces has committed tables no catalog row
+	 * names yet (portal/writer.c): no replica would read them, but they
+	 * must not travel either. */
+	if (kp_sweep_copy(tmp, NULL, err) != 0)
 		goto fail;
 	/* The version the replicas will report comes from the copy itself. */
 	p = portal_open_ro(tmp, err);

@@ -14,7 +14,9 @@
 #     a multi-piece publish runs wait for it (the publish lock,
 #     "<portal>-lock"); the end state is consistent;
 #  5. a publish refused after some pieces (a duplicate key in its last
-#     row) drops them itself.
+#     row) drops them itself;
+#  6. a snapshot taken between pieces (kueri snapshot, for replicas)
+#     carries no uncatalogued table and none of its bytes.
 #
 # On main (one transaction per publish) checks 1-2 and 4 fail at "a piece
 # was committed" (KUERI_PIECE_ROWS is ignored, no uncatalogued table is
@@ -191,4 +193,25 @@ like "$(tr -d '\n' <"$TMP/out6")" '"rowNumber": 20002,.*same as in row at positi
 is "$(orphans)" "" "5: no table of its committed pieces remains"
 is "$(version) $(count)" "3 7000" "5: version 3 is served unchanged"
 is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "5: integrity_check ok"
+
+# ---- 6. a snapshot between pieces ------------------------------------------
+# The committed pieces are public rows of the dataset being published,
+# but a replica must not carry tables the catalog does not name.  On a
+# build without the snapshot's sweep the copy holds the piece's table.
+SNAP="$TMP/snap"
+gen 100000 SNAPWORD-7c2a >"$P/data.csv"
+KUERI_PIECE_ROWS=2000 "$KUERI" publish --db "$DB" "$P/datapackage.json" 2>"$TMP/err7" &
+pid=$!
+t=$(wait_piece); ok $? "6: the publish is between pieces ($t committed)"
+"$KUERI" snapshot --db "$DB" --dir "$SNAP" >"$TMP/out7" 2>&1; rc=$?
+wait "$pid"; prc=$?
+is "$rc $prc" "0 0" "6: the snapshot and the publish both succeed"
+snap_orphans=$(sqlite3 -readonly "$SNAP/portal.db" "SELECT name FROM sqlite_schema WHERE type='table'
+	AND name GLOB 't[0-9]*' AND CAST(substr(name, 2) AS INTEGER) NOT IN
+	(SELECT CAST(substr(tbl, 2) AS INTEGER) FROM kueri_resource)" 2>&1)
+is "$snap_orphans" "" "6: the snapshot has no uncatalogued table"
+is "$(grep -ac 'SNAPWORD-7c2a' "$SNAP/portal.db")" 0 "6: and no byte of the pieces' rows"
+is "$(sqlite3 -readonly "$SNAP/portal.db" "SELECT version FROM kueri_package WHERE name='besar'")" 3 \
+	"6: it holds the version that was published when it was taken"
+is "$(sqlite3 "$SNAP/portal.db" 'PRAGMA integrity_check')" ok "6: integrity_check of the snapshot ok"
 done_testing
