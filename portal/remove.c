@@ -81,11 +81,36 @@ drop_facets(sqlite3 *db, const char *tbl, kueri_err *err)
 	return rc == SQLITE_DONE ? 0 : db_err(db, err, "portal");
 }
 
+/* Table names are collected before any is dropped: SQLite cannot DROP
+ * while a read is pending.  A portal-made name is "t" + at most 18
+ * digits + a suffix such as "_fts_config". */
+typedef char kp_tname[48];
+
+/* Room for `more` names after the first n of *names (capacity *cap);
+ * 0, or -1 + err when out of memory (*names is left as it was). */
+static int
+names_room(kp_tname **names, int n, int more, int *cap, kueri_err *err)
+{
+	void *nn;
+	int   c = *cap;
+
+	if (n + more <= c)
+		return 0;
+	while (n + more > c)
+		c = c ? c * 2 : 16;
+	nn = realloc(*names, (size_t)c * sizeof **names);
+	if (nn == NULL)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	*names = nn;
+	*cap = c;
+	return 0;
+}
+
 int
 portal_drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 {
 	sqlite3_stmt *st = NULL;
-	char (*names)[40] = NULL;
+	kp_tname *names = NULL;
 	int rc, n = 0, cap = 0, i;
 
 	if (found)
@@ -107,18 +132,10 @@ portal_drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 			return kueri_err_set(err, KUERI_EDB, -1,
 			        "portal: bad physical table name in catalog");
 		}
-		if (n + 2 > cap) {
-			void *nn;
-
-			cap = cap ? cap * 2 : 8;
-			nn = realloc(names, (size_t)cap * sizeof *names);
-			if (nn == NULL) {
-				sqlite3_finalize(st);
-				free(names);
-				return kueri_err_set(err, KUERI_ENOMEM, -1,
-				                     "out of memory");
-			}
-			names = nn;
+		if (names_room(&names, n, 2, &cap, err)) {
+			sqlite3_finalize(st);
+			free(names);
+			return -1;
 		}
 		/* FTS first: dropping it drops its shadow tables too. */
 		if (fts && *fts)
@@ -259,7 +276,7 @@ portal_sweep(sqlite3 *db, int *dropped, kueri_err *err)
 	        " FROM kueri_resource)"
 	        " ORDER BY sql NOT LIKE 'CREATE VIRTUAL TABLE%', name";
 	sqlite3_stmt *st;
-	char (*names)[48] = NULL;
+	kp_tname *names = NULL;
 	int n = 0, cap = 0, i, rc, pass;
 
 	*dropped = 0;
@@ -276,18 +293,10 @@ portal_sweep(sqlite3 *db, int *dropped, kueri_err *err)
 
 			if (nm == NULL || !portal_made(nm))
 				continue;
-			if (n == cap) {
-				void *nn;
-
-				cap = cap ? cap * 2 : 16;
-				nn = realloc(names, (size_t)cap * sizeof *names);
-				if (nn == NULL) {
-					sqlite3_finalize(st);
-					free(names);
-					return kueri_err_set(err, KUERI_ENOMEM, -1,
-					                     "out of memory");
-				}
-				names = nn;
+			if (names_room(&names, n, 1, &cap, err)) {
+				sqlite3_finalize(st);
+				free(names);
+				return -1;
 			}
 			snprintf(names[n++], sizeof names[0], "%s", nm);
 		}
