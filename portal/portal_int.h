@@ -61,6 +61,10 @@ int portal_drop_package(sqlite3 *db, const char *name, int *found,
  * went.  0 ok, -1 + err (remove.c). */
 int portal_sweep(sqlite3 *db, int *dropped, kueri_err *err);
 
+/* SQLite's last error on `db` as `what: message` (KUERI_EDB), or, for a
+ * full disk, KUERI_EIO saying to free space (writer.c).  Always -1. */
+int portal_db_err(sqlite3 *db, kueri_err *err, const char *what);
+
 /* After a removal committed: VACUUM (when `vacuum`), then make sure no
  * removed byte remains in any file under the portal's directory, cutting
  * off readers' old snapshots if they hold out (scrub.c).  0 done, -1 +

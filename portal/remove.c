@@ -18,18 +18,6 @@
 #include "portal_int.h"
 #include "portal_write.h"
 
-/* A full disk is the operator's to fix (the writer words it the same). */
-static int
-db_err(sqlite3 *db, kueri_err *err, const char *what)
-{
-	if ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL)
-		return kueri_err_set(err, KUERI_EIO, -1, "%s: the disk is full"
-		                     " (SQLite: %s): free space and run the"
-		                     " command again", what, sqlite3_errmsg(db));
-	return kueri_err_set(err, KUERI_EDB, -1, "%s: %s", what,
-	                     sqlite3_errmsg(db));
-}
-
 /* DROP TABLE IF EXISTS of a name already checked. */
 static int
 drop_table(sqlite3 *db, const char *name, kueri_err *err)
@@ -41,7 +29,7 @@ drop_table(sqlite3 *db, const char *name, kueri_err *err)
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
 	sqlite3_free(sql);
-	return rc == SQLITE_OK ? 0 : db_err(db, err, "portal");
+	return rc == SQLITE_OK ? 0 : portal_db_err(db, err, "portal");
 }
 
 /* ---- removing a package --------------------------------------------- */
@@ -64,21 +52,29 @@ has_facets(sqlite3 *db)
 
 /* The stored facet counts of table `tbl` go with it (secure_delete
  * zeroes their bytes like the table's). */
+/* Run one statement `sql` with `value` bound to ?1 (a DELETE by one
+ * key).  0, or -1 + err. */
 static int
-drop_facets(sqlite3 *db, const char *tbl, kueri_err *err)
+delete_by(sqlite3 *db, const char *sql, const char *value, kueri_err *err)
 {
 	sqlite3_stmt *st;
 	int rc;
 
-	if (!has_facets(db))
-		return 0;
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_facet WHERE tbl = ?1",
-	        -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, tbl, -1, SQLITE_STATIC);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return portal_db_err(db, err, "portal");
+	sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_err(db, err, "portal");
+	return rc == SQLITE_DONE ? 0 : portal_db_err(db, err, "portal");
+}
+
+static int
+drop_facets(sqlite3 *db, const char *tbl, kueri_err *err)
+{
+	if (!has_facets(db))
+		return 0;
+	return delete_by(db, "DELETE FROM kueri_facet WHERE tbl = ?1", tbl,
+	                 err);
 }
 
 /* Table names are collected before any is dropped: SQLite cannot DROP
@@ -118,7 +114,7 @@ portal_drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 	/* Collect first: SQLite cannot DROP while a read is pending. */
 	if (sqlite3_prepare_v2(db, "SELECT tbl, fts FROM kueri_resource"
 	        " WHERE package = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
+		return portal_db_err(db, err, "portal");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *tbl = (const char *)sqlite3_column_text(st, 0);
@@ -145,7 +141,7 @@ portal_drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE) {
 		free(names);
-		return db_err(db, err, "portal");
+		return portal_db_err(db, err, "portal");
 	}
 	for (i = 0; i < n; i++)
 		if (drop_table(db, names[i], err) ||
@@ -154,22 +150,11 @@ portal_drop_package(sqlite3 *db, const char *name, int *found, kueri_err *err)
 			return -1;
 		}
 	free(names);
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_resource WHERE"
-	        " package = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, err, "portal");
-	if (sqlite3_prepare_v2(db, "DELETE FROM kueri_package WHERE"
-	        " name = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return db_err(db, err, "portal");
+	if (delete_by(db, "DELETE FROM kueri_resource WHERE package = ?1",
+	              name, err) ||
+	    delete_by(db, "DELETE FROM kueri_package WHERE name = ?1", name,
+	              err))
+		return -1;
 	if (found)
 		*found = sqlite3_changes(db) > 0;
 	return 0;
@@ -183,7 +168,7 @@ portal_begin(kportal *p, kueri_err *err)
 	for (tries = 0; tries < 5; tries++) {
 		if (sqlite3_exec(portal_db(p), "BEGIN IMMEDIATE", NULL, NULL,
 		                 NULL) != SQLITE_OK)
-			return db_err(portal_db(p), err, "portal");
+			return portal_db_err(portal_db(p), err, "portal");
 		if (!portal_replaced(p))
 			return 0;
 		sqlite3_exec(portal_db(p), "ROLLBACK", NULL, NULL, NULL);
@@ -213,7 +198,7 @@ kp_remove_package(kportal *p, const char *name, int *found, kueri_err *err)
 		goto fail;
 	}
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		db_err(db, err, "portal");
+		portal_db_err(db, err, "portal");
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto fail;
 	}
@@ -286,7 +271,7 @@ portal_sweep(sqlite3 *db, int *dropped, kueri_err *err)
 		n = 0;
 		if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
 			free(names);
-			return db_err(db, err, "portal: sweep");
+			return portal_db_err(db, err, "portal: sweep");
 		}
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *nm = (const char *)sqlite3_column_text(st, 0);
@@ -303,7 +288,7 @@ portal_sweep(sqlite3 *db, int *dropped, kueri_err *err)
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE) {
 			free(names);
-			return db_err(db, err, "portal: sweep");
+			return portal_db_err(db, err, "portal: sweep");
 		}
 		for (i = 0; i < n; i++) {
 			if (drop_table(db, names[i], err)) {
@@ -321,14 +306,14 @@ portal_sweep(sqlite3 *db, int *dropped, kueri_err *err)
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE"
 	        " type = 'table' AND name = 'kueri_facet'", -1, &st,
 	        NULL) != SQLITE_OK)
-		return db_err(db, err, "portal: sweep");
+		return portal_db_err(db, err, "portal: sweep");
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (rc == SQLITE_ROW &&
 	    sqlite3_exec(db, "DELETE FROM kueri_facet WHERE tbl NOT IN"
 	                 " (SELECT tbl FROM kueri_resource)", NULL, NULL,
 	                 NULL) != SQLITE_OK)
-		return db_err(db, err, "portal: sweep");
+		return portal_db_err(db, err, "portal: sweep");
 	return 0;
 }
 
@@ -352,7 +337,7 @@ kp_sweep_copy(const char *path, int *dropped, kueri_err *err)
 	sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, NULL);
 	if (sqlite3_exec(db, "PRAGMA secure_delete=ON; BEGIN IMMEDIATE", NULL,
 	                 NULL, NULL) != SQLITE_OK) {
-		db_err(db, err, path);
+		portal_db_err(db, err, path);
 		goto out;
 	}
 	if (portal_sweep(db, &n, err)) {
@@ -364,7 +349,7 @@ kp_sweep_copy(const char *path, int *dropped, kueri_err *err)
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK ||
 	    (n > 0 && sqlite3_exec(db, "VACUUM", NULL, NULL, NULL) !=
 	              SQLITE_OK)) {
-		db_err(db, err, path);
+		portal_db_err(db, err, path);
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}

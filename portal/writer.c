@@ -112,8 +112,9 @@ is_full(sqlite3 *db)
 	       sqlite3_system_errno(db) == EDQUOT;
 }
 
-static int
-db_err(sqlite3 *db, kueri_err *err, const char *what)
+/* An SQLite error as a kueri error; a full disk says so (portal_int.h). */
+int
+portal_db_err(sqlite3 *db, kueri_err *err, const char *what)
 {
 	if (is_full(db))
 		return full_err(db, err, what);
@@ -182,7 +183,7 @@ kp_package_version(kportal *p, const char *name, long long *version,
 	fp[0] = '\0';
 	if (sqlite3_prepare_v2(db, "SELECT version, fingerprint FROM"
 	        " kueri_package WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal"), -1;
+		return portal_db_err(db, err, "portal"), -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -193,7 +194,7 @@ kp_package_version(kportal *p, const char *name, long long *version,
 		found = 1;
 	} else if (rc != SQLITE_DONE) {
 		found = -1;
-		db_err(db, err, "portal");
+		portal_db_err(db, err, "portal");
 	}
 	sqlite3_finalize(st);
 	return found;
@@ -215,12 +216,12 @@ next_table_number(sqlite3 *db, long long *n, kueri_err *err)
 	        " coalesce((SELECT max(CAST(substr(name, 2) AS INTEGER)) + 1"
 	        " FROM sqlite_schema WHERE name GLOB 't[0-9]*'), 1))",
 	        -1, &st, NULL) != SQLITE_OK)
-		return db_err(db, err, "portal");
+		return portal_db_err(db, err, "portal");
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW ? 0 : db_err(db, err, "portal");
+	return rc == SQLITE_ROW ? 0 : portal_db_err(db, err, "portal");
 }
 
 /* ---- a writer ------------------------------------------------------- */
@@ -466,7 +467,7 @@ check_clash(kp_writer *w, const char *name, kueri_err *err)
 
 	if (sqlite3_prepare_v2(w->db, "SELECT package FROM kueri_resource WHERE"
 	        " name = ?1 AND package <> ?2", -1, &st, NULL) != SQLITE_OK)
-		return db_err(w->db, err, "portal");
+		return portal_db_err(w->db, err, "portal");
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, w->package, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -621,7 +622,7 @@ prepare_insert(kp_writer *w, kw_set *s, kueri_err *err)
 	rc = sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
 	                        &s->ins, NULL);
 	sqlite3_free(sql);
-	return rc == SQLITE_OK ? 0 : db_err(w->db, err, "loader");
+	return rc == SQLITE_OK ? 0 : portal_db_err(w->db, err, "loader");
 }
 
 int
@@ -848,7 +849,7 @@ kp_writer_facet(kp_writer *w, int si, int col, const char *value,
 		if (sqlite3_prepare_v2(w->db, "INSERT INTO kueri_facet(tbl, col,"
 		        " value, n) VALUES(?1,?2,?3,?4)", -1, &w->facet,
 		        NULL) != SQLITE_OK)
-			return db_err(w->db, err, "portal");
+			return portal_db_err(w->db, err, "portal");
 	}
 	st = w->facet;
 	sqlite3_bind_text(st, 1, w->sets[si].tbl, -1, SQLITE_STATIC);
@@ -861,7 +862,7 @@ kp_writer_facet(kp_writer *w, int si, int col, const char *value,
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : db_err(w->db, err, "portal");
+	return rc == SQLITE_DONE ? 0 : portal_db_err(w->db, err, "portal");
 }
 
 static int
@@ -918,7 +919,7 @@ write_catalog(kp_writer *w, const kp_package_def *d, long long version,
 	sqlite3_finalize(st);
 	return 0;
 dberr:
-	db_err(db, err, "portal");
+	portal_db_err(db, err, "portal");
 	sqlite3_finalize(st);
 	return -1;
 }
