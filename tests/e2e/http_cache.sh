@@ -40,6 +40,48 @@ is "$(header Cache-Control)" "public, max-age=0" "clients are told max-age 0"
 get "$O/nope" >/dev/null; get "$O/nope" >/dev/null
 unlike "$(header X-Cache-Status)" HIT "errors (no-store) are never cached"
 
+# ---- variants: the key holds every request header the answer depends on
+# One URL, five ways of asking it, each asked in turn for six rounds.
+# Every answer must be its own variant's, hit or miss, and each variant
+# must be answered from the cache at least once (an entry lives to the end
+# of its second, so a round that crosses a second misses).  The two Host
+# ports catch a key that drops the port (nginx's $host does): the port is
+# in the absolute URLs kueri writes.
+V="$O/$NAME?\$top=2"
+variant() {  # variant N: curl options of variant N
+	case $1 in
+	1) echo "-H Accept:" ;;
+	2) echo "-H Accept:text/html" ;;
+	3) echo "-H Prefer:odata.maxpagesize=1" ;;
+	4) echo "-H Host:cache-a.example:1111" ;;
+	5) echo "-H Host:cache-a.example:2222" ;;
+	esac
+}
+right() {  # right N: does the last answer belong to variant N?
+	case $1 in
+	1) case "$(header Content-Type)" in application/json*) ;; *) return 1 ;; esac
+	   case "$(body)" in *'@odata.nextLink'*) return 1 ;; esac ;;
+	2) case "$(header Content-Type)" in text/html*) ;; *) return 1 ;; esac ;;
+	3) case "$(body)" in *'@odata.nextLink'*) ;; *) return 1 ;; esac ;;
+	4) case "$(body)" in *'"http://cache-a.example:1111/'*) ;; *) return 1 ;; esac ;;
+	5) case "$(body)" in *'"http://cache-a.example:2222/'*) ;; *) return 1 ;; esac ;;
+	esac
+}
+wrong=""; h1=0 h2=0 h3=0 h4=0 h5=0
+for round in 1 2 3 4 5 6; do
+	for n in 1 2 3 4 5; do
+		# shellcheck disable=SC2046
+		get "$V" $(variant $n) >/dev/null
+		right $n || wrong="$wrong $n/$round($(header X-Cache-Status))"
+		[ "$(header X-Cache-Status)" = HIT ] && eval "h$n=\$((h$n + 1))"
+	done
+done
+is "$wrong" "" "30 answers of one URL asked five ways: each is its own variant's (wrong: variant/round(cache))"
+ok $([ $h1 -ge 1 ] && [ $h2 -ge 1 ] && [ $h3 -ge 1 ] && [ $h4 -ge 1 ] && [ $h5 -ge 1 ] && echo 0 || echo 1) \
+	"each variant is answered from the cache (hits per variant: $h1 $h2 $h3 $h4 $h5 of 6)"
+get "$V" -H Accept:text/html >/dev/null
+is "$(header Vary)" "Accept, Prefer, OData-MaxVersion, OData-Version" "clients still get Vary (for their own caches) on a $(header X-Cache-Status)"
+
 # Eight identical concurrent requests of an expired URL: none waits on a
 # lock (nginx's lock polls every 500 ms).  Compared with eight distinct
 # URLs at the same moment, which no lock can hold back.
