@@ -149,6 +149,10 @@ kq_sqlite_err(kq_answer *a, int rc)
 		return kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1,
 		    "integer overflow while computing the result (Edm.Int64 "
 		    "range exceeded)");
+	if (strncmp(m, "kq_div: ", 8) == 0)
+		return kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1,
+		    "%s: a row's divisor is 0 (divby divides as decimals; or "
+		    "filter such rows out first)", m + 8);
 	if (strncmp(m, "kq_matches: ", 12) == 0)
 		return kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1,
 		    "matchesPattern: %s", m + 12);

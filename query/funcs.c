@@ -12,6 +12,7 @@
 #include <locale.h>
 #include <math.h>
 #include <pcre2.h>
+#include <stdint.h>
 #include <wctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -351,6 +352,47 @@ fn_fmod(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_double(ctx, fmod(a, b));
 }
 
+/* kq_idiv(a, b, pos, option) / kq_imod: integer div and mod whose
+ * divisor may be zero at run time.  Null in, null out; a zero divisor is
+ * an error naming where it was written (codegen.c turns "kq_div: " into
+ * a 400).  The rest mirrors SQLite's / and %, INT64_MIN div -1 included
+ * (a double, as SQLite gives; C's / would trap). */
+static void
+fn_idiv(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	int           mod = sqlite3_user_data(ctx) != NULL;
+	sqlite3_int64 a, b;
+	char         *m;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_NULL ||
+	    sqlite3_value_type(argv[1]) == SQLITE_NULL)
+		return;
+	a = sqlite3_value_int64(argv[0]);
+	b = sqlite3_value_int64(argv[1]);
+	if (b == 0) {
+		m = sqlite3_mprintf("kq_div: integer %s by zero at position %lld"
+		                    " in %s", mod ? "modulo" : "division",
+		                    sqlite3_value_int64(argv[2]),
+		                    (const char *)sqlite3_value_text(argv[3]));
+		if (m == NULL) {
+			sqlite3_result_error_nomem(ctx);
+			return;
+		}
+		sqlite3_result_error(ctx, m, -1);
+		sqlite3_free(m);
+		return;
+	}
+	if (b == -1 && a == INT64_MIN) {
+		if (mod)
+			sqlite3_result_int64(ctx, 0);
+		else
+			sqlite3_result_double(ctx, -(double)a);
+		return;
+	}
+	sqlite3_result_int64(ctx, mod ? a % b : a / b);
+}
+
 static void
 fn_dblstr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -598,7 +640,8 @@ static const struct kq_fdef {
 	{ "kq_matches", 2, fn_matches, NULL },       { "kq_startswith", 2, fn_affix, NULL },
 	{ "kq_endswith", 2, fn_affix, "end" },       { "kq_substring", 2, fn_substring, NULL },
 	{ "kq_substring", 3, fn_substring, NULL },   { "kq_fdiv", 2, fn_fdiv, NULL },
-	{ "kq_fmod", 2, fn_fmod, NULL },             { "kq_dtpart", 2, fn_dtpart, NULL },
+	{ "kq_fmod", 2, fn_fmod, NULL },             { "kq_idiv", 4, fn_idiv, NULL },
+	{ "kq_imod", 4, fn_idiv, "mod" },             { "kq_dtpart", 2, fn_dtpart, NULL },
 	{ "kq_duration", 1, fn_duration, NULL },     { "kq_dblstr", 1, fn_dblstr, NULL },
 };
 #define NFDEFS (sizeof(fdefs) / sizeof(fdefs[0]))

@@ -398,6 +398,10 @@ resolve(rctx *r, kq_node *n)
 				    (long long)n->b->pos, "integer %s by zero at position "
 				    "%zu in %s", n->op == O_DIV ? "division" : "modulo",
 				    n->b->pos, r->opt);
+			/* A divisor that is zero only at run time is an error too
+			 * (sql.c, kq_idiv): it names this option. */
+			if ((n->op == O_DIV || n->op == O_MOD) && is_int(n->type))
+				n->s = r->opt;
 			return 0;
 		default:
 			return kueri_err_set(r->err, KUERI_EINTERNAL, (long long)n->pos,

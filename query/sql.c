@@ -16,8 +16,9 @@
  *    go through kq_fdiv (±INF for x/0), mod on non-integers is fmod.
  *
  * Documented choices where OData leaves room or SQLite decides:
- *  - integer div/mod by a zero *literal* is a 400 (resolve.c); by a zero
- *    found at run time the result is null (SQLite), so the row is dropped;
+ *  - integer div/mod by zero is a 400: a zero literal in resolve.c, a
+ *    zero met at run time in kq_idiv/kq_imod (funcs.c), naming the
+ *    divisor's position and option either way;
  *  - 0/0 in floating division is null (SQLite stores no NaN);
  *  - Int64 overflow in add/sub/mul becomes a double (SQLite); in sum() it
  *    is a clean 400 ("integer overflow");
@@ -265,13 +266,36 @@ arith(sctx *c, const kq_node *n)
 	case O_SUB: op = " - "; break;
 	case O_MUL: op = " * "; break;
 	case O_DIV:
-		if (is_intt(n->a->type) && is_intt(n->b->type))
-			op = " / ";
-		break;
 	case O_MOD:
-		if (is_intt(n->a->type) && is_intt(n->b->type))
-			op = " % ";
-		break;
+		if (!is_intt(n->a->type) || !is_intt(n->b->type))
+			break;
+		/* A non-zero literal divisor cannot fail: SQLite's own / and %
+		 * (truncating; the remainder takes the dividend's sign). */
+		if (n->b->kind == N_LIT && n->b->lt != KT_NULL) {
+			op = n->op == O_DIV ? " / " : " % ";
+			break;
+		}
+		/* Else kq_idiv/kq_imod, which make a zero divisor met at run
+		 * time the 400 OData asks for (SQLite would give null and drop
+		 * the row silently), naming the operator's position (the
+		 * divisor may be any expression). */
+		put(c, n->op == O_DIV ? "kq_idiv(" : "kq_imod(");
+		if (expr(c, n->a, 0) < 0)
+			return -1;
+		put(c, ", ");
+		if (expr(c, n->b, 0) < 0)
+			return -1;
+		{
+			kq_bind v = { KB_INT, (long long)n->pos, 0, NULL, 0, 0 };
+
+			put(c, ", ");
+			kq_binds_add(c->binds, &v);
+			placeholder(c);
+		}
+		put(c, ", ");
+		bind_text(c, n->s ? n->s : "the query", strlen(n->s ? n->s : "the query"));
+		put(c, ")");
+		return 0;
 	default:
 		break;
 	}
