@@ -26,11 +26,20 @@
 
 /* ---- output ------------------------------------------------------------ */
 
-/* The body sink: counts what passes through to the response sink. */
+typedef struct resp resp;
+static int write_head(const kueri_sink *out, const resp *r);
+
+/* The body sink: writes the head just before the first body byte, and
+ * counts what passes through to the response sink.  Until then nothing
+ * is committed, so a query that fails early (a time budget, a zero
+ * divisor met in a row: most pages are one 32 KB flush) still gets a
+ * clean error answer instead of a 200 cut short. */
 typedef struct body {
 	const kueri_sink *out;
+	const resp       *head;
 	long long         bytes;
 	int               failed;
+	int               head_sent;
 } body;
 
 static int
@@ -40,6 +49,13 @@ body_write(void *ctx, const char *buf, size_t len)
 
 	if (b->failed)
 		return -1;
+	if (!b->head_sent) {
+		b->head_sent = 1;
+		if (write_head(b->out, b->head)) {
+			b->failed = 1;
+			return -1;
+		}
+	}
 	if (b->out->write(b->out->ctx, buf, len)) {
 		b->failed = 1;
 		return -1;
@@ -81,14 +97,14 @@ header_safe(const char *s)
 }
 
 /* The response being built: status and the optional headers. */
-typedef struct resp {
+struct resp {
 	int         status;
 	const char *content_type;
 	const char *etag;           /* with quotes, or NULL             */
 	long long   last_modified;  /* 0: none                          */
 	const char *cache;          /* Cache-Control value              */
 	const char *extra;          /* more complete header lines, or NULL */
-} resp;
+};
 
 /*
  * An IMF-fixdate (RFC 9110 5.6.7), "Sun, 06 Nov 1994 08:49:37 GMT", into
@@ -465,10 +481,26 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	h.cache = kh->cache[0] ? kh->cache : NULL;
 	h.extra = kh->extra[0] ? kh->extra : NULL;
 	st->status = kh->status;
-	rc = write_head(out, &h);
-	if (rc == 0)
-		rc = kq_resp_stream(a, &(kueri_sink){ body_write, &r.body },
-		                    &st->rows);
+	r.body.head = &h;
+	rc = kq_resp_stream(a, &(kueri_sink){ body_write, &r.body }, &st->rows);
+	if (rc == 0 && !r.body.head_sent)
+		rc = write_head(out, &h);       /* no body: HEAD, 204, 304, "" */
+	else if (rc < 0 && !r.body.failed) {
+		const kueri_err *e = kq_resp_error(a);
+
+		if (e != NULL && !r.body.head_sent) {
+			/* Nothing went out yet: answer with the query's error. */
+			resp eh = { kueri_http_status(e->code),
+			            "application/json;odata.metadata=minimal", NULL, 0,
+			            "no-store", NULL };
+
+			st->status = eh.status;
+			st->rows = 0;
+			r.body.head = &eh;
+			rc = kq_write_error(&(kueri_sink){ body_write, &r.body }, e);
+		} else if (r.body.head_sent)
+			st->broken = 1;     /* serve.c ends it without END_REQUEST */
+	}
 	kq_resp_free(a);
 	st->bytes = r.body.bytes;
 	free(r.path);

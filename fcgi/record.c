@@ -539,10 +539,28 @@ kr_close(kr_req *r)
 	r->nparams = 0;
 }
 
+void
+kr_abort(kr_req *r)
+{
+	r->aborted = 1;
+	r->olen = 0;
+}
+
 int
 kr_finish(kr_req *r)
 {
 	int rc;
+
+	if (r->aborted) {
+		/* Version 0: no FastCGI peer accepts it (kr_abort). */
+		static const unsigned char broken[8] = { 0 };
+
+		if (!r->failed)
+			put(r, broken, sizeof broken);
+		kr_close(r);
+		r->aborted = 0;
+		return -1;
+	}
 
 	/* The last STDOUT bytes, the empty STDOUT that ends the stream and
 	 * END_REQUEST leave in one send when they fit (most answers are one

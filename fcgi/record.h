@@ -59,6 +59,7 @@ typedef struct kr_req {
 	char          *body;       /* STDIN bytes + NUL, or NULL (owned)     */
 	size_t         stdin_len;
 	int            failed;     /* a write failed: drop further output    */
+	int            aborted;    /* kr_abort: end with a broken record     */
 	int            unix_peer;  /* AF_UNIX: kr_finish skips the half-close
 	                              (set by the caller after kr_read)      */
 	/* input buffer */
@@ -91,6 +92,15 @@ int kr_write(void *ctx, const char *buf, size_t len);
 
 /* Flush, send the empty STDOUT and END_REQUEST, close, free.  0 or -1. */
 int kr_finish(kr_req *r);
+/* The answer was cut short (its query failed after the head went out):
+ * drop what is still buffered, and let kr_finish end the connection with
+ * an invalid record instead of the empty STDOUT and END_REQUEST, so the
+ * web server fails the answer (nginx: "upstream sent unsupported FastCGI
+ * protocol version"; the client's transfer does not end cleanly) instead
+ * of passing a truncated body off as whole.  FastCGI has no abort, and a
+ * close without END_REQUEST is not enough: nginx, buffering, ends the
+ * client's answer as if it were complete. */
+void kr_abort(kr_req *r);
 
 /* Close and free without answering (after kr_read failed). */
 void kr_close(kr_req *r);

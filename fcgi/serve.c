@@ -718,6 +718,8 @@ worker_main(const ks_conf *c, int lfd)
 			kh_handle(portal, c, kr_param, &req, &out, &st);
 			snapshot_end(portal);
 		}
+		if (st.broken)
+			kr_abort(&req);
 		kr_finish(&req);
 		worker_busy = 0;
 		retire = demoted;

@@ -49,6 +49,10 @@ typedef struct kh_stats {
 	int       status;
 	long long rows;
 	long long bytes;       /* body bytes written                          */
+	int       broken;      /* the query failed after the head went out:
+	                          the answer is cut short, and the connection
+	                          must end without END_REQUEST so the web
+	                          server reports it incomplete (serve.c)    */
 } kh_stats;
 
 /* A CGI parameter by name ("REQUEST_URI", "HTTP_HOST"), or NULL.  For a

@@ -92,6 +92,9 @@ const kq_head *kq_answer_head(const kq_answer *a);
  * Rows written are counted in *nrows if not NULL.
  */
 int kq_stream(kq_answer *a, const kueri_sink *sink, long long *nrows);
+/* After kq_stream returned -1: the query's own error (a time budget, a
+ * zero divisor met in a row, ...), or NULL when the sink failed. */
+const kueri_err *kq_stream_error(const kq_answer *a);
 
 void kq_free(kq_answer *a);
 
@@ -193,6 +196,10 @@ const kq_resp_head *kq_resp_headers(const kq_resp *r);
 /* Stream the body (nothing for HEAD, 204 and 304); 0 or -1 like
  * kq_stream; rows written in *nrows if not NULL. */
 int kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows);
+/* After kq_resp_stream returned -1: the query's error, or NULL (the sink
+ * failed, or the body has no query behind it).  A caller that has sent
+ * nothing yet answers with it instead (kq_write_error). */
+const kueri_err *kq_resp_error(const kq_resp *r);
 void kq_resp_free(kq_resp *r);
 
 #endif /* KUERI_QUERY_H */

@@ -615,9 +615,11 @@ stream_collection(kq_answer *a, const kueri_sink *sink, long long *nrows)
 		rc = sqlite3_step(a->st);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		/* failed mid-stream: the body stays truncated */
+		/* Failed mid-stream.  What is still buffered is dropped: if
+		 * nothing was flushed, the caller can still answer with the
+		 * error (fcgi/http.c); if something was, the answer is cut
+		 * short either way and the caller says so. */
 		kq_sqlite_err(a, rc);
-		flush(&b, sink, 1);
 		ret = -1;
 		goto out;
 	}
@@ -698,6 +700,12 @@ stream_error(kq_answer *a, const kueri_sink *sink)
 		rc = flush(&b, sink, 1);
 	ku_buf_free(&b);
 	return rc;
+}
+
+const kueri_err *
+kq_stream_error(const kq_answer *a)
+{
+	return a != NULL && a->pc.err.code != KUERI_OK ? &a->pc.err : NULL;
 }
 
 int

@@ -970,6 +970,12 @@ kq_resp_stream(kq_resp *r, const kueri_sink *sink, long long *nrows)
 	return -1;
 }
 
+const kueri_err *
+kq_resp_error(const kq_resp *r)
+{
+	return r->body == B_ENGINE ? kq_stream_error(r->ans) : NULL;
+}
+
 void
 kq_resp_free(kq_resp *r)
 {

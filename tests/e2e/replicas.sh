@@ -146,6 +146,12 @@ V1=$(manifest_version)
 ip netns exec "$NS_P" rsync --daemon --no-detach --config="$PUB/rsyncd.conf" \
 	--address=10.0.0.1 --port=873 --log-file="$PUB/rsyncd.log" &
 PIDS+=($!)
+# The first replicate must not race the daemon's bind (it lost once, on
+# a loaded machine): wait until a replica can list the modules (10 s).
+for _ in $(seq 200); do
+	ip netns exec "${NS_R[0]}" rsync rsync://10.0.0.1/ >/dev/null 2>&1 && break
+	sleep 0.05
+done
 
 # ---- replicas ---------------------------------------------------------------
 USER_LINE="user root $(id -gn);"
