@@ -487,19 +487,27 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 		rc = write_head(out, &h);       /* no body: HEAD, 204, 304, "" */
 	else if (rc < 0 && !r.body.failed) {
 		const kueri_err *e = kq_resp_error(a);
+		kueri_err        ie;
 
-		if (e != NULL && !r.body.head_sent) {
-			/* Nothing went out yet: answer with the query's error. */
-			resp eh = { kueri_http_status(e->code),
-			            "application/json;odata.metadata=minimal", NULL, 0,
-			            "no-store", NULL };
+		if (!r.body.head_sent) {
+			/* Nothing went out yet: answer with the query's error (or,
+			 * for a body with no query behind it, a plain 500). */
+			resp eh;
 
+			if (e == NULL) {
+				kueri_err_set(&ie, KUERI_EINTERNAL, -1,
+				              "the answer could not be written");
+				e = &ie;
+			}
+			eh = (resp){ kueri_http_status(e->code),
+			             "application/json;odata.metadata=minimal", NULL, 0,
+			             "no-store", NULL };
 			st->status = eh.status;
 			st->rows = 0;
 			r.body.head = &eh;
 			rc = kq_write_error(&(kueri_sink){ body_write, &r.body }, e);
-		} else if (r.body.head_sent)
-			st->broken = 1;     /* serve.c ends it without END_REQUEST */
+		} else
+			st->broken = 1;     /* serve.c ends it with a broken record */
 	}
 	kq_resp_free(a);
 	st->bytes = r.body.bytes;

@@ -51,8 +51,9 @@ typedef struct kh_stats {
 	long long bytes;       /* body bytes written                          */
 	int       broken;      /* the query failed after the head went out:
 	                          the answer is cut short, and the connection
-	                          must end without END_REQUEST so the web
-	                          server reports it incomplete (serve.c)    */
+	                          must end with a broken record, not
+	                          END_REQUEST, so the web server fails it
+	                          (serve.c, kr_abort)                       */
 } kh_stats;
 
 /* A CGI parameter by name ("REQUEST_URI", "HTTP_HOST"), or NULL.  For a
