@@ -34,7 +34,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -91,10 +90,7 @@ struct kp_writer {
 	char       fp[65];      /* ... and its fingerprint               */
 	long long  n0;          /* first free table number               */
 	sqlite3_stmt *facet;    /* INSERT INTO kueri_facet (owned)       */
-	int        times;       /* KUERI_PUBLISH_TIMES: print each phase */
-	double     t_mark;      /* CPU s at the last phase mark          */
-	double     t_piece;     /* CPU s in piece commits since then     */
-	long long  io_mark[4];  /* /proc/self/io at the last mark        */
+	portal_phase ph;        /* KUERI_PUBLISH_TIMES (phase.c)         */
 	kw_set    *sets;
 	int        nsets, cap;
 };
@@ -172,69 +168,6 @@ xstrdup(const char *s)
 	if (d)
 		memcpy(d, s, n);
 	return d;
-}
-
-/* ---- phase times (KUERI_PUBLISH_TIMES=1) ----------------------------- */
-
-/* This process's CPU (user + system) so far, in seconds. */
-static double
-cpu_now(double *user, double *sys)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	*user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
-	*sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
-	return *user + *sys;
-}
-
-/* This process's read and write system calls and their bytes so far
- * (Linux's /proc/self/io: syscr, syscw, rchar, wchar); zeros elsewhere. */
-static void
-io_now(long long io[4])
-{
-	static const char *const key[4] = { "syscr", "syscw", "rchar",
-	                                    "wchar" };
-	char line[128];
-	FILE *f = fopen("/proc/self/io", "r");
-	int i;
-
-	memset(io, 0, 4 * sizeof *io);
-	if (f == NULL)
-		return;
-	while (fgets(line, sizeof line, f))
-		for (i = 0; i < 4; i++) {
-			size_t n = strlen(key[i]);
-
-			if (strncmp(line, key[i], n) == 0 && line[n] == ':')
-				io[i] = strtoll(line + n + 1, NULL, 10);
-		}
-	fclose(f);
-}
-
-/* With KUERI_PUBLISH_TIMES set, one stderr line per phase: the CPU since
- * the previous mark (the first mark counts from the process's start, so
- * "load" includes reading the descriptor, verify and the INSERTs) and
- * the part of it spent committing pieces.  A measuring aid
- * (docs/bench.md): it changes nothing else. */
-static void
-phase_mark(kp_writer *w, const char *name)
-{
-	double u, sy, now;
-	long long io[4];
-
-	if (w == NULL || !w->times)
-		return;
-	now = cpu_now(&u, &sy);
-	io_now(io);
-	fprintf(stderr, "kueri: phase %-12s %7.2f s CPU (piece commits %.2f s;"
-	        " process %.2f user + %.2f sys; %lld reads %lld writes, %lld +"
-	        " %lld MB)\n", name, now - w->t_mark, w->t_piece, u, sy,
-	        io[0] - w->io_mark[0], io[1] - w->io_mark[1],
-	        (io[2] - w->io_mark[2]) >> 20, (io[3] - w->io_mark[3]) >> 20);
-	w->t_mark = now;
-	w->t_piece = 0;
-	memcpy(w->io_mark, io, sizeof io);
 }
 
 /* ---- the current version -------------------------------------------- */
@@ -409,11 +342,11 @@ piece_commit1(kp_writer *w, kueri_err *err)
 static int
 piece_commit(kp_writer *w, kueri_err *err)
 {
-	double u, sy, t0 = w->times ? cpu_now(&u, &sy) : 0;
+	double t0 = w->ph.on ? portal_phase_cpu(NULL, NULL) : 0;
 	int rc = piece_commit1(w, err);
 
-	if (w->times)
-		w->t_piece += cpu_now(&u, &sy) - t0;
+	if (w->ph.on)
+		w->ph.piece += portal_phase_cpu(NULL, NULL) - t0;
 	return rc;
 }
 
@@ -430,11 +363,7 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 	}
 	w->p = p;
 	w->piece = piece_rows();
-	{
-		const char *t = getenv("KUERI_PUBLISH_TIMES");
-
-		w->times = t != NULL && *t != '\0' && strcmp(t, "0") != 0;
-	}
+	portal_phase_init(&w->ph);
 	if (portal_lock(p, err)) {
 		writer_free(w);
 		return NULL;
@@ -830,12 +759,12 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	 * each a piece of their own. */
 	if (w->split && w->since > 0 && piece_commit(w, err))
 		return -1;
-	phase_mark(w, "load");
+	portal_phase_mark(&w->ph, "load");
 	if (s->pk_sql) {
 		rc = sqlite3_exec(w->db, s->pk_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK && w->split && piece_commit(w, err))
 			return -1;
-		phase_mark(w, "key index");
+		portal_phase_mark(&w->ph, "key index");
 	}
 	if (rc == SQLITE_OK && s->fts_sql) {
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
@@ -847,7 +776,7 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 		           (rc = fts_in_pieces(w, s, err)) < 0) {
 			return -1;
 		}
-		phase_mark(w, "fts");
+		portal_phase_mark(&w->ph, "fts");
 	}
 	if (rc != SQLITE_OK) {
 		if (is_full(w->db))
@@ -902,7 +831,7 @@ kp_writer_index(kp_writer *w, int si, const kp_index *ix, kueri_err *err)
 	}
 	s->nidx++;
 	rc = w->split ? piece_commit(w, err) : 0;
-	phase_mark(w, "index");
+	portal_phase_mark(&w->ph, "index");
 	return rc;
 }
 
@@ -918,7 +847,7 @@ kp_writer_analyze(kp_writer *w, int si, kueri_err *err)
 	 * statistics go when its tables are dropped. */
 	if (exec_fmt(w->db, err, "ANALYZE \"%s\"", w->sets[si].tbl))
 		return -1;
-	phase_mark(w, "analyze");
+	portal_phase_mark(&w->ph, "analyze");
 	return 0;
 }
 
@@ -1023,10 +952,10 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 {
 	long long v = w->existed ? w->version + 1 : 1;
 	sqlite3 *db = w->db;
-	int times = w->times;
-	double u, sy, t0;
+	int times = w->ph.on;
+	double t0;
 
-	phase_mark(w, "facets");
+	portal_phase_mark(&w->ph, "facets");
 	/* The previous version goes in the same transaction as the new one
 	 * arrives: readers see one or the other, never both or neither. */
 	if ((w->existed && portal_drop_package(db, w->package, NULL, err)) ||
@@ -1037,7 +966,7 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 		kp_writer_rollback(w);
 		return -1;
 	}
-	phase_mark(w, "last commit");
+	portal_phase_mark(&w->ph, "last commit");
 	if (w->locked)
 		portal_unlock(w->p);
 	writer_free(w);
@@ -1046,11 +975,11 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 	/* Fold the big WAL back into the file and truncate it; freed pages
 	 * of the old version were zeroed (secure_delete).  Busy readers only
 	 * delay this: wait a little, then leave it to the next checkpoint. */
-	t0 = times ? cpu_now(&u, &sy) : 0;
+	t0 = times ? portal_phase_cpu(NULL, NULL) : 0;
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	if (times)
 		fprintf(stderr, "kueri: phase %-12s %7.2f s CPU\n", "checkpoint",
-		        cpu_now(&u, &sy) - t0);
+		        portal_phase_cpu(NULL, NULL) - t0);
 	return 0;
 }
