@@ -8,8 +8,9 @@
  * Why runs and not a SQLite index: a lookup must happen per row, in row
  * order, so that every duplicate is reported at its row with the earlier
  * row's number, exactly as the in-memory table does.  A run costs one
- * Bloom probe (one cache line) per lookup, and a disk read (2 KB, almost
- * always from the OS cache) only for the ~1% false positives and the
+ * Bloom probe (one cache line) per lookup, and a disk read (512 bytes,
+ * almost always from the OS cache) only for the false positives (under
+ * 0.2% per run: 52,467 reads in verify of 10M rows) and the
  * true duplicates; a B-tree on disk would pay a random page per insert.
  */
 #include <stdio.h>
