@@ -90,4 +90,19 @@ long long portal_duration_add(long long t, const kp_duration *d);
 /* "2024-02-29T10:00:00Z" */
 void portal_iso8601(long long t, char buf[32]);
 
+/* Phase times of a publish (phase.c), printed to stderr only when
+ * KUERI_PUBLISH_TIMES is set: CPU since the previous mark, `piece` of it
+ * in piece commits (added by the writer), read/write calls. */
+typedef struct portal_phase {
+	int       on;       /* KUERI_PUBLISH_TIMES is set              */
+	double    mark;     /* CPU s at the last mark                  */
+	double    piece;    /* CPU s in piece commits since then       */
+	long long io[4];    /* /proc/self/io counters at the last mark */
+} portal_phase;
+
+void   portal_phase_init(portal_phase *ph);
+/* CPU s (user + sys) of this process so far; user/sys may be NULL. */
+double portal_phase_cpu(double *user, double *sys);
+void   portal_phase_mark(portal_phase *ph, const char *name);
+
 #endif

@@ -90,6 +90,7 @@ struct kp_writer {
 	char       fp[65];      /* ... and its fingerprint               */
 	long long  n0;          /* first free table number               */
 	sqlite3_stmt *facet;    /* INSERT INTO kueri_facet (owned)       */
+	portal_phase ph;        /* KUERI_PUBLISH_TIMES (phase.c)         */
 	kw_set    *sets;
 	int        nsets, cap;
 };
@@ -311,7 +312,7 @@ piece_rows(void)
 /* Commit what is written so far as a piece, checkpoint, and begin the
  * next piece on the same file. */
 static int
-piece_commit(kp_writer *w, kueri_err *err)
+piece_commit1(kp_writer *w, kueri_err *err)
 {
 	/* The table numbers are taken for good from the first piece on. */
 	if (exec_fmt(w->db, err, "INSERT OR REPLACE INTO kueri_meta(key,"
@@ -337,6 +338,18 @@ piece_commit(kp_writer *w, kueri_err *err)
 	return 0;
 }
 
+/* piece_commit1, its CPU counted for the phase times. */
+static int
+piece_commit(kp_writer *w, kueri_err *err)
+{
+	double t0 = w->ph.on ? portal_phase_cpu(NULL, NULL) : 0;
+	int rc = piece_commit1(w, err);
+
+	if (w->ph.on)
+		w->ph.piece += portal_phase_cpu(NULL, NULL) - t0;
+	return rc;
+}
+
 kp_writer *
 kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 {
@@ -350,6 +363,7 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 	}
 	w->p = p;
 	w->piece = piece_rows();
+	portal_phase_init(&w->ph);
 	if (portal_lock(p, err)) {
 		writer_free(w);
 		return NULL;
@@ -745,10 +759,12 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	 * each a piece of their own. */
 	if (w->split && w->since > 0 && piece_commit(w, err))
 		return -1;
+	portal_phase_mark(&w->ph, "load");
 	if (s->pk_sql) {
 		rc = sqlite3_exec(w->db, s->pk_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK && w->split && piece_commit(w, err))
 			return -1;
+		portal_phase_mark(&w->ph, "key index");
 	}
 	if (rc == SQLITE_OK && s->fts_sql) {
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
@@ -760,6 +776,7 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 		           (rc = fts_in_pieces(w, s, err)) < 0) {
 			return -1;
 		}
+		portal_phase_mark(&w->ph, "fts");
 	}
 	if (rc != SQLITE_OK) {
 		if (is_full(w->db))
@@ -813,7 +830,9 @@ kp_writer_index(kp_writer *w, int si, const kp_index *ix, kueri_err *err)
 		                     sqlite3_errmsg(w->db));
 	}
 	s->nidx++;
-	return w->split ? piece_commit(w, err) : 0;
+	rc = w->split ? piece_commit(w, err) : 0;
+	portal_phase_mark(&w->ph, "index");
+	return rc;
 }
 
 int
@@ -826,7 +845,10 @@ kp_writer_analyze(kp_writer *w, int si, kueri_err *err)
 	 * secondary indexes); the sampled form (analysis_limit) misjudged
 	 * rows per key by 25x on the villages data.  The previous version's
 	 * statistics go when its tables are dropped. */
-	return exec_fmt(w->db, err, "ANALYZE \"%s\"", w->sets[si].tbl);
+	if (exec_fmt(w->db, err, "ANALYZE \"%s\"", w->sets[si].tbl))
+		return -1;
+	portal_phase_mark(&w->ph, "analyze");
+	return 0;
 }
 
 int
@@ -930,7 +952,10 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 {
 	long long v = w->existed ? w->version + 1 : 1;
 	sqlite3 *db = w->db;
+	int times = w->ph.on;
+	double t0;
 
+	portal_phase_mark(&w->ph, "facets");
 	/* The previous version goes in the same transaction as the new one
 	 * arrives: readers see one or the other, never both or neither. */
 	if ((w->existed && portal_drop_package(db, w->package, NULL, err)) ||
@@ -941,6 +966,7 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 		kp_writer_rollback(w);
 		return -1;
 	}
+	portal_phase_mark(&w->ph, "last commit");
 	if (w->locked)
 		portal_unlock(w->p);
 	writer_free(w);
@@ -949,7 +975,11 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 	/* Fold the big WAL back into the file and truncate it; freed pages
 	 * of the old version were zeroed (secure_delete).  Busy readers only
 	 * delay this: wait a little, then leave it to the next checkpoint. */
+	t0 = times ? portal_phase_cpu(NULL, NULL) : 0;
 	sqlite3_busy_timeout(db, 5000);
 	sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	if (times)
+		fprintf(stderr, "kueri: phase %-12s %7.2f s CPU\n", "checkpoint",
+		        portal_phase_cpu(NULL, NULL) - t0);
 	return 0;
 }

@@ -16,7 +16,9 @@
 #  5. a publish refused after some pieces (a duplicate key in its last
 #     row) drops them itself;
 #  6. a snapshot taken between pieces (kueri snapshot, for replicas)
-#     carries no uncatalogued table and none of its bytes.
+#     carries no uncatalogued table and none of its bytes;
+#  7. KUERI_PUBLISH_TIMES=1 prints one line per phase (docs/bench.md's
+#     measuring aid) and changes nothing else; without it, none.
 #
 # On main (one transaction per publish) checks 1-2 and 4 fail at "a piece
 # was committed" (KUERI_PIECE_ROWS is ignored, no uncatalogued table is
@@ -214,4 +216,21 @@ is "$(grep -ac 'SNAPWORD-7c2a' "$SNAP/portal.db")" 0 "6: and no byte of the piec
 is "$(sqlite3 -readonly "$SNAP/portal.db" "SELECT version FROM kueri_package WHERE name='besar'")" 3 \
 	"6: it holds the version that was published when it was taken"
 is "$(sqlite3 "$SNAP/portal.db" 'PRAGMA integrity_check')" ok "6: integrity_check of the snapshot ok"
+
+# ---- 7. the phase times -----------------------------------------------------
+# docs/bench.md ("Linear at ten million") reads these lines; a build
+# without the aid prints none and fails the first check.
+DB7="$TMP/times.db"
+gen 9000 >"$P/data.csv"
+KUERI_PUBLISH_TIMES=1 KUERI_PIECE_ROWS=2000 "$KUERI" publish --db "$DB7" \
+	"$P/datapackage.json" >"$TMP/out8" 2>"$TMP/err8"; rc=$?
+is "$rc" 0 "7: a publish with KUERI_PUBLISH_TIMES=1 succeeds"
+is "$(sed -n 's/^kueri: phase \(.*[a-z]\) *[0-9][0-9]*\.[0-9][0-9] s CPU.*/\1/p' "$TMP/err8" | tr '\n' ',')" \
+	"load,key index,fts,facets,last commit,checkpoint," \
+	"7: one stderr line per phase, in order, each with its CPU seconds"
+like "$(grep 'phase load' "$TMP/err8")" 'piece commits [0-9.]* s; process [0-9.]* user \+ [0-9.]* sys; [0-9]* reads [0-9]* writes' \
+	"7: each names its piece commits' CPU, the process's and its read/write calls"
+is "$(sqlite3 -readonly "$DB7" "SELECT rows FROM kueri_resource WHERE name='big'")" 9000 \
+	"7: the version is published as without it (9000 rows)"
+is "$(grep -c 'kueri: phase' "$TMP/err7")" 0 "7: without the variable no phase line is printed"
 done_testing
