@@ -256,10 +256,23 @@ is_intt(kq_type t)
 	return t == KT_INT || t == KT_INT32 || t == KT_NULL;
 }
 
+/* "(a OP b" or "fn(a, b": the two operands after `open` and between them
+ * `mid`; the caller closes it. */
+static int
+operands(sctx *c, const char *open, const char *mid, const kq_node *n)
+{
+	put(c, open);
+	if (expr(c, n->a, 0) < 0)
+		return -1;
+	put(c, mid);
+	return expr(c, n->b, 0);
+}
+
 static int
 arith(sctx *c, const kq_node *n)
 {
 	const char *op = NULL;
+	const char *opt = n->s ? n->s : "the query";
 
 	switch (n->op) {
 	case O_ADD: op = " + "; break;
@@ -278,12 +291,9 @@ arith(sctx *c, const kq_node *n)
 		/* Else kq_idiv/kq_imod, which make a zero divisor met at run
 		 * time the 400 OData asks for (SQLite would give null and drop
 		 * the row silently), naming the operator's position (the
-		 * divisor may be any expression). */
-		put(c, n->op == O_DIV ? "kq_idiv(" : "kq_imod(");
-		if (expr(c, n->a, 0) < 0)
-			return -1;
-		put(c, ", ");
-		if (expr(c, n->b, 0) < 0)
+		 * divisor may be any expression) and its option. */
+		if (operands(c, n->op == O_DIV ? "kq_idiv(" : "kq_imod(", ", ",
+		             n) < 0)
 			return -1;
 		{
 			kq_bind v = { KB_INT, (long long)n->pos, 0, NULL, 0, 0 };
@@ -293,27 +303,17 @@ arith(sctx *c, const kq_node *n)
 			placeholder(c);
 		}
 		put(c, ", ");
-		bind_text(c, n->s ? n->s : "the query", strlen(n->s ? n->s : "the query"));
+		bind_text(c, opt, strlen(opt));
 		put(c, ")");
 		return 0;
 	default:
 		break;
 	}
-	if (op) {
-		put(c, "(");
-		if (expr(c, n->a, 0) < 0)
+	if (op != NULL) {
+		if (operands(c, "(", op, n) < 0)
 			return -1;
-		put(c, op);
-		if (expr(c, n->b, 0) < 0)
-			return -1;
-		put(c, ")");
-		return 0;
-	}
-	put(c, n->op == O_MOD ? "kq_fmod(" : "kq_fdiv(");
-	if (expr(c, n->a, 0) < 0)
-		return -1;
-	put(c, ", ");
-	if (expr(c, n->b, 0) < 0)
+	} else if (operands(c, n->op == O_MOD ? "kq_fmod(" : "kq_fdiv(", ", ",
+	                    n) < 0)
 		return -1;
 	put(c, ")");
 	return 0;
