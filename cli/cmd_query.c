@@ -52,6 +52,7 @@ cmd_query(int argc, char **argv)
 	kueri_err   err;
 	kueri_sink  sink = { sink_stdout, NULL };
 	const kq_resp_head *h;
+	const kueri_err    *e;
 	const char *root_url = NULL, *rootpath;
 	char       *path, *q;
 	int         i, headers = 0, rc;
@@ -168,14 +169,11 @@ cmd_query(int argc, char **argv)
 	sink.ctx = stdout;
 	rc = kq_resp_stream(a, &sink, NULL);
 	fflush(stdout);
-	if (rc < 0 && kq_resp_error(a) != NULL) {
-		/* The query failed while its rows were written (what was
-		 * written is cut short): say why, as the service would. */
-		const kueri_err *e = kq_resp_error(a);
-
+	/* The query failed while its rows were written (what was written
+	 * is cut short): say why, as the service would. */
+	if (rc < 0 && (e = kq_resp_error(a)) != NULL)
 		fprintf(stderr, "kueri query: %d: %s\n",
 		        kueri_http_status(e->code), e->msg);
-	}
 	rc = rc < 0 || h->status >= 400 ? 1 : 0;
 	kq_resp_free(a);
 	portal_close(p);

@@ -487,12 +487,12 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 		rc = write_head(out, &h);       /* no body: HEAD, 204, 304, "" */
 	else if (rc < 0 && !r.body.failed) {
 		const kueri_err *e = kq_resp_error(a);
-		kueri_err        ie;
 
 		if (!r.body.head_sent) {
 			/* Nothing went out yet: answer with the query's error (or,
 			 * for a body with no query behind it, a plain 500). */
-			resp eh;
+			kueri_err ie;
+			resp      eh;
 
 			if (e == NULL) {
 				kueri_err_set(&ie, KUERI_EINTERNAL, -1,

@@ -698,21 +698,20 @@ portal_reopen_rw(kportal *p, kueri_err *err)
 
 /* ---- the publish lock ----------------------------------------------- */
 
-/* The lock's wait in seconds: KUERI_LOCK_WAIT_S (1 .. KP_LOCK_WAIT_S)
- * lets a test see the limit without waiting two minutes. */
-static int
-lock_wait_s(void)
+/* A test's smaller value for a limit: the environment variable `name`
+ * when it is a whole number in 1 .. max, else max (KUERI_PIECE_ROWS in
+ * writer.c, KUERI_LOCK_WAIT_S below). */
+long long
+portal_env_limit(const char *name, long long max)
 {
-	const char *v = getenv("KUERI_LOCK_WAIT_S");
+	const char *v = getenv(name);
 	char *end;
-	long n;
+	long long n;
 
 	if (v == NULL || *v == '\0')
-		return KP_LOCK_WAIT_S;
-	n = strtol(v, &end, 10);
-	if (*end != '\0' || n < 1 || n > KP_LOCK_WAIT_S)
-		return KP_LOCK_WAIT_S;
-	return (int)n;
+		return max;
+	n = strtoll(v, &end, 10);
+	return *end != '\0' || n < 1 || n > max ? max : n;
 }
 
 /*
@@ -747,7 +746,9 @@ portal_lock(kportal *p, kueri_err *err)
 	                      0644)) < 0)
 		return kueri_err_set(err, KUERI_EIO, -1, "%s: %s", lk,
 		                     strerror(errno));
-	wait_s = lock_wait_s();
+	/* KUERI_LOCK_WAIT_S lets a test see the limit without waiting
+	 * two minutes. */
+	wait_s = (int)portal_env_limit("KUERI_LOCK_WAIT_S", KP_LOCK_WAIT_S);
 	/* Monotonic and to the nanosecond: a wall-clock second would cut
 	 * the wait short by up to a second (or stretch it across a clock
 	 * change). */

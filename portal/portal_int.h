@@ -39,6 +39,9 @@ int portal_reopen_rw(kportal *p, kueri_err *err);
  * pieces).  Nests; waits up to KP_LOCK_WAIT_S, then fails naming the
  * limit.  0 held, -1 + err. */
 #define KP_LOCK_WAIT_S 120
+/* The environment variable `name` if it is a whole number in 1 .. max,
+ * else max: tests shorten a limit with it (portal.c). */
+long long portal_env_limit(const char *name, long long max);
 int portal_lock(kportal *p, kueri_err *err);
 void portal_unlock(kportal *p);
 

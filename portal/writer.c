@@ -292,23 +292,6 @@ kp_writer_rollback(kp_writer *w)
 	writer_free(w);
 }
 
-/* Rows per piece: KUERI_PIECE_ROWS (1 .. KW_PIECE_ROWS) lets a test
- * split a small load; the result is the same version either way. */
-static long long
-piece_rows(void)
-{
-	const char *v = getenv("KUERI_PIECE_ROWS");
-	char *end;
-	long long n;
-
-	if (v == NULL || *v == '\0')
-		return KW_PIECE_ROWS;
-	n = strtoll(v, &end, 10);
-	if (*end != '\0' || n < 1 || n > KW_PIECE_ROWS)
-		return KW_PIECE_ROWS;
-	return n;
-}
-
 /* Commit what is written so far as a piece, checkpoint, and begin the
  * next piece on the same file. */
 static int
@@ -362,7 +345,9 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 		return NULL;
 	}
 	w->p = p;
-	w->piece = piece_rows();
+	/* KUERI_PIECE_ROWS lets a test split a small load; the result is
+	 * the same version either way. */
+	w->piece = portal_env_limit("KUERI_PIECE_ROWS", KW_PIECE_ROWS);
 	portal_phase_init(&w->ph);
 	if (portal_lock(p, err)) {
 		writer_free(w);

@@ -16,9 +16,10 @@
  *    go through kq_fdiv (±INF for x/0), mod on non-integers is fmod.
  *
  * Documented choices where OData leaves room or SQLite decides:
- *  - integer div/mod by zero is a 400: a zero literal in resolve.c, a
- *    zero met at run time in kq_idiv/kq_imod (funcs.c), naming the
- *    divisor's position and option either way;
+ *  - integer div/mod by zero is a 400: a zero literal in resolve.c
+ *    (naming the divisor's position), a zero met at run time in
+ *    kq_idiv/kq_imod (funcs.c; naming the operator's position), each
+ *    with its option;
  *  - 0/0 in floating division is null (SQLite stores no NaN);
  *  - Int64 overflow in add/sub/mul becomes a double (SQLite); in sum() it
  *    is a clean 400 ("integer overflow");
