@@ -149,10 +149,21 @@ kq_sqlite_err(kq_answer *a, int rc)
 		return kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1,
 		    "integer overflow while computing the result (Edm.Int64 "
 		    "range exceeded)");
-	if (strncmp(m, "kq_div: ", 8) == 0)
-		return kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1,
+	if (strncmp(m, "kq_div: ", 8) == 0) {
+		/* funcs.c wrote "... at position N in OPTION": the error's
+		 * position and target too, as for a zero literal. */
+		const char *at = strstr(m, " at position ");
+		char       *in = NULL;
+		long long   pos = at ? strtoll(at + 13, &in, 10) : -1;
+
+		kueri_err_set(&a->pc.err, KUERI_EBADREQ, pos,
 		    "%s: a row's divisor is 0 (divby divides as decimals; or "
 		    "filter such rows out first)", m + 8);
+		if (in != NULL && strncmp(in, " in ", 4) == 0)
+			snprintf(a->pc.err.target, sizeof a->pc.err.target, "%s",
+			         in + 4);
+		return -1;
+	}
 	if (strncmp(m, "kq_matches: ", 12) == 0)
 		return kueri_err_set(&a->pc.err, KUERI_EBADREQ, -1,
 		    "matchesPattern: %s", m + 12);
