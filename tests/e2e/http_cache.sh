@@ -92,6 +92,21 @@ is "$nohit" "" "each variant is answered from the cache (variants never hit:$noh
 get "$V" -H Accept:text/html >/dev/null
 is "$(header Vary)" "Accept, Prefer, OData-MaxVersion, OData-Version" "clients still get Vary (for their own caches) on a $(header X-Cache-Status)"
 
+# HEAD is answered with the head alone.  Two HEADs of a URL (the second
+# is stored), then GETs within the same second: every GET gets the
+# whole page, never a stored empty HEAD answer (nginx fetches HEAD as
+# GET for its cache unless told otherwise, but kueri sees the client's
+# method).  Five tries, each on a fresh URL.
+emptied=""
+for try in 1 2 3 4 5; do
+	H="$O/$NAME?\$top=2&\$skip=$try"
+	curl -s -o /dev/null -o /dev/null -I "$H" "$H"
+	st=$(get "$H")
+	n=$(wc -c <"$TMP/b" | tr -d ' ')
+	[ "$st" = 200 ] && [ "$n" -gt 50 ] || emptied="$emptied $try:$st/${n}B($(header X-Cache-Status))"
+done
+is "$emptied" "" "a GET after two HEADs of its URL gets the whole answer (emptied:$emptied)"
+
 # Eight identical concurrent requests of an expired URL: none waits on a
 # lock (nginx's lock polls every 500 ms).  Compared with eight distinct
 # URLs at the same moment, which no lock can hold back.
