@@ -27,20 +27,49 @@
 /* ---- output ------------------------------------------------------------ */
 
 typedef struct resp resp;
-static int write_head(const kueri_sink *out, const resp *r);
+static int write_head(const kueri_sink *out, const resp *r, long long length);
 
-/* The body sink: writes the head just before the first body byte, and
- * counts what passes through to the response sink.  Until then nothing
- * is committed, so a query that fails early (a time budget, a zero
- * divisor met in a row: most pages are one 32 KB flush) still gets a
- * clean error answer instead of a 200 cut short. */
+/* The body sink: holds the first body chunk back, and writes the head
+ * just before the body goes out.  Until then nothing is committed, so a
+ * query that fails early (a time budget, a zero divisor met in a row:
+ * most pages are one 32 KB flush) still gets a clean error answer
+ * instead of a 200 cut short.  An answer that ends within that first
+ * chunk -- nearly every page, entity, error and document -- goes out with
+ * Content-Length: clients see its size (and HTTP/1.0 ones keep their
+ * connection), and nginx sends its cached copy without chunked coding
+ * (the hot repeated URL: docs/bench.md).  Bigger answers (CSV exports)
+ * stream as before, their head leaving with the second chunk. */
+#define BODY_HOLD_MAX (256 * 1024)   /* a first chunk past this is not held */
+
 typedef struct body {
 	const kueri_sink *out;
 	const resp       *head;
+	char             *held;       /* the first chunk (owned), or NULL */
+	size_t            nheld;
 	long long         bytes;
 	int               failed;
 	int               head_sent;
 } body;
+
+/* Send the head (with length >= 0 as Content-Length) and the held chunk. */
+static int
+body_commit(body *b, long long length)
+{
+	int rc;
+
+	b->head_sent = 1;
+	rc = write_head(b->out, b->head, length);
+	if (rc == 0 && b->nheld > 0)
+		rc = b->out->write(b->out->ctx, b->held, b->nheld);
+	if (rc == 0)
+		b->bytes += (long long)b->nheld;
+	free(b->held);
+	b->held = NULL;
+	b->nheld = 0;
+	if (rc)
+		b->failed = 1;
+	return rc;
+}
 
 static int
 body_write(void *ctx, const char *buf, size_t len)
@@ -50,11 +79,15 @@ body_write(void *ctx, const char *buf, size_t len)
 	if (b->failed)
 		return -1;
 	if (!b->head_sent) {
-		b->head_sent = 1;
-		if (write_head(b->out, b->head)) {
-			b->failed = 1;
-			return -1;
+		if (b->held == NULL && len > 0 && len <= BODY_HOLD_MAX) {
+			if ((b->held = malloc(len)) != NULL) {
+				memcpy(b->held, buf, len);
+				b->nheld = len;
+				return 0;
+			}
 		}
+		if (body_commit(b, -1))
+			return -1;
 	}
 	if (b->out->write(b->out->ctx, buf, len)) {
 		b->failed = 1;
@@ -62,6 +95,27 @@ body_write(void *ctx, const char *buf, size_t len)
 	}
 	b->bytes += (long long)len;
 	return 0;
+}
+
+/* The answer is complete: a head not yet sent goes out now, with the
+ * held chunk's length (none when there is no body: HEAD, 204, 304). */
+static int
+body_end(body *b)
+{
+	if (b->failed)
+		return -1;
+	if (b->head_sent)
+		return 0;
+	return body_commit(b, b->held ? (long long)b->nheld : -1);
+}
+
+/* Forget a held chunk: the answer becomes an error instead. */
+static void
+body_drop(body *b)
+{
+	free(b->held);
+	b->held = NULL;
+	b->nheld = 0;
 }
 
 /* The status line, whole: no formatting per answer. */
@@ -185,7 +239,7 @@ hb_header(hbuf *h, const char *name, const char *value)
 /* The head, built in one buffer and written with one call (it was six
  * formatted writes: ~5,000 instructions of vsnprintf per answer). */
 static int
-write_head(const kueri_sink *out, const resp *r)
+write_head(const kueri_sink *out, const resp *r, long long length)
 {
 	hbuf        h;
 	const char *sl = status_line(r->status);
@@ -232,6 +286,13 @@ write_head(const kueri_sink *out, const resp *r)
 
 		http_date(r->last_modified, date);
 		hb_header(&h, "Last-Modified: ", date);
+	}
+	if (length >= 0) {
+		char  tmp[32], *d = ku_fmt_lld(tmp, length);
+
+		hb_puts(&h, "Content-Length: ");
+		hb_add(&h, d, (size_t)(tmp + 32 - d));
+		hb_add(&h, "\r\n", 2);
 	}
 	if (r->extra)
 		hb_puts(&h, r->extra);
@@ -469,7 +530,7 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 		/* out of memory: the one answer not decided by the router */
 		h = (resp){ 500, NULL, NULL, 0, "no-store", NULL };
 		st->status = 500;
-		rc = write_head(out, &h);
+		rc = write_head(out, &h, -1);
 		free(r.path);
 		return rc;
 	}
@@ -483,8 +544,8 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	st->status = kh->status;
 	r.body.head = &h;
 	rc = kq_resp_stream(a, &(kueri_sink){ body_write, &r.body }, &st->rows);
-	if (rc == 0 && !r.body.head_sent)
-		rc = write_head(out, &h);       /* no body: HEAD, 204, 304, "" */
+	if (rc == 0)
+		rc = body_end(&r.body);
 	else if (rc < 0 && !r.body.failed) {
 		const kueri_err *e = kq_resp_error(a);
 
@@ -504,11 +565,15 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 			             "no-store", NULL };
 			st->status = eh.status;
 			st->rows = 0;
+			body_drop(&r.body);
 			r.body.head = &eh;
 			rc = kq_write_error(&(kueri_sink){ body_write, &r.body }, e);
+			if (rc == 0)
+				rc = body_end(&r.body);
 		} else
 			st->broken = 1;     /* serve.c ends it with a broken record */
 	}
+	body_drop(&r.body);    /* a stream that failed after holding its chunk */
 	kq_resp_free(a);
 	st->bytes = r.body.bytes;
 	free(r.path);
