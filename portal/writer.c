@@ -30,6 +30,7 @@
  * checked by portal_name_ok when read back; every value is bound.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,9 +46,9 @@
 /* Rows per piece of a big load (see the top): measured on the villages
  * shape, docs/bench.md "Committing in pieces". */
 #define KW_PIECE_ROWS 250000
-/* The FTS index of a split load: this many pieces' rows a transaction. */
-#define KW_FTS_PIECES 4
 
+/* The attached scratch database an FTS index is built in (fts_in_scratch). */
+#define KW_SCRATCH "kw_scratch"
 /* SQLite column type per kp_type (portal.h's "values as stored"). */
 static const char *const sql_type[KP__MAX] = {
 	[KP_STRING] = "TEXT",     [KP_INTEGER] = "INTEGER",
@@ -71,7 +72,8 @@ typedef struct kw_set {
 	char          fts[40];  /* "" when no field is searchable        */
 	char         *pk_sql;   /* CREATE UNIQUE INDEX ..., or NULL      */
 	char         *fts_sql;  /* CREATE VIRTUAL TABLE ..., or NULL     */
-	char         *fts_ins;  /* its INSERT ... SELECT of a rowid range */
+	char         *fts_args; /* its fts5(...) arguments, or NULL      */
+	char         *fts_ins;  /* INSERT into the scratch's FTS ... SELECT */
 	long long     rows;
 	int           nidx;     /* secondary indexes built ("t<N>_i<k>") */
 	sqlite3_stmt *ins;      /* INSERT while rows load, or NULL (owned) */
@@ -83,6 +85,7 @@ struct kp_writer {
 	char      *package;
 	int        locked;      /* holds a portal_lock level             */
 	int        split;       /* a piece was committed                 */
+	int        scratch;     /* the scratch database is attached     */
 	long long  piece;       /* rows per piece                        */
 	long long  since;       /* rows loaded since the last piece      */
 	int        existed;     /* a version is published                */
@@ -239,7 +242,29 @@ set_free(kw_set *s)
 	free(s->types);
 	sqlite3_free(s->pk_sql);
 	sqlite3_free(s->fts_sql);
+	sqlite3_free(s->fts_args);
 	sqlite3_free(s->fts_ins);
+}
+
+/* Attach the scratch (outside any transaction, as ATTACH must be).
+ * Nothing reaches the disk until an FTS build outgrows its cache.  Its
+ * pages are 64 KB: FTS5 reads and writes its ~4 KB blocks in id order,
+ * so one read call brings ~16 of them (the 1M-row build's FTS phase
+ * made 60,947 reads and 40,536 writes with 4 KB pages, 33,978 and
+ * 26,668 with 64 KB). */
+static int
+scratch_attach(kp_writer *w, sqlite3 *db, kueri_err *err)
+{
+	if (exec_fmt(db, err, "ATTACH '' AS " KW_SCRATCH))
+		return -1;
+	w->scratch = 1;
+	if (exec_fmt(db, err, "PRAGMA " KW_SCRATCH ".page_size=65536;"
+	             " PRAGMA " KW_SCRATCH ".journal_mode=OFF;"
+	             " PRAGMA " KW_SCRATCH ".synchronous=OFF;"
+	             " PRAGMA " KW_SCRATCH ".secure_delete=OFF;"
+	             " PRAGMA " KW_SCRATCH ".cache_size=-8192;"))
+		return -1;
+	return 0;
 }
 
 static void
@@ -252,6 +277,9 @@ writer_free(kp_writer *w)
 	for (i = 0; i < w->nsets; i++)
 		set_free(&w->sets[i]);
 	sqlite3_finalize(w->facet);
+	/* After COMMIT or ROLLBACK: DETACH closes (and so deletes) the file. */
+	if (w->scratch)
+		sqlite3_exec(portal_db(w->p), "DETACH " KW_SCRATCH, NULL, NULL, NULL);
 	free(w->sets);
 	free(w->package);
 	free(w);
@@ -354,6 +382,11 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 		return NULL;
 	}
 	w->locked = 1;
+	if (scratch_attach(w, portal_db(p), err)) {
+		portal_unlock(p);
+		writer_free(w);
+		return NULL;
+	}
 	if (portal_begin(p, err)) {
 		portal_unlock(p);
 		writer_free(w);
@@ -478,6 +511,17 @@ check_clash(kp_writer *w, const char *name, kueri_err *err)
 	return rc;
 }
 
+/* The set's FTS5 table in schema `db` ("main" or the scratch), with
+ * automerge 16 (not the default 4): the bulk build merges less often,
+ * ~25% faster, with no measurable query cost.  sqlite3_malloc'd. */
+static char *
+fts_create_sql(const char *db, const kw_set *s)
+{
+	return sqlite3_mprintf("CREATE VIRTUAL TABLE %s.\"%s\" USING fts5(%s);"
+	        "INSERT INTO %s.\"%s\"(\"%s\", rank) VALUES('automerge', 16);",
+	        db, s->fts, s->fts_args, db, s->fts, s->fts);
+}
+
 /* CREATE TABLE, and the index/FTS statements kept for kp_writer_build. */
 static int
 set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
@@ -519,14 +563,10 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 	}
 	if (s->fts[0]) {
 		q = sqlite3_str_new(w->db);
-		sqlite3_str_appendf(q, "CREATE VIRTUAL TABLE \"%s\" USING fts5(",
-		                    s->fts);
 		for (i = 0, n = 0; i < d->nfields; i++)
 			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
 				sqlite3_str_appendf(q, "%sc%d", n++ ? ", " : "", i);
-		/* automerge 16 (not the default 4): the bulk rebuild merges
-		 * less often, ~25% faster, with no measurable query cost.
-		 * columnsize=0: no "_docsize" shadow table (one row per
+		/* columnsize=0: no "_docsize" shadow table (one row per
 		 * document with its token counts), which only bm25()/rank
 		 * ranking reads and $search never does (it is a MATCH filter,
 		 * query/search.c): 10% fewer instructions per publish of the
@@ -534,16 +574,17 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 		 * resource (each CREATE's cost grows with the schema). */
 		sqlite3_str_appendf(q, ", content='%s', content_rowid='rowid',"
 		        " columnsize=0,"
-		        " tokenize='unicode61 remove_diacritics 2');"
-		        "INSERT INTO \"%s\"(\"%s\", rank) VALUES('automerge', 16);",
-		        s->tbl, s->fts, s->fts);
-		if ((s->fts_sql = sqlite3_str_finish(q)) == NULL)
+		        " tokenize='unicode61 remove_diacritics 2'", s->tbl);
+		if ((s->fts_args = sqlite3_str_finish(q)) == NULL)
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-		/* A load split in pieces indexes its rows range by range
-		 * (kp_writer_build); for an external-content table an INSERT
+		if ((s->fts_sql = fts_create_sql("main", s)) == NULL)
+			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+		/* A load split in pieces builds its index in the scratch
+		 * (fts_in_scratch); for an external-content table an INSERT
 		 * writes only the full-text index, as 'rebuild' does. */
 		q = sqlite3_str_new(w->db);
-		sqlite3_str_appendf(q, "INSERT INTO \"%s\"(rowid", s->fts);
+		sqlite3_str_appendf(q, "INSERT INTO " KW_SCRATCH ".\"%s\"(rowid",
+		                    s->fts);
 		for (i = 0; i < d->nfields; i++)
 			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
 				sqlite3_str_appendf(q, ", c%d", i);
@@ -551,8 +592,7 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 		for (i = 0; i < d->nfields; i++)
 			if (d->fields[i].type == KP_STRING && d->fields[i].searchable)
 				sqlite3_str_appendf(q, ", c%d", i);
-		sqlite3_str_appendf(q, " FROM \"%s\" WHERE rowid > ?1 AND"
-		                    " rowid <= ?2", s->tbl);
+		sqlite3_str_appendf(q, " FROM main.\"%s\"", s->tbl);
 		if ((s->fts_ins = sqlite3_str_finish(q)) == NULL)
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	}
@@ -698,31 +738,119 @@ kp_writer_rows(kp_writer *w, int si)
 	return si >= 0 && si < w->nsets ? w->sets[si].rows : 0;
 }
 
-/* The FTS index of a split load, KW_FTS_PIECES pieces' worth of rows
- * per transaction (rowids are 1..rows: the table is new and only
- * appended to).  SQLite result code. */
+/*
+ * The FTS index of a split load is built in the scratch database and
+ * copied into the portal finished.  FTS5 builds an index by writing
+ * segments and merging them; in the portal every page a merge frees is
+ * zeroed (secure_delete) and every page written goes through the WAL
+ * and again through the checkpoint.  At 10M rows of the villages shape
+ * that build wrote 2.7 GB for an index of 0.43 GB: 25 times the writes
+ * of 1M rows for 10 times the rows, the publish's one superlinear cost
+ * (docs/bench.md, "Linear at ten million").  The scratch is a temporary
+ * file SQLite deletes itself (unlinked when opened, so a kill -9 leaves
+ * nothing; in SQLite's temporary directory, as its sorts are), with no
+ * journal and secure_delete off: its pages only ever hold this
+ * version's public rows, and the file is gone when the writer ends.
+ * There the merges cost plain writes, and the portal receives the
+ * finished segments once, in pieces, in key order.  What is copied is
+ * FTS5's own bytes, the "_data" blocks and the "_idx" rows, whose
+ * format does not depend on the database holding them: the structure
+ * record names segments by number.  The portal's table, created by the
+ * same statement, keeps its own "_config".
+ */
+/* Copy the scratch table's "_data" blocks into the portal's, a piece
+ * at a time in id order.  SQLite result code, or -1 with err set. */
 static int
-fts_in_pieces(kp_writer *w, kw_set *s, kueri_err *err)
+fts_copy(kp_writer *w, kw_set *s, kueri_err *err)
 {
-	sqlite3_stmt *st;
-	long long lo, step = w->piece * KW_FTS_PIECES;
-	int rc = SQLITE_OK;
+	sqlite3_stmt *ins = NULL, *last = NULL;
+	long long after = LLONG_MIN;
+	/* ~4 KB blocks: 7,812 (~32 MB) a piece at 250,000 rows, about what
+	 * a piece of the villages shape's rows writes. */
+	long long blocks = w->piece / 32 > 0 ? w->piece / 32 : 1;
+	char *sql;
+	int rc, n;
 
-	if (sqlite3_prepare_v2(w->db, s->fts_ins, -1, &st, NULL) != SQLITE_OK)
-		return sqlite3_errcode(w->db);
-	for (lo = 0; lo < s->rows && rc == SQLITE_OK; lo += step) {
-		sqlite3_bind_int64(st, 1, lo);
-		sqlite3_bind_int64(st, 2, lo + step);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc == SQLITE_DONE)
-			rc = SQLITE_OK;
-		if (rc == SQLITE_OK && piece_commit(w, err)) {
-			sqlite3_finalize(st);
-			return -1;
+	if (exec_fmt(w->db, err, "DELETE FROM main.\"%s_data\"", s->fts))
+		return -1;
+	sql = sqlite3_mprintf("INSERT INTO main.\"%s_data\"(id, block)"
+	        " SELECT id, block FROM " KW_SCRATCH ".\"%s_data\""
+	        " WHERE id > ?1 ORDER BY id LIMIT ?2;", s->fts, s->fts);
+	if (sql == NULL)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	rc = sqlite3_prepare_v2(w->db, sql, -1, &ins, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return rc;
+	sql = sqlite3_mprintf("SELECT max(id) FROM main.\"%s_data\"", s->fts);
+	if (sql == NULL) {
+		sqlite3_finalize(ins);
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	}
+	rc = sqlite3_prepare_v2(w->db, sql, -1, &last, NULL);
+	sqlite3_free(sql);
+	while (rc == SQLITE_OK) {
+		sqlite3_bind_int64(ins, 1, after);
+		sqlite3_bind_int64(ins, 2, blocks);
+		rc = sqlite3_step(ins);
+		sqlite3_reset(ins);
+		if (rc != SQLITE_DONE)
+			break;
+		rc = SQLITE_OK;
+		if ((n = sqlite3_changes(w->db)) < blocks)
+			break;
+		if (sqlite3_step(last) != SQLITE_ROW) {
+			rc = sqlite3_errcode(w->db);
+			break;
+		}
+		after = sqlite3_column_int64(last, 0);
+		sqlite3_reset(last);
+		if (piece_commit(w, err)) {
+			rc = -1;
+			break;
 		}
 	}
+	sqlite3_finalize(ins);
+	sqlite3_finalize(last);
+	if (rc == SQLITE_OK &&
+	    exec_fmt(w->db, err, "INSERT INTO main.\"%s_idx\"(segid, term, pgno)"
+	             " SELECT segid, term, pgno FROM " KW_SCRATCH ".\"%s_idx\";"
+	             " DROP TABLE " KW_SCRATCH ".\"%s\";", s->fts, s->fts, s->fts))
+		rc = -1;
+	return rc;
+}
+
+/* Build the set's FTS index in the scratch, then copy it.  SQLite
+ * result code, or -1 with err set. */
+static int
+fts_in_scratch(kp_writer *w, kw_set *s, kueri_err *err)
+{
+	sqlite3_stmt *st;
+	char *sql;
+	int rc;
+
+	if ((sql = fts_create_sql(KW_SCRATCH, s)) == NULL)
+		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
+	rc = sqlite3_exec(w->db, sql, NULL, NULL, NULL);
+	sqlite3_free(sql);
+	if (rc != SQLITE_OK)
+		return rc;
+	if (sqlite3_prepare_v2(w->db, s->fts_ins, -1, &st, NULL) != SQLITE_OK)
+		return sqlite3_errcode(w->db);
+	rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(w->db);
 	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return rc;
+	/* The portal's own table was created in this transaction: commit
+	 * it first, so that FTS5 reads the copied structure afresh. */
+	if (piece_commit(w, err))
+		return -1;
+	/* FTS5's shadow tables are read-only to SQL under the portal's
+	 * defensive setting (portal.c): lifted for the copy's statements
+	 * alone, which are built here from portal-made names. */
+	sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
+	rc = fts_copy(w, s, err);
+	sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	return rc;
 }
 
@@ -758,7 +886,7 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 			             " VALUES('rebuild')", s->fts, s->fts))
 				return -1;
 		} else if (rc == SQLITE_OK &&
-		           (rc = fts_in_pieces(w, s, err)) < 0) {
+		           (rc = fts_in_scratch(w, s, err)) < 0) {
 			return -1;
 		}
 		portal_phase_mark(&w->ph, "fts");
