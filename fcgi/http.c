@@ -29,29 +29,38 @@
 typedef struct resp resp;
 static int write_head(const kueri_sink *out, const resp *r, long long length);
 
-/* The body sink: holds the first body chunk back, and writes the head
- * just before the body goes out.  Until then nothing is committed, so a
- * query that fails early (a time budget, a zero divisor met in a row:
- * most pages are one 32 KB flush) still gets a clean error answer
- * instead of a 200 cut short.  An answer that ends within that first
- * chunk -- nearly every page, entity, error and document -- goes out with
- * Content-Length: clients see its size (and HTTP/1.0 ones keep their
- * connection), and nginx sends its cached copy without chunked coding
- * (the hot repeated URL: docs/bench.md).  Bigger answers (CSV exports)
- * stream as before, their head leaving with the second chunk. */
-#define BODY_HOLD_MAX (256 * 1024)   /* a first chunk past this is not held */
+/* The body sink: holds the start of the body back, up to BODY_HOLD_MAX
+ * bytes, and writes the head just before the body goes out.  Until then
+ * nothing is committed, so a query that fails early (a time budget, a
+ * zero divisor met in a row: most pages are one 32 KB flush) still gets
+ * a clean error answer instead of a 200 cut short.  An answer that ends
+ * within the held bytes -- nearly every page, entity, error and
+ * document, however many writes make it -- goes out with Content-Length:
+ * clients see its size (and HTTP/1.0 ones keep their connection), and
+ * nginx stores and sends it without chunked coding.  Bigger answers (CSV
+ * exports) stream, their head leaving when the held bytes overflow. */
+#define BODY_HOLD_MAX (64 * 1024)
 
 typedef struct body {
 	const kueri_sink *out;
 	const resp       *head;
-	char             *held;       /* the first chunk (owned), or NULL */
-	size_t            nheld;
+	char             *held;       /* the body so far (owned), or NULL */
+	size_t            nheld, cap;
 	long long         bytes;
 	int               failed;
 	int               head_sent;
 } body;
 
-/* Send the head (with length >= 0 as Content-Length) and the held chunk. */
+/* Forget the held bytes. */
+static void
+body_drop(body *b)
+{
+	free(b->held);
+	b->held = NULL;
+	b->nheld = b->cap = 0;
+}
+
+/* Send the head (with length >= 0 as Content-Length) and the held bytes. */
 static int
 body_commit(body *b, long long length)
 {
@@ -63,12 +72,33 @@ body_commit(body *b, long long length)
 		rc = b->out->write(b->out->ctx, b->held, b->nheld);
 	if (rc == 0)
 		b->bytes += (long long)b->nheld;
-	free(b->held);
-	b->held = NULL;
-	b->nheld = 0;
+	body_drop(b);
 	if (rc)
 		b->failed = 1;
 	return rc;
+}
+
+/* Hold buf after what is held, if it fits under BODY_HOLD_MAX: 0, or -1
+ * (it does not fit, or no memory: the caller sends what it has). */
+static int
+body_hold(body *b, const char *buf, size_t len)
+{
+	if (len > BODY_HOLD_MAX - b->nheld)
+		return -1;
+	if (b->nheld + len > b->cap) {
+		size_t cap = b->cap ? b->cap : 8192;
+		char  *n;
+
+		while (cap < b->nheld + len)
+			cap *= 2;
+		if ((n = realloc(b->held, cap)) == NULL)
+			return -1;
+		b->held = n;
+		b->cap = cap;
+	}
+	memcpy(b->held + b->nheld, buf, len);
+	b->nheld += len;
+	return 0;
 }
 
 static int
@@ -79,13 +109,8 @@ body_write(void *ctx, const char *buf, size_t len)
 	if (b->failed)
 		return -1;
 	if (!b->head_sent) {
-		if (b->held == NULL && len > 0 && len <= BODY_HOLD_MAX) {
-			if ((b->held = malloc(len)) != NULL) {
-				memcpy(b->held, buf, len);
-				b->nheld = len;
-				return 0;
-			}
-		}
+		if (body_hold(b, buf, len) == 0)
+			return 0;
 		if (body_commit(b, -1))
 			return -1;
 	}
@@ -98,7 +123,7 @@ body_write(void *ctx, const char *buf, size_t len)
 }
 
 /* The answer is complete: a head not yet sent goes out now, with the
- * held chunk's length (none when there is no body: HEAD, 204, 304). */
+ * held bytes' length (none when there is no body: HEAD, 204, 304). */
 static int
 body_end(body *b)
 {
@@ -109,14 +134,6 @@ body_end(body *b)
 	return body_commit(b, b->held ? (long long)b->nheld : -1);
 }
 
-/* Forget a held chunk: the answer becomes an error instead. */
-static void
-body_drop(body *b)
-{
-	free(b->held);
-	b->held = NULL;
-	b->nheld = 0;
-}
 
 /* The status line, whole: no formatting per answer. */
 static const char *
@@ -573,7 +590,7 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 		} else
 			st->broken = 1;     /* serve.c ends it with a broken record */
 	}
-	body_drop(&r.body);    /* a stream that failed after holding its chunk */
+	body_drop(&r.body);    /* a stream that failed while holding bytes */
 	kq_resp_free(a);
 	st->bytes = r.body.bytes;
 	free(r.path);
