@@ -49,6 +49,7 @@
 
 /* The attached scratch database an FTS index is built in (fts_in_scratch). */
 #define KW_SCRATCH "kw_scratch"
+
 /* SQLite column type per kp_type (portal.h's "values as stored"). */
 static const char *const sql_type[KP__MAX] = {
 	[KP_STRING] = "TEXT",     [KP_INTEGER] = "INTEGER",
@@ -758,6 +759,7 @@ kp_writer_rows(kp_writer *w, int si)
  * record names segments by number.  The portal's table, created by the
  * same statement, keeps its own "_config".
  */
+
 /* Copy the scratch table's "_data" blocks into the portal's, a piece
  * at a time in id order.  SQLite result code, or -1 with err set. */
 static int
