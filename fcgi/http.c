@@ -134,7 +134,6 @@ body_end(body *b)
 	return body_commit(b, b->held ? (long long)b->nheld : -1);
 }
 
-
 /* The status line, whole: no formatting per answer. */
 static const char *
 status_line(int status)
