@@ -90,8 +90,8 @@ grep -qx '1000 1000' "$TMP/answers"; ok $? "1: the old version was answered duri
 is "$(version) $(count)" "2 150000" "1: afterwards version 2 is served"
 is "$(orphans)" "" "1: no uncatalogued table remains"
 is "$(sqlite3 "$DB" 'PRAGMA integrity_check')" ok "1: integrity_check ok"
-# The FTS index of a split load is built 4 pieces' rows (8,000) at a
-# time: a row of the first range, of range boundaries and the last row.
+# The FTS index of the split load finds rows from its first and last
+# load pieces and from around piece boundaries (pieces of 2,000 rows).
 hits=""
 for id in 1 8000 8001 75000 149999 150000; do
 	hits="$hits$("$KUERI" query --db "$DB" "big?\$search=$id&\$top=0&\$count=true" |
