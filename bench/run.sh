@@ -8,6 +8,9 @@
 #                         outside the repo with BENCH_DATA=/var/tmp/kueri-bench, say)
 #   BENCH_DATA=dir        where the generated CSVs are cached
 #                         (default bench/data, ignored by git)
+#   SCALE_REPEAT=n        the scale table's interleaved publishes: n pairs
+#                         of 1M and ROWS (default 2; 0 skips them)
+#   SCALE_SERVE_ROUNDS=n  its interleaved serving rounds (default 3)
 #
 # Every figure is kueri next to the cheapest thing that could produce the
 # same answer on this machine, in the same run, interleaved A/B/A/B so
@@ -125,7 +128,9 @@ fi
 #     streamed by one process (the export cap raised to the row count, as
 #     `kueri serve --export-cap N` would): MB/s and that process's peak RSS.
 # The last lines compare the largest size with 1,000,000 rows: publish CPU
-# against 10x (goal <= 1.1) and each serving row (goal <= 1.2).
+# against 10x (goal <= 1.1) and each serving row (goal <= 1.2); then the
+# same comparisons measured in turn (scale_serving, scale_linear), which
+# are the ones to read on a machine whose speed drifts.
 # SCALE_ONLY=1 stops after this table (the floors and HTTP rows at 10M
 # take another half hour).  Kept apart from the rest of the script.
 scale_gen() {   # scale_gen N: the CSV + package for N rows (cached)
@@ -222,7 +227,7 @@ scale_one() {   # scale_one N: one line of $RUN/scale.tsv
 
 # Serving, interleaved.  The serving rows above are measured minutes apart,
 # and in a slow minute SQLite's own hand SQL is as much slower as kueri
-# (docs/bench.md, "Eighth session"), so the 1M and largest portals are
+# (docs/bench.md, "Interleaved runs"), so the 1M and largest portals are
 # then served alternately, SCALE_SERVE_ROUNDS times (default 3): the engine
 # rows (bench/qbench.c, each a median of 5) and the CSV export, and each
 # row's median over the rounds is compared.
@@ -267,7 +272,7 @@ scale_serving() {   # scale_serving N: the interleaved serving block of scale.md
 
 # Publish linearity, interleaved.  On a shared virtual machine the CPU of
 # one publish moves by up to a third between runs of identical work
-# (docs/bench.md, "Eighth session"), more than the goal's margin, so one
+# (docs/bench.md, "Interleaved runs"), more than the goal's margin, so one
 # publish of each size cannot show whether 10x the rows cost <= 1.1x ten
 # times the CPU.  After the table, 1,000,000 rows and the largest size are
 # published again, alternating -- 1M, N, 1M, N, 1M for SCALE_REPEAT=2
