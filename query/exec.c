@@ -481,7 +481,13 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 			         "%s", a->writer->download);
 		}
 	}
-	if (a->pc.set) {
+	/* An answer that reads the clock (now()) differs from one second to
+	 * the next with the data unchanged: an ETag or Last-Modified built
+	 * from the versions would let a client's or nginx's revalidation
+	 * keep an old answer for good (a 304), so it gets neither. */
+	if (a->pc.binds.now)
+		a->head.last_modified = 0;
+	else if (a->pc.set) {
 		static const char  hex[] = "0123456789abcdef";
 		char               tokbuf[128], v[32];
 		char              *vs = ku_fmt_lld(v, a->pc.set->version);

@@ -377,6 +377,8 @@ struct kq_binds {
 	kq_bind *v;
 	int      n, cap;
 	int      oom;
+	int      now;   /* a value is the request's time (now()): the answer
+	                 * changes with the clock, so it has no validator */
 };
 int kq_binds_add(kq_binds *b, const kq_bind *v);
 void kq_binds_free(kq_binds *b);

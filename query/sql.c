@@ -395,6 +395,7 @@ call(sctx *c, const kq_node *n)
 				if (kq_binds_add(c->binds, &v) < 0)
 					free(s);
 			}
+			c->binds->now = 1;
 			placeholder(c);
 			break;
 		}

@@ -112,6 +112,16 @@ like "$etag" '^"' "a query answer has an ETag"
 like "$(header Cache-Control)" 'max-age=0' "Cache-Control carries --max-age"
 is "$(get "$q" -H "If-None-Match: $etag")" 304 "the same query with If-None-Match → 304"
 is "$(get "$q" -I)" 200 "HEAD on a query is 200"
+# now() is the request's time: the answer changes with the clock while the
+# versions an ETag is made of stay the same, so it carries no validator and
+# no conditional request turns it into a 304 of an older answer
+qn="$O/angka?\$filter=now()%20gt%202000-01-01T00:00:00Z&\$top=2"
+is "$(get "$qn")" 200 "a query that reads the clock (now()) is 200"
+is "$(header ETag)|$(header Last-Modified)" "|" "an answer that reads the clock has no ETag and no Last-Modified"
+is "$(get "$qn" -H 'If-Modified-Since: Wed, 01 Jan 2031 00:00:00 GMT')" 200 \
+	"If-Modified-Since cannot make an answer that reads the clock a 304"
+get "$O/angka?\$filter=year(2020-01-01)%20gt%202000&\$top=2" >/dev/null
+like "$(header ETag)" '^"' "a date function without now() keeps its ETag"
 
 # ---- errors
 is "$(get "$O/angka?\$filter=nosuch%20eq%201")" 400 "unknown property → 400"
