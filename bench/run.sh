@@ -221,7 +221,7 @@ scale_one() {   # scale_one N: one line of $RUN/scale.tsv
 		"$(_q 'page of 20' 3)" "$(_q 'keyset deep page' 3)" "$(_q 'indexed filter page' 3)" "$(_q '$count' 3)" \
 		"$_mbs" "$(awk -v b="$1" 'BEGIN { print b / 1e6 }')" "$_xrss" >>"$RUN/scale.tsv"
 	# a 10M portal is ~1.8 GB: only 1M and the largest stay, for
-	# scale_serving, which removes them
+	# scale_serving; scale_table removes them after it
 	[ "$_n" = 1000000 ] || [ "$_n" = "$_big" ] || rm -f "$_db" "$_db-wal" "$_db-shm"
 }
 
