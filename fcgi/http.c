@@ -174,6 +174,7 @@ struct resp {
 	long long   last_modified;  /* 0: none                          */
 	const char *cache;          /* Cache-Control value              */
 	const char *extra;          /* more complete header lines, or NULL */
+	int         renew;          /* a 304 to nginx's revalidation      */
 };
 
 /*
@@ -286,7 +287,11 @@ write_head(const kueri_sink *out, const resp *r, long long length)
 	 * second (X-Accel-Expires @now, read before Cache-Control), so a
 	 * withdrawn dataset leaves every answer within 1 s whatever max-age
 	 * clients are told (docs/serving.md, "Caching").  nginx hides it. */
-	if (r->status == 200 && r->cache && strncmp(r->cache, "public", 6) == 0) {
+	/* A 304 to nginx's own revalidation (kq_resp_head.renew) renews its
+	 * entry for the same second; a 304 to a client's conditionals must
+	 * not have it, or nginx would file that 304 as the URL's answer. */
+	if ((r->status == 200 || (r->status == 304 && r->renew)) && r->cache &&
+	    strncmp(r->cache, "public", 6) == 0) {
 		char  tmp[32], *d = ku_fmt_lld(tmp, (long long)time(NULL));
 
 		hb_puts(&h, "X-Accel-Expires: @");
@@ -534,6 +539,12 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	q.prefer = param(&r, "HTTP_PREFER");
 	q.if_none_match = param(&r, "HTTP_IF_NONE_MATCH");
 	q.if_modified_since = param(&r, "HTTP_IF_MODIFIED_SINCE");
+	/* nginx revalidating its cached copy (nginx/kueri.conf passes
+	 * $upstream_cache_etag and $upstream_cache_last_modified under these
+	 * names: its own defaults would overwrite the client's conditionals,
+	 * which kueri still answers for the URLs nginx does not hold) */
+	q.cache_etag = param(&r, "KUERI_CACHED_ETAG");
+	q.cache_last_modified = param(&r, "KUERI_CACHED_LAST_MODIFIED");
 	q.odata_version = param(&r, "HTTP_ODATA_VERSION");
 	q.odata_maxversion = param(&r, "HTTP_ODATA_MAXVERSION");
 	if (strcmp(r.method, "POST") == 0) {
@@ -544,7 +555,7 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	q.lim = &c->lim;
 	if ((a = kq_route(p, &q)) == NULL) {
 		/* out of memory: the one answer not decided by the router */
-		h = (resp){ 500, NULL, NULL, 0, "no-store", NULL };
+		h = (resp){ 500, NULL, NULL, 0, "no-store", NULL, 0 };
 		st->status = 500;
 		rc = write_head(out, &h, -1);
 		free(r.path);
@@ -557,6 +568,7 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 	h.last_modified = kh->last_modified;
 	h.cache = kh->cache[0] ? kh->cache : NULL;
 	h.extra = kh->extra[0] ? kh->extra : NULL;
+	h.renew = kh->renew;
 	st->status = kh->status;
 	r.body.head = &h;
 	rc = kq_resp_stream(a, &(kueri_sink){ body_write, &r.body }, &st->rows);
@@ -578,7 +590,7 @@ kh_handle(kportal *p, const ks_conf *c, kh_param_fn pfn, void *pctx,
 			}
 			eh = (resp){ kueri_http_status(e->code),
 			             "application/json;odata.metadata=minimal", NULL, 0,
-			             "no-store", NULL };
+			             "no-store", NULL, 0 };
 			st->status = eh.status;
 			st->rows = 0;
 			body_drop(&r.body);

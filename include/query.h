@@ -27,6 +27,8 @@
 #include "kueri.h"
 #include "portal.h"
 
+struct kq_head;
+
 typedef struct kq_request {
 	const char *path;         /* resource path after the service root, raw
 	                             (still percent-encoded), no leading '/':
@@ -43,6 +45,12 @@ typedef struct kq_request {
 	const char *root_path;    /* service root path ("/odata/"), or NULL  */
 	const void *extra;        /* writer input the route computed (HTML:
 	                             the facets, kq_pageinfo), or NULL          */
+	/* Asked once the 200's validators (ETag, Last-Modified) are known and
+	 * before the query runs: nonzero when the client already holds that
+	 * answer.  The answer is then a 304 whose query never ran.  NULL: never
+	 * asked.  Answers without an ETag (now()) are never asked. */
+	int       (*held)(void *ctx, const struct kq_head *head);
+	void       *held_ctx;
 } kq_request;
 
 typedef struct kq_limits {
@@ -77,7 +85,8 @@ typedef struct kq_answer kq_answer;
  * when out of memory: errors become an answer whose status is 4xx/5xx and
  * whose body is the OData error JSON.  The first row is stepped before
  * returning, so a time-budget failure during sorting or aggregation is
- * still a clean error answer.  `lim` may be NULL for defaults.  The
+ * still a clean error answer -- unless req->held says the client holds
+ * the answer: then the status is 304, nothing ran and there is no body.  `lim` may be NULL for defaults.  The
  * portal must outlive the answer.  Caller frees with kq_free().
  */
 kq_answer *kq_prepare(kportal *p, const kq_request *req,
@@ -163,6 +172,12 @@ typedef struct kq_route_req {
 	const char *format;       /* forced format ("json"/"csv"), or NULL   */
 	const char *if_none_match;     /* conditional headers, or NULL       */
 	const char *if_modified_since;
+	/* A shared cache in front revalidating the copy it holds (nginx:
+	 * $upstream_cache_etag, $upstream_cache_last_modified), or NULL.
+	 * When set they decide the 304 in place of the client's conditionals,
+	 * and the 304 is marked `renew`. */
+	const char *cache_etag;
+	const char *cache_last_modified;
 	int         max_age;      /* Cache-Control max-age of cacheable 200s */
 	const kq_limits *lim;     /* NULL: defaults                          */
 	const char *odata_version;     /* OData-Version header, or NULL      */
@@ -179,6 +194,9 @@ typedef struct kq_resp_head {
 	char      etag[96];          /* quoted strong ETag, or ""             */
 	long long last_modified;     /* unix seconds, 0 none                  */
 	char      cache[64];         /* Cache-Control value, or ""            */
+	int       renew;             /* a 304 to a revalidating cache: the
+	                                transport gives it the cache's new
+	                                lifetime, as a 200's (X-Accel-Expires) */
 	char      extra[512];        /* more header lines, each ending CRLF,
 	                                all built by us (Allow, CORS
 	                                preflight, Preference-Applied,

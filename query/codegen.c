@@ -206,6 +206,8 @@ kq_unhook(kq_answer *a)
 void
 kq_release_st(kq_answer *a)
 {
+	sqlite3_finalize(a->cst);    /* the $count=true statement, if any */
+	a->cst = NULL;
 	if (a->st == NULL)
 		return;
 	if (a->st_sql != NULL)
@@ -407,12 +409,6 @@ gen_count(kq_answer *a, const kq_query *q)
 	}
 	if (prepare_main(a, sql.s) < 0)
 		goto out;
-	a->step_rc = sqlite3_step(a->st);
-	if (a->step_rc != SQLITE_ROW) {
-		kq_sqlite_err(a, a->step_rc);
-		goto out;
-	}
-	a->count = sqlite3_column_int64(a->st, 0);
 	rc = 0;
 out:
 	ku_buf_free(&sql);
@@ -447,16 +443,6 @@ gen_entity(kq_answer *a, const kq_query *q)
 	}
 	if (prepare_main(a, sql.s) < 0)
 		goto out;
-	a->step_rc = sqlite3_step(a->st);
-	if (a->step_rc == SQLITE_DONE) {
-		kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1,
-		    "no entity with that key in '%s'", a->pc.set->name);
-		goto out;
-	}
-	if (a->step_rc != SQLITE_ROW) {
-		kq_sqlite_err(a, a->step_rc);
-		goto out;
-	}
 	rc = 0;
 out:
 	ku_buf_free(&sql);
@@ -466,13 +452,14 @@ out:
 	return rc;
 }
 
-/* $count=true: every match, ignoring $top/$skip/$skiptoken. */
+/* $count=true: every match, ignoring $top/$skip/$skiptoken.  Prepared
+ * here, before the page's own binds are added (its text numbers only the
+ * filter's), and run by kq_run. */
 static int
-run_count(kq_answer *a, const qparts *p)
+prepare_count(kq_answer *a, const qparts *p)
 {
-	ku_buf        cs = { 0 };
-	sqlite3_stmt *cst = NULL;
-	int           crc;
+	ku_buf cs = { 0 };
+	int    crc;
 
 	ku_buf_printf(&cs, "SELECT count(*) FROM %s%s%s", p->from.s,
 	              p->where.n ? " WHERE " : "", p->where.n ? p->where.s : "");
@@ -480,19 +467,9 @@ run_count(kq_answer *a, const qparts *p)
 		ku_buf_free(&cs);
 		return kq_oom(&a->pc);
 	}
-	crc = prepare_sql(a, cs.s, &cst);
+	crc = prepare_sql(a, cs.s, &a->cst);
 	ku_buf_free(&cs);
-	if (crc < 0)
-		return -1;
-	crc = sqlite3_step(cst);
-	if (crc != SQLITE_ROW) {
-		kq_sqlite_err(a, crc);
-		sqlite3_finalize(cst);
-		return -1;
-	}
-	a->count = sqlite3_column_int64(cst, 0);
-	sqlite3_finalize(cst);
-	return 0;
+	return crc < 0 ? -1 : 0;
 }
 
 /* The page size: the server's, a smaller Prefer odata.maxpagesize, or
@@ -585,7 +562,7 @@ gen_collection(kq_answer *a, const kq_query *q, const kq_request *req)
 			                                    : s->cols[i].sql);
 		}
 	page_size(a, req);
-	if (a->has_count && run_count(a, &p) < 0)
+	if (a->has_count && prepare_count(a, &p) < 0)
 		goto out;
 	/* $skiptoken → keyset condition or offset */
 	a->offset = q->skip > 0 ? q->skip : 0;
@@ -657,11 +634,6 @@ gen_collection(kq_answer *a, const kq_query *q, const kq_request *req)
 	}
 	if (prepare_main(a, sql.s) < 0)
 		goto out;
-	a->step_rc = sqlite3_step(a->st);
-	if (a->step_rc != SQLITE_ROW && a->step_rc != SQLITE_DONE) {
-		kq_sqlite_err(a, a->step_rc);
-		goto out;
-	}
 	rc = 0;
 out:
 	ku_buf_free(&sql);
@@ -672,6 +644,8 @@ out:
 	return rc;
 }
 
+/* Build and prepare; nothing runs until kq_run (exec.c first asks
+ * whether the client already holds the answer). */
 int
 kq_codegen(kq_answer *a, const kq_query *q, const kq_request *req)
 {
@@ -684,4 +658,36 @@ kq_codegen(kq_answer *a, const kq_query *q, const kq_request *req)
 		break;
 	}
 	return gen_collection(a, q, req);
+}
+
+/*
+ * Run what kq_codegen prepared: the $count=true statement to its one row,
+ * then the answer's own statement to its first row, so that an error
+ * while sorting or aggregating (the time budget, a zero divisor) is still
+ * a clean error answer rather than a cut body.
+ */
+int
+kq_run(kq_answer *a)
+{
+	int rc;
+
+	if (a->cst != NULL) {
+		rc = sqlite3_step(a->cst);
+		if (rc != SQLITE_ROW)
+			return kq_sqlite_err(a, rc);
+		a->count = sqlite3_column_int64(a->cst, 0);
+		sqlite3_finalize(a->cst);
+		a->cst = NULL;
+	}
+	if (a->st == NULL)
+		return 0;       /* /$count of a whole set: its stored row count */
+	a->step_rc = rc = sqlite3_step(a->st);
+	if (rc == SQLITE_DONE && a->kind == A_ENTITY)
+		return kueri_err_set(&a->pc.err, KUERI_ENOTFOUND, -1,
+		    "no entity with that key in '%s'", a->pc.set->name);
+	if (rc == SQLITE_ROW && a->kind == A_COUNT)
+		a->count = sqlite3_column_int64(a->st, 0);
+	if (rc == SQLITE_ROW || (rc == SQLITE_DONE && a->kind != A_COUNT))
+		return 0;
+	return kq_sqlite_err(a, rc);
 }

@@ -377,8 +377,6 @@ prepare_inner(kq_answer *a, kportal *p, const kq_request *req)
 		ku_buf_free(&c);
 		if (a->context == NULL)
 			return kq_oom(&a->pc);
-		a->prop_null = a->step_rc == SQLITE_ROW &&
-		               sqlite3_column_type(a->st, 0) == SQLITE_NULL;
 	}
 	return rc < 0 ? -1 : 0;
 }
@@ -393,6 +391,31 @@ kq_limits_default(kq_limits *lim)
 	lim->max_depth = 32;
 	lim->max_query_len = 8192;
 	lim->debug_sql = 0;
+}
+
+/* An error answer: its status, the error's content type, no validators
+ * and nothing left on the connection. */
+static kq_answer *
+failed(kq_answer *a)
+{
+	if (a->pc.err.code == KUERI_OK)
+		a->pc.err.code = KUERI_EINTERNAL;
+	kq_hint_opt(&a->pc.err, &a->opt);     /* caret and hint */
+	a->kind = A_ERROR;
+	kq_release_st(a);
+	kq_unhook(a);
+	a->head.status = kueri_http_status(a->pc.err.code);
+	/* a nextLink from a newer version than ours (page.c): another
+	 * replica has it, so a front may retry at once */
+	if (a->pc.err.code == KUERI_EBEHIND)
+		a->head.retry_after = 1;
+	a->writer->content_type(&a->w, 1, a->head.content_type,
+	                        sizeof(a->head.content_type));
+	a->head.preference_applied[0] = '\0';
+	a->head.filename[0] = '\0';
+	a->head.etag[0] = '\0';
+	a->head.last_modified = 0;
+	return a;
 }
 
 kq_answer *
@@ -430,34 +453,11 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 		a->deadline.tv_sec++;
 		a->deadline.tv_nsec -= 1000000000L;
 	}
-	if (prepare_inner(a, p, req) < 0) {
-		if (a->pc.err.code == KUERI_OK)
-			a->pc.err.code = KUERI_EINTERNAL;
-		kq_hint_opt(&a->pc.err, &a->opt);     /* caret and hint */
-		a->kind = A_ERROR;
-		kq_release_st(a);
-		kq_unhook(a);
-	}
-	/* headers */
-	if (a->kind == A_ERROR) {
-		a->head.status = kueri_http_status(a->pc.err.code);
-		/* a nextLink from a newer version than ours (page.c): another
-		 * replica has it, so a front may retry at once */
-		if (a->pc.err.code == KUERI_EBEHIND)
-			a->head.retry_after = 1;
-		a->writer->content_type(&a->w, 1, a->head.content_type,
-		                        sizeof(a->head.content_type));
-		a->head.preference_applied[0] = '\0';
-		a->head.last_modified = 0;
-		return a;
-	}
+	if (prepare_inner(a, p, req) < 0)
+		return failed(a);
+	/* the head of the 200 */
 	a->head.status = 200;
-	if (a->prop && a->prop_null) {
-		/* a null property: 204 No Content, as JSON or as $value
-		 * (PROT 11.2.4.1, 11.2.4.1.1) */
-		a->head.status = 204;
-		a->head.content_type[0] = '\0';
-	} else if (a->prop == 2) {
+	if (a->prop == 2) {
 		snprintf(a->head.content_type, sizeof(a->head.content_type),
 		         "text/plain;charset=utf-8");
 	} else switch (a->kind) {
@@ -513,6 +513,27 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 			a->head.etag[1 + i] = hex[(h >> (60 - 4 * i)) & 15];
 		a->head.etag[17] = '"';
 		a->head.etag[18] = '\0';
+	}
+	/* The client (or nginx revalidating its cache) holds this very
+	 * answer: a 304 that never runs the query, so a popular expensive
+	 * URL costs its parse and prepare, not its scan, once per second
+	 * (docs/serving.md, "Caching"). */
+	if (req->held != NULL && a->head.etag[0] &&
+	    req->held(req->held_ctx, &a->head)) {
+		a->head.status = 304;
+		kq_release_st(a);
+		kq_unhook(a);
+		return a;
+	}
+	if (kq_run(a) < 0)
+		return failed(a);
+	if (a->prop && a->step_rc == SQLITE_ROW &&
+	    sqlite3_column_type(a->st, 0) == SQLITE_NULL) {
+		/* a null property: 204 No Content, as JSON or as $value
+		 * (PROT 11.2.4.1, 11.2.4.1.1) */
+		a->prop_null = 1;
+		a->head.status = 204;
+		a->head.content_type[0] = '\0';
 	}
 	return a;
 }
@@ -719,8 +740,8 @@ kq_stream(kq_answer *a, const kueri_sink *sink, long long *nrows)
 {
 	if (nrows)
 		*nrows = 0;
-	if (a->head_only)
-		return 0;
+	if (a->head_only || a->head.status == 304)
+		return 0;         /* a 304's query never ran (kq_prepare) */
 	fill_wctx(a);
 	if (a->kind != A_COUNT && a->writer->open && a->w.state == NULL &&
 	    (a->w.state = a->writer->open(&a->w)) == NULL)

@@ -37,6 +37,7 @@ struct kq_answer {
 	sqlite3_stmt  *st;
 	char          *st_sql;      /* st's SQL text (heap) when it goes back
 	                               to the portal's cache at kq_free      */
+	sqlite3_stmt  *cst;         /* $count=true's count, until kq_run     */
 	int            step_rc;     /* result of the first sqlite3_step      */
 	int            last_page;   /* LIMIT leaves no row after the page:
 	                               no $skiptoken is ever needed          */
@@ -62,9 +63,11 @@ struct kq_answer {
 	int            prop_null;
 };
 
-/* codegen.c: the whole statement of the resolved tree q, prepared and
- * stepped once; 0, or -1 with a->pc.err set. */
+/* codegen.c: the whole statement of the resolved tree q, prepared but
+ * not run; 0, or -1 with a->pc.err set. */
 int  kq_codegen(kq_answer *a, const kq_query *q, const kq_request *req);
+/* Run it: the count, then the first step; 0, or -1 with a->pc.err set. */
+int  kq_run(kq_answer *a);
 /* a->pc.err from a SQLite result code (timeout, memory, refused); -1. */
 int  kq_sqlite_err(kq_answer *a, int rc);
 /* Give the answer's statement back to the cache (or finalize it). */

@@ -157,23 +157,42 @@ inm_matches(const char *inm, const char *etag)
 }
 
 /* 1 when the client's copy is current: If-None-Match decides when
- * present; otherwise If-Modified-Since against Last-Modified. */
+ * present; otherwise If-Modified-Since against Last-Modified.  (kq_route
+ * has put a revalidating cache's validators in q's place, if any.) */
 static int
-not_modified(const kq_route_req *q, const kq_resp_head *h)
+not_modified(const kq_route_req *q, const char *etag, long long last_modified)
 {
 	const char *inm = q->if_none_match, *ims = q->if_modified_since;
 	struct tm tm;
 	const char *end;
 
 	if (inm != NULL)
-		return h->etag[0] && inm_matches(inm, h->etag);
-	if (ims == NULL || h->last_modified <= 0 || strlen(ims) > 64)
+		return etag[0] && inm_matches(inm, etag);
+	if (ims == NULL || last_modified <= 0 || strlen(ims) > 64)
 		return 0;
 	memset(&tm, 0, sizeof tm);
 	end = strptime(ims, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	if (end == NULL || *end != '\0')
 		return 0;
-	return h->last_modified <= (long long)timegm(&tm);
+	return last_modified <= (long long)timegm(&tm);
+}
+
+/* A 200's head → its 304: the validators and Cache-Control stay (RFC
+ * 9110 15.4.5), the body and its headers go. */
+static void
+not_modified_head(kq_resp *r)
+{
+	r->head.status = 304;
+	r->head.content_type[0] = '\0';
+	r->head.extra[0] = '\0';
+	r->body = B_NONE;
+}
+
+/* kq_request.held: the engine asks before it runs the query. */
+static int
+engine_held(void *ctx, const kq_head *h)
+{
+	return not_modified(ctx, h->etag, h->last_modified);
 }
 
 /* ---- routes -------------------------------------------------------------- */
@@ -451,6 +470,26 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 	size_t         n = 0;
 
 	memset(&eq, 0, sizeof eq);
+	eq.root_path = q->root;
+	eq.path = rest;
+	eq.query = q->query;
+	eq.service_root = q->root_url;
+	eq.accept = q->accept;
+	eq.prefer = q->prefer;
+	eq.format = q->format;
+	eq.head_only = r->head_only;
+	eq.held = engine_held;
+	eq.held_ctx = (void *)q;
+	if (kq_wants_html(q) && (q->if_none_match || q->if_modified_since)) {
+		/* A page's facets are queries of their own, read before the
+		 * page's (they share the connection): a browser revalidating
+		 * first learns whether it holds the page, which reads nothing. */
+		r->ans = kq_prepare(p, &eq, &r->lim);
+		if (r->ans != NULL && kq_answer_head(r->ans)->status == 304)
+			goto head;
+		kq_free(r->ans);
+		r->ans = NULL;
+	}
 	if (kq_wants_html(q)) {
 		char   set[128];
 		size_t sn = strcspn(rest, "(/");
@@ -461,15 +500,9 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 			return kq_fail(r, 500, "InternalError", "out of memory", NULL);
 		eq.extra = &r->facets;
 	}
-	eq.root_path = q->root;
-	eq.path = rest;
-	eq.query = q->query;
-	eq.service_root = q->root_url;
-	eq.accept = q->accept;
-	eq.prefer = q->prefer;
-	eq.format = q->format;
-	eq.head_only = r->head_only;
-	if ((r->ans = kq_prepare(p, &eq, &r->lim)) == NULL)
+	r->ans = kq_prepare(p, &eq, &r->lim);
+head:
+	if (r->ans == NULL)
 		return kq_fail(r, 500, "InternalError", "out of memory", NULL);
 	kh = kq_answer_head(r->ans);
 	r->body = B_ENGINE;
@@ -484,8 +517,12 @@ route_engine(kportal *p, const kq_route_req *q, kq_resp *r,
 		                      "Retry-After: %d\r\n", kh->retry_after);
 	if (strncmp(kh->content_type, "text/html", 9) == 0)
 		n += kq_html_headers(r->head.extra + n, sizeof r->head.extra - n);
-	finish_head(r, q, n, kh->status, kh->filename, kh->etag,
-	            kh->last_modified);
+	/* the engine's 304 (the query never ran): the 200's validators and
+	 * caching, no body -- kq_route's own check below then leaves it */
+	finish_head(r, q, n, kh->status == 304 ? 200 : kh->status,
+	            kh->filename, kh->etag, kh->last_modified);
+	if (kh->status == 304)
+		not_modified_head(r);
 	return 0;
 }
 
@@ -848,7 +885,7 @@ kq_route(kportal *p, const kq_route_req *in)
 	const char  *root = q.root ? q.root : "/odata/";
 	const char  *ckan;
 	size_t       rlen = strlen(root), blen, i;
-	int          rc = -1;
+	int          rc = -1, revalidating = 0;
 
 	if (r == NULL)
 		return NULL;
@@ -859,6 +896,15 @@ kq_route(kportal *p, const kq_route_req *in)
 	if (q.root_url == NULL)
 		q.root_url = "";
 	q.root = root;
+	/* A shared cache revalidating its copy (nginx with
+	 * fastcgi_cache_revalidate): its validators decide the 304, never the
+	 * client's -- a 304 to the client's own would make nginx serve its
+	 * stored, older body as if it were current. */
+	if (q.cache_etag != NULL || q.cache_last_modified != NULL) {
+		q.if_none_match = q.cache_etag;
+		q.if_modified_since = q.cache_last_modified;
+		revalidating = 1;
+	}
 	if (in->lim)
 		r->lim = *in->lim;
 	else
@@ -924,12 +970,11 @@ kq_route(kportal *p, const kq_route_req *in)
 		kq_resp_free(r);
 		return NULL;
 	}
-	if (r->head.status == 200 && not_modified(&q, &r->head)) {
-		r->head.status = 304;
-		r->head.content_type[0] = '\0';
-		r->head.extra[0] = '\0';
-		r->body = B_NONE;
-	}
+	if (r->head.status == 200 &&
+	    not_modified(&q, r->head.etag, r->head.last_modified))
+		not_modified_head(r);
+	if (r->head.status == 304)
+		r->head.renew = revalidating;
 	return r;
 }
 

@@ -3,6 +3,9 @@
 # default --max-age 0:
 #  - a hot URL is answered from nginx's cache (kueri sees at most about one
 #    request per second for it) and no request waits on a cache lock;
+#  - an expired entry whose answer has not changed is revalidated: kueri
+#    answers nginx's conditional request with a 304 (the query never runs,
+#    test_query_held.c) and nginx serves its copy;
 #  - the privacy bound: a withdrawn dataset -- re-classified private, or
 #    unpublished -- is in no answer that starts more than 1 s after the
 #    publisher finished, although its answers were cached a moment before
@@ -39,6 +42,31 @@ is "$(header X-Accel-Expires)" "" "nginx does not pass X-Accel-Expires to client
 is "$(header Cache-Control)" "public, max-age=0" "clients are told max-age 0"
 get "$O/nope" >/dev/null; get "$O/nope" >/dev/null
 unlike "$(header X-Cache-Status)" HIT "errors (no-store) are never cached"
+
+# ---- an expired entry is revalidated, not recomputed
+# The URL is stored (asked twice), then asked again after its second has
+# passed: nginx asks kueri with the stored ETag, kueri (data unchanged)
+# answers 304 without running the query, and nginx serves its copy and
+# keeps it.  Five tries: a try whose entry a slow machine let go (inactive
+# 2 s) is a plain miss.
+R="$O/$NAME?\$top=4&\$orderby=id%20desc&\$skip="
+reval=""
+for try in 1 2 3 4 5; do
+	curl -s -o /dev/null -o /dev/null "$R$try" "$R$try"
+	get "$R$try" >/dev/null; first=$(body)
+	sleep 1.1
+	st=$(get "$R$try")
+	reval="$try:$st/$(header X-Cache-Status)"
+	[ "$(header X-Cache-Status)" = REVALIDATED ] && break
+done
+like "$reval" "200/REVALIDATED" "an expired entry of an unchanged answer is revalidated ($reval)"
+is "$(body)" "$first" "... and the client gets the stored answer"
+like "$(header ETag)" '^"' "... with its ETag"
+grep -q "GET /odata/$NAME 304" "$HP_LOG"
+ok $? "kueri answered nginx's revalidation with a 304 (its log)"
+# a client that holds the answer revalidates through nginx: 304
+st=$(get "$R$try" -H "If-None-Match: $(header ETag)")
+is "$st" 304 "a client's If-None-Match on a stored answer → 304 ($(header X-Cache-Status))"
 
 # ---- variants: the key holds every request header the answer depends on
 # One URL, five ways of asking it.  Each way is asked twice back to back

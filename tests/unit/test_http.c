@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -350,6 +351,132 @@ test_routes(void)
 	}
 }
 
+/* A header's value in a whole response, into v (empty when absent). */
+static void
+header_of(const char *resp, const char *name, char *v, size_t len)
+{
+	const char *end = strstr(resp, "\r\n\r\n"), *h = resp;
+	size_t      nl = strlen(name), n;
+
+	v[0] = '\0';
+	while (h && h < end) {
+		if (strncasecmp(h, name, nl) == 0 && h[nl] == ':') {
+			h += nl + 1;
+			while (*h == ' ')
+				h++;
+			n = strcspn(h, "\r");
+			snprintf(v, len, "%.*s", (int)n, h);
+			return;
+		}
+		h = strstr(h, "\r\n");
+		if (h)
+			h += 2;
+	}
+}
+
+/*
+ * nginx revalidating an expired entry (fastcgi_cache_revalidate; the
+ * stored validators come as KUERI_CACHED_ETAG / _LAST_MODIFIED): they
+ * alone decide the 304 -- the client's If-None-Match, which nginx passes
+ * too, must not, or nginx would serve its stored older body as current --
+ * and only that 304 carries X-Accel-Expires (a 304 to a client would be
+ * filed by nginx as the URL's answer).
+ */
+static void
+test_revalidation(void)
+{
+	static const char *const uris[] = { "/odata/Container?$top=1",
+	                                    "/odata/$metadata" };
+	size_t i;
+
+	for (i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+		const char *u = uris[i];
+		char  etag[128], lm[64], v[128];
+		char *r = run_with(u, (const char *const[]){ NULL });
+
+		header_of(r, "ETag", etag, sizeof etag);
+		header_of(r, "Last-Modified", lm, sizeof lm);
+		ok(strncmp(r, "Status: 200", 11) == 0 && etag[0] && lm[0],
+		   "%s: a 200 with an ETag and a Last-Modified", u);
+		header_of(r, "X-Accel-Expires", v, sizeof v);
+		ok(v[0] == '@', "%s: ... and X-Accel-Expires for nginx's cache", u);
+		free(r);
+
+		r = run_with(u, (const char *const[]){ "HTTP_IF_NONE_MATCH", etag,
+		                                       NULL });
+		header_of(r, "X-Accel-Expires", v, sizeof v);
+		ok(strncmp(r, "Status: 304", 11) == 0 && v[0] == '\0',
+		   "%s: the client's own If-None-Match → 304 without "
+		   "X-Accel-Expires", u);
+		free(r);
+
+		r = run_with(u, (const char *const[]){ "KUERI_CACHED_ETAG", etag,
+		    "HTTP_IF_NONE_MATCH", "\"other\"", NULL });
+		header_of(r, "X-Accel-Expires", v, sizeof v);
+		ok(strncmp(r, "Status: 304", 11) == 0 && v[0] == '@' &&
+		   *body_of(r) == '\0',
+		   "%s: nginx's stored ETag current → 304 with X-Accel-Expires, "
+		   "whatever the client holds", u);
+		header_of(r, "ETag", v, sizeof v);
+		is_str(v, etag, "%s: ... the 304 names the ETag", u);
+		header_of(r, "Cache-Control", v, sizeof v);
+		ok(strncmp(v, "public", 6) == 0, "%s: ... and Cache-Control (%s)", u,
+		   v);
+		free(r);
+
+		r = run_with(u, (const char *const[]){ "KUERI_CACHED_ETAG",
+		    "\"0123456789abcdef\"", "HTTP_IF_NONE_MATCH", etag, NULL });
+		header_of(r, "X-Accel-Expires", v, sizeof v);
+		ok(strncmp(r, "Status: 200", 11) == 0 && v[0] == '@' &&
+		   *body_of(r) != '\0',
+		   "%s: nginx's stored ETag old → the whole 200, though the "
+		   "client's If-None-Match is current", u);
+		free(r);
+
+		r = run_with(u, (const char *const[]){
+		    "KUERI_CACHED_LAST_MODIFIED", lm, NULL });
+		header_of(r, "X-Accel-Expires", v, sizeof v);
+		ok(strncmp(r, "Status: 304", 11) == 0 && v[0] == '@',
+		   "%s: nginx's stored Last-Modified current → 304 with "
+		   "X-Accel-Expires", u);
+		free(r);
+
+		r = run_with(u, (const char *const[]){ "KUERI_CACHED_LAST_MODIFIED",
+		    "Thu, 01 Jan 1970 00:00:01 GMT", "HTTP_IF_MODIFIED_SINCE", lm,
+		    NULL });
+		ok(strncmp(r, "Status: 200", 11) == 0,
+		   "%s: nginx's stored Last-Modified older → 200", u);
+		free(r);
+	}
+
+	/* A browser revalidating a page: the page's facets are queries of
+	 * their own, and a 304 is decided before them (query/route.c). */
+	{
+		const char *u = "/odata/Container?$top=1";
+		char  etag[128], v[128];
+		char *r = run_with(u, (const char *const[]){ "HTTP_ACCEPT",
+		                                             "text/html", NULL });
+
+		header_of(r, "ETag", etag, sizeof etag);
+		header_of(r, "Content-Type", v, sizeof v);
+		ok(strncmp(r, "Status: 200", 11) == 0 && etag[0] &&
+		   strncmp(v, "text/html", 9) == 0, "HTML page: a 200 with an ETag");
+		free(r);
+		r = run_with(u, (const char *const[]){ "HTTP_ACCEPT", "text/html",
+		    "HTTP_IF_NONE_MATCH", etag, NULL });
+		header_of(r, "ETag", v, sizeof v);
+		ok(strncmp(r, "Status: 304", 11) == 0 && *body_of(r) == '\0' &&
+		   strcmp(v, etag) == 0, "HTML page: If-None-Match → 304, its ETag");
+		free(r);
+		r = run_with(u, (const char *const[]){ "HTTP_ACCEPT", "text/html",
+		    "HTTP_IF_NONE_MATCH", "\"other\"", NULL });
+		ok(strncmp(r, "Status: 200", 11) == 0 &&
+		   strstr(body_of(r), "<html") != NULL,
+		   "HTML page: another ETag → the whole page");
+		free(r);
+	}
+}
+
 int
 main(void)
 {
@@ -366,6 +493,7 @@ main(void)
 	if (P != NULL) {
 		test_names();
 		test_routes();
+		test_revalidation();
 		portal_close(P);
 	}
 	pf_unlink(dbpath);
