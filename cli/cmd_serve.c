@@ -14,8 +14,9 @@ usage(FILE *f)
 	fprintf(f,
 	"usage: kueri serve --db PORTAL [--socket PATH | --listen HOST:PORT]\n"
 	"                   [--workers N] [--max-age S] [--root /odata/]\n"
-	"                   [--time-budget MS] [--max-page N] [--export-cap N]\n"
-	"                   [--io-timeout S] [--read-timeout S] [--drain S]\n"
+	"                   [--time-budget MS] [--max-heavy N] [--max-page N]\n"
+	"                   [--export-cap N]"
+	" [--io-timeout S] [--read-timeout S] [--drain S]\n"
 	"                   [--trust-proxy ADDR,...]\n"
 	"\n"
 	"Run the FastCGI service: a pre-forked pool of workers (default four\n"
@@ -36,6 +37,9 @@ usage(FILE *f)
 	"  --root PATH        the OData service root path (default /odata/);\n"
 	"                     /catalog and /health live beside it\n"
 	"  --time-budget MS   per-query time budget (default 1000)\n"
+	"  --max-heavy N      expensive sorts/aggregations run at once (default:\n"
+	"                     online CPUs); more get 503 with Retry-After: 1 at\n"
+	"                     once instead of all passing their budget; 0: no limit\n"
 	"  --max-page N       server page size cap (default 1000)\n"
 	"  --export-cap N     max rows in a CSV export (default 1000000)\n"
 	"  --io-timeout S     a write to a peer that stops reading fails after\n"
@@ -71,6 +75,7 @@ known_option(const char *o)
 	static const char *const names[] = {
 		"--db", "--socket", "--listen", "--root", "--workers",
 		"--max-age", "--time-budget", "--max-page", "--export-cap",
+		"--max-heavy",
 		"--io-timeout", "--drain", "--read-timeout", "--trust-proxy",
 	};
 	size_t i;
@@ -126,6 +131,9 @@ cmd_serve(int argc, char **argv)
 		else if (strcmp(o, "--time-budget") == 0 &&
 		         (n = num(v, 1, 3600000)) > 0)
 			c.lim.time_ms = (int)n;
+		else if (strcmp(o, "--max-heavy") == 0 &&
+		         (n = num(v, 0, 1024)) >= 0)
+			c.max_heavy = (int)n;
 		else if (strcmp(o, "--max-page") == 0 &&
 		         (n = num(v, 1, 1000000)) > 0)
 			c.lim.max_page = n;

@@ -46,6 +46,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/socket.h>
@@ -90,6 +91,13 @@ ks_conf_default(ks_conf *c)
 	 * bench/callgrind.sh raises the threshold through the environment. */
 	if (getenv("KUERI_HEAVY_MS") != NULL)
 		c->heavy_ms = atoi(getenv("KUERI_HEAVY_MS"));
+	/* One expensive sort or aggregation per core: more at once only
+	 * share the cores, so that a burst of them (a popular expensive URL
+	 * nginx does not hold yet) all ran past their budget, answered 503
+	 * and never reached the cache -- for as long as the burst went on
+	 * (docs/serving.md, "Caching").  The excess gets 503 and Retry-After
+	 * at once, and the ones admitted finish. */
+	c->max_heavy = n > 0 ? (int)n : 2;
 	c->drain = 30;
 	kq_limits_default(&c->lim);
 }
@@ -296,6 +304,75 @@ static long long
 now_ms(void)
 {
 	return kr_now_ms();
+}
+
+/* ---- admission of expensive queries ------------------------------------ */
+
+/*
+ * The places for expensive first steps (kq_limits.admit): max_heavy pids
+ * in memory shared by the whole pool, 0 when free, mapped by the parent
+ * before it forks.  A worker takes a place with a compare-and-swap when
+ * its query asks (the request has been demoted while the query sorts or
+ * aggregates) and gives it back when that step ends; the parent frees the
+ * place of a worker that died holding one.
+ */
+struct place {
+	pid_t              pid;    /* 0: free                        */
+	unsigned long long key;    /* the answer it computes (ETag)  */
+};
+static struct place *places;
+static int           nplaces;
+static int           my_place = -1;
+
+/* kq_limits.admit: claim 0 -- is this answer being computed by an
+ * admitted query? -- or claim 1 -- take a place for it. */
+static int
+heavy_admit(unsigned long long key, int claim)
+{
+	pid_t me = getpid();
+	int   i;
+
+	for (i = 0; i < nplaces; i++) {
+		pid_t free_pid = 0;
+
+		if (!claim) {
+			if (key != 0 &&
+			    __atomic_load_n(&places[i].key, __ATOMIC_ACQUIRE) == key &&
+			    __atomic_load_n(&places[i].pid, __ATOMIC_ACQUIRE) != 0)
+				return -1;
+			continue;
+		}
+		if (__atomic_compare_exchange_n(&places[i].pid, &free_pid, me, 0,
+		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&places[i].key, key, __ATOMIC_RELEASE);
+			my_place = i;
+			return 0;
+		}
+	}
+	return claim ? -1 : 0;
+}
+
+static void
+heavy_done(void)
+{
+	if (my_place >= 0) {
+		__atomic_store_n(&places[my_place].key, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&places[my_place].pid, 0, __ATOMIC_RELEASE);
+	}
+	my_place = -1;
+}
+
+/* The parent: a worker that ended while holding a place. */
+static void
+heavy_reap(pid_t pid)
+{
+	int i;
+
+	for (i = 0; i < nplaces; i++)
+		if (__atomic_load_n(&places[i].pid, __ATOMIC_ACQUIRE) == pid) {
+			__atomic_store_n(&places[i].key, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&places[i].pid, 0, __ATOMIC_RELEASE);
+		}
 }
 
 /* ---- one snapshot per request ----------------------------------------- */
@@ -567,8 +644,9 @@ log_line(const kh_stats *st, long long ms, int heavy)
 }
 
 static int
-worker_main(const ks_conf *c, int lfd)
+worker_main(const ks_conf *conf, int lfd)
 {
+	ks_conf wc = *conf, *c = &wc;
 	kr_req req;
 	kueri_err err;
 	long long guard_ms, alarm_set = 0;  /* hang guard; when last armed */
@@ -630,6 +708,12 @@ worker_main(const ks_conf *c, int lfd)
 		}
 	}
 	guard_ms = 1000LL * (c->io_timeout * 20 + c->lim.time_ms / 1000);
+	if (places != NULL) {
+		c->lim.heavy = (const volatile int *)&demoted;
+		c->lim.admit = heavy_admit;
+		c->lim.admit_done = heavy_done;
+		c->lim.max_heavy = nplaces;
+	}
 	{
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof ss;
@@ -806,6 +890,17 @@ ks_serve(const ks_conf *c)
 	 * it is done (at most `workers` x 2 processes in all). */
 	if ((slots = calloc((size_t)nslots, sizeof *slots)) == NULL)
 		return 2;
+	if (c->max_heavy > 0 && c->heavy_ms > 0) {
+		places = mmap(NULL, (size_t)c->max_heavy * sizeof *places,
+		              PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		              -1, 0);
+		if (places == MAP_FAILED) {
+			fprintf(stderr, "kueri serve: mmap: %s\n", strerror(errno));
+			free(slots);
+			return 2;
+		}
+		nplaces = c->max_heavy;
+	}
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
@@ -856,6 +951,7 @@ ks_serve(const ks_conf *c)
 		}
 		/* Reap everything that ended. */
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+			heavy_reap(pid);
 			for (i = 0; i < nslots; i++)
 				if (slots[i].pid == pid)
 					break;
@@ -910,6 +1006,10 @@ ks_serve(const ks_conf *c)
 		}
 	}
 	free(slots);
+	if (places != NULL)
+		munmap(places, (size_t)nplaces * sizeof *places);
+	places = NULL;
+	nplaces = 0;
 	if (c->socket_path)
 		unlink(c->socket_path);
 	fprintf(stderr, "kueri serve: stopped\n");

@@ -32,14 +32,16 @@ typedef struct ks_conf {
 	kq_limits   lim;         /* handed to kq_prepare                     */
 	int         read_timeout; /* s: a whole request (records in) by then  */
 	int         heavy_ms;    /* CPU ms after which a request is demoted  */
+	int         max_heavy;   /* expensive first steps at once (the rest
+	                            503 at once); 0: no limit               */
 	const char *trust_proxy; /* "ADDR[,ADDR]": peers (REMOTE_ADDR) whose
 	                            X-Forwarded-Proto/-Host are believed for
 	                            @odata.context and nextLink; NULL: none */
 } ks_conf;
 
 /* Defaults: workers = 4 per online CPU (at least 8), max_age 0, root
- * "/odata/", io_timeout 30, read_timeout 3, heavy_ms 20, drain 30,
- * kq_limits_default limits. */
+ * "/odata/", io_timeout 30, read_timeout 3, heavy_ms 20, max_heavy = the
+ * online CPUs, drain 30, kq_limits_default limits. */
 void ks_conf_default(ks_conf *c);
 
 /* What one request did, for the log line. */

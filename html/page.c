@@ -247,6 +247,9 @@ default_hint(kueri_code c)
 		       " rows.";
 	case KUERI_ENOTIMPL:
 		return "This part of OData is valid but not supported here.";
+	case KUERI_EBUSY:
+		return "Many people are asking for expensive answers right now;"
+		       " reload the page in a moment.";
 	default:
 		return "Go back and change the query, or start from the front"
 		       " page.";

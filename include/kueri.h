@@ -37,6 +37,7 @@ typedef enum kueri_code {
 	KUERI_EINTERNAL,  /* a bug                                → 500 */
 	KUERI_EGONE,      /* a $skiptoken from an older version   → 410 */
 	KUERI_EBEHIND,    /* this server lags the $skiptoken's version → 503 */
+	KUERI_EBUSY,      /* too many expensive queries at once   → 503 */
 	KUERI__MAX
 } kueri_code;
 

@@ -63,6 +63,21 @@ typedef struct kq_limits {
 	int       debug_sql;      /* write SQL text and authorizer refusals
 	                             to stderr (default 0; `kueri query`
 	                             sets it from KUERI_DEBUG_SQL)           */
+	/* Admission of expensive queries (kueri serve, fcgi/serve.c); NULL:
+	 * none.  `key` names the answer (its ETag's hash; 0: none).  Before
+	 * the query's first step -- the sort or the aggregation, before any
+	 * byte is sent -- the engine asks admit(key, 0): -1 when the same
+	 * answer is being computed by an expensive query right now (its
+	 * answer will be in the web server's cache).  Once *heavy is set
+	 * during that step (the request has used enough CPU to be demoted)
+	 * it asks admit(key, 1) for a place: -1 when all max_heavy are
+	 * taken.  Either -1 stops the query with KUERI_EBUSY (503,
+	 * Retry-After: 1); after a 0 from the second, admit_done() is called
+	 * when the step ends.  A stream already under way is never stopped. */
+	const volatile int *heavy;
+	int       (*admit)(unsigned long long key, int claim);
+	void      (*admit_done)(void);
+	int         max_heavy;
 } kq_limits;
 
 /* The defaults above. */
@@ -86,8 +101,9 @@ typedef struct kq_answer kq_answer;
  * whose body is the OData error JSON.  The first row is stepped before
  * returning, so a time-budget failure during sorting or aggregation is
  * still a clean error answer -- unless req->held says the client holds
- * the answer: then the status is 304, nothing ran and there is no body.  `lim` may be NULL for defaults.  The
- * portal must outlive the answer.  Caller frees with kq_free().
+ * the answer: then the status is 304, nothing ran and there is no body.
+ * `lim` may be NULL for defaults.  The portal must outlive the answer.
+ * Caller frees with kq_free().
  */
 kq_answer *kq_prepare(kportal *p, const kq_request *req,
                       const kq_limits *lim);

@@ -27,6 +27,17 @@ progress(void *ctx)
 	kq_answer      *a = ctx;
 	struct timespec now;
 
+	/* An expensive first step asks for one of the server's places for
+	 * expensive queries; without one it stops here (a 503 the client
+	 * may retry) instead of sharing the cores with every other one
+	 * until all of them pass their budget. */
+	if (a->in_run && !a->admitted && a->pc.lim.admit && *a->pc.lim.heavy) {
+		if (a->pc.lim.admit(a->key, 1) < 0) {
+			a->refused = 1;
+			return 1;
+		}
+		a->admitted = 1;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return now.tv_sec > a->deadline.tv_sec ||
 	       (now.tv_sec == a->deadline.tv_sec &&
@@ -141,6 +152,11 @@ kq_sqlite_err(kq_answer *a, int rc)
 {
 	const char *m = sqlite3_errmsg(a->db);
 
+	if (rc == SQLITE_INTERRUPT && a->refused)
+		return kueri_err_set(&a->pc.err, KUERI_EBUSY, -1,
+		    "the server is running its limit of %d expensive queries "
+		    "at once (--max-heavy); retry in a second",
+		    a->pc.lim.max_heavy);
 	if (rc == SQLITE_INTERRUPT)
 		return kueri_err_set(&a->pc.err, KUERI_ETIMEOUT, -1,
 		    "the query took longer than its time budget of %d ms; narrow "
@@ -666,8 +682,32 @@ kq_codegen(kq_answer *a, const kq_query *q, const kq_request *req)
  * while sorting or aggregating (the time budget, a zero divisor) is still
  * a clean error answer rather than a cut body.
  */
+static int run_steps(kq_answer *a);
+
 int
 kq_run(kq_answer *a)
+{
+	int rc;
+
+	/* The same answer is being computed by an expensive query: its
+	 * answer is on its way to the web server's cache, where a retry will
+	 * find it; running it again only takes the cores from it. */
+	if (a->pc.lim.admit && a->key != 0 && a->pc.lim.admit(a->key, 0) < 0)
+		return kueri_err_set(&a->pc.err, KUERI_EBUSY, -1,
+		    "this very query is running for another request right now; "
+		    "retry in a second, when its answer is cached");
+	a->in_run = 1;
+	rc = run_steps(a);
+	a->in_run = 0;
+	if (a->admitted) {
+		a->pc.lim.admit_done();
+		a->admitted = 0;
+	}
+	return rc;
+}
+
+static int
+run_steps(kq_answer *a)
 {
 	int rc;
 

@@ -407,7 +407,7 @@ failed(kq_answer *a)
 	a->head.status = kueri_http_status(a->pc.err.code);
 	/* a nextLink from a newer version than ours (page.c): another
 	 * replica has it, so a front may retry at once */
-	if (a->pc.err.code == KUERI_EBEHIND)
+	if (a->pc.err.code == KUERI_EBEHIND || a->pc.err.code == KUERI_EBUSY)
 		a->head.retry_after = 1;
 	a->writer->content_type(&a->w, 1, a->head.content_type,
 	                        sizeof(a->head.content_type));
@@ -513,6 +513,7 @@ kq_prepare(kportal *p, const kq_request *req, const kq_limits *lim)
 			a->head.etag[1 + i] = hex[(h >> (60 - 4 * i)) & 15];
 		a->head.etag[17] = '"';
 		a->head.etag[18] = '\0';
+		a->key = h ? h : 1;
 	}
 	/* The client (or nginx revalidating its cache) holds this very
 	 * answer: a 304 that never runs the query, so a popular expensive

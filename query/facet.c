@@ -133,6 +133,10 @@ one(kportal *p, const char *setname, const kp_field *fd, const char *filter,
 	req.query = q;
 	req.format = "json";
 	l.time_ms = ms;
+	/* a facet is an optional part of a page, bounded by its own small
+	 * budget: it neither takes one of the server's places for expensive
+	 * queries nor is refused for want of one (kq_limits.admit) */
+	l.admit = NULL;
 	a = kq_prepare(p, &req, &l);
 	if (a == NULL || kq_answer_head(a)->status != 200 ||
 	    kq_stream(a, &sink, NULL) < 0)

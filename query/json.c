@@ -371,6 +371,7 @@ code_name(kueri_code c)
 	case KUERI_EDB: return "DatabaseError";
 	case KUERI_EGONE: return "Gone";
 	case KUERI_EBEHIND: return "ServiceUnavailable";
+	case KUERI_EBUSY: return "ServiceUnavailable";
 	default: return "InternalError";
 	}
 }

@@ -61,6 +61,12 @@ struct kq_answer {
 	 * (204 No Content). */
 	int            prop;
 	int            prop_null;
+	/* admission (kq_limits.admit): 1 while kq_run steps; admitted once
+	 * admit() said yes; refused when it said no */
+	unsigned long long key;     /* the ETag's hash, 0 without one        */
+	int            in_run;
+	int            admitted;
+	int            refused;
 };
 
 /* codegen.c: the whole statement of the resolved tree q, prepared but

@@ -33,6 +33,7 @@ static const struct {
 	[KUERI_EINTERNAL]  = { "internal error", 500 },
 	[KUERI_EGONE]      = { "gone: restart from the first page", 410 },
 	[KUERI_EBEHIND]    = { "this server is behind; retry", 503 },
+	[KUERI_EBUSY]      = { "too many expensive queries; retry", 503 },
 };
 
 const char *

@@ -25,7 +25,7 @@
  * half the twin's p99 when the machine makes that larger, as under ASan);
  * a pinned pool adds seconds.  It also checks the load was real: the slow readers were still
  * receiving, the slow peers trickling and the expensive queries answered
- * (or stopped by their time budget) and demoted.
+ * (or stopped: by their time budget, or refused a place, --max-heavy) and demoted.
  * Needs nginx (tools/serve.sh); skipped without.
  */
 #include <arpa/inet.h>
@@ -244,7 +244,7 @@ load(int kind, int i)
 			if (st == 200)
 				__atomic_add_fetch(&tally->expensive_ok, 1,
 				                   __ATOMIC_RELAXED);
-			else if (st == 503)     /* past its time budget */
+			else if (st == 503)     /* its budget, or --max-heavy */
 				__atomic_add_fetch(&tally->expensive_503, 1,
 				                   __ATOMIC_RELAXED);
 			else
@@ -484,7 +484,7 @@ main(void)
 		waitpid(kids[i], &status, 0);
 
 	printf("# load: CSV export bytes read at 4 KiB/s: %lld and %lld;"
-	       " expensive answers 200: %d, 503 (time budget): %d, other: %d;"
+	       " expensive answers 200: %d, 503 (budget or --max-heavy): %d, other: %d;"
 	       " slowloris bytes sent: %d\n",
 	       tally->export_bytes[0], tally->export_bytes[1],
 	       tally->expensive_ok, tally->expensive_503,
@@ -503,7 +503,7 @@ main(void)
 	 * budget: that is still a second of CPU each. */
 	ok(tally->expensive_ok + tally->expensive_503 >= 4 &&
 	   tally->expensive_other == 0, "the expensive queries ran meanwhile"
-	   " (%d answered, %d stopped by the time budget, %d other)",
+	   " (%d answered, %d stopped by the budget or --max-heavy, %d other)",
 	   tally->expensive_ok, tally->expensive_503, tally->expensive_other);
 	ok(tally->export_bytes[0] > 0 && tally->export_bytes[1] > 0,
 	   "the slow readers were receiving their exports");
