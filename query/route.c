@@ -188,11 +188,20 @@ not_modified_head(kq_resp *r)
 	r->body = B_NONE;
 }
 
-/* kq_request.held: the engine asks before it runs the query. */
+/* kq_request.held: the engine asks before it runs the query.  Only a
+ * list of ETags can say so then: an answer's ETag comes from this very
+ * version, so the client had its 200 and the entity is still there.  "*"
+ * and a date alone hold whatever answer there is -- which only the run
+ * can tell: a missing entity is a 404, not a 304 -- so kq_route decides
+ * those after it, as for any other route. */
 static int
 engine_held(void *ctx, const kq_head *h)
 {
-	return not_modified(ctx, h->etag, h->last_modified);
+	const kq_route_req *q = ctx;
+
+	if (q->if_none_match == NULL || strchr(q->if_none_match, '*') != NULL)
+		return 0;
+	return not_modified(q, h->etag, h->last_modified);
 }
 
 /* ---- routes -------------------------------------------------------------- */

@@ -449,6 +449,32 @@ test_revalidation(void)
 		free(r);
 	}
 
+	/* "*" and a date alone are decided after the query ran: an entity
+	 * that is not there is a 404 whatever the conditionals say */
+	{
+		char *r = run_with("/odata/Container(99)", (const char *const[]){
+		    "HTTP_IF_NONE_MATCH", "*", NULL });
+
+		ok(strncmp(r, "Status: 404", 11) == 0,
+		   "If-None-Match: * on a missing entity → 404");
+		free(r);
+		r = run_with("/odata/Container(99)", (const char *const[]){
+		    "HTTP_IF_MODIFIED_SINCE", "Fri, 01 Jan 2100 00:00:00 GMT", NULL });
+		ok(strncmp(r, "Status: 404", 11) == 0,
+		   "If-Modified-Since alone on a missing entity → 404");
+		free(r);
+		r = run_with("/odata/Container(1)", (const char *const[]){
+		    "HTTP_IF_NONE_MATCH", "*", NULL });
+		ok(strncmp(r, "Status: 304", 11) == 0,
+		   "If-None-Match: * on an entity that is there → 304");
+		free(r);
+		r = run_with("/odata/Container(1)", (const char *const[]){
+		    "HTTP_IF_MODIFIED_SINCE", "Fri, 01 Jan 2100 00:00:00 GMT", NULL });
+		ok(strncmp(r, "Status: 304", 11) == 0,
+		   "If-Modified-Since after its Last-Modified → 304");
+		free(r);
+	}
+
 	/* A browser revalidating a page: the page's facets are queries of
 	 * their own, and a 304 is decided before them (query/route.c). */
 	{
