@@ -793,6 +793,59 @@ if [ "$HAVE_SERVE" = 1 ] && [ -n "${PAGE_PQ:-}" ] && [ -n "${STATIC_PAGE:-}" ]; 
 		"$(fmt "$(div "${_k%% *}" "${_s%% *}")" 2)" "-" "-" ">= 0.8 of static" "-"
 fi
 
+# An expensive URL (a groupby over the whole table, ~0.4 s at 1M rows) that
+# many clients ask: issue 12's revalidation and the pool's admission
+# (docs/serving.md, "Caching").  Two more kueri serves on the same portal
+# behind the shipped config, in their defaults (time budget 1 s, admission
+# one query per core) but for --max-heavy 0 on the second, interleaved:
+#   - stored: the entry is in nginx's cache before the run; each second's
+#     expiry is revalidated (a 304 that runs nothing), against nginx
+#     sending the same body as a static file;
+#   - cold herd: nothing stored, $CONNS clients at once that wait 1 s after
+#     a 503 (bench/backoff.lua); with admission against without.
+# herd URL CONNS: "req/s p99-ms non-2xx" of one run (503s counted, not
+# refused: this row is about them).
+herd() {
+	wrk -t2 -c"$2" -d"${DUR}s" --latency --timeout 10s -s bench/backoff.lua "$1" >"$RUN/wrk.out" 2>&1 || true
+	awk '$1 == "99%" { v = $2; u = v; sub(/[a-z]+$/, "", v); sub(/^[0-9.]+/, "", u);
+		if (u == "us") v /= 1000; else if (u == "s") v *= 1000; p = v }
+		/^Requests\/sec:/ { r = $2 } /Non-2xx/ { b = $NF }
+		END { printf "%s %s %d\n", (r == "" ? "nan" : r), (p == "" ? "nan" : p), b }' "$RUN/wrk.out"
+}
+if [ "$HAVE_SERVE" = 1 ] && [ "$QUICK" != 1 ]; then
+	say "  an expensive URL: stored (revalidation), and a cold herd (admission)"
+	"$KUERI" serve --db "$PORTAL" --socket "$RUN/kadm.sock" --workers "$WORKERS" 2>"$RUN/kadm.err" &
+	PIDS="$PIDS $!"
+	"$KUERI" serve --db "$PORTAL" --socket "$RUN/knoadm.sock" --workers "$WORKERS" --max-heavy 0 2>"$RUN/knoadm.err" &
+	PIDS="$PIDS $!"
+	if wait_sock "$RUN/kadm.sock" && wait_sock "$RUN/knoadm.sock"; then
+		start_nginx kadm "$RUN/kadm.sock"; APORT=$NGINX_PORT
+		start_nginx knoadm "$RUN/knoadm.sock"; NPORT=$NGINX_PORT
+		EXP="villages?\$apply=groupby((kecamatan),aggregate(jumlah_penduduk%20with%20sum%20as%20s))"
+		# wrk sends no Accept: the warm-up asks the same variant
+		curl -s -H 'Accept:' -o "$RUN/html/static/expensive" "http://127.0.0.1:$APORT/odata/$EXP"
+		EXP_B=$(wc -c <"$RUN/html/static/expensive")
+		: >"$RUN/k"; : >"$RUN/s"; : >"$RUN/a"; : >"$RUN/n"; _r=1
+		while [ $_r -le "$ROUNDS" ]; do
+			_u="http://127.0.0.1:$APORT/odata/$EXP&\$skip=$_r"
+			curl -s -H 'Accept:' -o /dev/null "$_u"; curl -s -H 'Accept:' -o /dev/null "$_u"
+			rpsp "$_u" "$CONNS" >>"$RUN/k"
+			rpsp "${SROOT}expensive" "$CONNS" >>"$RUN/s"
+			herd "http://127.0.0.1:$APORT/odata/$EXP&\$top=$((100 + _r))" "$CONNS" >>"$RUN/a"
+			herd "http://127.0.0.1:$NPORT/odata/$EXP&\$top=$((100 + _r))" "$CONNS" >>"$RUN/n"
+			_r=$((_r + 1))
+		done
+		_k=$(med2 "$RUN/k"); _s=$(med2 "$RUN/s"); _a=$(med2 "$RUN/a"); _n=$(med2 "$RUN/n")
+		_a5=$(cut -d' ' -f3 "$RUN/a" | median); _n5=$(cut -d' ' -f3 "$RUN/n" | median)
+		row "expensive URL stored, revalidated each second ($EXP_B B, -c$CONNS)" "$(cell "$_k")" \
+			"$(cell "$_s") static" "$(fmt "$(div "${_k%% *}" "${_s%% *}")" 2)" "-" "-" "context" "-"
+		row "  cold herd on it, clients wait 1 s after a 503 (-c$CONNS)" "$(cell "$_a"), $_a5 x 503" \
+			"$(cell "$_n"), $_n5 x 503, --max-heavy 0" "$(fmt "$(div "${_a%% *}" "${_n%% *}")" 2)" "-" "-" "context" "-"
+	else
+		say "the admission servers did not start: $(tail -n 2 "$RUN/kadm.err" "$RUN/knoadm.err" | head -c 300)"
+	fi
+fi
+
 # CSV export: the whole table, kueri through nginx vs sqlite3 -csv of the
 # same SQL on the same file (and nginx sending a static file that big).
 if [ "$HAVE_SERVE" = 1 ]; then

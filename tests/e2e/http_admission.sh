@@ -12,8 +12,9 @@
 #    not asserted here: a busy machine moves the budget's outcome).  Now a
 #    request that finds the very same query running is refused at once
 #    (503, Retry-After: 1) -- its answer is about to be in nginx's cache --
-#    at least one is answered, and the next request of the URL is served
-#    from the cache.
+#    at least one is answered, and the URL is then served from the cache
+#    (at once, or after one more computation when the one computed was the
+#    URL's first request: min_uses 2).
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/http_lib.inc"
 CC=${CC:-cc}
@@ -88,9 +89,16 @@ ok $([ "$n200" -ge 1 ] && echo 0 || echo 1) "24 clients at once on one expensive
 is "$(grep -cv '^200|\|^503|' "$TMP/burst")" 0 "... the others got 503, nothing else"
 ok $([ "$(count 'this very query')" -ge 1 ] && echo 0 || echo 1) "... requests that found the query running were told so"
 is "$(grep 'this very query\|--max-heavy' "$TMP/burst" | grep -cv '^503|1|')" 0 "... every refusal with Retry-After: 1"
-st=$(get "$(same)")
-is "$st" 200 "the next request of the URL: 200"
-like "$(header X-Cache-Status)" '^(HIT|REVALIDATED)$' "... from nginx's cache ($(header X-Cache-Status))"
+# The herd's answer is in nginx's cache unless the one computed was the
+# URL's first request (min_uses 2: a first request's answer is not
+# stored); then the next request computes it once more and it is stored.
+seen=""
+for try in 1 2; do
+	st=$(get "$(same)")
+	seen="$seen $st/$(header X-Cache-Status)"
+	case "$(header X-Cache-Status)" in HIT|REVALIDATED) break ;; esac
+done
+like "$seen" '200/(HIT|REVALIDATED)$' "the URL is then answered from nginx's cache, at the latest on the second request ($seen)"
 hp_stop
 
 done_testing
