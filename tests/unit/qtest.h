@@ -18,11 +18,39 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "kueri.h"
 #include "portal.h"
 #include "publish.h"
 #include "query.h"
+
+/* Statements that start running on a connection, by SQLite's statement
+ * trace: qt_stmts_watch(db) once, then read or reset *qt_stmts(). */
+static inline int *
+qt_stmts(void)
+{
+	static int n;
+
+	return &n;
+}
+
+static inline int
+qt_on_stmt(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)ctx;
+	(void)p;
+	(void)x;
+	if (type == SQLITE_TRACE_STMT)
+		(*qt_stmts())++;
+	return 0;
+}
+
+static inline void
+qt_stmts_watch(sqlite3 *db)
+{
+	sqlite3_trace_v2(db, SQLITE_TRACE_STMT, qt_on_stmt, NULL);
+}
 
 /* A growable NUL-terminated byte buffer; the sink appends to it. */
 typedef struct qt_buf {

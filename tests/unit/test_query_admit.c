@@ -61,19 +61,6 @@ make_big(const char *path)
 #define EXPENSIVE "$apply=groupby((name),aggregate(v%20with%20sum%20as%20s))" \
 	"&$orderby=s%20desc&$top=3"
 
-static int nstarted;
-
-static int
-on_trace(unsigned type, void *ctx, void *p, void *x)
-{
-	(void)ctx;
-	(void)p;
-	(void)x;
-	if (type == SQLITE_TRACE_STMT)
-		nstarted++;
-	return 0;
-}
-
 /* The fake server: what admit() answers, and what it was asked. */
 static struct {
 	int                same_answer, claim_answer;
@@ -131,7 +118,7 @@ ask(kportal *p, const char *query, int heavy_at_start, int heavy_in_stream,
 	lim.admit_done = fake_done;
 	lim.max_heavy = 3;
 	heavy = heavy_at_start;
-	nstarted = 0;
+	*qt_stmts() = 0;
 	memset(g, 0, sizeof *g);
 	a = kq_prepare(p, &req, &lim);
 	if (a == NULL)
@@ -165,7 +152,7 @@ main(void)
 	ok(p != NULL, "it opens");
 	if (p == NULL)
 		goto out;
-	sqlite3_trace_v2(portal_db(p), SQLITE_TRACE_STMT, on_trace, NULL);
+	qt_stmts_watch(portal_db(p));
 
 	/* a request that never becomes heavy */
 	memset(&fs, 0, sizeof fs);
@@ -185,7 +172,7 @@ main(void)
 	is_int(g.retry, 1, "... with Retry-After: 1");
 	ok(strstr(g.msg, "this very query is running") != NULL,
 	   "... saying why (%s)", g.msg);
-	is_int(nstarted, 0, "... and no statement ran");
+	is_int(*qt_stmts(), 0, "... and no statement ran");
 
 	/* heavy, and every place taken */
 	memset(&fs, 0, sizeof fs);

@@ -37,19 +37,6 @@ static const struct {
 	{ "Products", "$filter=Nope%20eq%201", 400, 0, 0 },
 };
 
-static int nstarted;
-
-static int
-on_trace(unsigned type, void *ctx, void *p, void *x)
-{
-	(void)ctx;
-	(void)p;
-	(void)x;
-	if (type == SQLITE_TRACE_STMT)
-		nstarted++;
-	return 0;
-}
-
 struct held_ctx {
 	int       answer;      /* what held() says */
 	int       asked;
@@ -92,7 +79,7 @@ ask(kportal *p, int i, struct held_ctx *hc, struct result *out)
 		req.held = held;
 		req.held_ctx = hc;
 	}
-	nstarted = 0;
+	*qt_stmts() = 0;
 	a = kq_prepare(p, &req, NULL);
 	memset(out, 0, sizeof *out);
 	if (a == NULL)
@@ -103,7 +90,7 @@ ask(kportal *p, int i, struct held_ctx *hc, struct result *out)
 	kq_stream(a, &sink, NULL);
 	qt_buf_add(&body, "", 0);
 	out->body = body.p;
-	out->started = nstarted;
+	out->started = *qt_stmts();
 	kq_free(a);
 }
 
@@ -124,7 +111,7 @@ main(void)
 	ok(p != NULL, "the portal opens");
 	if (p == NULL)
 		goto out;
-	sqlite3_trace_v2(portal_db(p), SQLITE_TRACE_STMT, on_trace, NULL);
+	qt_stmts_watch(portal_db(p));
 
 	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		struct result   usual, yes, no;
