@@ -17,7 +17,8 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: kueri query --db PORTAL [--format json|csv] [--prefer PREFER]\n"
-	    "                   [--accept ACCEPT] [--root URL] [--headers]\n"
+	    "                   [--accept ACCEPT] [--root URL] [--time-budget MS]\n"
+	    "                   [--headers]\n"
 	    "                   'PATH[?QUERY]'\n"
 	    "\n"
 	    "Answer an OData URL (relative to the service root) offline, printing\n"
@@ -30,6 +31,8 @@ usage(FILE *f)
 	    "  --prefer P       a Prefer header, e.g. odata.maxpagesize=100\n"
 	    "  --accept A       an Accept header\n"
 	    "  --root URL       service root for @odata.context and nextLink\n"
+	    "  --time-budget MS the query's time budget (default 1000, as the\n"
+	    "                   service's; raise it for a long analysis offline)\n"
 	    "  --headers        print status and headers to stderr\n"
 	    "\n"
 	    "Exit status: 0 success, 1 the service would answer 4xx/5xx, 2 usage.\n");
@@ -54,8 +57,9 @@ cmd_query(int argc, char **argv)
 	const kq_resp_head *h;
 	const kueri_err    *e;
 	const char *root_url = NULL, *rootpath;
-	char       *path, *q;
+	char       *path, *q, *end;
 	int         i, headers = 0, rc;
+	long        budget = 0;
 
 	memset(&req, 0, sizeof(req));
 	for (i = 1; i < argc; i++) {
@@ -71,7 +75,7 @@ cmd_query(int argc, char **argv)
 		}
 		if (strcmp(o, "--db") == 0 || strcmp(o, "--format") == 0 ||
 		    strcmp(o, "--prefer") == 0 || strcmp(o, "--accept") == 0 ||
-		    strcmp(o, "--root") == 0) {
+		    strcmp(o, "--root") == 0 || strcmp(o, "--time-budget") == 0) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "kueri query: %s needs a value\n", o);
 				usage(stderr);
@@ -85,7 +89,15 @@ cmd_query(int argc, char **argv)
 				req.prefer = argv[++i];
 			else if (strcmp(o, "--accept") == 0)
 				req.accept = argv[++i];
-			else
+			else if (strcmp(o, "--time-budget") == 0) {
+				budget = strtol(argv[++i], &end, 10);
+				if (*argv[i] == '\0' || *end != '\0' || budget < 1 ||
+				    budget > 3600000) {
+					fprintf(stderr, "kueri query: --time-budget wants"
+					        " milliseconds, 1 to 3600000\n");
+					return 2;
+				}
+			} else
 				root_url = argv[++i];
 			continue;
 		}
@@ -138,6 +150,8 @@ cmd_query(int argc, char **argv)
 	req.root_url = root_url ? root_url : "";
 	req.max_age = 60;
 	kq_limits_default(&lim);
+	if (budget > 0)
+		lim.time_ms = (int)budget;
 	lim.debug_sql = getenv("KUERI_DEBUG_SQL") != NULL;
 	req.lim = &lim;
 	if ((p = portal_open_ro(db, &err)) == NULL) {

@@ -2,7 +2,7 @@
 # `kueri query --db PORTAL 'PATH?QUERY'`: prints the exact HTTP body, exit 0
 # for 2xx, 1 for 4xx/5xx (the OData error JSON still printed), 2 for usage;
 # percent-encoded and plain spaces/quotes both accepted; --format csv and
-# $format=csv; and a client following @odata.nextLink through the CLI over
+# $format=csv; --time-budget checked; and a client following @odata.nextLink through the CLI over
 # a generated 10,000-row set sees every row exactly once.
 . "$(dirname "$0")/../lib.sh"
 cd "$(dirname "$0")/../.." || exit 2
@@ -30,6 +30,16 @@ enc=$(q "items?\$filter=name eq %27Alice%27&\$select=id,name")
 is "$enc" "$out" "%27 is a quote"
 plain=$(q "items?\$filter=name eq 'Alice'&\$select=id,name")
 is "$plain" "$out" "plain quotes work on the command line"
+
+# --time-budget: the engine's budget, as `kueri serve --time-budget`
+out=$(q --time-budget 60000 'items?$filter=id eq 1&$select=id,name'); rc=$?
+is "$rc" 0 "--time-budget 60000: exits 0"
+like "$out" '"name": ?"Alice"' "... with the same rows"
+for bad in 0 -5 abc 3600001 ''; do
+	q --time-budget "$bad" 'items' >/dev/null 2>"$TMP/tb.err"; rc=$?
+	is "$rc" 2 "--time-budget '$bad' is a usage error (2)"
+done
+like "$(cat "$TMP/tb.err")" 'time-budget wants milliseconds' "... saying what it wants"
 
 out=$(q 'items?$filter=nosuch eq 1'); rc=$?
 is "$rc" 1 "a bad filter exits 1"
