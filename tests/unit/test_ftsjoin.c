@@ -315,9 +315,22 @@ part2(void)
 	sqlite3_finalize(ins);
 	free(os);
 	free(oa);
-	is_int(exec("INSERT INTO joined(joined) VALUES('integrity-check')"),
+	/* rank 1: for an external-content table FTS5 then also checks the
+	 * index against the content table's rows (plain 'integrity-check'
+	 * only checks the index against itself). */
+	is_int(exec("INSERT INTO joined(joined, rank) VALUES('integrity-check', 1)"),
 	       SQLITE_OK, "2: FTS5's integrity-check of the joined index"
 	       " against its content passes");
+	/* The check can fail: content changed behind the index's back. */
+	exec("CREATE TEMP TABLE saved AS SELECT b FROM doc WHERE rowid = 1500;"
+	     " UPDATE doc SET b = 'ganti' WHERE rowid = 1500");
+	ok(sqlite3_exec(db, "INSERT INTO joined(joined, rank)"
+	                " VALUES('integrity-check', 1)", NULL, NULL, NULL)
+	   != SQLITE_OK, "2: (the same check fails once a row's content"
+	   " differs from the index)");
+	exec("UPDATE doc SET b = (SELECT b FROM saved) WHERE rowid = 1500");
+	is_int(exec("INSERT INTO joined(joined, rank) VALUES('integrity-check', 1)"),
+	       SQLITE_OK, "2: (and passes again once it is restored)");
 	is_int(one("SELECT count(DISTINCT segid) FROM joined_idx"),
 	       fj_join_segments(j), "2: its \"_idx\" names every joined segment");
 	sqlite3_prepare_v2(db, "SELECT count(*), total(rowid), min(rowid),"
