@@ -19,6 +19,8 @@
 #     carries no uncatalogued table and none of its bytes;
 #  7. KUERI_PUBLISH_TIMES=1 prints one line per phase (docs/bench.md's
 #     measuring aid) and changes nothing else; without it, none.
+#  8. the full-text index's chunks are capped at 256 (bigger chunks past
+#     that), and the capped index answers as it should.
 #
 # On main (one transaction per publish) checks 1-2 and 4 fail at "a piece
 # was committed" (KUERI_PIECE_ROWS is ignored, no uncatalogued table is
@@ -272,4 +274,25 @@ like "$(grep 'phase load' "$TMP/err8")" 'piece commits [0-9.]* s; process [0-9.]
 is "$(sqlite3 -readonly "$DB7" "SELECT rows FROM kueri_resource WHERE name='big'")" 9000 \
 	"7: the version is published as without it (9000 rows)"
 is "$(grep -c 'kueri: phase' "$TMP/err7")" 0 "7: without the variable no phase line is printed"
+
+# ---- 8. the chunks' cap -------------------------------------------------------
+# The FTS index is built 4 pieces of rows a chunk, one segment each, but
+# never in more than 256 chunks (portal/writer.c, KW_FTS_MAX_CHUNKS): 1,100
+# rows in pieces of 1 would be 275 chunks of 4, so they grow to 5 rows, 220
+# chunks.  Without the cap the first check fails (275 segments).
+DB8="$TMP/cap.db"
+gen 1100 >"$P/data.csv"
+KUERI_PIECE_ROWS=1 "$KUERI" publish --db "$DB8" "$P/datapackage.json" >/dev/null 2>"$TMP/err9"; rc=$?
+is "$rc" 0 "8: 1,100 rows published in pieces of one row"
+fts8=$(sqlite3 "$DB8" "SELECT fts FROM kueri_resource WHERE name='big'")
+is "$(sqlite3 "$DB8" "SELECT count(DISTINCT segid) FROM \"${fts8}_idx\"")" 220 \
+	"8: its index joins 220 chunks of 5 rows, not 275 of 4 (at most 256)"
+is "$(sqlite3 "$DB8" "INSERT INTO \"$fts8\"(\"$fts8\", rank) VALUES('integrity-check', 1); SELECT 'ok';" 2>&1)" ok \
+	"8: FTS5's integrity-check of it against the rows passes"
+hits=""
+for id in 1 5 6 550 1096 1100 nomor; do
+	hits="$hits $("$KUERI" query --db "$DB8" "big?\$search=$id&\$top=0&\$count=true" |
+		sed -n 's/.*"@odata.count":\([0-9]*\).*/\1/p')"
+done
+is "$hits" " 1 1 1 1 1 1 1100" "8: \$search finds rows at chunk edges and all 1,100 by a common word"
 done_testing
