@@ -46,7 +46,7 @@ typedef struct fj_level {
 	int     n, cap;
 } fj_level;
 
-struct fj_join {
+struct portal_fj {
 	unsigned char cookie[4];
 	int           chunks;
 	int           nlevel;
@@ -132,14 +132,14 @@ rd_varint(rd *r, const char *what)
 	return v;
 }
 
-fj_join *
-fj_join_new(void)
+portal_fj *
+portal_fj_new(void)
 {
-	return calloc(1, sizeof(fj_join));
+	return calloc(1, sizeof(portal_fj));
 }
 
 void
-fj_join_free(fj_join *j)
+portal_fj_free(portal_fj *j)
 {
 	int i;
 
@@ -152,13 +152,13 @@ fj_join_free(fj_join *j)
 }
 
 int
-fj_join_segments(const fj_join *j)
+portal_fj_segments(const portal_fj *j)
 {
 	return j ? j->nseg : 0;
 }
 
 long long
-fj_join_next_base(const fj_join *j)
+portal_fj_next_base(const portal_fj *j)
 {
 	return j ? j->maxid : 0;
 }
@@ -262,7 +262,7 @@ decode_avg(const unsigned char *avg, int navg, uint64_t **out, int *n,
 }
 
 int
-fj_join_add(fj_join *j, const unsigned char *st, int nst,
+portal_fj_add(portal_fj *j, const unsigned char *st, int nst,
             const unsigned char *avg, int navg, long long *base,
             kueri_err *err)
 {
@@ -339,7 +339,7 @@ out:
 }
 
 int
-fj_join_records(const fj_join *j, unsigned char **st, int *nst,
+portal_fj_records(const portal_fj *j, unsigned char **st, int *nst,
                 unsigned char **avg, int *navg, kueri_err *err)
 {
 	unsigned char *s, *a;

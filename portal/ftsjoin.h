@@ -30,10 +30,10 @@
 #define FJ_STRUCTURE_ID 10
 #define FJ_SEGID_SHIFT  37
 
-typedef struct fj_join fj_join;
+typedef struct portal_fj portal_fj;
 
-fj_join *fj_join_new(void);
-void     fj_join_free(fj_join *j);
+portal_fj *portal_fj_new(void);
+void     portal_fj_free(portal_fj *j);
 
 /* Add one chunk: its structure record (st, nst bytes) and averages
  * record (avg, navg).  *base is set to what the chunk's segment ids
@@ -41,7 +41,7 @@ void     fj_join_free(fj_join *j);
  * base << FJ_SEGID_SHIFT, its "_idx" segid by base.  0, or -1 with err
  * set (a malformed record, a limit above, a different column count
  * from the chunks before); j is unchanged on error. */
-int fj_join_add(fj_join *j, const unsigned char *st, int nst,
+int portal_fj_add(portal_fj *j, const unsigned char *st, int nst,
                 const unsigned char *avg, int navg, long long *base,
                 kueri_err *err);
 
@@ -49,11 +49,11 @@ int fj_join_add(fj_join *j, const unsigned char *st, int nst,
  * chunk's cookie, every level's segments in chunk order, no merge in
  * progress, the write counters and the averages summed.  0, or -1 with
  * err set (out of memory, or no chunk added). */
-int fj_join_records(const fj_join *j, unsigned char **st, int *nst,
+int portal_fj_records(const portal_fj *j, unsigned char **st, int *nst,
                     unsigned char **avg, int *navg, kueri_err *err);
 
 /* Segments joined so far, and the base the next chunk would get. */
-int       fj_join_segments(const fj_join *j);
-long long fj_join_next_base(const fj_join *j);
+int       portal_fj_segments(const portal_fj *j);
+long long portal_fj_next_base(const portal_fj *j);
 
 #endif

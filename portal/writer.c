@@ -924,14 +924,14 @@ fts_copy(kp_writer *w, kw_set *s, long long base, kueri_err *err)
 /* Write the joined structure and averages records.  SQLite result
  * code, or -1 with err set. */
 static int
-fts_records(kp_writer *w, kw_set *s, const fj_join *j, kueri_err *err)
+fts_records(kp_writer *w, kw_set *s, const portal_fj *j, kueri_err *err)
 {
 	sqlite3_stmt *st;
 	unsigned char *rec[2];
 	int n[2], rc;
 	char *sql;
 
-	if (fj_join_records(j, &rec[0], &n[0], &rec[1], &n[1], err))
+	if (portal_fj_records(j, &rec[0], &n[0], &rec[1], &n[1], err))
 		return -1;
 	sql = sqlite3_mprintf("INSERT INTO main.\"%s_data\"(id, block)"
 	                      " VALUES(?1, ?2), (?3, ?4)", s->fts);
@@ -954,7 +954,7 @@ fts_records(kp_writer *w, kw_set *s, const fj_join *j, kueri_err *err)
 /* One chunk, rowids (lo, hi]: built in a fresh scratch table, joined,
  * copied, dropped.  SQLite result code, or -1 with err set. */
 static int
-fts_chunk(kp_writer *w, kw_set *s, fj_join *j, long long lo, long long hi,
+fts_chunk(kp_writer *w, kw_set *s, portal_fj *j, long long lo, long long hi,
           kueri_err *err)
 {
 	unsigned char *st = NULL, *avg = NULL;
@@ -988,7 +988,7 @@ fts_chunk(kp_writer *w, kw_set *s, fj_join *j, long long lo, long long hi,
 		return -1;
 	if (scratch_record(w, s, FJ_STRUCTURE_ID, &st, &nst, err) ||
 	    scratch_record(w, s, FJ_AVERAGES_ID, &avg, &navg, err) ||
-	    fj_join_add(j, st, nst, avg, navg, &base, err)) {
+	    portal_fj_add(j, st, nst, avg, navg, &base, err)) {
 		free(st);
 		free(avg);
 		return -1;
@@ -1017,7 +1017,7 @@ static int
 fts_in_scratch(kp_writer *w, kw_set *s, kueri_err *err)
 {
 	sqlite3_stmt *st;
-	fj_join *j;
+	portal_fj *j;
 	long long maxrow = 0, chunk, lo;
 	char *sql;
 	int rc;
@@ -1036,7 +1036,7 @@ fts_in_scratch(kp_writer *w, kw_set *s, kueri_err *err)
 	 * it first, so that FTS5 reads the joined structure afresh. */
 	if (piece_commit(w, err))
 		return -1;
-	if ((j = fj_join_new()) == NULL)
+	if ((j = portal_fj_new()) == NULL)
 		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 	sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
 	rc = exec_fmt(w->db, err, "DELETE FROM main.\"%s_data\"", s->fts)
@@ -1051,7 +1051,7 @@ fts_in_scratch(kp_writer *w, kw_set *s, kueri_err *err)
 		rc = fts_records(w, s, j, err);
 		sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
 	}
-	fj_join_free(j);
+	portal_fj_free(j);
 	return rc;
 }
 

@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fj_join *j = fj_join_new(), *again;
+	portal_fj *j = portal_fj_new(), *again;
 	unsigned char *st, *avg, *st2, *avg2;
 	int nst, navg, nst2, navg2, added = 0, c;
 	long long base, top, before;
@@ -66,44 +66,44 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		a = data + at;
 		at += na;
 
-		before = fj_join_segments(j);
-		top = fj_join_next_base(j);
+		before = portal_fj_segments(j);
+		top = portal_fj_next_base(j);
 		kueri_err_clear(&e);
 		base = -1;
-		if (fj_join_add(j, s, (int)ns, a, (int)na, &base, &e) == 0) {
+		if (portal_fj_add(j, s, (int)ns, a, (int)na, &base, &e) == 0) {
 			CHECK(base == top, "base %lld, highest id before %lld",
 			      base, top);
-			CHECK(fj_join_next_base(j) >= top &&
-			      fj_join_next_base(j) <= FJ_MAX_SEGID,
-			      "next base %lld", fj_join_next_base(j));
-			CHECK(fj_join_segments(j) >= before, "segments fell");
+			CHECK(portal_fj_next_base(j) >= top &&
+			      portal_fj_next_base(j) <= FJ_MAX_SEGID,
+			      "next base %lld", portal_fj_next_base(j));
+			CHECK(portal_fj_segments(j) >= before, "segments fell");
 			added++;
 		} else {
 			CHECK(e.code == KUERI_EDB || e.code == KUERI_ENOMEM,
 			      "code %d", (int)e.code);
 			CHECK(e.msg[0] != '\0', "no message");
-			CHECK(fj_join_segments(j) == before &&
-			      fj_join_next_base(j) == top, "a refusal changed"
+			CHECK(portal_fj_segments(j) == before &&
+			      portal_fj_next_base(j) == top, "a refusal changed"
 			      " the join (%d segments, was %lld)",
-			      fj_join_segments(j), before);
+			      portal_fj_segments(j), before);
 		}
 	}
 	if (added == 0) {
-		CHECK(fj_join_records(j, &st, &nst, &avg, &navg, &e) == -1,
+		CHECK(portal_fj_records(j, &st, &nst, &avg, &navg, &e) == -1,
 		      "records from no chunk");
-		fj_join_free(j);
+		portal_fj_free(j);
 		return 0;
 	}
-	CHECK(fj_join_records(j, &st, &nst, &avg, &navg, &e) == 0, "%s", e.msg);
-	again = fj_join_new();
+	CHECK(portal_fj_records(j, &st, &nst, &avg, &navg, &e) == 0, "%s", e.msg);
+	again = portal_fj_new();
 	CHECK(again != NULL, "out of memory");
 	base = -1;
-	CHECK(fj_join_add(again, st, nst, avg, navg, &base, &e) == 0,
+	CHECK(portal_fj_add(again, st, nst, avg, navg, &base, &e) == 0,
 	      "the joined records are refused: %s", e.msg);
 	CHECK(base == 0, "base %lld", base);
-	CHECK(fj_join_segments(again) == fj_join_segments(j), "%d != %d",
-	      fj_join_segments(again), fj_join_segments(j));
-	CHECK(fj_join_records(again, &st2, &nst2, &avg2, &navg2, &e) == 0,
+	CHECK(portal_fj_segments(again) == portal_fj_segments(j), "%d != %d",
+	      portal_fj_segments(again), portal_fj_segments(j));
+	CHECK(portal_fj_records(again, &st2, &nst2, &avg2, &navg2, &e) == 0,
 	      "%s", e.msg);
 	CHECK(nst2 == nst && memcmp(st, st2, (size_t)nst) == 0,
 	      "structure not a fixed point (%d, %d bytes)", nst, nst2);
@@ -113,7 +113,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(avg);
 	free(st2);
 	free(avg2);
-	fj_join_free(again);
-	fj_join_free(j);
+	portal_fj_free(again);
+	portal_fj_free(j);
 	return 0;
 }

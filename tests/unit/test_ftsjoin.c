@@ -122,7 +122,7 @@ part1(void)
 
 	for (c = 0; c < sizeof cases / sizeof cases[0]; c++) {
 		const jcase *k = &cases[c];
-		fj_join *j = fj_join_new();
+		portal_fj *j = portal_fj_new();
 		unsigned char st[256], avg[64], want[256], *os, *oa;
 		char hex[600], whex[600];
 		int n, i, nchunk, nst, navg, nos, noa, good = 1;
@@ -136,7 +136,7 @@ part1(void)
 			navg = unhex(k->avg[i], avg);
 			kueri_err_clear(&e);
 			base = -1;
-			if (fj_join_add(j, st, nst, avg, navg, &base, &e)) {
+			if (portal_fj_add(j, st, nst, avg, navg, &base, &e)) {
 				good = 0;
 				break;
 			}
@@ -148,13 +148,13 @@ part1(void)
 			   e.code == KUERI_EDB, "%s (%s)", k->what, e.msg);
 			/* Unchanged by the refusal: the chunks before it
 			 * still join (or nothing does). */
-			is_int(fj_join_segments(j), k->before,
+			is_int(portal_fj_segments(j), k->before,
 			       "%s: the join is unchanged", k->what);
-			fj_join_free(j);
+			portal_fj_free(j);
 			continue;
 		}
 		ok(good, "%s: every chunk added at its base", k->what);
-		n = fj_join_records(j, &os, &nos, &oa, &noa, &e);
+		n = portal_fj_records(j, &os, &nos, &oa, &noa, &e);
 		ok(n == 0, "%s: records written", k->what);
 		if (n == 0) {
 			tohex(os, nos, hex);
@@ -166,17 +166,17 @@ part1(void)
 			free(os);
 			free(oa);
 		}
-		fj_join_free(j);
+		portal_fj_free(j);
 	}
 	{
-		fj_join *j = fj_join_new();
+		portal_fj *j = portal_fj_new();
 		unsigned char *os, *oa;
 		int nos, noa;
 		kueri_err e;
 
-		ok(fj_join_records(j, &os, &nos, &oa, &noa, &e) == -1 &&
+		ok(portal_fj_records(j, &os, &nos, &oa, &noa, &e) == -1 &&
 		   e.code == KUERI_EINTERNAL, "no chunk: nothing to join");
-		fj_join_free(j);
+		portal_fj_free(j);
 	}
 }
 
@@ -246,7 +246,7 @@ part2(void)
 		"w1", "hutan NOT jalan", "b2999", "b1", "b1000 OR b1001 OR w2001",
 		"a:desa", "gereja* AND b2*",
 	};
-	fj_join *j = fj_join_new();
+	portal_fj *j = portal_fj_new();
 	unsigned char *st, *avg, *os, *oa;
 	int nst, navg, nos, noa, i, c, bad = 0;
 	long long base;
@@ -288,7 +288,7 @@ part2(void)
 		st = avg = NULL;
 		if (record("chunk", FJ_STRUCTURE_ID, &st, &nst) ||
 		    record("chunk", FJ_AVERAGES_ID, &avg, &navg) ||
-		    fj_join_add(j, st, nst, avg, navg, &base, &e)) {
+		    portal_fj_add(j, st, nst, avg, navg, &base, &e)) {
 			bad++;
 			printf("# chunk %d: %s\n", c, e.msg);
 		}
@@ -304,9 +304,9 @@ part2(void)
 		bad += exec(sql) != SQLITE_OK;
 	}
 	ok(bad == 0, "2: three chunks built, added and copied");
-	ok(fj_join_segments(j) > 3, "2: the chunks had %d segments in all",
-	   fj_join_segments(j));
-	ok(fj_join_records(j, &os, &nos, &oa, &noa, &e) == 0, "2: records");
+	ok(portal_fj_segments(j) > 3, "2: the chunks had %d segments in all",
+	   portal_fj_segments(j));
+	ok(portal_fj_records(j, &os, &nos, &oa, &noa, &e) == 0, "2: records");
 	sqlite3_prepare_v2(db, "INSERT INTO joined_data(id, block)"
 	                   " VALUES(10, ?), (1, ?)", -1, &ins, NULL);
 	sqlite3_bind_blob(ins, 1, os, nos, SQLITE_STATIC);
@@ -332,7 +332,7 @@ part2(void)
 	is_int(exec("INSERT INTO joined(joined, rank) VALUES('integrity-check', 1)"),
 	       SQLITE_OK, "2: (and passes again once it is restored)");
 	is_int(one("SELECT count(DISTINCT segid) FROM joined_idx"),
-	       fj_join_segments(j), "2: its \"_idx\" names every joined segment");
+	       portal_fj_segments(j), "2: its \"_idx\" names every joined segment");
 	sqlite3_prepare_v2(db, "SELECT count(*), total(rowid), min(rowid),"
 	                   " max(rowid) FROM whole(?)", -1, &one_q, NULL);
 	sqlite3_prepare_v2(db, "SELECT count(*), total(rowid), min(rowid),"
@@ -366,7 +366,7 @@ part2(void)
 	/* A query reading every doclist in order: rows from all chunks. */
 	is_int(one("SELECT count(*) FROM joined WHERE joined MATCH 'b*'"),
 	       ROWS, "2: a prefix query over every row finds all %d", ROWS);
-	fj_join_free(j);
+	portal_fj_free(j);
 	sqlite3_close(db);
 }
 
