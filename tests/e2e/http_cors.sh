@@ -24,6 +24,12 @@ i=0; while [ ! -S "$SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 
 # The API as shipped, but with the rate limit applied to loopback too and
 # low enough for one page to reach it; the page on a second origin.
+# Two random ports; another suite or job on the machine may hold one, so
+# a start whose nginx exits (address in use) tries other ports, as
+# hp_start does.
+tries=0
+while :; do
+tries=$((tries + 1))
 API=$(hp_port); PAGE=$((API + 1))
 USER_LINE=""; [ "$(id -u)" -eq 0 ] && USER_LINE="user root $(id -gn);"
 cat >"$R/nginx.conf" <<EOC
@@ -56,7 +62,12 @@ http {
 EOC
 "$NGINX" -p "$R" -c "$R/nginx.conf" -e "$R/error.log" -g 'daemon off;' &
 NPID=$!; HP_PIDS="$HP_PIDS $NPID"
-i=0; until curl -s -o /dev/null "http://127.0.0.1:$PAGE/" || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+i=0; until curl -s -o /dev/null "http://127.0.0.1:$PAGE/" || [ $i -gt 50 ] ||
+	! kill -0 "$NPID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$NPID" 2>/dev/null && break
+[ $tries -lt 5 ] || break
+echo "# nginx did not start on ports $API/$PAGE (try $tries): $(tail -1 "$R/error.log" 2>/dev/null)"
+done
 
 cat >"$R/page/cors.html" <<EOF
 <!doctype html><html><head><meta charset="utf-8"><title>cors</title></head>
