@@ -92,13 +92,16 @@ is "$(grep 'this very query\|--max-heavy' "$TMP/burst" | grep -cv '^503|1|')" 0 
 # The herd's answer is in nginx's cache unless the one computed was the
 # URL's first request (min_uses 2: a first request's answer is not
 # stored); then the next request computes it once more and it is stored.
+# An entry lives to the end of its second: under ASan on a loaded machine
+# (load ~7) an answer computed slowly was already past it when the next
+# request came (200/MISS twice in a clean-clone CI run), so up to four.
 seen=""
-for try in 1 2; do
+for try in 1 2 3 4; do
 	st=$(get "$(same)")
 	seen="$seen $st/$(header X-Cache-Status)"
 	case "$(header X-Cache-Status)" in HIT|REVALIDATED) break ;; esac
 done
-like "$seen" '200/(HIT|REVALIDATED)$' "the URL is then answered from nginx's cache, at the latest on the second request ($seen)"
+like "$seen" '200/(HIT|REVALIDATED)$' "the URL is then answered from nginx's cache within four requests ($seen)"
 hp_stop
 
 done_testing
