@@ -11,6 +11,7 @@
 #   SCALE_REPEAT=n        the scale table's interleaved publishes: n pairs
 #                         of 1M and ROWS (default 2; 0 skips them)
 #   SCALE_SERVE_ROUNDS=n  its interleaved serving rounds (default 3)
+#   NGINX_WORKERS=n       nginx workers on every HTTP side (default 1)
 #
 # Every figure is kueri next to the cheapest thing that could produce the
 # same answer on this machine, in the same run, interleaved A/B/A/B so
@@ -612,6 +613,12 @@ mkdir -p "$RUN/html/static"
 # and the e2e tests do), so kueri and the floor sit behind the very same
 # nginx setup; the static floor uses bench/nginx.conf.in.
 NGINX_RATE=${NGINX_RATE:-100000}   # limit_req must not be what we measure
+# nginx workers on every side (NGINX_WORKERS=2 to try one per core).  One:
+# with two, the static rows were no faster (47,787 against 48,567 req/s:
+# wrk's two threads share the cores) while kueri's rows lost a core's share
+# to the second nginx (page of 20 0.90 of the floor instead of 1.25, the
+# hot row 0.77 instead of 0.78; docs/bench.md, eleventh session).
+NGINX_WORKERS=${NGINX_WORKERS:-1}
 start_nginx() {
 	_name=$1; _sock=$2; _tries=0
 	mkdir -p "$RUN/$_name/tmp" "$RUN/$_name/cache" "$RUN/$_name.tmp"
@@ -620,12 +627,12 @@ start_nginx() {
 		if [ "${3:-}" != static ] && [ -f nginx/test-nginx.conf.in ]; then
 			sed -e "s|@PREFIX@|$RUN/$_name|g" -e "s|@SOCKET@|$_sock|g" \
 			    -e "s|@PORT@|$_port|g" -e "s|@KUERI_CONF@|$PWD/nginx/kueri.conf|g" \
-			    -e "s|@USER_LINE@|$USERLINE|g" -e "s|@NGINX_WORKERS@|1|g" \
+			    -e "s|@USER_LINE@|$USERLINE|g" -e "s|@NGINX_WORKERS@|$NGINX_WORKERS|g" \
 			    -e "s|@RATE@|$NGINX_RATE|g" -e "s|@ACCESS_LOG@|off|g" \
 			    nginx/test-nginx.conf.in >"$RUN/$_name.conf"
 			_pidf=$RUN/$_name/nginx.pid
 		else
-			sed -e "s|@USER@|$USERLINE|" -e "s|@RUN@|$RUN|g" -e "s|@NAME@|$_name|g" \
+			sed -e "s|@USER@|$USERLINE|" -e "s|@RUN@|$RUN|g" -e "s|@NAME@|$_name|g" -e "s|@WORKERS@|$NGINX_WORKERS|" \
 			    -e "s|@PORT@|$_port|g" -e "s|@SOCKET@|$_sock|g" \
 			    bench/nginx.conf.in >"$RUN/$_name.conf"
 			_pidf=$RUN/$_name.pid
