@@ -2,8 +2,8 @@
  * ftsjoin.h -- one FTS5 index from several built apart (portal/ftsjoin.c).
  *
  * A big load's full-text index is built a chunk of rows at a time, each
- * chunk in a fresh FTS5 table of its own (portal/writer.c,
- * fts_in_scratch), and the chunks' segments are copied into the portal's
+ * chunk in a fresh FTS5 table of its own (portal/ftsbuild.c,
+ * portal_fts_build), and the chunks' segments are copied into the portal's
  * table side by side.  What FTS5 needs to read them as one index is one
  * structure record (the levels and their segments, "_data" id 10) and
  * one averages record (row and token totals, id 1); this module joins

@@ -1,7 +1,8 @@
 /*
  * writer.c -- the portal's write side (portal_write.h): new tables
  * "t<N>", their rows, key index, FTS table and catalog rows as one new
- * version of a package, all-or-nothing (removing one is remove.c's).
+ * version of a package, all-or-nothing (removing one is remove.c's; a
+ * big load's FTS index is ftsbuild.c's, writer_int.h what they share).
  *
  * Tables are created, then filled through one reused prepared INSERT per
  * set (prepared when the set's rows begin); the indexes and FTS tables
@@ -40,27 +41,11 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "ftsjoin.h"
-#include "portal_int.h"
-#include "portal_write.h"
+#include "writer_int.h"
 
 /* Rows per piece of a big load (see the top): measured on the villages
  * shape, docs/bench.md "Committing in pieces". */
 #define KW_PIECE_ROWS 250000
-
-/* Pieces of rows per chunk of a split load's FTS index (fts_in_scratch):
- * 4 x 250,000 rows, the size whose index FTS5 builds with one level of
- * merges at automerge 16. */
-#define KW_FTS_CHUNK_PIECES 4
-
-/* Chunks at most (bigger chunks past 256M rows): one segment each, every
- * one a b-tree a $search reads, and their ids (up to ~30 apart: a
- * chunk's id numbers all its segments before it merges them) stay
- * under FTS5's 65,535. */
-#define KW_FTS_MAX_CHUNKS 256
-
-/* The attached scratch database an FTS index is built in (fts_in_scratch). */
-#define KW_SCRATCH "kw_scratch"
 
 /* SQLite column type per kp_type (portal.h's "values as stored"). */
 static const char *const sql_type[KP__MAX] = {
@@ -70,45 +55,6 @@ static const char *const sql_type[KP__MAX] = {
 	[KP_TIME] = "TEXT",       [KP_YEAR] = "INTEGER",
 	[KP_YEARMONTH] = "TEXT",  [KP_DURATION] = "TEXT",
 	[KP_GEOPOINT] = "TEXT",
-};
-
-/* One set of the new version. */
-typedef struct kw_set {
-	char         *name;     /* owned copies of the definition       */
-	char         *title;
-	char         *sha256;
-	char         *fields;   /* the catalog's `fields` JSON (owned)   */
-	char         *keys;     /* the catalog's `keys` JSON (owned)     */
-	kp_type      *types;    /* per field (owned)                     */
-	int           nfields;
-	char          tbl[32];
-	char          fts[40];  /* "" when no field is searchable        */
-	char         *pk_sql;   /* CREATE UNIQUE INDEX ..., or NULL      */
-	char         *fts_sql;  /* CREATE VIRTUAL TABLE ..., or NULL     */
-	char         *fts_args; /* its fts5(...) arguments, or NULL      */
-	char         *fts_ins;  /* INSERT into the scratch's FTS ... SELECT */
-	long long     rows;
-	int           nidx;     /* secondary indexes built ("t<N>_i<k>") */
-	sqlite3_stmt *ins;      /* INSERT while rows load, or NULL (owned) */
-} kw_set;
-
-struct kp_writer {
-	kportal   *p;
-	sqlite3   *db;
-	char      *package;
-	int        locked;      /* holds a portal_lock level             */
-	int        split;       /* a piece was committed                 */
-	int        scratch;     /* the scratch database is attached     */
-	long long  piece;       /* rows per piece                        */
-	long long  since;       /* rows loaded since the last piece      */
-	int        existed;     /* a version is published                */
-	long long  version;     /* ... and its number                    */
-	char       fp[65];      /* ... and its fingerprint               */
-	long long  n0;          /* first free table number               */
-	sqlite3_stmt *facet;    /* INSERT INTO kueri_facet (owned)       */
-	portal_phase ph;        /* KUERI_PUBLISH_TIMES (phase.c)         */
-	kw_set    *sets;
-	int        nsets, cap;
 };
 
 /* A full disk is the operator's to fix, not a bug: say so plainly. */
@@ -139,14 +85,9 @@ portal_db_err(sqlite3 *db, kueri_err *err, const char *what)
 	                     sqlite3_errmsg(db));
 }
 
-/* Run SQL built with sqlite3_mprintf-style formatting: identifiers only
- * (portal-made names), never values. */
-static int
-exec_fmt(sqlite3 *db, kueri_err *err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int
-exec_fmt(sqlite3 *db, kueri_err *err, const char *fmt, ...)
+/* Formatted SQL, identifiers only (writer_int.h). */
+int
+portal_exec_fmt(sqlite3 *db, kueri_err *err, const char *fmt, ...)
 {
 	va_list ap;
 	char *sql, *msg = NULL;
@@ -268,10 +209,10 @@ set_free(kw_set *s)
 static int
 scratch_attach(kp_writer *w, sqlite3 *db, kueri_err *err)
 {
-	if (exec_fmt(db, err, "ATTACH '' AS " KW_SCRATCH))
+	if (portal_exec_fmt(db, err, "ATTACH '' AS " KW_SCRATCH))
 		return -1;
 	w->scratch = 1;
-	if (exec_fmt(db, err, "PRAGMA " KW_SCRATCH ".page_size=65536;"
+	if (portal_exec_fmt(db, err, "PRAGMA " KW_SCRATCH ".page_size=65536;"
 	             " PRAGMA " KW_SCRATCH ".journal_mode=OFF;"
 	             " PRAGMA " KW_SCRATCH ".synchronous=OFF;"
 	             " PRAGMA " KW_SCRATCH ".secure_delete=OFF;"
@@ -335,14 +276,14 @@ kp_writer_rollback(kp_writer *w)
 
 /* Commit what is written so far as a piece, checkpoint, and begin the
  * next piece on the same file.  With `renew`, the scratch database is
- * replaced by an empty one in between (fts_chunk). */
+ * replaced by an empty one in between (ftsbuild.c, fts_chunk). */
 static int
 piece_commit1(kp_writer *w, int renew, kueri_err *err)
 {
 	/* The table numbers are taken for good from the first piece on. */
-	if (exec_fmt(w->db, err, "INSERT OR REPLACE INTO kueri_meta(key,"
+	if (portal_exec_fmt(w->db, err, "INSERT OR REPLACE INTO kueri_meta(key,"
 	             " value) VALUES('next_table', %lld)", w->n0 + w->nsets) ||
-	    exec_fmt(w->db, err, "COMMIT"))
+	    portal_exec_fmt(w->db, err, "COMMIT"))
 		return -1;
 	w->split = 1;
 	w->since = 0;
@@ -354,11 +295,11 @@ piece_commit1(kp_writer *w, int renew, kueri_err *err)
 		/* DETACH deletes the old file (and its pages from the OS
 		 * cache); ATTACH is only allowed outside a transaction. */
 		w->scratch = 0;
-		if (exec_fmt(w->db, err, "DETACH " KW_SCRATCH) ||
+		if (portal_exec_fmt(w->db, err, "DETACH " KW_SCRATCH) ||
 		    scratch_attach(w, w->db, err))
 			return -1;
 	}
-	if (exec_fmt(w->db, err, "BEGIN IMMEDIATE"))
+	if (portal_exec_fmt(w->db, err, "BEGIN IMMEDIATE"))
 		return -1;
 	/* Every remover takes the publish lock, so this is only a process
 	 * that does not (an older kueri): our pieces are in the old file. */
@@ -371,9 +312,9 @@ piece_commit1(kp_writer *w, int renew, kueri_err *err)
 	return 0;
 }
 
-/* piece_commit1, its CPU counted for the phase times. */
-static int
-piece_commit_x(kp_writer *w, int renew, kueri_err *err)
+/* piece_commit1, its CPU counted for the phase times (writer_int.h). */
+int
+portal_piece_commit(kp_writer *w, int renew, kueri_err *err)
 {
 	double t0 = w->ph.on ? portal_phase_cpu(NULL, NULL) : 0;
 	int rc = piece_commit1(w, renew, err);
@@ -386,7 +327,7 @@ piece_commit_x(kp_writer *w, int renew, kueri_err *err)
 static int
 piece_commit(kp_writer *w, kueri_err *err)
 {
-	return piece_commit_x(w, 0, err);
+	return portal_piece_commit(w, 0, err);
 }
 
 kp_writer *
@@ -432,7 +373,7 @@ kp_writer_begin(kportal *p, const char *package, kueri_err *err)
 			return NULL;
 		}
 		if (swept) {
-			if (exec_fmt(w->db, err, "COMMIT")) {
+			if (portal_exec_fmt(w->db, err, "COMMIT")) {
 				kp_writer_rollback(w);
 				return NULL;
 			}
@@ -542,8 +483,8 @@ check_clash(kp_writer *w, const char *name, kueri_err *err)
 /* The set's FTS5 table in schema `db` ("main" or the scratch), with
  * automerge 16 (not the default 4): the bulk build merges less often,
  * ~25% faster, with no measurable query cost.  sqlite3_malloc'd. */
-static char *
-fts_create_sql(const char *db, const kw_set *s)
+char *
+portal_fts_create_sql(const char *db, const kw_set *s)
 {
 	return sqlite3_mprintf("CREATE VIRTUAL TABLE %s.\"%s\" USING fts5(%s);"
 	        "INSERT INTO %s.\"%s\"(\"%s\", rank) VALUES('automerge', 16);",
@@ -605,10 +546,10 @@ set_sql(kp_writer *w, kw_set *s, const kp_set_def *d, kueri_err *err)
 		        " tokenize='unicode61 remove_diacritics 2'", s->tbl);
 		if ((s->fts_args = sqlite3_str_finish(q)) == NULL)
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-		if ((s->fts_sql = fts_create_sql("main", s)) == NULL)
+		if ((s->fts_sql = portal_fts_create_sql("main", s)) == NULL)
 			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
 		/* A load split in pieces builds its index in the scratch
-		 * (fts_in_scratch); for an external-content table an INSERT
+		 * (ftsbuild.c); for an external-content table an INSERT
 		 * writes only the full-text index, as 'rebuild' does. */
 		q = sqlite3_str_new(w->db);
 		sqlite3_str_appendf(q, "INSERT INTO " KW_SCRATCH ".\"%s\"(rowid",
@@ -767,294 +708,6 @@ kp_writer_rows(kp_writer *w, int si)
 	return si >= 0 && si < w->nsets ? w->sets[si].rows : 0;
 }
 
-/*
- * The FTS index of a split load is built in the scratch database and
- * copied into the portal finished.  FTS5 builds an index by writing
- * segments and merging them; in the portal every page a merge frees is
- * zeroed (secure_delete) and every page written goes through the WAL
- * and again through the checkpoint.  At 10M rows of the villages shape
- * that build wrote 2.7 GB for an index of 0.43 GB (docs/bench.md,
- * "Linear at ten million").  The scratch is a temporary file SQLite
- * deletes itself (unlinked when opened, so a kill -9 leaves nothing; in
- * SQLite's temporary directory, as its sorts are), with no journal and
- * secure_delete off: its pages only ever hold this version's public
- * rows, and the file is gone when the writer ends.  There the merges
- * cost plain writes, and the portal receives the finished segments
- * once, in pieces, in key order.
- *
- * The index is built a chunk of rows at a time (KW_FTS_CHUNK_PIECES
- * pieces), each chunk in a fresh FTS5 table: FTS5's merges are a merge
- * sort, one more pass over every posting for each 16 times more
- * flushes, so one table for 10M rows merged a level more than one for
- * 1M and the build was not linear.  A chunk's segments are renumbered
- * after the chunks' before it as they are copied (FTS5 keeps a
- * segment's id only in its blocks' "_data" ids and its "_idx" rows),
- * and ftsjoin.c writes the one structure and averages record that
- * names them all.  The portal's table, created by the same statement,
- * keeps its own "_config".
- */
-
-/* Rows per chunk: KW_FTS_CHUNK_PIECES pieces, more for a load so big
- * that its chunks' segments would pass FTS5's limit. */
-static long long
-fts_chunk_rows(const kp_writer *w, long long maxrow)
-{
-	long long c = w->piece * KW_FTS_CHUNK_PIECES;
-	long long least = maxrow / KW_FTS_MAX_CHUNKS + 1;
-
-	return c > least ? c : least;
-}
-
-/* One "_data" record of the scratch table (id), malloc'd into *out. */
-static int
-scratch_record(kp_writer *w, kw_set *s, long long id, unsigned char **out,
-               int *n, kueri_err *err)
-{
-	sqlite3_stmt *st;
-	char *sql;
-	int rc;
-
-	*out = NULL;
-	*n = 0;
-	sql = sqlite3_mprintf("SELECT block FROM " KW_SCRATCH ".\"%s_data\""
-	                      " WHERE id = ?1", s->fts);
-	if (sql == NULL)
-		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-	rc = sqlite3_prepare_v2(w->db, sql, -1, &st, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return portal_db_err(w->db, err, "full-text index");
-	sqlite3_bind_int64(st, 1, id);
-	if (sqlite3_step(st) == SQLITE_ROW) {
-		const void *b = sqlite3_column_blob(st, 0);
-
-		*n = sqlite3_column_bytes(st, 0);
-		if ((*out = malloc(*n > 0 ? (size_t)*n : 1)) == NULL) {
-			sqlite3_finalize(st);
-			return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-		}
-		if (*n > 0)
-			memcpy(*out, b, (size_t)*n);
-	}
-	rc = sqlite3_errcode(w->db);
-	sqlite3_finalize(st);
-	if (*out == NULL)
-		return rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW
-		       ? kueri_err_set(err, KUERI_EDB, -1, "full-text index: a"
-		                       " chunk has no record %lld", id)
-		       : portal_db_err(w->db, err, "full-text index");
-	return 0;
-}
-
-/* Copy the scratch table's segment blocks into the portal's, their ids
- * raised by `base` segments, a piece at a time in id order, then its
- * "_idx" rows.  SQLite result code, or -1 with err set. */
-static int
-fts_copy(kp_writer *w, kw_set *s, long long base, kueri_err *err)
-{
-	sqlite3_stmt *ins = NULL, *last = NULL, *idx = NULL;
-	long long shift = base << FJ_SEGID_SHIFT;
-	/* Segment blocks only: the two records are the join's. */
-	long long after = (1LL << FJ_SEGID_SHIFT) - 1;
-	/* ~4 KB blocks: 7,812 (~32 MB) a piece at 250,000 rows, about what
-	 * a piece of the villages shape's rows writes. */
-	long long blocks = w->piece / 32 > 0 ? w->piece / 32 : 1;
-	char *sql;
-	int rc;
-
-	sql = sqlite3_mprintf("INSERT INTO main.\"%s_data\"(id, block)"
-	        " SELECT id + ?3, block FROM " KW_SCRATCH ".\"%s_data\""
-	        " WHERE id > ?1 ORDER BY id LIMIT ?2;", s->fts, s->fts);
-	if (sql == NULL)
-		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-	rc = sqlite3_prepare_v2(w->db, sql, -1, &ins, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return rc;
-	sql = sqlite3_mprintf("SELECT max(id) FROM main.\"%s_data\"", s->fts);
-	if (sql == NULL) {
-		sqlite3_finalize(ins);
-		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-	}
-	rc = sqlite3_prepare_v2(w->db, sql, -1, &last, NULL);
-	sqlite3_free(sql);
-	while (rc == SQLITE_OK) {
-		sqlite3_bind_int64(ins, 1, after);
-		sqlite3_bind_int64(ins, 2, blocks);
-		sqlite3_bind_int64(ins, 3, shift);
-		rc = sqlite3_step(ins);
-		sqlite3_reset(ins);
-		if (rc != SQLITE_DONE)
-			break;
-		rc = SQLITE_OK;
-		if (sqlite3_changes(w->db) < blocks)
-			break;
-		if (sqlite3_step(last) != SQLITE_ROW) {
-			rc = sqlite3_errcode(w->db);
-			break;
-		}
-		/* Chunks are copied in order of base: the portal's highest
-		 * id is this chunk's last block copied. */
-		after = sqlite3_column_int64(last, 0) - shift;
-		sqlite3_reset(last);
-		if (piece_commit(w, err)) {
-			rc = -1;
-			break;
-		}
-	}
-	sqlite3_finalize(ins);
-	sqlite3_finalize(last);
-	if (rc != SQLITE_OK)
-		return rc;
-	sql = sqlite3_mprintf("INSERT INTO main.\"%s_idx\"(segid, term, pgno)"
-	        " SELECT segid + ?1, term, pgno FROM " KW_SCRATCH ".\"%s_idx\"",
-	        s->fts, s->fts);
-	if (sql == NULL)
-		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-	rc = sqlite3_prepare_v2(w->db, sql, -1, &idx, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return rc;
-	sqlite3_bind_int64(idx, 1, base);
-	rc = sqlite3_step(idx) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(w->db);
-	sqlite3_finalize(idx);
-	return rc;
-}
-
-/* Write the joined structure and averages records.  SQLite result
- * code, or -1 with err set. */
-static int
-fts_records(kp_writer *w, kw_set *s, const portal_fj *j, kueri_err *err)
-{
-	sqlite3_stmt *st;
-	unsigned char *rec[2];
-	int n[2], rc;
-	char *sql;
-
-	if (portal_fj_records(j, &rec[0], &n[0], &rec[1], &n[1], err))
-		return -1;
-	sql = sqlite3_mprintf("INSERT INTO main.\"%s_data\"(id, block)"
-	                      " VALUES(?1, ?2), (?3, ?4)", s->fts);
-	rc = sql ? sqlite3_prepare_v2(w->db, sql, -1, &st, NULL) : SQLITE_NOMEM;
-	sqlite3_free(sql);
-	if (rc == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, FJ_STRUCTURE_ID);
-		sqlite3_bind_blob(st, 2, rec[0], n[0], SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, FJ_AVERAGES_ID);
-		sqlite3_bind_blob(st, 4, rec[1], n[1], SQLITE_STATIC);
-		rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK
-		                                     : sqlite3_errcode(w->db);
-		sqlite3_finalize(st);
-	}
-	free(rec[0]);
-	free(rec[1]);
-	return rc;
-}
-
-/* One chunk, rowids (lo, hi]: built in a fresh scratch table, joined,
- * copied, dropped.  SQLite result code, or -1 with err set. */
-static int
-fts_chunk(kp_writer *w, kw_set *s, portal_fj *j, long long lo, long long hi,
-          kueri_err *err)
-{
-	unsigned char *st = NULL, *avg = NULL;
-	sqlite3_stmt *ins;
-	long long base = 0;
-	int nst, navg, rc;
-	char *sql;
-
-	if ((sql = fts_create_sql(KW_SCRATCH, s)) == NULL)
-		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-	rc = sqlite3_exec(w->db, sql, NULL, NULL, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return rc;
-	if (sqlite3_prepare_v2(w->db, s->fts_ins, -1, &ins, NULL) != SQLITE_OK)
-		return sqlite3_errcode(w->db);
-	sqlite3_bind_int64(ins, 1, lo);
-	sqlite3_bind_int64(ins, 2, hi);
-	rc = sqlite3_step(ins) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(w->db);
-	sqlite3_finalize(ins);
-	if (rc != SQLITE_OK)
-		return rc;
-	/* One segment a chunk: a chunk of 1M rows ends its build with ~13
-	 * (automerge 16), and every segment is one more b-tree a $search
-	 * looks each term up in.  Unmerged, 10M rows left 146 segments and
-	 * $search took 2 to 9 times as long as on one index of 20; merged,
-	 * 10 (1 at 1M).  The merge rewrites the chunk's index once more
-	 * (~43 MB at 1M rows): linear, like the rest of the chunk. */
-	if (exec_fmt(w->db, err, "INSERT INTO " KW_SCRATCH ".\"%s\"(\"%s\")"
-	             " VALUES('optimize')", s->fts, s->fts))
-		return -1;
-	if (scratch_record(w, s, FJ_STRUCTURE_ID, &st, &nst, err) ||
-	    scratch_record(w, s, FJ_AVERAGES_ID, &avg, &navg, err) ||
-	    portal_fj_add(j, st, nst, avg, navg, &base, err)) {
-		free(st);
-		free(avg);
-		return -1;
-	}
-	free(st);
-	free(avg);
-	/* FTS5's shadow tables are read-only to SQL under the portal's
-	 * defensive setting (portal.c): lifted for the copy's statements
-	 * alone, which are built here from portal-made names. */
-	sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
-	rc = fts_copy(w, s, base, err);
-	sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	/* The next chunk starts in an empty scratch: one whose pages a
-	 * dropped table freed cost the next build ~50% more read and write
-	 * calls (reused free pages are read back, and DROP reads every page
-	 * to free it: 3M rows, chunks 2 and 3 against the first). */
-	if (rc == SQLITE_OK && piece_commit_x(w, 1, err))
-		rc = -1;
-	return rc;
-}
-
-/* Build the set's FTS index in the scratch, chunk by chunk, then write
- * the records that join the chunks.  SQLite result code, or -1 with err
- * set. */
-static int
-fts_in_scratch(kp_writer *w, kw_set *s, kueri_err *err)
-{
-	sqlite3_stmt *st;
-	portal_fj *j;
-	long long maxrow = 0, chunk, lo;
-	char *sql;
-	int rc;
-
-	sql = sqlite3_mprintf("SELECT max(rowid) FROM main.\"%s\"", s->tbl);
-	if (sql == NULL)
-		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-	rc = sqlite3_prepare_v2(w->db, sql, -1, &st, NULL);
-	sqlite3_free(sql);
-	if (rc != SQLITE_OK)
-		return rc;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		maxrow = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	/* The portal's own table was created in this transaction: commit
-	 * it first, so that FTS5 reads the joined structure afresh. */
-	if (piece_commit(w, err))
-		return -1;
-	if ((j = portal_fj_new()) == NULL)
-		return kueri_err_set(err, KUERI_ENOMEM, -1, "out of memory");
-	sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
-	rc = exec_fmt(w->db, err, "DELETE FROM main.\"%s_data\"", s->fts)
-	     ? -1 : SQLITE_OK;
-	sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	chunk = fts_chunk_rows(w, maxrow);
-	/* Rowids from 1 (an empty table still gets its two records). */
-	for (lo = 0; rc == SQLITE_OK && (lo == 0 || lo < maxrow); lo += chunk)
-		rc = fts_chunk(w, s, j, lo, lo + chunk, err);
-	if (rc == SQLITE_OK) {
-		sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 0, NULL);
-		rc = fts_records(w, s, j, err);
-		sqlite3_db_config(w->db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
-	}
-	portal_fj_free(j);
-	return rc;
-}
-
 int
 kp_writer_build(kp_writer *w, int si, kueri_err *err)
 {
@@ -1083,11 +736,11 @@ kp_writer_build(kp_writer *w, int si, kueri_err *err)
 	if (rc == SQLITE_OK && s->fts_sql) {
 		rc = sqlite3_exec(w->db, s->fts_sql, NULL, NULL, &msg);
 		if (rc == SQLITE_OK && !w->split) {
-			if (exec_fmt(w->db, err, "INSERT INTO \"%s\"(\"%s\")"
+			if (portal_exec_fmt(w->db, err, "INSERT INTO \"%s\"(\"%s\")"
 			             " VALUES('rebuild')", s->fts, s->fts))
 				return -1;
 		} else if (rc == SQLITE_OK &&
-		           (rc = fts_in_scratch(w, s, err)) < 0) {
+		           (rc = portal_fts_build(w, s, err)) < 0) {
 			return -1;
 		}
 		portal_phase_mark(&w->ph, "fts");
@@ -1159,7 +812,7 @@ kp_writer_analyze(kp_writer *w, int si, kueri_err *err)
 	 * secondary indexes); the sampled form (analysis_limit) misjudged
 	 * rows per key by 25x on the villages data.  The previous version's
 	 * statistics go when its tables are dropped. */
-	if (exec_fmt(w->db, err, "ANALYZE \"%s\"", w->sets[si].tbl))
+	if (portal_exec_fmt(w->db, err, "ANALYZE \"%s\"", w->sets[si].tbl))
 		return -1;
 	portal_phase_mark(&w->ph, "analyze");
 	return 0;
@@ -1176,7 +829,7 @@ kp_writer_facet(kp_writer *w, int si, int col, const char *value,
 		return kueri_err_set(err, KUERI_EINTERNAL, -1,
 		                     "loader: no facet %d of resource %d", col, si);
 	if (w->facet == NULL) {
-		if (exec_fmt(w->db, err, "CREATE TABLE IF NOT EXISTS kueri_facet("
+		if (portal_exec_fmt(w->db, err, "CREATE TABLE IF NOT EXISTS kueri_facet("
 		        "tbl TEXT NOT NULL, col INTEGER NOT NULL, value,"
 		        " n INTEGER NOT NULL);"
 		        " CREATE INDEX IF NOT EXISTS kueri_facet_tbl"
@@ -1274,9 +927,9 @@ kp_writer_commit(kp_writer *w, const kp_package_def *d, long long *version,
 	 * arrives: readers see one or the other, never both or neither. */
 	if ((w->existed && portal_drop_package(db, w->package, NULL, err)) ||
 	    write_catalog(w, d, v, err) ||
-	    exec_fmt(db, err, "INSERT OR REPLACE INTO kueri_meta(key, value)"
+	    portal_exec_fmt(db, err, "INSERT OR REPLACE INTO kueri_meta(key, value)"
 	             " VALUES('next_table', %lld)", w->n0 + w->nsets) ||
-	    exec_fmt(db, err, "COMMIT")) {
+	    portal_exec_fmt(db, err, "COMMIT")) {
 		kp_writer_rollback(w);
 		return -1;
 	}

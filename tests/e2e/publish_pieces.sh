@@ -101,8 +101,8 @@ for id in 1 8000 8001 75000 149999 150000; do
 done
 is "$hits" 111111 "1: the FTS index of the split load finds a row of every piece"
 # That index is built in a scratch database and copied into the portal
-# in pieces (~62 blocks each at KUERI_PIECE_ROWS=2000: portal/writer.c,
-# fts_in_scratch).  FTS5 checks the copy against the rows itself, and
+# in pieces (~62 blocks each at KUERI_PIECE_ROWS=2000: portal/ftsbuild.c,
+# portal_fts_build).  FTS5 checks the copy against the rows itself, and
 # it must answer as the index of the same file published in one
 # transaction (150,000 rows: not split, built in the portal).
 fts=$(sqlite3 "$DB" "SELECT fts FROM kueri_resource WHERE name='big'")
