@@ -49,6 +49,7 @@ http {
     scgi_temp_path $R/tmp/scgi;
     upstream kueri_fcgi { server unix:$SOCK; }
     limit_req_zone \$binary_remote_addr zone=kueri_req:1m rate=1r/s;
+    map \$uri \$kueri_methods { ~^/api/ "GET, HEAD, OPTIONS, POST"; default "GET, HEAD, OPTIONS"; }
     fastcgi_cache_path $R/cache levels=1:2 keys_zone=kueri_cache:1m max_size=8m;
     server {
         listen 127.0.0.1:$API;

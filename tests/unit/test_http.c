@@ -374,6 +374,39 @@ header_of(const char *resp, const char *name, char *v, size_t len)
 	}
 }
 
+/* Access-Control-Expose-Headers names the non-safelisted headers the
+ * answer carries, and only those: ETag when there is one, OData-Version,
+ * Preference-Applied / Content-Disposition when sent.  Last-Modified is
+ * CORS-safelisted and never named. */
+static void
+test_expose(void)
+{
+	static const struct {
+		const char *uri, *prefer, *want;
+	} cases[] = {
+		{ "/odata/Container?$top=1", NULL, "ETag, OData-Version" },
+		{ "/odata/Container?$format=csv", NULL,
+		  "ETag, OData-Version, Content-Disposition" },
+		{ "/odata/Container", "odata.maxpagesize=1", "ETag, OData-Version,"
+		  " Preference-Applied" },
+		{ "/odata/Nope", NULL, "OData-Version" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char  v[256];
+		char *r = run_with(cases[i].uri, (const char *const[]){
+			cases[i].prefer ? "HTTP_PREFER" : NULL, cases[i].prefer,
+			NULL });
+
+		header_of(r, "Access-Control-Expose-Headers", v, sizeof v);
+		is_str(v, cases[i].want, "%s%s%s: Access-Control-Expose-Headers",
+		       cases[i].uri, cases[i].prefer ? " with Prefer: " : "",
+		       cases[i].prefer ? cases[i].prefer : "");
+		free(r);
+	}
+}
+
 /*
  * nginx revalidating an expired entry (fastcgi_cache_revalidate; the
  * stored validators come as KUERI_CACHED_ETAG / _LAST_MODIFIED): they
@@ -520,6 +553,7 @@ main(void)
 		test_names();
 		test_routes();
 		test_revalidation();
+		test_expose();
 		portal_close(P);
 	}
 	pf_unlink(dbpath);
