@@ -468,6 +468,7 @@ answer_unavailable(kr_req *r, kh_stats *st, const char *why)
 	kueri_sink_printf(&out, "Status: 503 Service Unavailable\r\n"
 	        "Content-Type: application/json;odata.metadata=minimal\r\n"
 	        "OData-Version: 4.0\r\nAccess-Control-Allow-Origin: *\r\n"
+	        "Access-Control-Expose-Headers: OData-Version, Retry-After\r\n"
 	        "Retry-After: 5\r\nCache-Control: no-store\r\n\r\n%s", body);
 	st->status = 503;
 	st->bytes = n;

@@ -132,6 +132,9 @@ request(const char *uri, int timeout_ms)
 	return request_ex(uri, timeout_ms, 0, NULL, 0);
 }
 
+/* The head of the last request_ex answer, from "Status:" to the blank line. */
+static char last_head[2048];
+
 /* request() with BEGIN_REQUEST flags (1: FCGI_KEEP_CONN) and the body of
  * the answer (from its first STDOUT record, up to blen - 1 bytes) copied
  * into `body` when not NULL. */
@@ -188,6 +191,10 @@ request_ex(const char *uri, int timeout_ms, int flags, char *body,
 	for (st = reply; st < reply + got; st++)
 		if (strncmp(st, "Status: ", 8) == 0) {
 			status = atoi(st + 8);
+			snprintf(last_head, sizeof last_head, "%.*s",
+			         (int)(reply + got - st), st);
+			if (strstr(last_head, "\r\n\r\n") != NULL)
+				*strstr(last_head, "\r\n\r\n") = '\0';
 			break;
 		}
 	if (body != NULL && blen > 0) {
@@ -590,6 +597,10 @@ main(void)
 		is_int(n_503, n, "after the file is deleted, every request is"
 		       " refused with 503 (%d of %d), none answered from the"
 		       " deleted file", n_503, n);
+		ok(strstr(last_head, "\r\nRetry-After: 5\r\n") != NULL &&
+		   strstr(last_head, "\r\nAccess-Control-Expose-Headers: "
+		          "OData-Version, Retry-After\r\n") != NULL,
+		   "... with Retry-After, exposed to scripts on other origins");
 		ok(make_portal(next, 3) && rename(next, dbp) == 0,
 		   "a portal file put back (3 rows)");
 		is_int(request_ex("/odata/s/$count", 5000, 0, body,
