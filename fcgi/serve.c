@@ -40,6 +40,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,68 +312,107 @@ now_ms(void)
 /*
  * The places for expensive first steps (kq_limits.admit): max_heavy pids
  * in memory shared by the whole pool, 0 when free, mapped by the parent
- * before it forks.  A worker takes a place with a compare-and-swap when
- * its query asks (the request has been demoted while the query sorts or
- * aggregates) and gives it back when that step ends; the parent frees the
- * place of a worker that died holding one.
+ * before it forks.  A worker takes a place when its query asks (the
+ * request has been demoted while the query sorts or aggregates) and gives
+ * it back when that step ends; the parent frees the place of a worker
+ * that died holding one.
+ *
+ * A herd of requests for one URL all pass the engine's first question
+ * ("is this answer being computed?") before any of them has used enough
+ * CPU to ask for a place, so the claim asks it again: a place is refused
+ * (-2) when another holds the same key.  Claims are made under one lock
+ * word so that two workers cannot both see "not running" and both take a
+ * place for the same answer: two copies on two cores were both past
+ * their budget in a CI run, nothing was answered, nothing cached.  The
+ * lock is held for a scan of max_heavy entries; the parent frees it if
+ * its holder dies.
  */
 struct place {
 	pid_t              pid;    /* 0: free                        */
 	unsigned long long key;    /* the answer it computes (ETag)  */
 };
-static struct place *places;
-static int           nplaces;
-static int           my_place = -1;
+struct places {
+	pid_t              lock;   /* the worker claiming; 0: none   */
+	struct place       p[];
+};
+static struct places *places;
+static int            nplaces;
+static int            my_place = -1;
 
 /* kq_limits.admit: claim 0 -- is this answer being computed by an
- * admitted query? -- or claim 1 -- take a place for it. */
+ * admitted query? -- or claim 1 -- take a place for it: -1 when every
+ * place is taken, -2 when another holds the same answer. */
 static int
 heavy_admit(unsigned long long key, int claim)
 {
 	pid_t me = getpid();
-	int   i;
+	int   i, rc = -1;
 
+	if (!claim) {
+		for (i = 0; i < nplaces; i++)
+			if (key != 0 &&
+			    __atomic_load_n(&places->p[i].key, __ATOMIC_ACQUIRE) == key &&
+			    __atomic_load_n(&places->p[i].pid, __ATOMIC_ACQUIRE) != 0)
+				return -1;
+		return 0;
+	}
+	for (;;) {
+		pid_t none = 0;
+
+		if (__atomic_compare_exchange_n(&places->lock, &none, me, 0,
+		                                __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			break;
+		sched_yield();
+	}
+	for (i = 0; key != 0 && i < nplaces; i++)
+		if (__atomic_load_n(&places->p[i].pid, __ATOMIC_ACQUIRE) != 0 &&
+		    __atomic_load_n(&places->p[i].key, __ATOMIC_ACQUIRE) == key) {
+			rc = -2;
+			goto out;
+		}
 	for (i = 0; i < nplaces; i++) {
 		pid_t free_pid = 0;
 
-		if (!claim) {
-			if (key != 0 &&
-			    __atomic_load_n(&places[i].key, __ATOMIC_ACQUIRE) == key &&
-			    __atomic_load_n(&places[i].pid, __ATOMIC_ACQUIRE) != 0)
-				return -1;
-			continue;
-		}
-		if (__atomic_compare_exchange_n(&places[i].pid, &free_pid, me, 0,
-		                                __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			__atomic_store_n(&places[i].key, key, __ATOMIC_RELEASE);
+		/* a CAS still: the parent frees places without the lock */
+		if (__atomic_compare_exchange_n(&places->p[i].pid, &free_pid, me,
+		                                0, __ATOMIC_ACQ_REL,
+		                                __ATOMIC_ACQUIRE)) {
+			__atomic_store_n(&places->p[i].key, key, __ATOMIC_RELEASE);
 			my_place = i;
-			return 0;
+			rc = 0;
+			break;
 		}
 	}
-	return claim ? -1 : 0;
+out:
+	__atomic_store_n(&places->lock, 0, __ATOMIC_RELEASE);
+	return rc;
 }
 
 static void
 heavy_done(void)
 {
 	if (my_place >= 0) {
-		__atomic_store_n(&places[my_place].key, 0, __ATOMIC_RELEASE);
-		__atomic_store_n(&places[my_place].pid, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&places->p[my_place].key, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&places->p[my_place].pid, 0, __ATOMIC_RELEASE);
 	}
 	my_place = -1;
 }
 
-/* The parent: a worker that ended while holding a place. */
+/* The parent: a worker that ended while holding a place or the lock. */
 static void
 heavy_reap(pid_t pid)
 {
 	int i;
 
+	if (places == NULL)
+		return;
 	for (i = 0; i < nplaces; i++)
-		if (__atomic_load_n(&places[i].pid, __ATOMIC_ACQUIRE) == pid) {
-			__atomic_store_n(&places[i].key, 0, __ATOMIC_RELEASE);
-			__atomic_store_n(&places[i].pid, 0, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&places->p[i].pid, __ATOMIC_ACQUIRE) == pid) {
+			__atomic_store_n(&places->p[i].key, 0, __ATOMIC_RELEASE);
+			__atomic_store_n(&places->p[i].pid, 0, __ATOMIC_RELEASE);
 		}
+	__atomic_compare_exchange_n(&places->lock, &pid, 0, 0,
+	                            __ATOMIC_RELEASE, __ATOMIC_RELAXED);
 }
 
 /* ---- one snapshot per request ----------------------------------------- */
@@ -892,7 +932,8 @@ ks_serve(const ks_conf *c)
 	if ((slots = calloc((size_t)nslots, sizeof *slots)) == NULL)
 		return 2;
 	if (c->max_heavy > 0 && c->heavy_ms > 0) {
-		places = mmap(NULL, (size_t)c->max_heavy * sizeof *places,
+		places = mmap(NULL, sizeof *places + (size_t)c->max_heavy *
+		              sizeof places->p[0],
 		              PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 		              -1, 0);
 		if (places == MAP_FAILED) {
@@ -1008,7 +1049,8 @@ ks_serve(const ks_conf *c)
 	}
 	free(slots);
 	if (places != NULL)
-		munmap(places, (size_t)nplaces * sizeof *places);
+		munmap(places, sizeof *places + (size_t)nplaces *
+		                sizeof places->p[0]);
 	places = NULL;
 	nplaces = 0;
 	if (c->socket_path)

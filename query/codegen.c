@@ -21,6 +21,12 @@
 
 #include "kq_answer.h"
 
+/* The 503 for a request whose very answer an admitted query is computing:
+ * said before its own query starts (kq_run) or when it asks for a place
+ * (progress: a herd all starts before any of it is expensive). */
+#define SAME_RUNNING "this very query is running for another request right " \
+	"now; retry in a second, when its answer is cached"
+
 static int
 progress(void *ctx)
 {
@@ -32,8 +38,10 @@ progress(void *ctx)
 	 * may retry) instead of sharing the cores with every other one
 	 * until all of them pass their budget. */
 	if (a->in_run && !a->admitted && a->pc.lim.admit && *a->pc.lim.heavy) {
-		if (a->pc.lim.admit(a->key, 1) < 0) {
-			a->refused = 1;
+		int rc = a->pc.lim.admit(a->key, 1);
+
+		if (rc < 0) {
+			a->refused = rc == -2 ? 2 : 1;
 			return 1;
 		}
 		a->admitted = 1;
@@ -152,6 +160,8 @@ kq_sqlite_err(kq_answer *a, int rc)
 {
 	const char *m = sqlite3_errmsg(a->db);
 
+	if (rc == SQLITE_INTERRUPT && a->refused == 2)
+		return kueri_err_set(&a->pc.err, KUERI_EBUSY, -1, "%s", SAME_RUNNING);
 	if (rc == SQLITE_INTERRUPT && a->refused)
 		return kueri_err_set(&a->pc.err, KUERI_EBUSY, -1,
 		    "the server is running its limit of %d expensive queries "
@@ -693,9 +703,7 @@ kq_run(kq_answer *a)
 	 * answer is on its way to the web server's cache, where a retry will
 	 * find it; running it again only takes the cores from it. */
 	if (a->pc.lim.admit && a->key != 0 && a->pc.lim.admit(a->key, 0) < 0)
-		return kueri_err_set(&a->pc.err, KUERI_EBUSY, -1,
-		    "this very query is running for another request right now; "
-		    "retry in a second, when its answer is cached");
+		return kueri_err_set(&a->pc.err, KUERI_EBUSY, -1, "%s", SAME_RUNNING);
 	a->in_run = 1;
 	rc = run_steps(a);
 	a->in_run = 0;

@@ -185,6 +185,17 @@ main(void)
 	is_int(fs.asked_claim, 1, "... asked for a place once");
 	is_int(fs.done, 0, "... and gave none back (it got none)");
 
+	/* heavy, and the place refused because another holds the same
+	 * answer (a herd all passed the first question) */
+	memset(&fs, 0, sizeof fs);
+	fs.claim_answer = -2;
+	ask(p, EXPENSIVE, 1, 0, &g);
+	is_int(g.status, 503, "heavy, the same answer claimed by another: 503");
+	is_int(g.retry, 1, "... with Retry-After: 1");
+	ok(strstr(g.msg, "this very query is running") != NULL,
+	   "... saying why, not the limit (%s)", g.msg);
+	is_int(fs.done, 0, "... and gave no place back (it got none)");
+
 	/* heavy, admitted */
 	memset(&fs, 0, sizeof fs);
 	ask(p, EXPENSIVE, 1, 0, &g);
