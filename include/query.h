@@ -73,8 +73,9 @@ typedef struct kq_limits {
 	 * it asks admit(key, 1) for a place: -1 when all max_heavy are
 	 * taken, -2 when another query holds one for the same key (a herd
 	 * of one URL all passed the first question).  Any of these stops
-	 * the query with KUERI_EBUSY (503, Retry-After: 1); after a 0 from the second, admit_done() is called
-	 * when the step ends.  A stream already under way is never stopped. */
+	 * the query with KUERI_EBUSY (503, Retry-After: 1); after a 0 from
+	 * the second, admit_done() is called when the step ends.  A stream
+	 * already under way is never stopped. */
 	const volatile int *heavy;
 	int       (*admit)(unsigned long long key, int claim);
 	void      (*admit_done)(void);
