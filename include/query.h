@@ -68,7 +68,8 @@ typedef struct kq_limits {
 	 * the query's first step -- the sort or the aggregation, before any
 	 * byte is sent -- the engine asks admit(key, 0): -1 when the same
 	 * answer is being computed by an expensive query right now (its
-	 * answer will be in the web server's cache).  Once *heavy is set
+	 * answer will be in the web server's cache), and again at every
+	 * progress call of that step until it has a place.  Once *heavy is set
 	 * during that step (the request has used enough CPU to be demoted)
 	 * it asks admit(key, 1) for a place: -1 when all max_heavy are
 	 * taken, -2 when another query holds one for the same key (a herd

@@ -33,25 +33,27 @@ hp_publish "$DB" "$TMP/vil/datapackage.json"; ok $? "200,000 villages rows publi
 # under ASan), far past the 20 ms that make a request expensive.
 Q="villages?\$apply=groupby((kecamatan,desa),aggregate(jumlah_penduduk%20with%20sum%20as%20s))&\$orderby=s%20desc&\$top="
 
-# burst N URL-MAKER: N concurrent requests; per request "status|retry|msg"
-# lines in $TMP/burst.
+# burst N URL-MAKER: N concurrent requests from one curl process (24
+# curl processes cost ~0.45 s of CPU at nice 0: where nice orders the
+# whole pool, as in a container, that alone kept the admitted query -- at
+# nice 19 -- past a budget of 3 times its time alone); per request
+# "status|retry|msg" lines in $TMP/burst.
 burst() {
-	n=$1; i=0; pids=""
+	n=$1 mk=$2 i=0
+	set --
 	while [ $i -lt "$n" ]; do
 		i=$((i + 1))
-		u=$($2 "$i")
-		( curl -s -o "$TMP/bb.$i" -D "$TMP/bh.$i" -w '%{http_code}' "$u" >"$TMP/bs.$i" ) &
-		pids="$pids $!"
+		set -- "$@" -o "$TMP/bb.$i" "$($mk "$i")"
 	done
-	for p in $pids; do wait "$p"; done
+	rm -f "$TMP"/bb.*
+	curl -s -Z --parallel-immediate --parallel-max "$n" \
+		-w '%{urlnum}|%{http_code}|%header{retry-after}\n' "$@" >"$TMP/bw"
 	: >"$TMP/burst"
-	i=0
-	while [ $i -lt "$n" ]; do
-		i=$((i + 1))
-		ra=$(tr -d '\r' <"$TMP/bh.$i" | grep -i '^retry-after:' | sed 's/^[^:]*: *//')
-		msg=$(sed -n 's/^{"error":{"code":"[^"]*","message":"\([^"]*\)".*/\1/p' "$TMP/bb.$i")
-		echo "$(cat "$TMP/bs.$i")|$ra|$msg" >>"$TMP/burst"
-	done
+	while IFS='|' read -r k st ra; do
+		ra=$(printf '%s' "$ra" | tr -d '\r')
+		msg=$(sed -n 's/^{"error":{"code":"[^"]*","message":"\([^"]*\)".*/\1/p' "$TMP/bb.$((k + 1))" 2>/dev/null)
+		echo "$st|$ra|$msg" >>"$TMP/burst"
+	done <"$TMP/bw"
 }
 count() { grep -c "$1" "$TMP/burst"; }
 

@@ -3,7 +3,8 @@
  * queries (kq_limits.admit; fcgi/serve.c holds the places):
  *   - before the first step it asks whether the same answer is being
  *     computed (admit(key, 0)); "yes" is a 503 with Retry-After: 1 and no
- *     statement runs;
+ *     statement runs; it asks again while the step runs, and "yes" then
+ *     stops it, whether or not it is heavy yet;
  *   - once the request is heavy (*lim.heavy) during its first step it asks
  *     for a place (admit(key, 1)); "no" stops the query: 503, Retry-After,
  *     the limit named; "yes" lets it finish and gives the place back
@@ -64,6 +65,7 @@ make_big(const char *path)
 /* The fake server: what admit() answers, and what it was asked. */
 static struct {
 	int                same_answer, claim_answer;
+	int                same_after;   /* >0: -1 from the (n+1)-th ask on */
 	int                asked_same, asked_claim, done;
 	unsigned long long key;
 } fs;
@@ -78,6 +80,8 @@ fake_admit(unsigned long long key, int claim)
 		return fs.claim_answer;
 	}
 	fs.asked_same++;
+	if (fs.same_after > 0 && fs.asked_same > fs.same_after)
+		return -1;
 	return fs.same_answer;
 }
 
@@ -158,8 +162,9 @@ main(void)
 	memset(&fs, 0, sizeof fs);
 	ask(p, EXPENSIVE, 0, 0, &g);
 	is_int(g.status, 200, "not heavy: 200");
-	is_int(fs.asked_same, 1, "... the engine asked once whether the same "
-	       "answer is being computed");
+	ok(fs.asked_same > 1, "... the engine asked whether the same answer is "
+	   "being computed, before its first step and while it ran (%d times)",
+	   fs.asked_same);
 	ok(fs.key != 0, "... by its key");
 	is_int(fs.asked_claim, 0, "... and never asked for a place");
 	is_int(fs.done, 0, "... nor gave one back");
@@ -173,6 +178,20 @@ main(void)
 	ok(strstr(g.msg, "this very query is running") != NULL,
 	   "... saying why (%s)", g.msg);
 	is_int(*qt_stmts(), 0, "... and no statement ran");
+
+	/* not heavy yet, and another query takes a place for the same answer
+	 * while this one runs (a herd all starts at once): it stops at once
+	 * rather than when it is heavy enough to ask for a place */
+	memset(&fs, 0, sizeof fs);
+	fs.same_after = 3;
+	ask(p, EXPENSIVE, 0, 0, &g);
+	is_int(g.status, 503, "the same answer admitted elsewhere while it runs: 503");
+	is_int(g.retry, 1, "... with Retry-After: 1");
+	ok(strstr(g.msg, "this very query is running") != NULL,
+	   "... saying why (%s)", g.msg);
+	is_int(fs.asked_same, 4, "... at the first question after the other was "
+	       "admitted");
+	is_int(fs.asked_claim, 0, "... without asking for a place");
 
 	/* heavy, and every place taken */
 	memset(&fs, 0, sizeof fs);
