@@ -40,11 +40,11 @@ progress(void *ctx)
 	 * every call, whether another query has taken a place for this very
 	 * answer: a herd of one URL all starts at once, and a copy that
 	 * waited for its own 20 ms of CPU -- or for the end of a sort, one
-	 * opcode that calls no handler -- before asking kept the cores from
-	 * the admitted copy (with nice applying across the pool, as in a
-	 * cgroup: 5 copies ran for up to 600 ms and the admitted one passed
-	 * its budget of 3 times its time alone, 3 runs out of 3).  The
-	 * question is a scan of max_heavy words. */
+	 * opcode that calls no handler -- before asking shared the cores
+	 * with the admitted copy (measured with nice applying across the
+	 * pool, as in a cgroup: copies of one URL ran for up to 600 ms
+	 * beside it; now they stop within ~30 ms of CPU).  The question is
+	 * a scan of max_heavy words. */
 	if (a->in_run && !a->admitted && a->pc.lim.admit) {
 		int heavy = *a->pc.lim.heavy;   /* once: a signal may set it */
 		int rc = 0;
